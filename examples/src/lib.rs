@@ -1,0 +1,1 @@
+//! Runnable examples of the SDK live in `src/bin/`; this library holds what they share.

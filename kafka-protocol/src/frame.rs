@@ -1,0 +1,148 @@
+//! Length-prefixed frames: every Kafka request and response travels as a big-endian `i32` size
+//! followed by that many bytes (header, then body).
+//!
+//! These helpers build a whole request frame in one buffer (the size is patched in after the
+//! body is written, so the body is walked once) and split a response frame into its header and
+//! typed body.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use crate::header::{RequestHeader, ResponseHeader};
+use crate::messages::{Message, Request};
+use crate::{DecodeError, EncodeError};
+
+/// Bytes of the size prefix in front of every frame.
+pub const SIZE_PREFIX_LEN: usize = 4;
+
+/// Appends a complete request frame (size, header, body) to `buf`.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use kafka_protocol::frame::encode_request;
+/// use kafka_protocol::messages::ApiVersionsRequest;
+///
+/// let mut buf = BytesMut::new();
+/// encode_request(&mut buf, 1, Some("me"), 0, &ApiVersionsRequest::default()).unwrap();
+/// assert_eq!(&buf[..4], &[0, 0, 0, 12]);
+/// ```
+pub fn encode_request<R: Request>(
+    buf: &mut BytesMut,
+    correlation_id: i32,
+    client_id: Option<&str>,
+    version: i16,
+    body: &R,
+) -> Result<(), EncodeError> {
+    let header = RequestHeader {
+        api_key: R::API_KEY.key(),
+        api_version: version,
+        correlation_id,
+        client_id: client_id.map(str::to_owned),
+        unknown_tagged_fields: Vec::new(),
+    };
+    let start = buf.len();
+    buf.put_i32(0);
+    header.encode(buf, R::API_KEY.request_header_version(version))?;
+    body.encode(buf, version)?;
+    let size = buf.len() - start - SIZE_PREFIX_LEN;
+    let size = i32::try_from(size).map_err(|_| EncodeError::TooLong {
+        what: "request frame",
+        length: size,
+    })?;
+    buf[start..start + SIZE_PREFIX_LEN].copy_from_slice(&size.to_be_bytes());
+    Ok(())
+}
+
+/// Reads the correlation id at the front of a response frame (without its size prefix), before
+/// the caller knows which request it answers and so which header version to decode.
+pub fn peek_correlation_id(frame: &[u8]) -> Result<i32, DecodeError> {
+    match frame.get(..4) {
+        Some(id) => Ok(i32::from_be_bytes([id[0], id[1], id[2], id[3]])),
+        None => Err(DecodeError::UnexpectedEof {
+            needed: 4,
+            remaining: frame.len(),
+        }),
+    }
+}
+
+/// Decodes a response frame (without its size prefix) to `R`'s response type at `version`.
+/// Bytes left over after the body are an error: they mean the peer and we disagree on the
+/// format, and silently ignoring them would hide a codec bug.
+pub fn decode_response<R: Request>(
+    mut frame: Bytes,
+    version: i16,
+) -> Result<(ResponseHeader, R::Response), DecodeError> {
+    let header = ResponseHeader::decode(&mut frame, R::API_KEY.response_header_version(version))?;
+    let body = R::Response::decode(&mut frame, version)?;
+    if frame.has_remaining() {
+        return Err(DecodeError::TrailingBytes {
+            what: <R::Response as Message>::NAME,
+            remaining: frame.remaining(),
+        });
+    }
+    Ok((header, body))
+}
+
+/// Splits the first complete frame off the front of `buf`, if it holds one. Checks the size
+/// prefix against `max_size` before waiting for the body, so a garbage prefix is reported
+/// at once instead of buffering up to 2 GiB.
+pub fn split_frame(buf: &mut BytesMut, max_size: usize) -> Result<Option<BytesMut>, DecodeError> {
+    let Some(prefix) = buf.get(..SIZE_PREFIX_LEN) else {
+        return Ok(None);
+    };
+    let size = i32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+    if size < 0 || size as usize > max_size {
+        return Err(DecodeError::InvalidLength {
+            what: "frame",
+            length: i64::from(size),
+            remaining: buf.len() - SIZE_PREFIX_LEN,
+        });
+    }
+    let size = size as usize;
+    if buf.len() < SIZE_PREFIX_LEN + size {
+        buf.reserve(SIZE_PREFIX_LEN + size - buf.len());
+        return Ok(None);
+    }
+    buf.advance(SIZE_PREFIX_LEN);
+    Ok(Some(buf.split_to(size)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::{ApiVersionsRequest, ApiVersionsResponse, MetadataRequest};
+
+    #[test]
+    fn request_frame_size_is_patched() {
+        let mut buf = BytesMut::from(&b"prefix"[..]);
+        encode_request(&mut buf, 9, None, 12, &MetadataRequest::default()).unwrap();
+        let size = i32::from_be_bytes(buf[6..10].try_into().unwrap()) as usize;
+        assert_eq!(size, buf.len() - 10);
+    }
+
+    #[test]
+    fn split_frame_waits_for_a_whole_frame() {
+        let mut buf = BytesMut::from(&[0, 0, 0, 3, 1, 2][..]);
+        assert_eq!(split_frame(&mut buf, 100).unwrap(), None);
+        buf.extend_from_slice(&[3, 0]);
+        assert_eq!(&split_frame(&mut buf, 100).unwrap().unwrap()[..], &[1, 2, 3]);
+        assert_eq!(&buf[..], &[0]);
+    }
+
+    #[test]
+    fn split_frame_rejects_oversized_and_negative_sizes() {
+        let mut buf = BytesMut::from(&[0x7f, 0xff, 0xff, 0xff][..]);
+        assert!(split_frame(&mut buf, 1 << 20).is_err());
+        let mut buf = BytesMut::from(&[0xff, 0xff, 0xff, 0xfe][..]);
+        assert!(split_frame(&mut buf, 1 << 20).is_err());
+    }
+
+    #[test]
+    fn trailing_bytes_are_an_error() {
+        let mut body = BytesMut::new();
+        ResponseHeader::default().encode(&mut body, 0).unwrap();
+        ApiVersionsResponse::default().encode(&mut body, 0).unwrap();
+        body.put_u8(0xaa);
+        let err = decode_response::<ApiVersionsRequest>(body.freeze(), 0).unwrap_err();
+        assert!(matches!(err, DecodeError::TrailingBytes { remaining: 1, .. }));
+    }
+}

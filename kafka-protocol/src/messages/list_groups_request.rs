@@ -1,0 +1,183 @@
+//! ListGroupsRequest: generated from `kafka-protocol/schema/ListGroupsRequest.schema` by `tools/codegen`.
+//! Do not edit by hand: change the schema and run `cargo run -p kafka-protocol-codegen`.
+
+#![allow(
+    unused_imports,
+    unused_variables,
+    unused_parens,
+    unused_comparisons,
+    clippy::all
+)]
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::messages::{ApiKey, Message};
+use crate::wire::{self, RawTaggedField, Uuid};
+use crate::{DecodeError, EncodeError};
+
+/// ListGroupsRequest (API key 16), versions 0-5, flexible from 3.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListGroupsRequest {
+    /// Versions 4+.
+    pub states_filter: Vec<String>,
+    /// Versions 5+.
+    pub types_filter: Vec<String>,
+    /// Tagged fields this codec does not know, kept so that re-encoding preserves them.
+    pub unknown_tagged_fields: Vec<RawTaggedField>,
+}
+
+impl Default for ListGroupsRequest {
+    fn default() -> Self {
+        Self {
+            states_filter: Vec::new(),
+            types_filter: Vec::new(),
+            unknown_tagged_fields: Vec::new(),
+        }
+    }
+}
+
+impl ListGroupsRequest {
+    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        let flexible = version >= 3;
+        if version >= 4 {
+            wire::write_array_len(buf, Some(self.states_filter.len()), flexible)?;
+            for el in &self.states_filter {
+                wire::write_string(buf, &(*el), flexible)?;
+            }
+        }
+        if version >= 5 {
+            wire::write_array_len(buf, Some(self.types_filter.len()), flexible)?;
+            for el in &self.types_filter {
+                wire::write_string(buf, &(*el), flexible)?;
+            }
+        }
+        if flexible {
+            wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
+            for field in &self.unknown_tagged_fields {
+                wire::write_raw_tagged_field(buf, field)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
+        let flexible = version >= 3;
+        let mut this = Self::default();
+        if version >= 4 {
+            this.states_filter = {
+                let n =
+                    wire::read_array_len(buf, flexible)?.ok_or(DecodeError::UnexpectedNull {
+                        field: "StatesFilter",
+                        version,
+                    })?;
+                let mut items = Vec::with_capacity(wire::initial_capacity(n));
+                for _ in 0..n {
+                    items.push(wire::read_nullable_string(buf, flexible)?.ok_or(
+                        DecodeError::UnexpectedNull {
+                            field: "StatesFilter",
+                            version,
+                        },
+                    )?);
+                }
+                items
+            };
+        }
+        if version >= 5 {
+            this.types_filter = {
+                let n =
+                    wire::read_array_len(buf, flexible)?.ok_or(DecodeError::UnexpectedNull {
+                        field: "TypesFilter",
+                        version,
+                    })?;
+                let mut items = Vec::with_capacity(wire::initial_capacity(n));
+                for _ in 0..n {
+                    items.push(wire::read_nullable_string(buf, flexible)?.ok_or(
+                        DecodeError::UnexpectedNull {
+                            field: "TypesFilter",
+                            version,
+                        },
+                    )?);
+                }
+                items
+            };
+        }
+        if flexible {
+            wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |_, _| Ok(false))?;
+        }
+        Ok(this)
+    }
+
+    /// A proptest strategy for values that round-trip at `version`.
+    #[cfg(test)]
+    pub(crate) fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
+        use proptest::prelude::*;
+        let flexible = version >= 3;
+        ((
+            if version >= 4 {
+                proptest::collection::vec("[a-zA-Z0-9._-]{0,12}".boxed(), 0..3).boxed()
+            } else {
+                Just(Vec::new()).boxed()
+            },
+            if version >= 5 {
+                proptest::collection::vec("[a-zA-Z0-9._-]{0,12}".boxed(), 0..3).boxed()
+            } else {
+                Just(Vec::new()).boxed()
+            },
+            if flexible {
+                proptest::collection::btree_set(1000u32..1010, 0..2)
+                    .prop_map(|tags| {
+                        tags.into_iter()
+                            .map(|tag| RawTaggedField {
+                                tag,
+                                data: Bytes::from(vec![tag as u8; 2]),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .boxed()
+            } else {
+                Just(Vec::new()).boxed()
+            },
+        ),)
+            .prop_map(|((v0, v1, v2),)| Self {
+                states_filter: v0,
+                types_filter: v1,
+                unknown_tagged_fields: v2,
+            })
+            .boxed()
+    }
+}
+
+impl Message for ListGroupsRequest {
+    const NAME: &'static str = "ListGroupsRequest";
+    const API_KEY: ApiKey = ApiKey::ListGroups;
+    const MIN_VERSION: i16 = 0;
+    const MAX_VERSION: i16 = 5;
+
+    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
+            return Err(EncodeError::UnsupportedVersion {
+                api: Self::NAME,
+                version,
+                min: Self::MIN_VERSION,
+                max: Self::MAX_VERSION,
+            });
+        }
+        self.encode_body(buf, version)
+    }
+
+    fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
+        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
+            return Err(DecodeError::UnsupportedVersion {
+                api: Self::NAME,
+                version,
+                min: Self::MIN_VERSION,
+                max: Self::MAX_VERSION,
+            });
+        }
+        Self::decode_body(buf, version)
+    }
+}
+
+impl crate::messages::Request for ListGroupsRequest {
+    type Response = crate::messages::ListGroupsResponse;
+}

@@ -1,0 +1,147 @@
+//! SaslHandshakeResponse: generated from `kafka-protocol/schema/SaslHandshakeResponse.schema` by `tools/codegen`.
+//! Do not edit by hand: change the schema and run `cargo run -p kafka-protocol-codegen`.
+
+#![allow(
+    unused_imports,
+    unused_variables,
+    unused_parens,
+    unused_comparisons,
+    clippy::all
+)]
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::messages::{ApiKey, Message};
+use crate::wire::{self, RawTaggedField, Uuid};
+use crate::{DecodeError, EncodeError};
+
+/// SaslHandshakeResponse (API key 17), versions 0-1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaslHandshakeResponse {
+    /// Versions 0+.
+    pub error_code: i16,
+    /// Versions 0+.
+    pub mechanisms: Vec<String>,
+    /// Tagged fields this codec does not know, kept so that re-encoding preserves them.
+    pub unknown_tagged_fields: Vec<RawTaggedField>,
+}
+
+impl Default for SaslHandshakeResponse {
+    fn default() -> Self {
+        Self {
+            error_code: 0,
+            mechanisms: Vec::new(),
+            unknown_tagged_fields: Vec::new(),
+        }
+    }
+}
+
+impl SaslHandshakeResponse {
+    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        let flexible = false;
+        {
+            buf.put_i16(self.error_code);
+        }
+        {
+            wire::write_array_len(buf, Some(self.mechanisms.len()), flexible)?;
+            for el in &self.mechanisms {
+                wire::write_string(buf, &(*el), flexible)?;
+            }
+        }
+        if flexible {
+            wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
+            for field in &self.unknown_tagged_fields {
+                wire::write_raw_tagged_field(buf, field)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
+        let flexible = false;
+        let mut this = Self::default();
+        this.error_code = wire::read_i16(buf)?;
+        this.mechanisms = {
+            let n = wire::read_array_len(buf, flexible)?.ok_or(DecodeError::UnexpectedNull {
+                field: "Mechanisms",
+                version,
+            })?;
+            let mut items = Vec::with_capacity(wire::initial_capacity(n));
+            for _ in 0..n {
+                items.push(wire::read_nullable_string(buf, flexible)?.ok_or(
+                    DecodeError::UnexpectedNull {
+                        field: "Mechanisms",
+                        version,
+                    },
+                )?);
+            }
+            items
+        };
+        if flexible {
+            wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |_, _| Ok(false))?;
+        }
+        Ok(this)
+    }
+
+    /// A proptest strategy for values that round-trip at `version`.
+    #[cfg(test)]
+    pub(crate) fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
+        use proptest::prelude::*;
+        let flexible = false;
+        ((
+            any::<i16>().boxed(),
+            proptest::collection::vec("[a-zA-Z0-9._-]{0,12}".boxed(), 0..3).boxed(),
+            if flexible {
+                proptest::collection::btree_set(1000u32..1010, 0..2)
+                    .prop_map(|tags| {
+                        tags.into_iter()
+                            .map(|tag| RawTaggedField {
+                                tag,
+                                data: Bytes::from(vec![tag as u8; 2]),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .boxed()
+            } else {
+                Just(Vec::new()).boxed()
+            },
+        ),)
+            .prop_map(|((v0, v1, v2),)| Self {
+                error_code: v0,
+                mechanisms: v1,
+                unknown_tagged_fields: v2,
+            })
+            .boxed()
+    }
+}
+
+impl Message for SaslHandshakeResponse {
+    const NAME: &'static str = "SaslHandshakeResponse";
+    const API_KEY: ApiKey = ApiKey::SaslHandshake;
+    const MIN_VERSION: i16 = 0;
+    const MAX_VERSION: i16 = 1;
+
+    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
+            return Err(EncodeError::UnsupportedVersion {
+                api: Self::NAME,
+                version,
+                min: Self::MIN_VERSION,
+                max: Self::MAX_VERSION,
+            });
+        }
+        self.encode_body(buf, version)
+    }
+
+    fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
+        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
+            return Err(DecodeError::UnsupportedVersion {
+                api: Self::NAME,
+                version,
+                min: Self::MIN_VERSION,
+                max: Self::MAX_VERSION,
+            });
+        }
+        Self::decode_body(buf, version)
+    }
+}

@@ -1,0 +1,236 @@
+//! SyncGroupResponse: generated from `kafka-protocol/schema/SyncGroupResponse.schema` by `tools/codegen`.
+//! Do not edit by hand: change the schema and run `cargo run -p kafka-protocol-codegen`.
+
+#![allow(
+    unused_imports,
+    unused_variables,
+    unused_parens,
+    unused_comparisons,
+    clippy::all
+)]
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::messages::{ApiKey, Message};
+use crate::wire::{self, RawTaggedField, Uuid};
+use crate::{DecodeError, EncodeError};
+
+/// SyncGroupResponse (API key 14), versions 0-5, flexible from 4.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncGroupResponse {
+    /// Versions 1+.
+    pub throttle_time_ms: i32,
+    /// Versions 0+.
+    pub error_code: i16,
+    /// Versions 5+; nullable in 5+; default null.
+    pub protocol_type: Option<String>,
+    /// Versions 5+; nullable in 5+; default null.
+    pub protocol_name: Option<String>,
+    /// Versions 0+.
+    pub assignment: Bytes,
+    /// Tagged fields this codec does not know, kept so that re-encoding preserves them.
+    pub unknown_tagged_fields: Vec<RawTaggedField>,
+}
+
+impl Default for SyncGroupResponse {
+    fn default() -> Self {
+        Self {
+            throttle_time_ms: 0,
+            error_code: 0,
+            protocol_type: None,
+            protocol_name: None,
+            assignment: Bytes::new(),
+            unknown_tagged_fields: Vec::new(),
+        }
+    }
+}
+
+impl SyncGroupResponse {
+    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        let flexible = version >= 4;
+        if version >= 1 {
+            buf.put_i32(self.throttle_time_ms);
+        }
+        {
+            buf.put_i16(self.error_code);
+        }
+        if version >= 5 {
+            if version >= 5 {
+                wire::write_nullable_string(
+                    buf,
+                    self.protocol_type.as_ref().map(String::as_str),
+                    flexible,
+                )?;
+            } else {
+                let value = self
+                    .protocol_type
+                    .as_ref()
+                    .ok_or(EncodeError::NullNotAllowed {
+                        field: "ProtocolType",
+                        version,
+                    })?;
+                wire::write_string(buf, &(*value), flexible)?;
+            }
+        }
+        if version >= 5 {
+            if version >= 5 {
+                wire::write_nullable_string(
+                    buf,
+                    self.protocol_name.as_ref().map(String::as_str),
+                    flexible,
+                )?;
+            } else {
+                let value = self
+                    .protocol_name
+                    .as_ref()
+                    .ok_or(EncodeError::NullNotAllowed {
+                        field: "ProtocolName",
+                        version,
+                    })?;
+                wire::write_string(buf, &(*value), flexible)?;
+            }
+        }
+        {
+            wire::write_bytes(buf, &self.assignment, flexible)?;
+        }
+        if flexible {
+            wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
+            for field in &self.unknown_tagged_fields {
+                wire::write_raw_tagged_field(buf, field)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
+        let flexible = version >= 4;
+        let mut this = Self::default();
+        if version >= 1 {
+            this.throttle_time_ms = wire::read_i32(buf)?;
+        }
+        this.error_code = wire::read_i16(buf)?;
+        if version >= 5 {
+            this.protocol_type = if version >= 5 {
+                wire::read_nullable_string(buf, flexible)?
+            } else {
+                Some(wire::read_nullable_string(buf, flexible)?.ok_or(
+                    DecodeError::UnexpectedNull {
+                        field: "ProtocolType",
+                        version,
+                    },
+                )?)
+            };
+        }
+        if version >= 5 {
+            this.protocol_name = if version >= 5 {
+                wire::read_nullable_string(buf, flexible)?
+            } else {
+                Some(wire::read_nullable_string(buf, flexible)?.ok_or(
+                    DecodeError::UnexpectedNull {
+                        field: "ProtocolName",
+                        version,
+                    },
+                )?)
+            };
+        }
+        this.assignment =
+            wire::read_nullable_bytes(buf, flexible)?.ok_or(DecodeError::UnexpectedNull {
+                field: "Assignment",
+                version,
+            })?;
+        if flexible {
+            wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |_, _| Ok(false))?;
+        }
+        Ok(this)
+    }
+
+    /// A proptest strategy for values that round-trip at `version`.
+    #[cfg(test)]
+    pub(crate) fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
+        use proptest::prelude::*;
+        let flexible = version >= 4;
+        ((
+            if version >= 1 {
+                any::<i32>().boxed()
+            } else {
+                Just(0).boxed()
+            },
+            any::<i16>().boxed(),
+            if version >= 5 {
+                if version >= 5 {
+                    proptest::option::of("[a-zA-Z0-9._-]{0,12}".boxed()).boxed()
+                } else {
+                    "[a-zA-Z0-9._-]{0,12}".boxed().prop_map(Some).boxed()
+                }
+            } else {
+                Just(None).boxed()
+            },
+            if version >= 5 {
+                if version >= 5 {
+                    proptest::option::of("[a-zA-Z0-9._-]{0,12}".boxed()).boxed()
+                } else {
+                    "[a-zA-Z0-9._-]{0,12}".boxed().prop_map(Some).boxed()
+                }
+            } else {
+                Just(None).boxed()
+            },
+            proptest::collection::vec(any::<u8>(), 0..24)
+                .prop_map(Bytes::from)
+                .boxed(),
+            if flexible {
+                proptest::collection::btree_set(1000u32..1010, 0..2)
+                    .prop_map(|tags| {
+                        tags.into_iter()
+                            .map(|tag| RawTaggedField {
+                                tag,
+                                data: Bytes::from(vec![tag as u8; 2]),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .boxed()
+            } else {
+                Just(Vec::new()).boxed()
+            },
+        ),)
+            .prop_map(|((v0, v1, v2, v3, v4, v5),)| Self {
+                throttle_time_ms: v0,
+                error_code: v1,
+                protocol_type: v2,
+                protocol_name: v3,
+                assignment: v4,
+                unknown_tagged_fields: v5,
+            })
+            .boxed()
+    }
+}
+
+impl Message for SyncGroupResponse {
+    const NAME: &'static str = "SyncGroupResponse";
+    const API_KEY: ApiKey = ApiKey::SyncGroup;
+    const MIN_VERSION: i16 = 0;
+    const MAX_VERSION: i16 = 5;
+
+    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
+            return Err(EncodeError::UnsupportedVersion {
+                api: Self::NAME,
+                version,
+                min: Self::MIN_VERSION,
+                max: Self::MAX_VERSION,
+            });
+        }
+        self.encode_body(buf, version)
+    }
+
+    fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
+        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
+            return Err(DecodeError::UnsupportedVersion {
+                api: Self::NAME,
+                version,
+                min: Self::MIN_VERSION,
+                max: Self::MAX_VERSION,
+            });
+        }
+        Self::decode_body(buf, version)
+    }
+}
