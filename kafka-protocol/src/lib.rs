@@ -23,7 +23,7 @@
 #![warn(missing_docs)]
 
 mod error;
-// pub mod error_code;
+pub mod error_code;
 pub mod frame;
 pub mod header;
 pub mod messages;
@@ -31,4 +31,4 @@ pub mod messages;
 pub mod wire;
 
 pub use error::{DecodeError, EncodeError};
-// pub use error_code::ErrorCode;
+pub use error_code::ErrorCode;

@@ -67,18 +67,32 @@ impl ApiVersionsResponse {
             buf.put_i32(self.throttle_time_ms);
         }
         if flexible {
-            let mut count = self.unknown_tagged_fields.len() as u32;
             let write_supported_features = (version >= 3) && self.supported_features != Vec::new();
-            count += write_supported_features as u32;
             let write_finalized_features_epoch =
                 (version >= 3) && self.finalized_features_epoch != -1;
-            count += write_finalized_features_epoch as u32;
             let write_finalized_features = (version >= 3) && self.finalized_features != Vec::new();
-            count += write_finalized_features as u32;
             let write_zk_migration_ready = (version >= 3) && self.zk_migration_ready != false;
-            count += write_zk_migration_ready as u32;
+            let superseded = |tag: u32| {
+                (tag == 0 && write_supported_features)
+                    || (tag == 1 && write_finalized_features_epoch)
+                    || (tag == 2 && write_finalized_features)
+                    || (tag == 3 && write_zk_migration_ready)
+            };
+            let count = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .count() as u32
+                + write_supported_features as u32
+                + write_finalized_features_epoch as u32
+                + write_finalized_features as u32
+                + write_zk_migration_ready as u32;
             wire::write_unsigned_varint(buf, count);
-            let mut unknown = self.unknown_tagged_fields.iter().peekable();
+            let mut unknown = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .peekable();
             while let Some(field) = unknown.next_if(|u| u.tag < 0) {
                 wire::write_raw_tagged_field(buf, field)?;
             }
@@ -149,7 +163,7 @@ impl ApiVersionsResponse {
         if flexible {
             wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |tag, buf| match tag {
                 0 if version >= 3 => {
-                    this.supported_features = {
+                    let value = {
                         let n = wire::read_array_len(buf, flexible)?.ok_or(
                             DecodeError::UnexpectedNull {
                                 field: "SupportedFeatures",
@@ -162,14 +176,24 @@ impl ApiVersionsResponse {
                         }
                         items
                     };
-                    Ok(true)
+                    if value == Vec::new() {
+                        Ok(false)
+                    } else {
+                        this.supported_features = value;
+                        Ok(true)
+                    }
                 }
                 1 if version >= 3 => {
-                    this.finalized_features_epoch = wire::read_i64(buf)?;
-                    Ok(true)
+                    let value = wire::read_i64(buf)?;
+                    if value == -1 {
+                        Ok(false)
+                    } else {
+                        this.finalized_features_epoch = value;
+                        Ok(true)
+                    }
                 }
                 2 if version >= 3 => {
-                    this.finalized_features = {
+                    let value = {
                         let n = wire::read_array_len(buf, flexible)?.ok_or(
                             DecodeError::UnexpectedNull {
                                 field: "FinalizedFeatures",
@@ -182,11 +206,21 @@ impl ApiVersionsResponse {
                         }
                         items
                     };
-                    Ok(true)
+                    if value == Vec::new() {
+                        Ok(false)
+                    } else {
+                        this.finalized_features = value;
+                        Ok(true)
+                    }
                 }
                 3 if version >= 3 => {
-                    this.zk_migration_ready = wire::read_bool(buf)?;
-                    Ok(true)
+                    let value = wire::read_bool(buf)?;
+                    if value == false {
+                        Ok(false)
+                    } else {
+                        this.zk_migration_ready = value;
+                        Ok(true)
+                    }
                 }
                 _ => Ok(false),
             })?;

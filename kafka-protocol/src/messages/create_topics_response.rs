@@ -371,11 +371,20 @@ impl CreatableTopicResult {
             }
         }
         if flexible {
-            let mut count = self.unknown_tagged_fields.len() as u32;
             let write_topic_config_error_code = (version >= 5) && self.topic_config_error_code != 0;
-            count += write_topic_config_error_code as u32;
+            let superseded = |tag: u32| (tag == 0 && write_topic_config_error_code);
+            let count = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .count() as u32
+                + write_topic_config_error_code as u32;
             wire::write_unsigned_varint(buf, count);
-            let mut unknown = self.unknown_tagged_fields.iter().peekable();
+            let mut unknown = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .peekable();
             while let Some(field) = unknown.next_if(|u| u.tag < 0) {
                 wire::write_raw_tagged_field(buf, field)?;
             }
@@ -444,8 +453,13 @@ impl CreatableTopicResult {
         if flexible {
             wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |tag, buf| match tag {
                 0 if version >= 5 => {
-                    this.topic_config_error_code = wire::read_i16(buf)?;
-                    Ok(true)
+                    let value = wire::read_i16(buf)?;
+                    if value == 0 {
+                        Ok(false)
+                    } else {
+                        this.topic_config_error_code = value;
+                        Ok(true)
+                    }
                 }
                 _ => Ok(false),
             })?;

@@ -106,14 +106,24 @@ impl FetchRequest {
             wire::write_string(buf, &self.rack_id, flexible)?;
         }
         if flexible {
-            let mut count = self.unknown_tagged_fields.len() as u32;
             let write_cluster_id = (version >= 12) && self.cluster_id != None;
-            count += write_cluster_id as u32;
             let write_replica_state =
                 (version >= 15) && self.replica_state != ReplicaState::default();
-            count += write_replica_state as u32;
+            let superseded =
+                |tag: u32| (tag == 0 && write_cluster_id) || (tag == 1 && write_replica_state);
+            let count = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .count() as u32
+                + write_cluster_id as u32
+                + write_replica_state as u32;
             wire::write_unsigned_varint(buf, count);
-            let mut unknown = self.unknown_tagged_fields.iter().peekable();
+            let mut unknown = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .peekable();
             while let Some(field) = unknown.next_if(|u| u.tag < 0) {
                 wire::write_raw_tagged_field(buf, field)?;
             }
@@ -209,7 +219,7 @@ impl FetchRequest {
         if flexible {
             wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |tag, buf| match tag {
                 0 if version >= 12 => {
-                    this.cluster_id = if version >= 12 {
+                    let value = if version >= 12 {
                         wire::read_nullable_string(buf, flexible)?
                     } else {
                         Some(wire::read_nullable_string(buf, flexible)?.ok_or(
@@ -219,11 +229,21 @@ impl FetchRequest {
                             },
                         )?)
                     };
-                    Ok(true)
+                    if value == None {
+                        Ok(false)
+                    } else {
+                        this.cluster_id = value;
+                        Ok(true)
+                    }
                 }
                 1 if version >= 15 => {
-                    this.replica_state = ReplicaState::decode_body(buf, version)?;
-                    Ok(true)
+                    let value = ReplicaState::decode_body(buf, version)?;
+                    if value == ReplicaState::default() {
+                        Ok(false)
+                    } else {
+                        this.replica_state = value;
+                        Ok(true)
+                    }
                 }
                 _ => Ok(false),
             })?;
@@ -390,15 +410,26 @@ impl FetchPartition {
             buf.put_i32(self.partition_max_bytes);
         }
         if flexible {
-            let mut count = self.unknown_tagged_fields.len() as u32;
             let write_replica_directory_id =
                 (version >= 17) && self.replica_directory_id != Uuid::ZERO;
-            count += write_replica_directory_id as u32;
             let write_high_watermark =
                 (version >= 18) && self.high_watermark != 9223372036854775807;
-            count += write_high_watermark as u32;
+            let superseded = |tag: u32| {
+                (tag == 0 && write_replica_directory_id) || (tag == 1 && write_high_watermark)
+            };
+            let count = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .count() as u32
+                + write_replica_directory_id as u32
+                + write_high_watermark as u32;
             wire::write_unsigned_varint(buf, count);
-            let mut unknown = self.unknown_tagged_fields.iter().peekable();
+            let mut unknown = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .peekable();
             while let Some(field) = unknown.next_if(|u| u.tag < 0) {
                 wire::write_raw_tagged_field(buf, field)?;
             }
@@ -442,12 +473,22 @@ impl FetchPartition {
         if flexible {
             wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |tag, buf| match tag {
                 0 if version >= 17 => {
-                    this.replica_directory_id = wire::read_uuid(buf)?;
-                    Ok(true)
+                    let value = wire::read_uuid(buf)?;
+                    if value == Uuid::ZERO {
+                        Ok(false)
+                    } else {
+                        this.replica_directory_id = value;
+                        Ok(true)
+                    }
                 }
                 1 if version >= 18 => {
-                    this.high_watermark = wire::read_i64(buf)?;
-                    Ok(true)
+                    let value = wire::read_i64(buf)?;
+                    if value == 9223372036854775807 {
+                        Ok(false)
+                    } else {
+                        this.high_watermark = value;
+                        Ok(true)
+                    }
                 }
                 _ => Ok(false),
             })?;

@@ -64,11 +64,20 @@ impl FetchResponse {
             }
         }
         if flexible {
-            let mut count = self.unknown_tagged_fields.len() as u32;
             let write_node_endpoints = (version >= 16) && self.node_endpoints != Vec::new();
-            count += write_node_endpoints as u32;
+            let superseded = |tag: u32| (tag == 0 && write_node_endpoints);
+            let count = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .count() as u32
+                + write_node_endpoints as u32;
             wire::write_unsigned_varint(buf, count);
-            let mut unknown = self.unknown_tagged_fields.iter().peekable();
+            let mut unknown = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .peekable();
             while let Some(field) = unknown.next_if(|u| u.tag < 0) {
                 wire::write_raw_tagged_field(buf, field)?;
             }
@@ -114,7 +123,7 @@ impl FetchResponse {
         if flexible {
             wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |tag, buf| match tag {
                 0 if version >= 16 => {
-                    this.node_endpoints = {
+                    let value = {
                         let n = wire::read_array_len(buf, flexible)?.ok_or(
                             DecodeError::UnexpectedNull {
                                 field: "NodeEndpoints",
@@ -127,7 +136,12 @@ impl FetchResponse {
                         }
                         items
                     };
-                    Ok(true)
+                    if value == Vec::new() {
+                        Ok(false)
+                    } else {
+                        this.node_endpoints = value;
+                        Ok(true)
+                    }
                 }
                 _ => Ok(false),
             })?;
@@ -838,17 +852,30 @@ impl PartitionData {
             wire::write_nullable_bytes(buf, self.records.as_ref(), flexible)?;
         }
         if flexible {
-            let mut count = self.unknown_tagged_fields.len() as u32;
             let write_diverging_epoch =
                 (version >= 12) && self.diverging_epoch != EpochEndOffset::default();
-            count += write_diverging_epoch as u32;
             let write_current_leader =
                 (version >= 12) && self.current_leader != LeaderIdAndEpoch::default();
-            count += write_current_leader as u32;
             let write_snapshot_id = (version >= 12) && self.snapshot_id != SnapshotId::default();
-            count += write_snapshot_id as u32;
+            let superseded = |tag: u32| {
+                (tag == 0 && write_diverging_epoch)
+                    || (tag == 1 && write_current_leader)
+                    || (tag == 2 && write_snapshot_id)
+            };
+            let count = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .count() as u32
+                + write_diverging_epoch as u32
+                + write_current_leader as u32
+                + write_snapshot_id as u32;
             wire::write_unsigned_varint(buf, count);
-            let mut unknown = self.unknown_tagged_fields.iter().peekable();
+            let mut unknown = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .peekable();
             while let Some(field) = unknown.next_if(|u| u.tag < 0) {
                 wire::write_raw_tagged_field(buf, field)?;
             }
@@ -930,16 +957,31 @@ impl PartitionData {
         if flexible {
             wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |tag, buf| match tag {
                 0 if version >= 12 => {
-                    this.diverging_epoch = EpochEndOffset::decode_body(buf, version)?;
-                    Ok(true)
+                    let value = EpochEndOffset::decode_body(buf, version)?;
+                    if value == EpochEndOffset::default() {
+                        Ok(false)
+                    } else {
+                        this.diverging_epoch = value;
+                        Ok(true)
+                    }
                 }
                 1 if version >= 12 => {
-                    this.current_leader = LeaderIdAndEpoch::decode_body(buf, version)?;
-                    Ok(true)
+                    let value = LeaderIdAndEpoch::decode_body(buf, version)?;
+                    if value == LeaderIdAndEpoch::default() {
+                        Ok(false)
+                    } else {
+                        this.current_leader = value;
+                        Ok(true)
+                    }
                 }
                 2 if version >= 12 => {
-                    this.snapshot_id = SnapshotId::decode_body(buf, version)?;
-                    Ok(true)
+                    let value = SnapshotId::decode_body(buf, version)?;
+                    if value == SnapshotId::default() {
+                        Ok(false)
+                    } else {
+                        this.snapshot_id = value;
+                        Ok(true)
+                    }
                 }
                 _ => Ok(false),
             })?;

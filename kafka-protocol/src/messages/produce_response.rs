@@ -52,11 +52,20 @@ impl ProduceResponse {
             buf.put_i32(self.throttle_time_ms);
         }
         if flexible {
-            let mut count = self.unknown_tagged_fields.len() as u32;
             let write_node_endpoints = (version >= 10) && self.node_endpoints != Vec::new();
-            count += write_node_endpoints as u32;
+            let superseded = |tag: u32| (tag == 0 && write_node_endpoints);
+            let count = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .count() as u32
+                + write_node_endpoints as u32;
             wire::write_unsigned_varint(buf, count);
-            let mut unknown = self.unknown_tagged_fields.iter().peekable();
+            let mut unknown = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .peekable();
             while let Some(field) = unknown.next_if(|u| u.tag < 0) {
                 wire::write_raw_tagged_field(buf, field)?;
             }
@@ -96,7 +105,7 @@ impl ProduceResponse {
         if flexible {
             wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |tag, buf| match tag {
                 0 if version >= 10 => {
-                    this.node_endpoints = {
+                    let value = {
                         let n = wire::read_array_len(buf, flexible)?.ok_or(
                             DecodeError::UnexpectedNull {
                                 field: "NodeEndpoints",
@@ -109,7 +118,12 @@ impl ProduceResponse {
                         }
                         items
                     };
-                    Ok(true)
+                    if value == Vec::new() {
+                        Ok(false)
+                    } else {
+                        this.node_endpoints = value;
+                        Ok(true)
+                    }
                 }
                 _ => Ok(false),
             })?;
@@ -606,12 +620,21 @@ impl PartitionProduceResponse {
             }
         }
         if flexible {
-            let mut count = self.unknown_tagged_fields.len() as u32;
             let write_current_leader =
                 (version >= 10) && self.current_leader != LeaderIdAndEpoch::default();
-            count += write_current_leader as u32;
+            let superseded = |tag: u32| (tag == 0 && write_current_leader);
+            let count = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .count() as u32
+                + write_current_leader as u32;
             wire::write_unsigned_varint(buf, count);
-            let mut unknown = self.unknown_tagged_fields.iter().peekable();
+            let mut unknown = self
+                .unknown_tagged_fields
+                .iter()
+                .filter(|u| !superseded(u.tag))
+                .peekable();
             while let Some(field) = unknown.next_if(|u| u.tag < 0) {
                 wire::write_raw_tagged_field(buf, field)?;
             }
@@ -669,8 +692,13 @@ impl PartitionProduceResponse {
         if flexible {
             wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |tag, buf| match tag {
                 0 if version >= 10 => {
-                    this.current_leader = LeaderIdAndEpoch::decode_body(buf, version)?;
-                    Ok(true)
+                    let value = LeaderIdAndEpoch::decode_body(buf, version)?;
+                    if value == LeaderIdAndEpoch::default() {
+                        Ok(false)
+                    } else {
+                        this.current_leader = value;
+                        Ok(true)
+                    }
                 }
                 _ => Ok(false),
             })?;

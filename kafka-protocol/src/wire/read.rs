@@ -183,8 +183,8 @@ pub fn initial_capacity(count: usize) -> usize {
     count.min(1024)
 }
 
-/// Reads a tagged-field section, handing each known tag's bytes to `known` (which returns
-/// `false` for tags it does not know) and keeping unknown ones in `unknown`.
+/// Reads a tagged-field section, handing each tag's bytes to `known`, which returns `false` for
+/// a tag it does not take; those are kept verbatim in `unknown`.
 pub fn read_tagged_fields(
     buf: &mut Bytes,
     unknown: &mut Vec<RawTaggedField>,
@@ -196,8 +196,9 @@ pub fn read_tagged_fields(
         let tag = read_unsigned_varint(buf)?;
         let size = read_unsigned_varint(buf)? as i64;
         let size = not_null(checked_len(buf, "tagged field", size, 1)?, "tagged field")?;
-        let mut data = buf.split_to(size);
-        if !known(tag, &mut data)? {
+        let data = buf.split_to(size);
+        // `known` reads from its own cursor, so a tag it declines is kept whole.
+        if !known(tag, &mut data.clone())? {
             unknown.push(RawTaggedField { tag, data });
         }
     }

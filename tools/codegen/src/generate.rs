@@ -509,21 +509,29 @@ fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: b
             "            wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);\n            for field in &self.unknown_tagged_fields {{ wire::write_raw_tagged_field(buf, field)?; }}"
         );
     } else {
-        let _ = writeln!(out, "            let mut count = self.unknown_tagged_fields.len() as u32;");
+        // A known tag is written when its value is not the default. A peer may also send a
+        // known tag holding its default; decoding keeps that one verbatim among the raw fields
+        // (so re-encoding reproduces the peer's bytes), and it is dropped here only if the
+        // field itself is being written.
+        let mut skips = Vec::new();
         for f in &tagged {
             let ident = field_ident(&f.name);
+            let var = snake_case(&f.name);
             let cond = ctx.cond_or_false(Some(&intersect(&f.versions, f.tagged.as_ref().expect("tagged"))));
-            let _ = writeln!(
-                out,
-                "            let write_{} = ({cond}) && self.{ident} != {};\n            count += write_{} as u32;",
-                snake_case(&f.name),
-                default_expr(f)?,
-                snake_case(&f.name)
-            );
+            let _ = writeln!(out, "            let write_{var} = ({cond}) && self.{ident} != {};", default_expr(f)?);
+            skips.push(format!("(tag == {} && write_{var})", f.tag.expect("tag")));
         }
+        let known_count = tagged
+            .iter()
+            .map(|f| format!("write_{} as u32", snake_case(&f.name)))
+            .collect::<Vec<_>>()
+            .join(" + ");
         let _ = writeln!(
             out,
-            "            wire::write_unsigned_varint(buf, count);\n            let mut unknown = self.unknown_tagged_fields.iter().peekable();"
+            "            let superseded = |tag: u32| {};
+            let count = self.unknown_tagged_fields.iter().filter(|u| !superseded(u.tag)).count() as u32 + {known_count};
+            wire::write_unsigned_varint(buf, count);\n            let mut unknown = self.unknown_tagged_fields.iter().filter(|u| !superseded(u.tag)).peekable();",
+            skips.join(" || ")
         );
         for f in &tagged {
             let tag = f.tag.expect("tag");
@@ -571,10 +579,11 @@ fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: b
             let cond = ctx.cond_or_false(Some(&intersect(&f.versions, f.tagged.as_ref().expect("tagged"))));
             let _ = writeln!(
                 out,
-                "                    {} if {cond} => {{ this.{} = {}; Ok(true) }}",
+                "                    {} if {cond} => {{ let value = {}; if value == {} {{ Ok(false) }} else {{ this.{} = value; Ok(true) }} }}",
                 f.tag.expect("tag"),
+                decode_field(ctx, f),
+                default_expr(f)?,
                 field_ident(&f.name),
-                decode_field(ctx, f)
             );
         }
         let _ = writeln!(out, "                    _ => Ok(false),\n                }}\n            }})?;");
