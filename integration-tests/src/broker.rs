@@ -53,9 +53,27 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Attempts at finding a free host port Docker can bind.
 const PORT_ATTEMPTS: u32 = 5;
 const LABEL: &str = "org.kafka-sdk.harness";
-const HINT: &str = "fix: run scripts/install-broker (installs kcat and builds the local \
-     kafka-sdk/tansu image; needs Docker), or set KAFKA_BOOTSTRAP_SERVERS=host:port to \
-     use a running Kafka cluster";
+/// How long an external cluster gets to answer: it may still be starting.
+const EXTERNAL_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn external_list() -> Option<String> {
+    std::env::var(BOOTSTRAP_ENV)
+        .ok()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+}
+
+/// What to do about a missing broker, for the failure message.
+fn hint() -> &'static str {
+    if external_list().is_some() {
+        "fix: start that cluster, or unset KAFKA_BOOTSTRAP_SERVERS to use the local tansu \
+         container"
+    } else {
+        "fix: run scripts/install-broker (installs kcat and builds the local kafka-sdk/tansu \
+         image; needs Docker), or set KAFKA_BOOTSTRAP_SERVERS=host:port to use a running \
+         Kafka cluster"
+    }
+}
 
 /// A broker for integration tests. Get the shared one with [`broker`], or a
 /// private container with [`dedicated_broker`].
@@ -104,7 +122,7 @@ pub async fn broker() -> &'static Broker {
         .await;
     match shared {
         Ok(broker) => broker,
-        Err(reason) => panic!("no broker for the integration tests: {reason}\n{HINT}"),
+        Err(reason) => panic!("no broker for the integration tests: {reason}\n{}", hint()),
     }
 }
 
@@ -114,16 +132,23 @@ pub async fn broker() -> &'static Broker {
 /// With `KAFKA_BOOTSTRAP_SERVERS` set this returns that external cluster, on
 /// which the controls fail with [`HarnessError::External`].
 pub async fn dedicated_broker() -> Broker {
-    match new_broker().await {
+    if external_list().is_some() {
+        // Share the first check (and its failure) with `broker()`.
+        return Broker {
+            bootstrap: broker().await.bootstrap(),
+            backend: Backend::External,
+        };
+    }
+    match on_harness_runtime(start_container()).await {
         Ok(broker) => broker,
-        Err(e) => panic!("no broker for the integration tests: {e}\n{HINT}"),
+        Err(e) => panic!("no broker for the integration tests: {e}\n{}", hint()),
     }
 }
 
 async fn new_broker() -> Result<Broker, HarnessError> {
-    match std::env::var(BOOTSTRAP_ENV) {
-        Ok(list) if !list.trim().is_empty() => external(list.trim()).await,
-        _ => on_harness_runtime(start_container()).await,
+    match external_list() {
+        Some(list) => external(&list).await,
+        None => on_harness_runtime(start_container()).await,
     }
 }
 
@@ -267,17 +292,25 @@ impl Drop for BrokerContainer {
 async fn external(list: &str) -> Result<Broker, HarnessError> {
     let started = Instant::now();
     let mut last_error = String::new();
-    // One answering bootstrap address is enough, as for any client.
-    for addr in list.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-        match probe_api_versions(addr, Duration::from_secs(10)).await {
-            Ok(_) => {
-                return Ok(Broker {
-                    bootstrap: list.to_string(),
-                    backend: Backend::External,
-                })
+    let addrs: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .collect();
+    while started.elapsed() < EXTERNAL_TIMEOUT {
+        // One answering bootstrap address is enough, as for any client.
+        for addr in &addrs {
+            match probe_api_versions(addr, Duration::from_secs(5)).await {
+                Ok(_) => {
+                    return Ok(Broker {
+                        bootstrap: list.to_string(),
+                        backend: Backend::External,
+                    })
+                }
+                Err(e) => last_error = e,
             }
-            Err(e) => last_error = e,
         }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
     Err(HarnessError::NotReady {
         addr: format!("{BOOTSTRAP_ENV}={list}"),
@@ -491,7 +524,8 @@ fn remove_by_name(name: &str) {
 /// removing leftovers by hand.
 fn spawn_reaper(id: &str) -> Option<Child> {
     use std::os::unix::process::CommandExt;
-    const SCRIPT: &str = r#"while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec docker rm -f -v "$2""#;
+    const SCRIPT: &str =
+        r#"while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec docker rm -f -v "$2""#;
     Command::new("sh")
         .args(["-c", SCRIPT, "harness-reaper"])
         .arg(std::process::id().to_string())

@@ -251,7 +251,15 @@ impl MockCluster {
         // Producer mode reading stdin keeps kcat (and its mock brokers) alive
         // for as long as we hold the pipe open. -b is ignored by the mock.
         let mut child = Command::new(&path)
-            .args(["-P", "-b", "127.0.0.1:1", "-t", "mock-keepalive", "-X", &num])
+            .args([
+                "-P",
+                "-b",
+                "127.0.0.1:1",
+                "-t",
+                "mock-keepalive",
+                "-X",
+                &num,
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

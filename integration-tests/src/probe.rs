@@ -75,7 +75,9 @@ async fn exchange(addr: &str) -> Result<Vec<ApiVersionRange>, String> {
 
     let mut len = [0u8; 4];
     stream.read_exact(&mut len).await.map_err(|e| {
-        format!("read from {addr}: {e} (connection closed before an answer: broker not listening yet?)")
+        format!(
+            "read from {addr}: {e} (connection closed before an answer: broker not listening yet?)"
+        )
     })?;
     let len = i32::from_be_bytes(len);
     let len = usize::try_from(len)
@@ -161,7 +163,14 @@ mod tests {
             }
         }
         let apis = parse_v0(&frame).unwrap();
-        assert_eq!(apis[0], ApiVersionRange { api_key: 0, min_version: 0, max_version: 11 });
+        assert_eq!(
+            apis[0],
+            ApiVersionRange {
+                api_key: 0,
+                min_version: 0,
+                max_version: 11
+            }
+        );
         assert_eq!(apis[1].api_key, 3);
     }
 

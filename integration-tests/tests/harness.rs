@@ -16,7 +16,12 @@ async fn broker_answers_api_versions() {
     let apis = probe_api_versions(&first, Duration::from_secs(5))
         .await
         .unwrap();
-    for (key, name) in [(0, "Produce"), (1, "Fetch"), (3, "Metadata"), (18, "ApiVersions")] {
+    for (key, name) in [
+        (0, "Produce"),
+        (1, "Fetch"),
+        (3, "Metadata"),
+        (18, "ApiVersions"),
+    ] {
         assert!(
             apis.iter().any(|a| a.api_key == key),
             "broker does not advertise {name} ({key}): {apis:?}"
@@ -52,7 +57,8 @@ async fn advertised_address_is_reachable_from_the_host() {
     if !broker.is_external() {
         let port = broker.bootstrap().rsplit(':').next().unwrap().to_string();
         assert!(
-            out.stdout.contains(&format!("\"name\":\"127.0.0.1:{port}\"")),
+            out.stdout
+                .contains(&format!("\"name\":\"127.0.0.1:{port}\"")),
             "metadata does not advertise 127.0.0.1:{port}: {}",
             out.stdout
         );

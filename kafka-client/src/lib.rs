@@ -1,6 +1,15 @@
 //! Async Kafka client built on [`kafka_protocol`].
 //!
-//! The network layer, producer, consumer and admin client land here in later milestones; today
-//! this crate re-exports the codec so downstream code can depend on one name.
+//! Layout: [`config`] (typed settings with Kafka's key names), [`error`] (one error type and
+//! its classification), `net` (transport, connection, handshake, pool) and the clients built
+//! on them.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod error;
+
+pub use config::ClientConfig;
+pub use error::{Error, Result};
 pub use kafka_protocol as protocol;

@@ -166,6 +166,12 @@ pub(crate) fn decompress(
     }
 }
 
+/// XXH32 with seed 0, for tests elsewhere in the module that fake old LZ4 headers.
+#[cfg(test)]
+pub(crate) fn test_xxh32(data: &[u8]) -> u32 {
+    xxh32::xxh32(data, 0)
+}
+
 /// Reads `reader` to its end into `out`, failing once more than `limit` bytes in total would
 /// be in `out`. The buffer grows geometrically from `hint`, never past `limit + 1` bytes, so
 /// the memory spent is bounded by what the stream really produced.

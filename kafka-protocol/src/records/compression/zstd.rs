@@ -68,8 +68,8 @@ pub(super) fn decompress(input: &[u8], limit: usize) -> Result<Vec<u8>, RecordsE
                 continue;
             }
         }
-        let window = MAX_WINDOW_SIZE.min(limit as u64).max(1 << 10);
-        let mut decoder = StreamingDecoder::new_with_max_window_size(&mut src, window).map_err(err)?;
+        let mut decoder =
+            StreamingDecoder::new_with_max_window_size(&mut src, MAX_WINDOW_SIZE).map_err(err)?;
         super::read_bounded(
             &mut decoder,
             &mut out,

@@ -1,0 +1,187 @@
+//! The crate's one error type, and the one place that classifies errors.
+//!
+//! Every fallible call in this crate returns [`Error`]. Variants carry the facts a caller or an
+//! operator needs (which broker, which API, which config key) rather than a formatted string,
+//! and [`Error::is_retriable`] answers the question retry loops ask.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_protocol::ErrorCode;
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to Kafka.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The broker answered with a Kafka error code.
+    #[error("{api}: broker returned {code}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Protocol {
+        /// The API whose response carried the code.
+        api: &'static str,
+        /// The Kafka error code.
+        code: ErrorCode,
+        /// The broker's error message, when it sent one.
+        message: Option<String>,
+    },
+    /// A socket operation failed (connect, read, write). Retriable: a new connection may work.
+    #[error("I/O error talking to {broker}: {source}")]
+    Io {
+        /// `host:port` of the broker.
+        broker: String,
+        /// The underlying error (shared so that one broken connection can fail many requests).
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// The connection closed or broke while requests were in flight. Retriable.
+    #[error("connection to {broker} closed{}", if *mid_frame { " in the middle of a frame" } else { "" })]
+    ConnectionClosed {
+        /// `host:port` of the broker.
+        broker: String,
+        /// Whether the peer closed after sending part of a frame.
+        mid_frame: bool,
+    },
+    /// No response within the deadline (`request.timeout.ms` and friends). Retriable.
+    #[error("{what} timed out after {after:?}")]
+    Timeout {
+        /// What was being waited for.
+        what: String,
+        /// How long we waited.
+        after: Duration,
+    },
+    /// The peer sent bytes the codec could not decode: a broken or non-Kafka peer, or a TLS
+    /// mismatch. The connection is dropped.
+    #[error("malformed response from {broker}: {source}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+    Malformed {
+        /// `host:port` of the broker.
+        broker: String,
+        /// What the decoder found.
+        #[source]
+        source: kafka_protocol::DecodeError,
+        /// A likely cause, e.g. "is the listener TLS?".
+        hint: Option<&'static str>,
+    },
+    /// A request could not be encoded (a bug in the caller's values, e.g. a null where the
+    /// version allows none).
+    #[error("could not encode request: {0}")]
+    Encode(#[from] kafka_protocol::EncodeError),
+    /// The broker supports no version of an API that we also support.
+    #[error("broker {broker} supports {api} versions {broker_min}-{broker_max}, this client {client_min}-{client_max}: no overlap")]
+    UnsupportedVersion {
+        /// `host:port` of the broker.
+        broker: String,
+        /// The API.
+        api: &'static str,
+        /// Oldest version the broker accepts.
+        broker_min: i16,
+        /// Newest version the broker accepts.
+        broker_max: i16,
+        /// Oldest version this client speaks.
+        client_min: i16,
+        /// Newest version this client speaks.
+        client_max: i16,
+    },
+    /// SASL or TLS authentication failed. Not retriable: the credentials or trust are wrong.
+    #[error("authentication with {broker} failed: {reason}")]
+    Authentication {
+        /// `host:port` of the broker.
+        broker: String,
+        /// What failed.
+        reason: String,
+    },
+    /// TLS could not be set up or the handshake failed (bad certificate, wrong CA, expired,
+    /// hostname mismatch).
+    #[error("TLS with {broker} failed: {reason}")]
+    Tls {
+        /// `host:port` of the broker.
+        broker: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A configuration key or value is invalid.
+    #[error("invalid configuration `{key}`: {reason}")]
+    Config {
+        /// The Kafka-style key, e.g. `bootstrap.servers`.
+        key: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// No broker of the bootstrap list (or the cluster) could be reached.
+    #[error("no broker reachable (tried {tried}): {last_error}")]
+    NoBrokerAvailable {
+        /// The addresses tried.
+        tried: String,
+        /// The last failure seen.
+        last_error: String,
+    },
+    /// The client was closed.
+    #[error("the client is closed")]
+    Closed,
+}
+
+impl Error {
+    /// Whether retrying the same operation (maybe on a new connection, after a metadata
+    /// refresh) may succeed.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Protocol { code, .. } => code.is_retriable(),
+            Error::Io { .. } | Error::ConnectionClosed { .. } | Error::Timeout { .. } => true,
+            Error::NoBrokerAvailable { .. } => true,
+            Error::Malformed { .. }
+            | Error::Encode(_)
+            | Error::UnsupportedVersion { .. }
+            | Error::Authentication { .. }
+            | Error::Tls { .. }
+            | Error::Config { .. }
+            | Error::Closed => false,
+        }
+    }
+
+    /// The Kafka error code, when the broker sent one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Protocol { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Builds a [`Error::Protocol`] from a response's error code, or `Ok` for code 0.
+    pub fn check(api: &'static str, code: i16, message: Option<&str>) -> Result<()> {
+        let code = ErrorCode::from_code(code);
+        if code.is_ok() {
+            return Ok(());
+        }
+        Err(Error::Protocol {
+            api,
+            code,
+            message: message.map(str::to_owned),
+        })
+    }
+
+    /// Builds a [`Error::Config`].
+    pub fn config(key: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Config {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification() {
+        let not_leader = Error::check("Produce", 6, None).unwrap_err();
+        assert!(not_leader.is_retriable());
+        assert_eq!(not_leader.code(), Some(ErrorCode::from_code(6)));
+        let fenced = Error::check("Produce", 90, Some("fenced")).unwrap_err();
+        assert!(!fenced.is_retriable());
+        assert!(fenced.to_string().contains("fenced"));
+        assert!(Error::check("Produce", 0, None).is_ok());
+        assert!(!Error::config("linger.ms", "not a number").is_retriable());
+    }
+}

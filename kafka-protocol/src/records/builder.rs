@@ -1,0 +1,591 @@
+//! Writing magic-v2 record batches one record at a time.
+//!
+//! The producer appends records as the application sends them, and closes the batch when it
+//! reaches `batch.size` or `linger.ms` runs out. So the builder writes each record straight
+//! into one growing buffer, behind a placeholder for the fixed header; nothing is allocated
+//! per record beyond that buffer's growth. [`RecordBatchBuilder::finish`] then compresses the
+//! records (if a codec is set), fills in the header and the CRC, and returns the bytes that go
+//! into a Produce request.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::batch::{
+    self, HeaderFields, ATTRIBUTES_OFFSET, COMPRESSION_CODEC_MASK, CONTROL_FLAG_MASK,
+    DELETE_HORIZON_FLAG_MASK, MAGIC_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_ID_OFFSET,
+    RECORD_BATCH_OVERHEAD, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK,
+};
+use super::compression::{self, Compression};
+use super::varint::{put_varint, put_varlong, varint_len, varlong_len};
+use super::{
+    ControlRecord, RecordHeader, RecordsError, TimestampType, NO_PARTITION_LEADER_EPOCH,
+    NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP,
+};
+
+/// Worst-case bytes of a record's fixed fields: length (5), attributes (1), timestampDelta
+/// (10) and offsetDelta (5) — the Java client's `MAX_RECORD_OVERHEAD`.
+const MAX_RECORD_OVERHEAD: usize = 21;
+
+/// Builds one magic-v2 record batch.
+///
+/// Configure it (all settings have the defaults of a plain, non-idempotent producer), append
+/// records, then [`finish`](Self::finish). Settings may change at any time before `finish`,
+/// except [`delete_horizon_ms`](Self::delete_horizon_ms), which fixes the base timestamp and
+/// must come before the first record.
+///
+/// ```
+/// use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
+///
+/// let batch_size = 16 * 1024;
+/// let mut builder = RecordBatchBuilder::new(Compression::Snappy);
+/// builder.producer_state(1234, 0, 0);
+/// let mut appended = 0;
+/// while builder.has_room_for(batch_size, None, Some(&[0u8; 1000]), &[]) {
+///     builder.append(1_700_000_000_000 + appended, None, Some(&[0u8; 1000]), &[])?;
+///     appended += 1;
+/// }
+/// assert_eq!(builder.record_count(), 16);
+/// let bytes = builder.finish()?;
+/// // Snappy shrank 16 KB of zeros to well under a kilobyte.
+/// assert!(bytes.len() < 1024);
+/// assert_eq!(decode_batches(bytes)?.batches[0].records.len(), 16);
+/// # Ok::<(), kafka_protocol::records::RecordsError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RecordBatchBuilder {
+    /// `[0..61)`: header placeholder; then the uncompressed records.
+    buf: BytesMut,
+    compression: Compression,
+    compression_level: Option<i32>,
+    base_offset: i64,
+    partition_leader_epoch: i32,
+    log_append_time: Option<i64>,
+    transactional: bool,
+    control: bool,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+    delete_horizon_ms: Option<i64>,
+    record_count: i32,
+    /// Set by the first record (or the delete horizon); record deltas are relative to it.
+    base_timestamp: Option<i64>,
+    max_timestamp: i64,
+}
+
+impl RecordBatchBuilder {
+    /// A builder for a batch compressed with `compression`.
+    pub fn new(compression: Compression) -> Self {
+        Self::with_capacity(compression, 1024)
+    }
+
+    /// A builder whose buffer starts with room for `capacity` bytes of records (e.g.
+    /// `batch.size`), so that appends up to that size never reallocate.
+    pub fn with_capacity(compression: Compression, capacity: usize) -> Self {
+        let mut buf = BytesMut::with_capacity(RECORD_BATCH_OVERHEAD + capacity);
+        buf.put_bytes(0, RECORD_BATCH_OVERHEAD);
+        RecordBatchBuilder {
+            buf,
+            compression,
+            compression_level: None,
+            base_offset: 0,
+            partition_leader_epoch: NO_PARTITION_LEADER_EPOCH,
+            log_append_time: None,
+            transactional: false,
+            control: false,
+            producer_id: NO_PRODUCER_ID,
+            producer_epoch: NO_PRODUCER_EPOCH,
+            base_sequence: NO_SEQUENCE,
+            delete_horizon_ms: None,
+            record_count: 0,
+            base_timestamp: None,
+            max_timestamp: NO_TIMESTAMP,
+        }
+    }
+
+    /// Changes the codec used by [`finish`](Self::finish).
+    pub fn compression(&mut self, compression: Compression) -> &mut Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Sets the codec level (`compression.gzip.level` etc., KIP-390); `None` is the codec's
+    /// default. Levels a codec does not support fall back to its default.
+    pub fn compression_level(&mut self, level: Option<i32>) -> &mut Self {
+        self.compression_level = level;
+        self
+    }
+
+    /// Sets the base offset (0 in produce requests: the broker assigns offsets).
+    pub fn base_offset(&mut self, base_offset: i64) -> &mut Self {
+        self.base_offset = base_offset;
+        self
+    }
+
+    /// Sets the partition leader epoch (-1 in produce requests: the leader stamps it).
+    pub fn partition_leader_epoch(&mut self, epoch: i32) -> &mut Self {
+        self.partition_leader_epoch = epoch;
+        self
+    }
+
+    /// Sets the idempotent producer state: producer id, epoch and the sequence number of the
+    /// first record. `(-1, -1, -1)`, the default, is a non-idempotent producer.
+    pub fn producer_state(&mut self, producer_id: i64, producer_epoch: i16, base_sequence: i32) -> &mut Self {
+        self.producer_id = producer_id;
+        self.producer_epoch = producer_epoch;
+        self.base_sequence = base_sequence;
+        self
+    }
+
+    /// Marks the batch as written inside a transaction.
+    pub fn transactional(&mut self, transactional: bool) -> &mut Self {
+        self.transactional = transactional;
+        self
+    }
+
+    /// Marks the batch as a control batch (see [`append_control`](Self::append_control)).
+    pub fn control(&mut self, control: bool) -> &mut Self {
+        self.control = control;
+        self
+    }
+
+    /// Makes it a `LogAppendTime` batch stamped with `timestamp`, as a broker does; records
+    /// then all report that timestamp. (Producers leave the default, `CreateTime`.)
+    pub fn log_append_time(&mut self, timestamp: i64) -> &mut Self {
+        self.log_append_time = Some(timestamp);
+        self
+    }
+
+    /// Sets the delete horizon (KIP-534, written by the log cleaner): the batch's base
+    /// timestamp becomes `delete_horizon_ms`. Must be called before the first append, since
+    /// record timestamps are stored relative to the base timestamp.
+    pub fn delete_horizon_ms(&mut self, delete_horizon_ms: i64) -> Result<&mut Self, RecordsError> {
+        if self.record_count > 0 {
+            return Err(RecordsError::InvalidBuilderState {
+                reason: "the delete horizon must be set before the first record",
+            });
+        }
+        self.delete_horizon_ms = Some(delete_horizon_ms);
+        self.base_timestamp = Some(delete_horizon_ms);
+        Ok(self)
+    }
+
+    /// Records appended so far.
+    pub fn record_count(&self) -> usize {
+        self.record_count as usize
+    }
+
+    /// Whether no record has been appended.
+    pub fn is_empty(&self) -> bool {
+        self.record_count == 0
+    }
+
+    /// The codec [`finish`](Self::finish) will use.
+    pub fn compression_type(&self) -> Compression {
+        self.compression
+    }
+
+    /// Size of the batch so far, uncompressed: header plus records.
+    pub fn uncompressed_size(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Estimated size of the finished batch, for closing it at `batch.size`. It is the
+    /// uncompressed size: an upper bound for compressible data, exact without a codec (a codec
+    /// can add a few bytes of framing to incompressible data). A producer that tracks the
+    /// topic's compression ratio, as the Java client does, can scale this by it.
+    pub fn estimated_size(&self) -> usize {
+        self.uncompressed_size()
+    }
+
+    /// Whether a record of this shape still fits in `size_limit` bytes (an upper-bound check,
+    /// [`record_size_upper_bound`](Self::record_size_upper_bound)). An empty batch always has
+    /// room, so that one record larger than `batch.size` still gets a batch of its own.
+    pub fn has_room_for(
+        &self,
+        size_limit: usize,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[RecordHeader],
+    ) -> bool {
+        self.record_count == 0
+            || self.estimated_size().saturating_add(Self::record_size_upper_bound(key, value, headers))
+                <= size_limit
+    }
+
+    /// The most bytes a record of this shape can take in a batch, whatever its offset and
+    /// timestamp deltas (the Java client's `DefaultRecord.recordSizeUpperBound`). A batch of
+    /// one such record takes at most [`RECORD_BATCH_OVERHEAD`] more.
+    pub fn record_size_upper_bound(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[RecordHeader]) -> usize {
+        MAX_RECORD_OVERHEAD.saturating_add(key_value_headers_size(key, value, headers))
+    }
+
+    /// Appends a record and returns its offset delta (its offset is the base offset plus
+    /// that). `timestamp` is milliseconds since the epoch.
+    pub fn append(
+        &mut self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[RecordHeader],
+    ) -> Result<i32, RecordsError> {
+        for field in [key, value].into_iter().flatten() {
+            check_i32_len(field.len(), "record key or value")?;
+        }
+        for h in headers {
+            check_i32_len(h.key.len(), "record header key")?;
+            if let Some(v) = &h.value {
+                check_i32_len(v.len(), "record header value")?;
+            }
+        }
+        let header_count = check_i32_len(headers.len(), "record header count")?;
+        let offset_delta = self.record_count;
+        if offset_delta == i32::MAX {
+            return Err(RecordsError::TooLarge {
+                context: "record count",
+                size: offset_delta as usize,
+            });
+        }
+        let base_timestamp = *self.base_timestamp.get_or_insert(timestamp);
+        // Wrapping, like the Java client: the decoder adds it back with the same wrap.
+        let timestamp_delta = timestamp.wrapping_sub(base_timestamp);
+
+        let body_size = 1usize
+            .saturating_add(varlong_len(timestamp_delta))
+            .saturating_add(varint_len(offset_delta))
+            .saturating_add(key_value_headers_size(key, value, headers));
+        let body_size_i32 = check_i32_len(body_size, "record")?;
+        let total = varint_len(body_size_i32) + body_size;
+        if self.buf.len().saturating_add(total) > i32::MAX as usize {
+            return Err(RecordsError::TooLarge {
+                context: "record batch",
+                size: self.buf.len().saturating_add(total),
+            });
+        }
+
+        let buf = &mut self.buf;
+        let before = buf.len();
+        buf.reserve(total);
+        put_varint(buf, body_size_i32);
+        buf.put_i8(0); // record attributes: unused
+        put_varlong(buf, timestamp_delta);
+        put_varint(buf, offset_delta);
+        put_nullable(buf, key);
+        put_nullable(buf, value);
+        put_varint(buf, header_count);
+        for h in headers {
+            put_varint(buf, h.key.len() as i32);
+            buf.put_slice(&h.key);
+            put_nullable(buf, h.value.as_deref());
+        }
+        debug_assert_eq!(buf.len() - before, total);
+
+        self.record_count += 1;
+        self.max_timestamp = if self.record_count == 1 {
+            timestamp
+        } else {
+            self.max_timestamp.max(timestamp)
+        };
+        Ok(offset_delta)
+    }
+
+    /// Appends a control record (key: version and type; value as given). The batch must be a
+    /// [`control`](Self::control) batch.
+    pub fn append_control(&mut self, timestamp: i64, record: &ControlRecord) -> Result<i32, RecordsError> {
+        if !self.control {
+            return Err(RecordsError::InvalidBuilderState {
+                reason: "control records go in control batches (call control(true))",
+            });
+        }
+        self.append(timestamp, Some(&record.encode_key()), record.value.as_deref(), &[])
+    }
+
+    /// Compresses the records, writes the header and CRC-32C, and returns the batch.
+    ///
+    /// Fails with [`RecordsError::InvalidBuilderState`] if no record was appended: an empty
+    /// batch is never what a producer means to send.
+    pub fn finish(self) -> Result<Bytes, RecordsError> {
+        if self.record_count == 0 {
+            return Err(RecordsError::InvalidBuilderState {
+                reason: "cannot finish a batch without records",
+            });
+        }
+        let header = self.header_fields();
+        let mut out = if self.compression == Compression::None {
+            self.buf
+        } else {
+            let records = &self.buf[RECORD_BATCH_OVERHEAD..];
+            let mut out = BytesMut::with_capacity(RECORD_BATCH_OVERHEAD + records.len() / 2 + 64);
+            out.put_bytes(0, RECORD_BATCH_OVERHEAD);
+            compression::compress(self.compression, self.compression_level, records, &mut out)?;
+            out
+        };
+        batch::write_header(&mut out, &header)?;
+        Ok(out.freeze())
+    }
+
+    fn header_fields(&self) -> HeaderFields {
+        let mut attributes = i16::from(self.compression.id()) & COMPRESSION_CODEC_MASK;
+        if self.log_append_time.is_some() {
+            attributes |= TIMESTAMP_TYPE_MASK;
+        }
+        if self.transactional {
+            attributes |= TRANSACTIONAL_FLAG_MASK;
+        }
+        if self.control {
+            attributes |= CONTROL_FLAG_MASK;
+        }
+        if self.delete_horizon_ms.is_some() {
+            attributes |= DELETE_HORIZON_FLAG_MASK;
+        }
+        HeaderFields {
+            base_offset: self.base_offset,
+            partition_leader_epoch: self.partition_leader_epoch,
+            attributes,
+            last_offset_delta: self.record_count - 1,
+            base_timestamp: self.base_timestamp.unwrap_or(NO_TIMESTAMP),
+            max_timestamp: self.log_append_time.unwrap_or(self.max_timestamp),
+            producer_id: self.producer_id,
+            producer_epoch: self.producer_epoch,
+            base_sequence: self.base_sequence,
+            records_count: self.record_count,
+        }
+    }
+
+    /// The timestamp type the batch will carry.
+    pub fn timestamp_type(&self) -> TimestampType {
+        if self.log_append_time.is_some() {
+            TimestampType::LogAppendTime
+        } else {
+            TimestampType::CreateTime
+        }
+    }
+}
+
+/// Rewrites the producer id, epoch, base sequence and transactional flag of a finished v2
+/// batch in place and recomputes its CRC — what the producer needs when a batch must be
+/// resent under a new epoch (KIP-360) without rebuilding it.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use kafka_protocol::records::{decode_batches, rewrite_producer_state, Compression, RecordBatchBuilder};
+///
+/// let mut builder = RecordBatchBuilder::new(Compression::Zstd);
+/// builder.producer_state(7, 0, 10);
+/// builder.append(1, None, Some(b"v"), &[])?;
+/// let mut batch = BytesMut::from(&builder.finish()?[..]);
+/// rewrite_producer_state(&mut batch, 7, 1, 0, false)?;
+/// let decoded = decode_batches(batch.freeze())?.batches.remove(0);
+/// assert_eq!((decoded.producer_epoch, decoded.base_sequence), (1, 0));
+/// # Ok::<(), kafka_protocol::records::RecordsError>(())
+/// ```
+pub fn rewrite_producer_state(
+    batch: &mut [u8],
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+    transactional: bool,
+) -> Result<(), RecordsError> {
+    check_v2_batch(batch)?;
+    let mut attributes = i16::from_be_bytes([batch[ATTRIBUTES_OFFSET], batch[ATTRIBUTES_OFFSET + 1]]);
+    if transactional {
+        attributes |= TRANSACTIONAL_FLAG_MASK;
+    } else {
+        attributes &= !TRANSACTIONAL_FLAG_MASK;
+    }
+    batch[ATTRIBUTES_OFFSET..ATTRIBUTES_OFFSET + 2].copy_from_slice(&attributes.to_be_bytes());
+    let p = PRODUCER_ID_OFFSET;
+    batch[p..p + 8].copy_from_slice(&producer_id.to_be_bytes());
+    batch[p + 8..p + 10].copy_from_slice(&producer_epoch.to_be_bytes());
+    batch[p + 10..p + 14].copy_from_slice(&base_sequence.to_be_bytes());
+    batch::update_crc(batch);
+    Ok(())
+}
+
+/// Sets the partition leader epoch of a finished v2 batch in place. The field is outside the
+/// CRC (the leader stamps it on append), so nothing else changes.
+pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) -> Result<(), RecordsError> {
+    check_v2_batch(batch)?;
+    let p = PARTITION_LEADER_EPOCH_OFFSET;
+    batch[p..p + 4].copy_from_slice(&epoch.to_be_bytes());
+    Ok(())
+}
+
+fn check_v2_batch(batch: &[u8]) -> Result<(), RecordsError> {
+    if batch.len() < RECORD_BATCH_OVERHEAD {
+        return Err(RecordsError::UnexpectedEof {
+            context: "record batch header",
+            needed: RECORD_BATCH_OVERHEAD,
+            remaining: batch.len(),
+        });
+    }
+    match batch[MAGIC_OFFSET] as i8 {
+        2 => Ok(()),
+        magic => Err(RecordsError::UnknownMagic { magic }),
+    }
+}
+
+fn check_i32_len(len: usize, context: &'static str) -> Result<i32, RecordsError> {
+    i32::try_from(len).map_err(|_| RecordsError::TooLarge { context, size: len })
+}
+
+fn nullable_size(field: Option<&[u8]>) -> usize {
+    match field {
+        None => 1, // varint -1
+        Some(b) => varint_len(b.len().min(i32::MAX as usize) as i32).saturating_add(b.len()),
+    }
+}
+
+fn key_value_headers_size(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[RecordHeader]) -> usize {
+    let mut size = nullable_size(key)
+        .saturating_add(nullable_size(value))
+        .saturating_add(varint_len(headers.len().min(i32::MAX as usize) as i32));
+    for h in headers {
+        size = size
+            .saturating_add(nullable_size(Some(&h.key)))
+            .saturating_add(nullable_size(h.value.as_deref()));
+    }
+    size
+}
+
+fn put_nullable(buf: &mut BytesMut, field: Option<&[u8]>) {
+    match field {
+        None => put_varint(buf, -1),
+        Some(b) => {
+            put_varint(buf, b.len() as i32);
+            buf.put_slice(b);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{decode_batches, Record};
+
+    #[test]
+    fn golden_uncompressed_batch() {
+        // One record, value "123", timestamp 1503229838908, base offset 0: the first batch of
+        // the Kafka 0.11 broker capture in tests/fixtures (written by the Java producer).
+        let mut builder = RecordBatchBuilder::new(Compression::None);
+        builder.partition_leader_epoch(1);
+        builder.append(1_503_229_838_908, None, Some(b"123"), &[]).unwrap();
+        let bytes = builder.finish().unwrap();
+        let expected: &[u8] = b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00;\x00\x00\x00\x01\x02\x03\
+            \x18\xa2p\x00\x00\x00\x00\x00\x00\x00\x00\x01]\xff{\x06<\x00\x00\x01]\
+            \xff{\x06<\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\
+            \x00\x00\x01\x12\x00\x00\x00\x01\x06123\x00";
+        assert_eq!(&bytes[..], expected);
+    }
+
+    #[test]
+    fn header_fields_are_written_where_the_decoder_reads_them() {
+        let mut b = RecordBatchBuilder::new(Compression::Gzip);
+        b.base_offset(1000)
+            .partition_leader_epoch(9)
+            .producer_state(77, 5, 2_147_483_000)
+            .transactional(true)
+            .log_append_time(5_000);
+        b.append(100, Some(b"k1"), Some(b"v1"), &[]).unwrap();
+        b.append(50, None, None, &[RecordHeader::new("h", None::<Bytes>)]).unwrap();
+        let batch = decode_batches(b.finish().unwrap()).unwrap().batches.remove(0);
+        assert_eq!(batch.base_offset, 1000);
+        assert_eq!(batch.partition_leader_epoch, 9);
+        assert_eq!((batch.producer_id, batch.producer_epoch, batch.base_sequence), (77, 5, 2_147_483_000));
+        assert!(batch.is_transactional && !batch.is_control && !batch.has_delete_horizon);
+        assert_eq!(batch.timestamp_type, TimestampType::LogAppendTime);
+        assert_eq!(batch.base_timestamp, 100);
+        assert_eq!(batch.max_timestamp, 5_000);
+        assert_eq!(batch.last_offset_delta, 1);
+        // LogAppendTime: every record reports the broker's timestamp.
+        assert!(batch.records.iter().all(|r| r.timestamp == 5_000));
+        assert_eq!(batch.records[1].offset, 1001);
+        assert_eq!(batch.records[1].headers[0].value, None);
+    }
+
+    #[test]
+    fn max_timestamp_is_the_largest_not_the_last() {
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        for ts in [10, 30, 20] {
+            b.append(ts, None, None, &[]).unwrap();
+        }
+        let batch = decode_batches(b.finish().unwrap()).unwrap().batches.remove(0);
+        assert_eq!((batch.base_timestamp, batch.max_timestamp), (10, 30));
+        let ts: Vec<i64> = batch.records.iter().map(|r| r.timestamp).collect();
+        assert_eq!(ts, [10, 30, 20]);
+    }
+
+    #[test]
+    fn delete_horizon_is_the_base_timestamp() {
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        b.delete_horizon_ms(99_999).unwrap();
+        b.append(5, None, Some(b"x"), &[]).unwrap();
+        assert!(b.delete_horizon_ms(1).is_err());
+        let batch = decode_batches(b.finish().unwrap()).unwrap().batches.remove(0);
+        assert_eq!(batch.delete_horizon_ms(), Some(99_999));
+        assert_eq!(batch.records[0].timestamp, 5);
+    }
+
+    #[test]
+    fn empty_batch_cannot_be_finished() {
+        assert!(matches!(
+            RecordBatchBuilder::new(Compression::None).finish(),
+            Err(RecordsError::InvalidBuilderState { .. })
+        ));
+    }
+
+    #[test]
+    fn control_records_need_a_control_batch() {
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        assert!(b.append_control(0, &ControlRecord::abort(1)).is_err());
+        b.control(true);
+        b.append_control(0, &ControlRecord::abort(1)).unwrap();
+    }
+
+    #[test]
+    fn sizes_are_exact_and_bounded() {
+        let headers = [RecordHeader::new("a", Some(Bytes::from_static(b"bb")))];
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        assert_eq!(b.estimated_size(), RECORD_BATCH_OVERHEAD);
+        let mut last = b.estimated_size();
+        for i in 0..100i64 {
+            let key = i.to_be_bytes();
+            let bound = RecordBatchBuilder::record_size_upper_bound(Some(&key), Some(b"value"), &headers);
+            b.append(i * 1_000_000, Some(&key), Some(b"value"), &headers).unwrap();
+            let grew = b.estimated_size() - last;
+            assert!(grew <= bound, "{grew} > {bound}");
+            last = b.estimated_size();
+        }
+        let bytes = b.finish().unwrap();
+        assert_eq!(bytes.len(), last);
+    }
+
+    #[test]
+    fn first_record_always_has_room() {
+        let b = RecordBatchBuilder::new(Compression::None);
+        assert!(b.has_room_for(10, None, Some(&[0; 100]), &[]));
+    }
+
+    #[test]
+    fn rewriting_state_keeps_the_crc_valid() {
+        let mut b = RecordBatchBuilder::new(Compression::Lz4);
+        b.append(1, Some(b"k"), Some(b"v"), &[]).unwrap();
+        let mut bytes = BytesMut::from(&b.finish().unwrap()[..]);
+        rewrite_producer_state(&mut bytes, 5, 6, 7, true).unwrap();
+        set_partition_leader_epoch(&mut bytes, 12).unwrap();
+        let batch = decode_batches(bytes.freeze()).unwrap().batches.remove(0);
+        assert_eq!((batch.producer_id, batch.producer_epoch, batch.base_sequence), (5, 6, 7));
+        assert!(batch.is_transactional);
+        assert_eq!(batch.partition_leader_epoch, 12);
+        assert_eq!(batch.compression, Compression::Lz4);
+        assert_eq!(
+            batch.records,
+            vec![Record {
+                offset: 0,
+                timestamp: 1,
+                key: Some(Bytes::from_static(b"k")),
+                value: Some(Bytes::from_static(b"v")),
+                headers: vec![],
+            }]
+        );
+        assert!(rewrite_producer_state(&mut [0u8; 10], 1, 1, 1, false).is_err());
+    }
+}
