@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod error;
+pub mod net;
 
 pub use config::ClientConfig;
 pub use error::{Error, Result};

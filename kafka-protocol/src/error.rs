@@ -59,6 +59,14 @@ pub enum DecodeError {
     /// An API key this codec does not know.
     #[error("unknown API key {0}")]
     UnknownApiKey(i16),
+    /// Tagged fields must come in strictly ascending tag order (KIP-482).
+    #[error("tagged field {tag} follows tag {previous}: tags must be strictly ascending")]
+    TagOutOfOrder {
+        /// The tag read.
+        tag: u32,
+        /// The tag before it.
+        previous: u32,
+    },
     /// Bytes were left over after a complete message: the peer and we disagree on the format.
     #[error("{remaining} trailing bytes after decoding {what}")]
     TrailingBytes {

@@ -27,7 +27,7 @@ pub mod error_code;
 pub mod frame;
 pub mod header;
 pub mod messages;
-// pub mod records;
+pub mod records;
 pub mod wire;
 
 pub use error::{DecodeError, EncodeError};

@@ -4,8 +4,8 @@
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::records::{
-    decode_batches, decode_batches_with, BatchDecoder, Compression, DecodeOptions, RecordBatchBuilder,
-    RecordHeader, RecordsError, TimestampType,
+    decode_batches, decode_batches_with, BatchDecoder, Compression, DecodeOptions,
+    RecordBatchBuilder, RecordHeader, RecordsError, TimestampType,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -119,7 +119,12 @@ fn build(input: &InputBatch) -> Bytes {
     }
     for (i, r) in input.records.iter().enumerate() {
         let delta = b
-            .append(r.timestamp, r.key.as_deref(), r.value.as_deref(), &r.headers)
+            .append(
+                r.timestamp,
+                r.key.as_deref(),
+                r.value.as_deref(),
+                &r.headers,
+            )
             .unwrap();
         assert_eq!(delta, i as i32);
     }
@@ -155,7 +160,10 @@ fn check_decoded(input: &InputBatch, batch: &kafka_protocol::records::RecordBatc
     assert_eq!(batch.records.len(), input.records.len());
     for (i, (got, want)) in batch.records.iter().zip(&input.records).enumerate() {
         assert_eq!(got.offset, input.base_offset.wrapping_add(i as i64));
-        assert_eq!(got.timestamp, input.log_append_time.unwrap_or(want.timestamp));
+        assert_eq!(
+            got.timestamp,
+            input.log_append_time.unwrap_or(want.timestamp)
+        );
         assert_eq!(got.key.as_deref(), want.key.as_deref());
         assert_eq!(got.value.as_deref(), want.value.as_deref());
         assert_eq!(got.headers, want.headers);
@@ -171,17 +179,16 @@ fn decode_never_panics(bytes: Bytes) {
             .max_decompressed_bytes(1 << 20);
         let _ = decode_batches_with(bytes.clone(), &opts);
         let decoder = BatchDecoder::with_options(bytes.clone(), opts);
-        for batch in decoder {
-            if let Ok(batch) = batch {
-                // Touch everything the consumer would.
-                for r in &batch.records {
-                    let _ = (r.offset, r.timestamp, r.key.as_deref(), r.value.as_deref());
-                    for h in &r.headers {
-                        let _ = h.key_str();
-                    }
+        // The decoder stops after an error, so flatten() sees every batch it produced.
+        for batch in decoder.flatten() {
+            // Touch everything the consumer would.
+            for r in &batch.records {
+                let _ = (r.offset, r.timestamp, r.key.as_deref(), r.value.as_deref());
+                for h in &r.headers {
+                    let _ = h.key_str();
                 }
-                let _ = (batch.next_offset(), batch.last_sequence());
             }
+            let _ = (batch.next_offset(), batch.last_sequence());
         }
     }
 }
@@ -313,7 +320,10 @@ fn a_huge_declared_record_count_does_not_allocate() {
     let opts = DecodeOptions::default().verify_crc(false);
     assert!(matches!(
         decode_batches_with(Bytes::from(bytes), &opts),
-        Err(RecordsError::RecordCountMismatch { declared: i32::MAX, actual: 1 })
+        Err(RecordsError::RecordCountMismatch {
+            declared: i32::MAX,
+            actual: 1
+        })
     ));
 }
 
@@ -321,7 +331,12 @@ fn a_huge_declared_record_count_does_not_allocate() {
 fn a_compression_bomb_is_refused() {
     // 64 MiB of zeros, compressed by each codec to a few hundred KiB at most.
     let zeros = vec![0u8; 64 << 20];
-    for c in [Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
+    for c in [
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ] {
         let mut b = RecordBatchBuilder::new(c);
         b.append(0, None, Some(&zeros), &[]).unwrap();
         let bytes = b.finish().unwrap();
@@ -329,20 +344,31 @@ fn a_compression_bomb_is_refused() {
         let opts = DecodeOptions::default().max_decompressed_bytes(1 << 20);
         assert_eq!(
             decode_batches_with(bytes.clone(), &opts),
-            Err(RecordsError::DecompressedTooLarge { codec: c, limit: 1 << 20 }),
+            Err(RecordsError::DecompressedTooLarge {
+                codec: c,
+                limit: 1 << 20
+            }),
             "{c}"
         );
         // With the default limit the same batch is fine.
         let decoded = decode_batches(bytes).unwrap();
-        assert_eq!(decoded.batches[0].records[0].value.as_ref().unwrap().len(), 64 << 20);
+        assert_eq!(
+            decoded.batches[0].records[0].value.as_ref().unwrap().len(),
+            64 << 20
+        );
     }
 }
 
 #[test]
 fn uncompressed_fields_are_slices_of_the_input() {
     let mut b = RecordBatchBuilder::new(Compression::None);
-    b.append(1, Some(b"key"), Some(b"value"), &[RecordHeader::new("h", Some(Bytes::from_static(b"hv")))])
-        .unwrap();
+    b.append(
+        1,
+        Some(b"key"),
+        Some(b"value"),
+        &[RecordHeader::new("h", Some(Bytes::from_static(b"hv")))],
+    )
+    .unwrap();
     let input = b.finish().unwrap();
     let range = input.as_ptr() as usize..input.as_ptr() as usize + input.len();
     let batch = decode_batches(input.clone()).unwrap().batches.remove(0);
@@ -353,6 +379,9 @@ fn uncompressed_fields_are_slices_of_the_input() {
         &r.headers[0].key,
         r.headers[0].value.as_ref().unwrap(),
     ] {
-        assert!(range.contains(&(field.as_ptr() as usize)), "{field:?} was copied");
+        assert!(
+            range.contains(&(field.as_ptr() as usize)),
+            "{field:?} was copied"
+        );
     }
 }

@@ -124,7 +124,8 @@ pub struct RecordBatch {
 impl RecordBatch {
     /// Offset of the last record the batch was written with.
     pub fn last_offset(&self) -> i64 {
-        self.base_offset.wrapping_add(i64::from(self.last_offset_delta))
+        self.base_offset
+            .wrapping_add(i64::from(self.last_offset_delta))
     }
 
     /// The offset to fetch next after this batch (`last_offset() + 1`), even when compaction
@@ -183,10 +184,11 @@ pub(crate) struct HeaderFields {
 /// Writes the fixed header into `batch[..61]` and the CRC over `batch[21..]`; `batch` is the
 /// complete batch (header placeholder followed by the possibly compressed records).
 pub(crate) fn write_header(batch: &mut [u8], h: &HeaderFields) -> Result<(), RecordsError> {
-    let batch_length = i32::try_from(batch.len() - LOG_OVERHEAD).map_err(|_| RecordsError::TooLarge {
-        context: "record batch",
-        size: batch.len(),
-    })?;
+    let batch_length =
+        i32::try_from(batch.len() - LOG_OVERHEAD).map_err(|_| RecordsError::TooLarge {
+            context: "record batch",
+            size: batch.len(),
+        })?;
     batch[0..8].copy_from_slice(&h.base_offset.to_be_bytes());
     batch[8..12].copy_from_slice(&batch_length.to_be_bytes());
     batch[12..16].copy_from_slice(&h.partition_leader_epoch.to_be_bytes());
@@ -311,7 +313,12 @@ pub(crate) fn decode_v2(batch: Bytes, opts: &DecodeOptions) -> Result<RecordBatc
                 actual: records.len(),
             });
         }
-        records.push(decode_record(&mut r, base_offset, base_timestamp, log_append_time)?);
+        records.push(decode_record(
+            &mut r,
+            base_offset,
+            base_timestamp,
+            log_append_time,
+        )?);
     }
     if r.remaining() != 0 {
         return Err(RecordsError::TrailingBytes {

@@ -128,7 +128,12 @@ impl RecordBatchBuilder {
 
     /// Sets the idempotent producer state: producer id, epoch and the sequence number of the
     /// first record. `(-1, -1, -1)`, the default, is a non-idempotent producer.
-    pub fn producer_state(&mut self, producer_id: i64, producer_epoch: i16, base_sequence: i32) -> &mut Self {
+    pub fn producer_state(
+        &mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        base_sequence: i32,
+    ) -> &mut Self {
         self.producer_id = producer_id;
         self.producer_epoch = producer_epoch;
         self.base_sequence = base_sequence;
@@ -207,14 +212,20 @@ impl RecordBatchBuilder {
         headers: &[RecordHeader],
     ) -> bool {
         self.record_count == 0
-            || self.estimated_size().saturating_add(Self::record_size_upper_bound(key, value, headers))
+            || self
+                .estimated_size()
+                .saturating_add(Self::record_size_upper_bound(key, value, headers))
                 <= size_limit
     }
 
     /// The most bytes a record of this shape can take in a batch, whatever its offset and
     /// timestamp deltas (the Java client's `DefaultRecord.recordSizeUpperBound`). A batch of
     /// one such record takes at most [`RECORD_BATCH_OVERHEAD`] more.
-    pub fn record_size_upper_bound(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[RecordHeader]) -> usize {
+    pub fn record_size_upper_bound(
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[RecordHeader],
+    ) -> usize {
         MAX_RECORD_OVERHEAD.saturating_add(key_value_headers_size(key, value, headers))
     }
 
@@ -289,13 +300,22 @@ impl RecordBatchBuilder {
 
     /// Appends a control record (key: version and type; value as given). The batch must be a
     /// [`control`](Self::control) batch.
-    pub fn append_control(&mut self, timestamp: i64, record: &ControlRecord) -> Result<i32, RecordsError> {
+    pub fn append_control(
+        &mut self,
+        timestamp: i64,
+        record: &ControlRecord,
+    ) -> Result<i32, RecordsError> {
         if !self.control {
             return Err(RecordsError::InvalidBuilderState {
                 reason: "control records go in control batches (call control(true))",
             });
         }
-        self.append(timestamp, Some(&record.encode_key()), record.value.as_deref(), &[])
+        self.append(
+            timestamp,
+            Some(&record.encode_key()),
+            record.value.as_deref(),
+            &[],
+        )
     }
 
     /// Compresses the records, writes the header and CRC-32C, and returns the batch.
@@ -385,7 +405,8 @@ pub fn rewrite_producer_state(
     transactional: bool,
 ) -> Result<(), RecordsError> {
     check_v2_batch(batch)?;
-    let mut attributes = i16::from_be_bytes([batch[ATTRIBUTES_OFFSET], batch[ATTRIBUTES_OFFSET + 1]]);
+    let mut attributes =
+        i16::from_be_bytes([batch[ATTRIBUTES_OFFSET], batch[ATTRIBUTES_OFFSET + 1]]);
     if transactional {
         attributes |= TRANSACTIONAL_FLAG_MASK;
     } else {
@@ -434,7 +455,11 @@ fn nullable_size(field: Option<&[u8]>) -> usize {
     }
 }
 
-fn key_value_headers_size(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[RecordHeader]) -> usize {
+fn key_value_headers_size(
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[RecordHeader],
+) -> usize {
     let mut size = nullable_size(key)
         .saturating_add(nullable_size(value))
         .saturating_add(varint_len(headers.len().min(i32::MAX as usize) as i32));
@@ -467,9 +492,12 @@ mod tests {
         // the Kafka 0.11 broker capture in tests/fixtures (written by the Java producer).
         let mut builder = RecordBatchBuilder::new(Compression::None);
         builder.partition_leader_epoch(1);
-        builder.append(1_503_229_838_908, None, Some(b"123"), &[]).unwrap();
+        builder
+            .append(1_503_229_838_908, None, Some(b"123"), &[])
+            .unwrap();
         let bytes = builder.finish().unwrap();
-        let expected: &[u8] = b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00;\x00\x00\x00\x01\x02\x03\
+        let expected: &[u8] =
+            b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00;\x00\x00\x00\x01\x02\x03\
             \x18\xa2p\x00\x00\x00\x00\x00\x00\x00\x00\x01]\xff{\x06<\x00\x00\x01]\
             \xff{\x06<\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\
             \x00\x00\x01\x12\x00\x00\x00\x01\x06123\x00";
@@ -485,11 +513,18 @@ mod tests {
             .transactional(true)
             .log_append_time(5_000);
         b.append(100, Some(b"k1"), Some(b"v1"), &[]).unwrap();
-        b.append(50, None, None, &[RecordHeader::new("h", None::<Bytes>)]).unwrap();
-        let batch = decode_batches(b.finish().unwrap()).unwrap().batches.remove(0);
+        b.append(50, None, None, &[RecordHeader::new("h", None::<Bytes>)])
+            .unwrap();
+        let batch = decode_batches(b.finish().unwrap())
+            .unwrap()
+            .batches
+            .remove(0);
         assert_eq!(batch.base_offset, 1000);
         assert_eq!(batch.partition_leader_epoch, 9);
-        assert_eq!((batch.producer_id, batch.producer_epoch, batch.base_sequence), (77, 5, 2_147_483_000));
+        assert_eq!(
+            (batch.producer_id, batch.producer_epoch, batch.base_sequence),
+            (77, 5, 2_147_483_000)
+        );
         assert!(batch.is_transactional && !batch.is_control && !batch.has_delete_horizon);
         assert_eq!(batch.timestamp_type, TimestampType::LogAppendTime);
         assert_eq!(batch.base_timestamp, 100);
@@ -507,7 +542,10 @@ mod tests {
         for ts in [10, 30, 20] {
             b.append(ts, None, None, &[]).unwrap();
         }
-        let batch = decode_batches(b.finish().unwrap()).unwrap().batches.remove(0);
+        let batch = decode_batches(b.finish().unwrap())
+            .unwrap()
+            .batches
+            .remove(0);
         assert_eq!((batch.base_timestamp, batch.max_timestamp), (10, 30));
         let ts: Vec<i64> = batch.records.iter().map(|r| r.timestamp).collect();
         assert_eq!(ts, [10, 30, 20]);
@@ -519,7 +557,10 @@ mod tests {
         b.delete_horizon_ms(99_999).unwrap();
         b.append(5, None, Some(b"x"), &[]).unwrap();
         assert!(b.delete_horizon_ms(1).is_err());
-        let batch = decode_batches(b.finish().unwrap()).unwrap().batches.remove(0);
+        let batch = decode_batches(b.finish().unwrap())
+            .unwrap()
+            .batches
+            .remove(0);
         assert_eq!(batch.delete_horizon_ms(), Some(99_999));
         assert_eq!(batch.records[0].timestamp, 5);
     }
@@ -548,8 +589,10 @@ mod tests {
         let mut last = b.estimated_size();
         for i in 0..100i64 {
             let key = i.to_be_bytes();
-            let bound = RecordBatchBuilder::record_size_upper_bound(Some(&key), Some(b"value"), &headers);
-            b.append(i * 1_000_000, Some(&key), Some(b"value"), &headers).unwrap();
+            let bound =
+                RecordBatchBuilder::record_size_upper_bound(Some(&key), Some(b"value"), &headers);
+            b.append(i * 1_000_000, Some(&key), Some(b"value"), &headers)
+                .unwrap();
             let grew = b.estimated_size() - last;
             assert!(grew <= bound, "{grew} > {bound}");
             last = b.estimated_size();
@@ -572,7 +615,10 @@ mod tests {
         rewrite_producer_state(&mut bytes, 5, 6, 7, true).unwrap();
         set_partition_leader_epoch(&mut bytes, 12).unwrap();
         let batch = decode_batches(bytes.freeze()).unwrap().batches.remove(0);
-        assert_eq!((batch.producer_id, batch.producer_epoch, batch.base_sequence), (5, 6, 7));
+        assert_eq!(
+            (batch.producer_id, batch.producer_epoch, batch.base_sequence),
+            (5, 6, 7)
+        );
         assert!(batch.is_transactional);
         assert_eq!(batch.partition_leader_epoch, 12);
         assert_eq!(batch.compression, Compression::Lz4);

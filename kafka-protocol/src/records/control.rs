@@ -192,14 +192,20 @@ impl ControlRecord {
                 reason: "negative control record key version",
             });
         }
-        Ok((version, ControlRecordType::from_id(i16::from_be_bytes([key[2], key[3]]))))
+        Ok((
+            version,
+            ControlRecordType::from_id(i16::from_be_bytes([key[2], key[3]])),
+        ))
     }
 
     /// Interprets a record of a control batch.
     pub fn parse(record: &Record) -> Result<Self, RecordsError> {
-        let key = record.key.as_deref().ok_or(RecordsError::InvalidControlRecord {
-            reason: "control record without a key",
-        })?;
+        let key = record
+            .key
+            .as_deref()
+            .ok_or(RecordsError::InvalidControlRecord {
+                reason: "control record without a key",
+            })?;
         let (version, kind) = Self::parse_key(key)?;
         Ok(ControlRecord {
             version,
@@ -214,9 +220,12 @@ impl ControlRecord {
         if !self.kind.is_transaction_marker() {
             return Ok(None);
         }
-        let value = self.value.as_deref().ok_or(RecordsError::InvalidControlRecord {
-            reason: "transaction marker without a value",
-        })?;
+        let value = self
+            .value
+            .as_deref()
+            .ok_or(RecordsError::InvalidControlRecord {
+                reason: "transaction marker without a value",
+            })?;
         EndTransactionMarker::decode(value).map(Some)
     }
 }

@@ -29,7 +29,6 @@ const MIN_BATCH_LENGTH: i32 = 14;
 /// assert_eq!(opts.max_decompressed_bytes, 64 << 20);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct DecodeOptions {
     /// The most bytes one batch's payload may decompress to; more is
     /// [`RecordsError::DecompressedTooLarge`]. Default [`DEFAULT_MAX_DECOMPRESSED_BYTES`].
@@ -117,7 +116,10 @@ pub fn decode_batches(input: Bytes) -> Result<DecodedBatches, RecordsError> {
 }
 
 /// [`decode_batches`] with explicit options.
-pub fn decode_batches_with(input: Bytes, opts: &DecodeOptions) -> Result<DecodedBatches, RecordsError> {
+pub fn decode_batches_with(
+    input: Bytes,
+    opts: &DecodeOptions,
+) -> Result<DecodedBatches, RecordsError> {
     let mut decoder = BatchDecoder::with_options(input, *opts);
     let mut batches = Vec::new();
     for batch in &mut decoder {

@@ -102,7 +102,10 @@ fn timestamp_type(magic: i8, attributes: i8) -> TimestampType {
 }
 
 /// Decodes one complete shallow entry of a v0/v1 message set.
-pub(crate) fn decode_message(entry: Bytes, opts: &DecodeOptions) -> Result<RecordBatch, RecordsError> {
+pub(crate) fn decode_message(
+    entry: Bytes,
+    opts: &DecodeOptions,
+) -> Result<RecordBatch, RecordsError> {
     let size_in_bytes = entry.len();
     let wrapper = parse_message(&entry, opts)?;
     let compression = Compression::from_id((wrapper.attributes & COMPRESSION_CODEC_MASK) as u8)?;
@@ -259,7 +262,14 @@ mod tests {
     use bytes::BytesMut;
 
     /// A compressed wrapper around `inner` (an encoded inner message set).
-    fn wrapper(offset: i64, magic: i8, codec: Compression, ts_type_bit: i8, ts: i64, inner: &[u8]) -> Vec<u8> {
+    fn wrapper(
+        offset: i64,
+        magic: i8,
+        codec: Compression,
+        ts_type_bit: i8,
+        ts: i64,
+        inner: &[u8],
+    ) -> Vec<u8> {
         let mut compressed = BytesMut::new();
         compression::compress(codec, None, inner, &mut compressed).unwrap();
         if codec == Compression::Lz4 && magic == 0 {
@@ -267,7 +277,15 @@ mod tests {
             compressed[6] = (super::super::compression::test_xxh32(&compressed[..6]) >> 8) as u8;
         }
         let mut out = Vec::new();
-        encode_message(&mut out, offset, magic, codec.id() as i8 | ts_type_bit, ts, None, Some(&compressed));
+        encode_message(
+            &mut out,
+            offset,
+            magic,
+            codec.id() as i8 | ts_type_bit,
+            ts,
+            None,
+            Some(&compressed),
+        );
         out
     }
 
@@ -279,11 +297,22 @@ mod tests {
         encode_message(&mut input, 7, 1, TIMESTAMP_TYPE_MASK, 999, None, Some(b""));
         let decoded = decode_batches(Bytes::from(input)).unwrap();
         assert_eq!(decoded.batches.len(), 3);
-        let [a, b, c] = &decoded.batches[..] else { panic!() };
-        assert_eq!((a.magic, a.timestamp_type, a.records[0].timestamp), (0, TimestampType::NoTimestampType, -1));
+        let [a, b, c] = &decoded.batches[..] else {
+            panic!()
+        };
+        assert_eq!(
+            (a.magic, a.timestamp_type, a.records[0].timestamp),
+            (0, TimestampType::NoTimestampType, -1)
+        );
         assert_eq!(a.records[0].key.as_deref(), Some(&b"k"[..]));
-        assert_eq!((b.magic, b.records[0].offset, b.records[0].timestamp), (1, 6, 1234));
-        assert_eq!((b.records[0].key.clone(), b.records[0].value.clone()), (None, None));
+        assert_eq!(
+            (b.magic, b.records[0].offset, b.records[0].timestamp),
+            (1, 6, 1234)
+        );
+        assert_eq!(
+            (b.records[0].key.clone(), b.records[0].value.clone()),
+            (None, None)
+        );
         assert_eq!(c.timestamp_type, TimestampType::LogAppendTime);
         assert_eq!(c.records[0].value.as_deref(), Some(&b""[..]));
         assert_eq!(c.producer_id, -1);
@@ -294,14 +323,28 @@ mod tests {
         for codec in [Compression::Gzip, Compression::Snappy, Compression::Lz4] {
             let mut inner = Vec::new();
             for i in 0..3 {
-                encode_message(&mut inner, i, 1, 0, 100 + i, None, Some(format!("m{i}").as_bytes()));
+                encode_message(
+                    &mut inner,
+                    i,
+                    1,
+                    0,
+                    100 + i,
+                    None,
+                    Some(format!("m{i}").as_bytes()),
+                );
             }
             // The wrapper carries the absolute offset of the last inner message.
             let input = wrapper(52, 1, codec, 0, 102, &inner);
-            let batch = decode_batches(Bytes::from(input)).unwrap().batches.remove(0);
+            let batch = decode_batches(Bytes::from(input))
+                .unwrap()
+                .batches
+                .remove(0);
             let offsets: Vec<i64> = batch.records.iter().map(|r| r.offset).collect();
             assert_eq!(offsets, [50, 51, 52], "{codec}");
-            assert_eq!((batch.base_offset, batch.last_offset(), batch.next_offset()), (50, 52, 53));
+            assert_eq!(
+                (batch.base_offset, batch.last_offset(), batch.next_offset()),
+                (50, 52, 53)
+            );
             let ts: Vec<i64> = batch.records.iter().map(|r| r.timestamp).collect();
             assert_eq!(ts, [100, 101, 102]);
             assert_eq!(batch.compression, codec);
@@ -315,7 +358,10 @@ mod tests {
         encode_message(&mut inner, 0, 1, 0, 1, None, Some(b"a"));
         encode_message(&mut inner, 1, 1, 0, 2, None, Some(b"b"));
         let input = wrapper(11, 1, Compression::Gzip, TIMESTAMP_TYPE_MASK, 777, &inner);
-        let batch = decode_batches(Bytes::from(input)).unwrap().batches.remove(0);
+        let batch = decode_batches(Bytes::from(input))
+            .unwrap()
+            .batches
+            .remove(0);
         assert!(batch.records.iter().all(|r| r.timestamp == 777));
         assert_eq!(batch.max_timestamp, 777);
     }
@@ -326,7 +372,10 @@ mod tests {
         encode_message(&mut inner, 0, 1, 0, 1, None, Some(b"a"));
         encode_message(&mut inner, 1, 1, 0, 2, None, Some(b"b"));
         let input = wrapper(0, 1, Compression::Snappy, 0, 2, &inner);
-        let batch = decode_batches(Bytes::from(input)).unwrap().batches.remove(0);
+        let batch = decode_batches(Bytes::from(input))
+            .unwrap()
+            .batches
+            .remove(0);
         assert_eq!(batch.records[1].offset, 1);
     }
 
@@ -337,7 +386,10 @@ mod tests {
             encode_message(&mut inner, 20, 0, 0, 0, Some(b"k"), Some(b"x"));
             encode_message(&mut inner, 21, 0, 0, 0, None, Some(b"y"));
             let input = wrapper(21, 0, codec, 0, 0, &inner);
-            let batch = decode_batches(Bytes::from(input)).unwrap().batches.remove(0);
+            let batch = decode_batches(Bytes::from(input))
+                .unwrap()
+                .batches
+                .remove(0);
             let offsets: Vec<i64> = batch.records.iter().map(|r| r.offset).collect();
             assert_eq!(offsets, [20, 21], "{codec}");
             assert!(batch.records.iter().all(|r| r.timestamp == -1));
@@ -394,7 +446,9 @@ mod tests {
             .map(|b| b.unwrap())
             .flat_map(|b| {
                 let magic = b.magic;
-                b.records.into_iter().map(move |r| (magic, r.offset, r.value.unwrap()))
+                b.records
+                    .into_iter()
+                    .map(move |r| (magic, r.offset, r.value.unwrap()))
             })
             .collect();
         assert_eq!(

@@ -35,7 +35,11 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader over the next `len` bytes, advancing this one past them.
-    pub(crate) fn sub(&mut self, len: usize, context: &'static str) -> Result<Reader<'a>, RecordsError> {
+    pub(crate) fn sub(
+        &mut self,
+        len: usize,
+        context: &'static str,
+    ) -> Result<Reader<'a>, RecordsError> {
         self.need(len)?;
         let sub = Reader::new(self.buf, self.pos, self.pos + len, context);
         self.pos += len;

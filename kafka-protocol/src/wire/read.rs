@@ -192,14 +192,27 @@ pub fn read_tagged_fields(
 ) -> Result<(), DecodeError> {
     let count = read_unsigned_varint(buf)? as usize;
     checked_len(buf, "tagged fields", count as i64, 2)?;
+    let mut previous: Option<u32> = None;
     for _ in 0..count {
         let tag = read_unsigned_varint(buf)?;
+        // KIP-482: tags are strictly ascending, so each appears once and re-encoding in tag
+        // order reproduces the input.
+        if previous.is_some_and(|p| tag <= p) {
+            return Err(DecodeError::TagOutOfOrder { tag, previous: previous.unwrap_or(0) });
+        }
+        previous = Some(tag);
         let size = read_unsigned_varint(buf)? as i64;
         let size = not_null(checked_len(buf, "tagged field", size, 1)?, "tagged field")?;
         let data = buf.split_to(size);
         // `known` reads from its own cursor, so a tag it declines is kept whole.
-        if !known(tag, &mut data.clone())? {
+        let mut cursor = data.clone();
+        if !known(tag, &mut cursor)? {
             unknown.push(RawTaggedField { tag, data });
+        } else if !cursor.is_empty() {
+            return Err(DecodeError::TrailingBytes {
+                what: "tagged field",
+                remaining: cursor.len(),
+            });
         }
     }
     Ok(())

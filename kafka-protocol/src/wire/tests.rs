@@ -109,11 +109,29 @@ fn tagged_fields_keep_unknown_tags_in_order() {
     let mut seen = Vec::new();
     read_tagged_fields(&mut buf.clone(), &mut unknown, |tag, data| {
         seen.push((tag, data.clone()));
+        if tag == 1 {
+            assert_eq!(read_i8(data)?, b'k' as i8);
+        }
         Ok(tag == 1)
     })
     .unwrap();
     assert_eq!(seen.len(), 2);
     assert_eq!(unknown, vec![RawTaggedField { tag: 7, data: Bytes::from_static(b"xyz") }]);
+}
+
+#[test]
+fn tagged_fields_must_ascend_and_be_consumed() {
+    let mut repeated = Bytes::from_static(&[2, 3, 0, 3, 0]);
+    assert_eq!(
+        read_tagged_fields(&mut repeated, &mut Vec::new(), |_, _| Ok(false)),
+        Err(DecodeError::TagOutOfOrder { tag: 3, previous: 3 })
+    );
+    let mut oversized = Bytes::from_static(&[1, 0, 2, 1, 1]);
+    let taken = read_tagged_fields(&mut oversized, &mut Vec::new(), |_, data| {
+        read_i8(data)?;
+        Ok(true)
+    });
+    assert!(matches!(taken, Err(DecodeError::TrailingBytes { .. })));
 }
 
 #[test]

@@ -12,7 +12,11 @@ use crate::records::RecordsError;
 /// zlib's default level, which is what the Java client's `GZIPOutputStream` uses.
 const DEFAULT_LEVEL: u32 = 6;
 
-pub(super) fn compress(input: &[u8], level: Option<i32>, out: &mut BytesMut) -> Result<(), RecordsError> {
+pub(super) fn compress(
+    input: &[u8],
+    level: Option<i32>,
+    out: &mut BytesMut,
+) -> Result<(), RecordsError> {
     let level = match level {
         Some(l) if (1..=9).contains(&l) => l as u32,
         _ => DEFAULT_LEVEL,

@@ -100,7 +100,9 @@ pub(super) fn decompress(
         return Err(err("unsupported LZ4 frame version"));
     }
     if flg & FLG_RESERVED_OR_DICT != 0 {
-        return Err(err("LZ4 dictionary ids and reserved flag bits are not supported"));
+        return Err(err(
+            "LZ4 dictionary ids and reserved flag bits are not supported",
+        ));
     }
     if flg & FLG_BLOCK_INDEPENDENCE == 0 {
         // Kafka's own reader refuses these too.
@@ -214,7 +216,9 @@ mod tests {
     #[test]
     fn our_frames_are_read_by_lz4_flex_frame_decoder() {
         // lz4_flex's frame decoder checks HC and the frame structure independently of ours.
-        let input: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 977).to_le_bytes()).collect();
+        let input: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i % 977).to_le_bytes())
+            .collect();
         let frame = compressed(&input);
         let mut decoder = lz4_flex::frame::FrameDecoder::new(&frame[..]);
         let mut back = Vec::new();
@@ -224,7 +228,9 @@ mod tests {
 
     #[test]
     fn reads_lz4_flex_frames_with_checksums() {
-        let input: Vec<u8> = (0..100_000u32).flat_map(|i| (i % 13).to_be_bytes()).collect();
+        let input: Vec<u8> = (0..100_000u32)
+            .flat_map(|i| (i % 13).to_be_bytes())
+            .collect();
         let info = lz4_flex::frame::FrameInfo::new()
             .block_checksums(true)
             .content_checksum(true)
@@ -248,7 +254,10 @@ mod tests {
         // What pre-0.10 clients wrote: the checksum computed over magic + descriptor.
         frame[6] = header_checksum(&frame[..6]);
         assert!(decompress(&frame, usize::MAX, false).is_err());
-        assert_eq!(decompress(&frame, usize::MAX, true).unwrap(), b"legacy lz4 message");
+        assert_eq!(
+            decompress(&frame, usize::MAX, true).unwrap(),
+            b"legacy lz4 message"
+        );
     }
 
     #[test]

@@ -216,6 +216,11 @@ pub(crate) fn read_bounded(
     if filled > limit {
         return Err(RecordsError::DecompressedTooLarge { codec, limit });
     }
+    // The buffer becomes the records' backing `Bytes` and lives as long as any record does:
+    // give back doubling slack worth the copy.
+    if out.capacity() - out.len() > out.len() / 4 {
+        out.shrink_to_fit();
+    }
     Ok(())
 }
 
@@ -233,7 +238,9 @@ mod tests {
 
     fn sample(len: usize) -> Vec<u8> {
         // Compressible but not trivial: a repeating pattern with a counter mixed in.
-        (0..len).map(|i| (i % 251) as u8 ^ ((i / 1000) as u8)).collect()
+        (0..len)
+            .map(|i| (i % 251) as u8 ^ ((i / 1000) as u8))
+            .collect()
     }
 
     #[test]
@@ -271,7 +278,11 @@ mod tests {
             for level in [-5, 1, 3, 9, 22] {
                 let mut out = BytesMut::new();
                 compress(c, Some(level), &input, &mut out).unwrap();
-                assert_eq!(decompress(c, &out, usize::MAX, 2).unwrap(), input, "{c} {level}");
+                assert_eq!(
+                    decompress(c, &out, usize::MAX, 2).unwrap(),
+                    input,
+                    "{c} {level}"
+                );
             }
         }
     }
@@ -290,7 +301,11 @@ mod tests {
                 "{c}"
             );
             // Exactly at the limit is fine.
-            assert_eq!(decompress(c, &out, 1 << 20, 2).unwrap().len(), 1 << 20, "{c}");
+            assert_eq!(
+                decompress(c, &out, 1 << 20, 2).unwrap().len(),
+                1 << 20,
+                "{c}"
+            );
         }
     }
 

@@ -43,7 +43,12 @@ fn err(message: impl ToString) -> RecordsError {
 
 pub(super) fn compress_xerial(input: &[u8], out: &mut BytesMut) {
     let blocks = input.len().div_ceil(XERIAL_BLOCK_SIZE);
-    out.reserve(XERIAL_HEADER_LEN + blocks * 4 + max_compress_len(input.len().min(XERIAL_BLOCK_SIZE)) + input.len());
+    out.reserve(
+        XERIAL_HEADER_LEN
+            + blocks * 4
+            + max_compress_len(input.len().min(XERIAL_BLOCK_SIZE))
+            + input.len(),
+    );
     out.put_slice(&XERIAL_MAGIC);
     out.put_i32(XERIAL_VERSION);
     out.put_i32(XERIAL_MIN_COMPATIBLE_VERSION);
@@ -73,7 +78,11 @@ pub(super) fn decompress(input: &[u8], limit: usize) -> Result<Vec<u8>, RecordsE
     Ok(out)
 }
 
-fn decompress_xerial(mut input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), RecordsError> {
+fn decompress_xerial(
+    mut input: &[u8],
+    limit: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), RecordsError> {
     let mut decoder = Decoder::new();
     while !input.is_empty() {
         // snappy-java accepts several streams back to back, each with its own header.
@@ -88,7 +97,8 @@ fn decompress_xerial(mut input: &[u8], limit: usize, out: &mut Vec<u8>) -> Resul
             return Err(err("truncated xerial block length"));
         }
         let block_len = i32::from_be_bytes([input[0], input[1], input[2], input[3]]);
-        let block_len = usize::try_from(block_len).map_err(|_| err("negative xerial block length"))?;
+        let block_len =
+            usize::try_from(block_len).map_err(|_| err("negative xerial block length"))?;
         let block = input
             .get(4..4 + block_len)
             .ok_or_else(|| err("xerial block longer than the payload"))?;
@@ -139,7 +149,9 @@ mod tests {
         assert_eq!(&out[8..16], &[0, 0, 0, 1, 0, 0, 0, 1]);
         let block_len = i32::from_be_bytes(out[16..20].try_into().unwrap()) as usize;
         assert_eq!(out.len(), 20 + block_len);
-        let raw = snap::raw::Decoder::new().decompress_vec(&out[20..]).unwrap();
+        let raw = snap::raw::Decoder::new()
+            .decompress_vec(&out[20..])
+            .unwrap();
         assert_eq!(raw, b"hello hello hello hello");
     }
 

@@ -75,6 +75,9 @@ mod tests {
         assert_eq!(xxh32(b"", 0), 0x02CC_5D05);
         assert_eq!(xxh32(b"a", 0), 0x550D_7456);
         assert_eq!(xxh32(b"abc", 0), 0x32D1_53FF);
-        assert_eq!(xxh32(b"Nobody inspects the spammish repetition", 0), 0xE229_3B2F);
+        assert_eq!(
+            xxh32(b"Nobody inspects the spammish repetition", 0),
+            0xE229_3B2F
+        );
     }
 }

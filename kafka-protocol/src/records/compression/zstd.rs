@@ -24,22 +24,38 @@ fn err(message: impl ToString) -> RecordsError {
 }
 
 #[cfg(not(feature = "zstd-c"))]
-pub(super) fn compress(input: &[u8], _level: Option<i32>, out: &mut BytesMut) -> Result<(), RecordsError> {
+pub(super) fn compress(
+    input: &[u8],
+    _level: Option<i32>,
+    out: &mut BytesMut,
+) -> Result<(), RecordsError> {
     // ruzstd implements `Uncompressed` and `Fastest` only; the others are `unimplemented!()`.
-    ruzstd::encoding::compress(input, out.writer(), ruzstd::encoding::CompressionLevel::Fastest);
+    ruzstd::encoding::compress(
+        input,
+        out.writer(),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
     Ok(())
 }
 
 #[cfg(feature = "zstd-c")]
-pub(super) fn compress(input: &[u8], level: Option<i32>, out: &mut BytesMut) -> Result<(), RecordsError> {
+pub(super) fn compress(
+    input: &[u8],
+    level: Option<i32>,
+    out: &mut BytesMut,
+) -> Result<(), RecordsError> {
     // zstd-jni's default, which Kafka keeps (KIP-390).
     const DEFAULT_LEVEL: i32 = 3;
     let level = level.unwrap_or(DEFAULT_LEVEL);
-    let level = level.clamp(*zstd::compression_level_range().start(), *zstd::compression_level_range().end());
-    let compressed = zstd::bulk::compress(input, level).map_err(|e| RecordsError::CompressionFailed {
-        codec: Compression::Zstd,
-        message: e.to_string(),
-    })?;
+    let level = level.clamp(
+        *zstd::compression_level_range().start(),
+        *zstd::compression_level_range().end(),
+    );
+    let compressed =
+        zstd::bulk::compress(input, level).map_err(|e| RecordsError::CompressionFailed {
+            codec: Compression::Zstd,
+            message: e.to_string(),
+        })?;
     out.put_slice(&compressed);
     Ok(())
 }
@@ -78,9 +94,10 @@ pub(super) fn decompress(input: &[u8], limit: usize) -> Result<Vec<u8>, RecordsE
             Compression::Zstd,
         )?;
         let frame = decoder.into_frame_decoder();
-        if let (Some(stored), Some(computed)) =
-            (frame.get_checksum_from_data(), frame.get_calculated_checksum())
-        {
+        if let (Some(stored), Some(computed)) = (
+            frame.get_checksum_from_data(),
+            frame.get_calculated_checksum(),
+        ) {
             if stored != computed {
                 return Err(err("zstd content checksum mismatch"));
             }
@@ -92,7 +109,9 @@ pub(super) fn decompress(input: &[u8], limit: usize) -> Result<Vec<u8>, RecordsE
 #[cfg(feature = "zstd-c")]
 pub(super) fn decompress(input: &[u8], limit: usize) -> Result<Vec<u8>, RecordsError> {
     let mut decoder = zstd::stream::read::Decoder::with_buffer(input).map_err(err)?;
-    decoder.window_log_max(27).map_err(err)?;
+    decoder
+        .window_log_max(MAX_WINDOW_SIZE.trailing_zeros())
+        .map_err(err)?;
     let mut out = Vec::new();
     super::read_bounded(
         decoder,
@@ -117,7 +136,10 @@ mod tests {
         payload.put_u32_le(3);
         payload.put_slice(b"xyz");
         compress(b"second frame", None, &mut payload).unwrap();
-        assert_eq!(decompress(&payload, 1 << 20).unwrap(), b"first frame, second frame");
+        assert_eq!(
+            decompress(&payload, 1 << 20).unwrap(),
+            b"first frame, second frame"
+        );
     }
 
     #[test]
