@@ -8,12 +8,14 @@ use kafka_protocol::messages::{ApiKey, ResponseBody};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((selector, frame)) = data.split_first_chunk::<3>() else {
+    // Input: api key (i16), version (i16), then the response frame without its size prefix.
+    let Some((prefix, frame)) = data.split_first_chunk::<4>() else {
         return;
     };
-    let api_key = ApiKey::ALL[selector[0] as usize % ApiKey::ALL.len()];
-    let span = (api_key.max_version() - api_key.min_version() + 1) as u16;
-    let version = api_key.min_version() + (u16::from_be_bytes([selector[1], selector[2]]) % span) as i16;
+    let Some(api_key) = ApiKey::from_key(i16::from_be_bytes([prefix[0], prefix[1]])) else {
+        return;
+    };
+    let version = i16::from_be_bytes([prefix[2], prefix[3]]);
     let mut buf = Bytes::copy_from_slice(frame);
     if ResponseHeader::decode(&mut buf, api_key.response_header_version(version)).is_err() {
         return;

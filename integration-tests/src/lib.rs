@@ -36,6 +36,7 @@
 mod broker;
 pub mod kcat;
 pub mod probe;
+pub mod raw;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

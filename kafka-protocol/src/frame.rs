@@ -124,7 +124,10 @@ mod tests {
         let mut buf = BytesMut::from(&[0, 0, 0, 3, 1, 2][..]);
         assert_eq!(split_frame(&mut buf, 100).unwrap(), None);
         buf.extend_from_slice(&[3, 0]);
-        assert_eq!(&split_frame(&mut buf, 100).unwrap().unwrap()[..], &[1, 2, 3]);
+        assert_eq!(
+            &split_frame(&mut buf, 100).unwrap().unwrap()[..],
+            &[1, 2, 3]
+        );
         assert_eq!(&buf[..], &[0]);
     }
 
@@ -143,6 +146,9 @@ mod tests {
         ApiVersionsResponse::default().encode(&mut body, 0).unwrap();
         body.put_u8(0xaa);
         let err = decode_response::<ApiVersionsRequest>(body.freeze(), 0).unwrap_err();
-        assert!(matches!(err, DecodeError::TrailingBytes { remaining: 1, .. }));
+        assert!(matches!(
+            err,
+            DecodeError::TrailingBytes { remaining: 1, .. }
+        ));
     }
 }

@@ -198,7 +198,10 @@ pub fn read_tagged_fields(
         // KIP-482: tags are strictly ascending, so each appears once and re-encoding in tag
         // order reproduces the input.
         if previous.is_some_and(|p| tag <= p) {
-            return Err(DecodeError::TagOutOfOrder { tag, previous: previous.unwrap_or(0) });
+            return Err(DecodeError::TagOutOfOrder {
+                tag,
+                previous: previous.unwrap_or(0),
+            });
         }
         previous = Some(tag);
         let size = read_unsigned_varint(buf)? as i64;

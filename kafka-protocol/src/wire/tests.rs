@@ -28,7 +28,10 @@ fn varints_match_known_encodings() {
         assert_eq!(&encoded(|b| write_varint(b, v))[..], bytes, "{v}");
         assert_eq!(read_varint(&mut Bytes::copy_from_slice(bytes)).unwrap(), v);
     }
-    assert_eq!(&encoded(|b| write_unsigned_varint(b, 300))[..], &[0xac, 0x02]);
+    assert_eq!(
+        &encoded(|b| write_unsigned_varint(b, 300))[..],
+        &[0xac, 0x02]
+    );
 }
 
 #[test]
@@ -62,10 +65,22 @@ fn huge_declared_lengths_fail_without_allocating() {
 
 #[test]
 fn null_markers() {
-    assert_eq!(&encoded(|b| write_nullable_string(b, None, false).unwrap())[..], &[0xff, 0xff]);
-    assert_eq!(&encoded(|b| write_nullable_string(b, None, true).unwrap())[..], &[0x00]);
-    assert_eq!(&encoded(|b| write_nullable_bytes(b, None, false).unwrap())[..], &[0xff; 4]);
-    assert_eq!(&encoded(|b| write_array_len(b, None, true).unwrap())[..], &[0x00]);
+    assert_eq!(
+        &encoded(|b| write_nullable_string(b, None, false).unwrap())[..],
+        &[0xff, 0xff]
+    );
+    assert_eq!(
+        &encoded(|b| write_nullable_string(b, None, true).unwrap())[..],
+        &[0x00]
+    );
+    assert_eq!(
+        &encoded(|b| write_nullable_bytes(b, None, false).unwrap())[..],
+        &[0xff; 4]
+    );
+    assert_eq!(
+        &encoded(|b| write_array_len(b, None, true).unwrap())[..],
+        &[0x00]
+    );
     assert_eq!(
         read_nullable_string(&mut Bytes::from_static(&[0xff, 0xff]), false),
         Ok(None)
@@ -116,7 +131,13 @@ fn tagged_fields_keep_unknown_tags_in_order() {
     })
     .unwrap();
     assert_eq!(seen.len(), 2);
-    assert_eq!(unknown, vec![RawTaggedField { tag: 7, data: Bytes::from_static(b"xyz") }]);
+    assert_eq!(
+        unknown,
+        vec![RawTaggedField {
+            tag: 7,
+            data: Bytes::from_static(b"xyz")
+        }]
+    );
 }
 
 #[test]
@@ -124,7 +145,10 @@ fn tagged_fields_must_ascend_and_be_consumed() {
     let mut repeated = Bytes::from_static(&[2, 3, 0, 3, 0]);
     assert_eq!(
         read_tagged_fields(&mut repeated, &mut Vec::new(), |_, _| Ok(false)),
-        Err(DecodeError::TagOutOfOrder { tag: 3, previous: 3 })
+        Err(DecodeError::TagOutOfOrder {
+            tag: 3,
+            previous: 3
+        })
     );
     let mut oversized = Bytes::from_static(&[1, 0, 2, 1, 1]);
     let taken = read_tagged_fields(&mut oversized, &mut Vec::new(), |_, data| {

@@ -145,7 +145,10 @@ pub fn write_tagged_field(
 }
 
 /// Writes a raw (unknown) tagged field as it was received.
-pub fn write_raw_tagged_field(buf: &mut BytesMut, field: &RawTaggedField) -> Result<(), EncodeError> {
+pub fn write_raw_tagged_field(
+    buf: &mut BytesMut,
+    field: &RawTaggedField,
+) -> Result<(), EncodeError> {
     write_tagged_field(buf, field.tag, |b| {
         b.extend_from_slice(&field.data);
         Ok(())

@@ -17,7 +17,8 @@ pub fn snake_case(name: &str) -> String {
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
             let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
             if i > 0 && (prev_lower || (prev_upper && next_lower)) {
@@ -185,16 +186,22 @@ fn base_default(f: &Field) -> Result<String, String> {
         }
         (Ty::Prim(Prim::Bool), Some(d)) if d == "true" || d == "false" => d.to_string(),
         (Ty::Prim(Prim::Float64), Some(d)) => {
-            let v: f64 = d.parse().map_err(|_| format!("line {}: bad default", f.line))?;
+            let v: f64 = d
+                .parse()
+                .map_err(|_| format!("line {}: bad default", f.line))?;
             format!("{v:?}")
         }
         (
-            Ty::Prim(Prim::Int8 | Prim::Int16 | Prim::Int32 | Prim::Int64 | Prim::Uint16 | Prim::Uint32),
+            Ty::Prim(
+                Prim::Int8 | Prim::Int16 | Prim::Int32 | Prim::Int64 | Prim::Uint16 | Prim::Uint32,
+            ),
             Some(d),
         ) => {
             let ok = d.strip_prefix('-').unwrap_or(d);
             let valid = ok.chars().all(|c| c.is_ascii_digit())
-                || ok.strip_prefix("0x").is_some_and(|h| h.chars().all(|c| c.is_ascii_hexdigit()));
+                || ok
+                    .strip_prefix("0x")
+                    .is_some_and(|h| h.chars().all(|c| c.is_ascii_hexdigit()));
             if !valid {
                 return Err(format!("line {}: bad integer default `{d}`", f.line));
             }
@@ -215,12 +222,17 @@ fn base_default(f: &Field) -> Result<String, String> {
 fn default_expr(f: &Field) -> Result<String, String> {
     if f.nullable.is_none() {
         if f.default.as_deref() == Some("null") {
-            return Err(format!("line {}: default=null on a non-nullable field", f.line));
+            return Err(format!(
+                "line {}: default=null on a non-nullable field",
+                f.line
+            ));
         }
         return base_default(f);
     }
     // Kafka's rule: nullable structs default to null, other nullable fields to their empty value.
-    if f.default.as_deref() == Some("null") || (matches!(f.ty, Ty::Struct(_)) && f.default.is_none()) {
+    if f.default.as_deref() == Some("null")
+        || (matches!(f.ty, Ty::Struct(_)) && f.default.is_none())
+    {
         return Ok("None".into());
     }
     Ok(format!("Some({})", base_default(f)?))
@@ -389,7 +401,10 @@ fn strategy_value(ty: &Ty) -> String {
                 "proptest::collection::vec(any::<u8>(), 0..24).prop_map(Bytes::from).boxed()".into()
             }
         },
-        Ty::Array(inner) => format!("proptest::collection::vec({}, 0..3).boxed()", strategy_value(inner)),
+        Ty::Array(inner) => format!(
+            "proptest::collection::vec({}, 0..3).boxed()",
+            strategy_value(inner)
+        ),
         Ty::Struct(name) => format!("{name}::strategy(version)"),
     }
 }
@@ -445,7 +460,13 @@ fn doc_versions(f: &Field) -> String {
     s
 }
 
-fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: bool) -> Result<(), String> {
+fn emit_struct(
+    ctx: &Ctx,
+    out: &mut String,
+    name: &str,
+    fields: &[Field],
+    top: bool,
+) -> Result<(), String> {
     let spec = ctx.spec;
     if top {
         let _ = writeln!(
@@ -462,7 +483,10 @@ fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: b
     } else {
         let _ = writeln!(out, "/// `{name}`, part of [`{}`].", spec.name());
     }
-    let _ = writeln!(out, "#[derive(Debug, Clone, PartialEq)]\npub struct {name} {{");
+    let _ = writeln!(
+        out,
+        "#[derive(Debug, Clone, PartialEq)]\npub struct {name} {{"
+    );
     for f in fields {
         let _ = writeln!(out, "    /// {}", doc_versions(f));
         let _ = writeln!(out, "    pub {}: {},", field_ident(&f.name), rust_type(f));
@@ -473,11 +497,22 @@ fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: b
     );
 
     // Default
-    let _ = writeln!(out, "impl Default for {name} {{\n    fn default() -> Self {{\n        Self {{");
+    let _ = writeln!(
+        out,
+        "impl Default for {name} {{\n    fn default() -> Self {{\n        Self {{"
+    );
     for f in fields {
-        let _ = writeln!(out, "            {}: {},", field_ident(&f.name), default_expr(f)?);
+        let _ = writeln!(
+            out,
+            "            {}: {},",
+            field_ident(&f.name),
+            default_expr(f)?
+        );
     }
-    let _ = writeln!(out, "            unknown_tagged_fields: Vec::new(),\n        }}\n    }}\n}}\n");
+    let _ = writeln!(
+        out,
+        "            unknown_tagged_fields: Vec::new(),\n        }}\n    }}\n}}\n"
+    );
 
     let flexible = ctx.flexible_expr();
     let regular: Vec<&Field> = fields.iter().filter(|f| f.tag.is_none()).collect();
@@ -517,8 +552,15 @@ fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: b
         for f in &tagged {
             let ident = field_ident(&f.name);
             let var = snake_case(&f.name);
-            let cond = ctx.cond_or_false(Some(&intersect(&f.versions, f.tagged.as_ref().expect("tagged"))));
-            let _ = writeln!(out, "            let write_{var} = ({cond}) && self.{ident} != {};", default_expr(f)?);
+            let cond = ctx.cond_or_false(Some(&intersect(
+                &f.versions,
+                f.tagged.as_ref().expect("tagged"),
+            )));
+            let _ = writeln!(
+                out,
+                "            let write_{var} = ({cond}) && self.{ident} != {};",
+                default_expr(f)?
+            );
             skips.push(format!("(tag == {} && write_{var})", f.tag.expect("tag")));
         }
         let known_count = tagged
@@ -542,7 +584,10 @@ fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: b
                 encode_field(ctx, f)
             );
         }
-        let _ = writeln!(out, "            for field in unknown {{ wire::write_raw_tagged_field(buf, field)?; }}");
+        let _ = writeln!(
+            out,
+            "            for field in unknown {{ wire::write_raw_tagged_field(buf, field)?; }}"
+        );
     }
     let _ = writeln!(out, "        }}\n        Ok(())\n    }}\n");
 
@@ -576,7 +621,10 @@ fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: b
             "            wire::read_tagged_fields(buf, &mut this.unknown_tagged_fields, |tag, buf| {{\n                match tag {{"
         );
         for f in &tagged {
-            let cond = ctx.cond_or_false(Some(&intersect(&f.versions, f.tagged.as_ref().expect("tagged"))));
+            let cond = ctx.cond_or_false(Some(&intersect(
+                &f.versions,
+                f.tagged.as_ref().expect("tagged"),
+            )));
             let _ = writeln!(
                 out,
                 "                    {} if {cond} => {{ let value = {}; if value == {} {{ Ok(false) }} else {{ this.{} = value; Ok(true) }} }}",
@@ -586,7 +634,10 @@ fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: b
                 field_ident(&f.name),
             );
         }
-        let _ = writeln!(out, "                    _ => Ok(false),\n                }}\n            }})?;");
+        let _ = writeln!(
+            out,
+            "                    _ => Ok(false),\n                }}\n            }})?;"
+        );
     }
     let _ = writeln!(out, "        }}\n        Ok(this)\n    }}\n");
 
@@ -608,15 +659,35 @@ fn emit_struct(ctx: &Ctx, out: &mut String, name: &str, fields: &[Field], top: b
         .chain(std::iter::once("unknown_tagged_fields".to_string()))
         .collect();
     // Tuples of strategies implement Strategy up to 12 elements: group into chunks of 10.
-    let chunks: Vec<Vec<usize>> = (0..parts.len()).collect::<Vec<_>>().chunks(10).map(|c| c.to_vec()).collect();
+    let chunks: Vec<Vec<usize>> = (0..parts.len())
+        .collect::<Vec<_>>()
+        .chunks(10)
+        .map(|c| c.to_vec())
+        .collect();
     let tuple = chunks
         .iter()
-        .map(|c| format!("({},)", c.iter().map(|&i| parts[i].clone()).collect::<Vec<_>>().join(", ")))
+        .map(|c| {
+            format!(
+                "({},)",
+                c.iter()
+                    .map(|&i| parts[i].clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let pattern = chunks
         .iter()
-        .map(|c| format!("({},)", c.iter().map(|&i| format!("v{i}")).collect::<Vec<_>>().join(", ")))
+        .map(|c| {
+            format!(
+                "({},)",
+                c.iter()
+                    .map(|&i| format!("v{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let init = names
@@ -672,14 +743,22 @@ pub fn mod_rs(specs: &[MessageSpec]) -> Result<String, String> {
             .iter()
             .find(|s| s.kind == Kind::Response && s.api == req.api)
             .ok_or_else(|| format!("{} has no response schema", req.api))?;
-        if (req.key, req.min, req.max, req.flexible) != (resp.key, resp.min, resp.max, resp.flexible) {
-            return Err(format!("{}: request and response headers disagree", req.api));
+        if (req.key, req.min, req.max, req.flexible)
+            != (resp.key, resp.min, resp.max, resp.flexible)
+        {
+            return Err(format!(
+                "{}: request and response headers disagree",
+                req.api
+            ));
         }
         if apis.insert(req.key, (req, resp)).is_some() {
             return Err(format!("API key {} used twice", req.key));
         }
     }
-    if let Some(orphan) = specs.iter().find(|s| s.kind == Kind::Response && !apis.values().any(|(r, _)| r.api == s.api)) {
+    if let Some(orphan) = specs
+        .iter()
+        .find(|s| s.kind == Kind::Response && !apis.values().any(|(r, _)| r.api == s.api))
+    {
         return Err(format!("{} has no request schema", orphan.api));
     }
 
@@ -753,21 +832,34 @@ pub fn mod_rs(specs: &[MessageSpec]) -> Result<String, String> {
         );
         for (req, resp) in apis.values() {
             let s = if kind == 0 { req } else { resp };
-            let _ = writeln!(out, "            ApiKey::{0} => {suffix}Body::{0}({1}::decode(buf, version)?),", s.api, s.name());
+            let _ = writeln!(
+                out,
+                "            ApiKey::{0} => {suffix}Body::{0}({1}::decode(buf, version)?),",
+                s.api,
+                s.name()
+            );
         }
         let _ = writeln!(
             out,
             "        }})\n    }}\n\n    /// Encodes the body at `version`.\n    pub fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {{\n        match self {{"
         );
         for (req, _) in apis.values() {
-            let _ = writeln!(out, "            {suffix}Body::{}(m) => m.encode(buf, version),", req.api);
+            let _ = writeln!(
+                out,
+                "            {suffix}Body::{}(m) => m.encode(buf, version),",
+                req.api
+            );
         }
         let _ = writeln!(
             out,
             "        }}\n    }}\n\n    /// The API this body belongs to.\n    pub fn api_key(&self) -> ApiKey {{\n        match self {{"
         );
         for (req, _) in apis.values() {
-            let _ = writeln!(out, "            {suffix}Body::{0}(_) => ApiKey::{0},", req.api);
+            let _ = writeln!(
+                out,
+                "            {suffix}Body::{0}(_) => ApiKey::{0},",
+                req.api
+            );
         }
         out.push_str("        }\n    }\n}\n\n");
     }

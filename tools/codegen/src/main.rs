@@ -40,11 +40,19 @@ fn run(check: bool) -> Result<(), String> {
     for path in &paths {
         let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let spec = schema::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         if stem != spec.name() {
-            return Err(format!("{}: file must be named {}.schema", path.display(), spec.name()));
+            return Err(format!(
+                "{}: file must be named {}.schema",
+                path.display(),
+                spec.name()
+            ));
         }
-        let code = generate::message_module(&spec).map_err(|e| format!("{}: {e}", path.display()))?;
+        let code =
+            generate::message_module(&spec).map_err(|e| format!("{}: {e}", path.display()))?;
         files.push((format!("{}.rs", generate::snake_case(&spec.name())), code));
         specs.push(spec);
     }
@@ -63,7 +71,10 @@ fn run(check: bool) -> Result<(), String> {
         .status()
         .map_err(|e| format!("running rustfmt: {e}"))?;
     if !status.success() {
-        return Err(format!("rustfmt failed on generated code in {}", staging.display()));
+        return Err(format!(
+            "rustfmt failed on generated code in {}",
+            staging.display()
+        ));
     }
 
     let mut stale = Vec::new();
@@ -97,6 +108,10 @@ fn run(check: bool) -> Result<(), String> {
             stale.join(", ")
         ));
     }
-    eprintln!("codegen: {} schemas, {} files updated", specs.len(), if check { 0 } else { stale.len() });
+    eprintln!(
+        "codegen: {} schemas, {} files updated",
+        specs.len(),
+        if check { 0 } else { stale.len() }
+    );
     Ok(())
 }

@@ -216,7 +216,10 @@ pub fn parse(source: &str) -> Result<MessageSpec, String> {
             .trim()
             .to_string();
         if line.indent != 0 {
-            return Err(format!("line {}: `struct` must not be indented", line.number));
+            return Err(format!(
+                "line {}: `struct` must not be indented",
+                line.number
+            ));
         }
         pos += 1;
         let mut block = Vec::new();
@@ -240,7 +243,10 @@ fn parse_header(line: &Line) -> Result<MessageSpec, String> {
         Some("response") => Kind::Response,
         _ => return Err(err("must start with `request` or `response`")),
     };
-    let api = words.next().ok_or_else(|| err("missing API name"))?.to_string();
+    let api = words
+        .next()
+        .ok_or_else(|| err("missing API name"))?
+        .to_string();
     let (mut key, mut versions, mut flexible) = (None, None, None);
     for w in words {
         let (k, v) = w
@@ -303,7 +309,10 @@ fn parse_fields(lines: &[&Line], depth: usize) -> Result<Vec<Field>, String> {
             field.children = parse_fields(&lines[start..end], depth + 1)?;
         }
         if fields.iter().any(|f| f.name == field.name) {
-            return Err(format!("line {}: duplicate field {}", line.number, field.name));
+            return Err(format!(
+                "line {}: duplicate field {}",
+                line.number, field.name
+            ));
         }
         fields.push(field);
         i = end;
@@ -319,8 +328,8 @@ fn parse_field(line: &Line) -> Result<Field, String> {
         return Err(err(format!("field name `{name}` must be CamelCase")));
     }
     let ty = Ty::parse(words.next().ok_or_else(|| err("missing type".into()))?).map_err(err)?;
-    let versions =
-        Versions::parse(words.next().ok_or_else(|| err("missing versions".into()))?).map_err(err)?;
+    let versions = Versions::parse(words.next().ok_or_else(|| err("missing versions".into()))?)
+        .map_err(err)?;
     let mut field = Field {
         name: name.to_string(),
         ty,
