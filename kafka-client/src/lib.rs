@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backoff;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod net;
