@@ -79,9 +79,16 @@ impl TlsBroker {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start tansu ({}): {e}", tansu_path().display()));
-        probe_api_versions(&format!("127.0.0.1:{broker_port}"), Duration::from_secs(30))
-            .await
-            .unwrap_or_else(|e| panic!("tansu behind the TLS proxy did not start: {e}"));
+        // The process needs a moment before it listens: probe until it answers.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let broker_addr = format!("127.0.0.1:{broker_port}");
+        while let Err(e) = probe_api_versions(&broker_addr, Duration::from_secs(2)).await {
+            assert!(
+                Instant::now() < deadline,
+                "tansu behind the TLS proxy did not start: {e}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
 
         let config = format!(
             "foreground = yes\npid =\ndebug = warning\n[kafka]\naccept = 127.0.0.1:{tls_port}\nconnect = 127.0.0.1:{broker_port}\ncert = {}\nkey = {}\n",
