@@ -1,10 +1,10 @@
 //! SASL mechanisms as pure state machines: each turns the server's challenges into the client's
 //! responses, with no I/O.
 //!
-//! Separate from [`handshake`](super::handshake) so that the cryptography and byte layouts can be
+//! Separate from [`handshake`](crate::net::handshake) so that the cryptography and byte layouts can be
 //! unit-tested against the RFCs' test vectors without a socket; the handshake carries the bytes
 //! in `SaslAuthenticate` requests and turns a [`SaslError`] into
-//! [`Error::Authentication`](crate::Error::Authentication) naming the broker and mechanism.
+//! [`Error::Authentication`] naming the broker and mechanism.
 //!
 //! | mechanism | module | spec |
 //! | --- | --- | --- |

@@ -138,7 +138,13 @@ mod tests {
 
     #[test]
     fn invalid_extensions_and_tokens_are_rejected() {
-        for (key, value) in [("auth", "x"), ("bad-key", "x"), ("", "x"), ("k", ""), ("k", "\x01")] {
+        for (key, value) in [
+            ("auth", "x"),
+            ("bad-key", "x"),
+            ("", "x"),
+            ("k", ""),
+            ("k", "\x01"),
+        ] {
             let ext = vec![(key.to_string(), value.to_string())];
             assert!(
                 matches!(

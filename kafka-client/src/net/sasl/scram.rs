@@ -84,8 +84,8 @@ impl ScramAlgorithm {
 
 fn new_mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], message: &[u8]) -> M {
     // HMAC accepts keys of any length (longer ones are hashed), so this cannot fail.
-    let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key)
-        .expect("HMAC accepts keys of any length");
+    let mut mac =
+        <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(message);
     mac
 }
@@ -326,8 +326,12 @@ mod tests {
     /// RFC 7677 §3, the SCRAM-SHA-256 example exchange, byte for byte.
     #[test]
     fn rfc7677_sha256_test_vector() {
-        let mut client =
-            ScramClient::with_nonce(ScramAlgorithm::Sha256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+        let mut client = ScramClient::with_nonce(
+            ScramAlgorithm::Sha256,
+            "user",
+            "pencil",
+            "rOprNGfwEbeRWgbNEkqO",
+        );
         assert_eq!(
             client.initial_response().unwrap(),
             b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"
@@ -352,8 +356,12 @@ mod tests {
 
     #[test]
     fn wrong_server_signature_fails() {
-        let mut client =
-            ScramClient::with_nonce(ScramAlgorithm::Sha256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+        let mut client = ScramClient::with_nonce(
+            ScramAlgorithm::Sha256,
+            "user",
+            "pencil",
+            "rOprNGfwEbeRWgbNEkqO",
+        );
         client.initial_response().unwrap();
         client
             .step(b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
@@ -400,7 +408,11 @@ mod tests {
             .zip(&signature)
             .map(|(p, s)| p ^ s)
             .collect();
-        assert_eq!(alg.hash(&client_key), stored_key, "client proof must verify");
+        assert_eq!(
+            alg.hash(&client_key),
+            stored_key,
+            "client proof must verify"
+        );
         let server_signature = alg.hmac(&server_key, auth_message.as_bytes());
         let server_final = format!("v={}", BASE64.encode(server_signature));
         assert_eq!(client.step(server_final.as_bytes()).unwrap(), Step::Done);
@@ -408,11 +420,14 @@ mod tests {
 
     #[test]
     fn hostile_server_first_messages_are_rejected() {
-        let cases: &[(&[u8], fn(&SaslError) -> bool)] = &[
+        type Check = fn(&SaslError) -> bool;
+        let cases: &[(&[u8], Check)] = &[
             (b"r=other,s=QUJD,i=4096", |e| {
                 matches!(e, SaslError::NonceMismatch)
             }),
-            (b"r=abc,s=QUJD,i=4096", |e| matches!(e, SaslError::NonceMismatch)),
+            (b"r=abc,s=QUJD,i=4096", |e| {
+                matches!(e, SaslError::NonceMismatch)
+            }),
             (b"r=abcX,s=QUJD,i=1", |e| {
                 matches!(e, SaslError::IterationCount { iterations: 1, .. })
             }),
@@ -429,20 +444,30 @@ mod tests {
                 matches!(e, SaslError::InvalidServerMessage(_))
             }),
             (b"e=unknown-user", |e| matches!(e, SaslError::Server(_))),
-            (b"\xff\xfe", |e| matches!(e, SaslError::InvalidServerMessage(_))),
+            (b"\xff\xfe", |e| {
+                matches!(e, SaslError::InvalidServerMessage(_))
+            }),
         ];
         for (message, check) in cases {
             let mut client = ScramClient::with_nonce(ScramAlgorithm::Sha256, "u", "p", "abc");
             client.initial_response().unwrap();
             let err = client.step(message).unwrap_err();
-            assert!(check(&err), "{:?}: {err:?}", String::from_utf8_lossy(message));
+            assert!(
+                check(&err),
+                "{:?}: {err:?}",
+                String::from_utf8_lossy(message)
+            );
         }
     }
 
     #[test]
     fn server_error_in_final_message() {
-        let mut client =
-            ScramClient::with_nonce(ScramAlgorithm::Sha256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+        let mut client = ScramClient::with_nonce(
+            ScramAlgorithm::Sha256,
+            "user",
+            "pencil",
+            "rOprNGfwEbeRWgbNEkqO",
+        );
         client.initial_response().unwrap();
         client
             .step(b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")

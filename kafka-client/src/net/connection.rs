@@ -1,0 +1,899 @@
+//! One broker connection: many callers, one socket, responses matched by correlation id.
+//!
+//! This module owns the socket once it is connected, and nothing else: it does not know TLS
+//! from TCP ([`transport`](crate::net::transport)), nor what the broker supports or how to log in
+//! ([`handshake`]), nor when to reconnect (the pool). Keeping the
+//! demultiplexer alone makes its failure rules — the subtle part — easy to read and to test.
+//!
+//! # How a request travels
+//!
+//! ```text
+//!  caller ──encode──▶ [in-flight slot] ──register id──▶ writer task ──whole frames──▶ socket
+//!     ▲                                       │                                        │
+//!     └───────────── oneshot ◀── pending map ─┴──◀── reader task ◀── split_frame ◀─────┘
+//! ```
+//!
+//! 1. The caller encodes the whole frame (size, header, body) with a fresh correlation id,
+//!    then waits for one of `max.in.flight.requests.per.connection` slots.
+//! 2. It registers `id → (reply channel, slot)` in the pending map and hands the frame to the
+//!    writer task, with no `.await` between the two steps: a caller cancelled at any `.await`
+//!    either never registered or already queued a *whole* frame.
+//! 3. Only the writer task writes, whole frames, so a dropped caller can never leave half a
+//!    frame on the wire.
+//! 4. The reader task splits frames with [`split_frame`](kafka_protocol::frame::split_frame)
+//!    (which rejects a size above `max_response_size` before buffering it), reads the
+//!    correlation id and hands the frame to the registered caller. If that caller has gone
+//!    away, the response is dropped quietly. The slot is released only then — when the
+//!    broker has answered — so the broker never holds more than the configured number of our
+//!    requests, even when callers give up.
+//!
+//! # Poisoning
+//!
+//! When the socket breaks (EOF, I/O error), a frame cannot be split (bad size prefix), or a
+//! response is overdue, the connection is *poisoned*: the first error is kept, every pending
+//! request fails with a clone of it, every later request fails with it at once, and both tasks
+//! stop, closing the socket. The pool notices with [`Connection::is_poisoned`] and reconnects.
+//! A response *body* that fails to decode does not poison: the frame boundaries are intact,
+//! so only that call fails with [`Error::Malformed`].
+//!
+//! # Timeouts: a stalled broker poisons the connection
+//!
+//! Each call has a deadline (`request.timeout.ms`, or the one given to
+//! [`Connection::call_with_timeout`]) covering the wait for a slot and for the response.
+//! Running out while waiting for a *slot* fails only that call: nothing was sent. Running out
+//! while waiting for the *response* poisons the connection with the [`Error::Timeout`], as the
+//! Java client and librdkafka do: Kafka answers a connection's requests in order, so every
+//! later response is stuck behind the missing one, and the usual cause — a half-open TCP
+//! connection or a wedged broker — is only cured by a new connection. Requests that may
+//! legitimately take long (JoinGroup, a long-poll Fetch) must pass a longer deadline.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::frame;
+use kafka_protocol::messages::{ApiKey, Request};
+use kafka_protocol::DecodeError;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+use tracing::{debug, debug_span, field, info, info_span, trace, warn, Instrument, Span};
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+use crate::net::handshake::{self, ApiVersions};
+use crate::net::tls;
+use crate::net::transport::Connector;
+
+/// Hint for a first answer that looks like a TLS record.
+const TLS_HINT: &str =
+    "the broker answered with TLS: is the listener TLS (security.protocol SSL or SASL_SSL)?";
+/// Hint for a first answer that is not a plausible Kafka frame.
+const NOT_KAFKA_HINT: &str = "the first answer is not a Kafka frame: is this a Kafka listener?";
+/// Reason for an EOF before any response.
+const FIRST_READ_EOF: &str = "the broker closed the connection without answering the first \
+    request: is the listener TLS (security.protocol SSL or SASL_SSL), or does it require SASL?";
+
+/// Reason for an EOF at the first request after a handshake without SASL: Kafka closes a SASL
+/// listener's connection when anything but ApiVersions or SASL arrives before authentication.
+const NO_SASL_EOF: &str = "the broker closed the connection at the first request after \
+    ApiVersions: does the listener require SASL (security.protocol SASL_PLAINTEXT or SASL_SSL)?";
+
+/// Bytes read from the socket at a time (grown as needed for big frames).
+const READ_CHUNK: usize = 64 * 1024;
+/// Socket write buffer: small frames queued together go out in one write.
+const WRITE_BUFFER: usize = 64 * 1024;
+/// Most queued frames written before one flush.
+const MAX_WRITE_BATCH: usize = 64;
+
+/// Settings of one connection, taken from [`ClientConfig`] by [`ConnectionOptions::from_config`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionOptions {
+    /// `client.id`, sent in every request header.
+    pub client_id: Option<String>,
+    /// `request.timeout.ms`: default deadline of a call.
+    pub request_timeout: Duration,
+    /// `max.in.flight.requests.per.connection` (0 is treated as 1).
+    pub max_in_flight: usize,
+    /// Largest response frame accepted; a bigger size prefix poisons the connection.
+    pub max_response_size: usize,
+}
+
+impl ConnectionOptions {
+    /// The options `config` asks for.
+    pub fn from_config(config: &ClientConfig) -> Self {
+        ConnectionOptions {
+            client_id: Some(config.client_id.clone()),
+            request_timeout: config.request_timeout,
+            max_in_flight: config.max_in_flight_requests_per_connection,
+            max_response_size: config.max_response_size,
+        }
+    }
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        ConnectionOptions::from_config(&ClientConfig::default())
+    }
+}
+
+/// A connection to one broker, shared by any number of callers. Cloning is cheap (an `Arc`);
+/// the socket closes when the last clone is dropped or [`Connection::close`] is called.
+///
+/// ```no_run
+/// # async fn demo() -> kafka_client::Result<()> {
+/// use kafka_client::net::Connection;
+/// use kafka_client::protocol::messages::MetadataRequest;
+/// use kafka_client::ClientConfig;
+///
+/// let connection = Connection::connect("127.0.0.1:9092", &ClientConfig::default()).await?;
+/// let metadata = connection.send(&MetadataRequest::default()).await?;
+/// assert!(!metadata.brokers.is_empty());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Connection {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    broker: String,
+    options: ConnectionOptions,
+    slots: Arc<Semaphore>,
+    outgoing: mpsc::UnboundedSender<Outgoing>,
+    demux: Arc<Demux>,
+    api_versions: OnceLock<ApiVersions>,
+    /// When the broker ends the SASL session (KIP-368), if it announced a lifetime.
+    session_expires_at: OnceLock<Instant>,
+    next_correlation_id: AtomicI32,
+    started: Instant,
+    /// Nanoseconds after `started` of the last request or response.
+    last_used: AtomicU64,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle is gone: stop both tasks so the socket closes now rather than when
+        // the broker's idle timer fires.
+        self.demux.shut(
+            Error::ConnectionClosed {
+                broker: self.broker.clone(),
+                mid_frame: false,
+            },
+            "dropped",
+        );
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("broker", &self.inner.broker)
+            .field("poisoned", &self.poisoned_by())
+            .field("in_flight", &self.in_flight())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A frame for the writer task.
+struct Outgoing {
+    frame: Bytes,
+    /// `send_no_response` waits for this: the frame is on the socket.
+    written: Option<oneshot::Sender<()>>,
+    /// Held until written, for requests that get no response.
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+impl Connection {
+    /// Connects to `broker` (`host:port`) with `config`: TCP or TLS, then ApiVersions and,
+    /// when configured, SASL. For many connections, build one [`Connector`] and use
+    /// [`Connector::connect`], which reads the TLS files once.
+    pub async fn connect(broker: &str, config: &ClientConfig) -> Result<Connection> {
+        Connector::new(config)?.connect(broker).await
+    }
+
+    /// Connects through `connector` and runs the handshake. See [`Connection::connect`].
+    pub async fn connect_with(connector: &Connector, broker: &str) -> Result<Connection> {
+        let config = connector.config();
+        let span = info_span!(
+            "kafka.connect",
+            broker,
+            tls = connector.uses_tls(),
+            sasl = config.sasl.as_ref().map(|s| s.mechanism.name()),
+        );
+        async {
+            let started = Instant::now();
+            let result = async {
+                let stream = connector.connect_stream(broker).await?;
+                let address = stream.peer_addr().ok();
+                let options = ConnectionOptions::from_config(config);
+                let connection = Connection::start(stream, broker, options);
+                connection.handshake(config).await?;
+                Ok((connection, address))
+            }
+            .await;
+            let duration_ms = started.elapsed().as_millis() as u64;
+            match result {
+                Ok((connection, address)) => {
+                    info!(address = ?address, duration_ms, "connected to broker");
+                    Ok(connection)
+                }
+                Err(error) => {
+                    debug!(%error, duration_ms, "connecting to broker failed");
+                    Err(error)
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Starts a connection over an already connected `stream`, without any handshake (see
+    /// [`Connection::handshake`]). Spawns the reader and writer tasks, so it must be called
+    /// within a Tokio runtime.
+    pub fn start<S>(stream: S, broker: impl Into<String>, options: ConnectionOptions) -> Connection
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let broker = broker.into();
+        let (read_half, write_half) = tokio::io::split(stream);
+        let demux = Arc::new(Demux {
+            broker: broker.clone(),
+            state: Mutex::default(),
+        });
+        let (outgoing, queue) = mpsc::unbounded_channel();
+        let span = debug_span!(parent: None, "kafka.connection", broker = %broker);
+        let reader = tokio::spawn(
+            read_loop(read_half, demux.clone(), options.max_response_size).instrument(span.clone()),
+        );
+        let writer = tokio::spawn(write_loop(write_half, queue, demux.clone()).instrument(span));
+        demux.set_tasks([reader.abort_handle(), writer.abort_handle()]);
+        let started = Instant::now();
+        Connection {
+            inner: Arc::new(Inner {
+                broker,
+                slots: Arc::new(Semaphore::new(options.max_in_flight.max(1))),
+                options,
+                outgoing,
+                demux,
+                api_versions: OnceLock::new(),
+                session_expires_at: OnceLock::new(),
+                next_correlation_id: AtomicI32::new(0),
+                started,
+                last_used: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Runs ApiVersions and, when `config` asks for it, SASL on a connection made with
+    /// [`Connection::start`]; then [`Connection::send`] picks versions. Called by
+    /// [`Connection::connect`]. Running it twice is an error.
+    pub async fn handshake(&self, config: &ClientConfig) -> Result<&ApiVersions> {
+        let already_ran = || {
+            Error::config(
+                "security.protocol",
+                "the handshake already ran on this connection",
+            )
+        };
+        if self.inner.api_versions.get().is_some() {
+            return Err(already_ran());
+        }
+        let outcome = handshake::handshake(self, config).await?;
+        if !config.security_protocol.uses_sasl() {
+            let mut state = self.inner.demux.lock();
+            state.handshake_without_sasl = Some(state.responses);
+        }
+        if let Some(lifetime) = outcome.session_lifetime {
+            let _ = self.inner.session_expires_at.set(Instant::now() + lifetime);
+        }
+        self.inner
+            .api_versions
+            .set(outcome.versions)
+            .map_err(|_| already_ran())?;
+        self.inner.api_versions.get().ok_or_else(already_ran)
+    }
+
+    /// `host:port` of the broker.
+    pub fn broker(&self) -> &str {
+        &self.inner.broker
+    }
+
+    /// When the broker will end this connection's SASL session (its
+    /// `connections.max.reauth.ms`, KIP-368), if it announced one. This client does not
+    /// re-authenticate in place: the pool should replace the connection before then.
+    pub fn session_expires_at(&self) -> Option<Instant> {
+        self.inner.session_expires_at.get().copied()
+    }
+
+    /// The default deadline of a call (`request.timeout.ms`).
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.options.request_timeout
+    }
+
+    /// The versions the broker announced, once the handshake ran.
+    pub fn api_versions(&self) -> Option<&ApiVersions> {
+        self.inner.api_versions.get()
+    }
+
+    /// The highest version of `api` that both the broker and this client speak.
+    ///
+    /// Fails with [`Error::UnsupportedVersion`] when there is none, or when the handshake has
+    /// not run (then the broker range is given as `-1..-1`).
+    pub fn version_for(&self, api: ApiKey) -> Result<i16> {
+        match self.inner.api_versions.get() {
+            Some(versions) => versions.version_for(api),
+            None => Err(Error::UnsupportedVersion {
+                broker: self.inner.broker.clone(),
+                api: api.name(),
+                broker_min: -1,
+                broker_max: -1,
+                client_min: api.min_version(),
+                client_max: api.max_version(),
+            }),
+        }
+    }
+
+    /// Sends `request` at the highest version both sides speak and waits for the response.
+    pub async fn send<R: Request>(&self, request: &R) -> Result<R::Response> {
+        let version = self.version_for(R::API_KEY)?;
+        self.call(request, version).await
+    }
+
+    /// Sends `request` at `version` and waits for the response, within `request.timeout.ms`.
+    ///
+    /// Cancel-safe: dropping the future at any point leaves the connection usable (the
+    /// request is either not sent or sent whole, and its response is then discarded).
+    pub async fn call<R: Request>(&self, request: &R, version: i16) -> Result<R::Response> {
+        self.call_with_timeout(request, version, self.inner.options.request_timeout)
+            .await
+    }
+
+    /// [`Connection::call`] with its own deadline, for requests the broker may hold longer
+    /// than `request.timeout.ms` (JoinGroup, long-poll Fetch). An overdue response poisons the
+    /// connection (see the module docs).
+    pub async fn call_with_timeout<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        timeout: Duration,
+    ) -> Result<R::Response> {
+        let frame = self.call_raw(request, version, timeout).await?;
+        let (_header, body) = frame::decode_response::<R>(frame, version).map_err(|source| {
+            // The frame was whole, so the stream is still in step: fail only this call.
+            debug!(api = R::API_KEY.name(), version, error = %source, "undecodable response");
+            Error::Malformed {
+                broker: self.inner.broker.clone(),
+                source,
+                hint: None,
+            }
+        })?;
+        Ok(body)
+    }
+
+    /// Sends `request` and returns the raw response frame (header and body, without the size
+    /// prefix), for the few callers that decode it themselves (ApiVersions' v0 fallback).
+    pub(crate) async fn call_raw<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        timeout: Duration,
+    ) -> Result<Bytes> {
+        let span = debug_span!(
+            "kafka.request",
+            api = R::API_KEY.name(),
+            version,
+            correlation_id = field::Empty,
+            broker = %self.inner.broker,
+        );
+        async {
+            let started = Instant::now();
+            let result = self.exchange(request, version, timeout).await;
+            let latency_us = started.elapsed().as_micros() as u64;
+            match &result {
+                Ok(frame) => debug!(latency_us, bytes = frame.len(), "response"),
+                Err(error) => debug!(latency_us, %error, "request failed"),
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends a request the broker does not answer (Produce with `acks=0`). Returns once the
+    /// frame is written to the socket; no in-flight slot is held after that.
+    pub async fn send_no_response<R: Request>(&self, request: &R, version: i16) -> Result<()> {
+        let span = debug_span!(
+            "kafka.request",
+            api = R::API_KEY.name(),
+            version,
+            correlation_id = field::Empty,
+            broker = %self.inner.broker,
+            response = false,
+        );
+        async {
+            let inner = &*self.inner;
+            let timeout = inner.options.request_timeout;
+            let deadline = Instant::now() + timeout;
+            inner.touch();
+            let (correlation_id, frame) = inner.encode(request, version)?;
+            let slot = inner.acquire_slot::<R>(version, deadline, timeout).await?;
+            let (written_tx, written_rx) = oneshot::channel();
+            inner.demux.check()?;
+            inner.enqueue(Outgoing {
+                frame,
+                written: Some(written_tx),
+                _slot: Some(slot),
+            })?;
+            match tokio::time::timeout_at(deadline, written_rx).await {
+                Ok(Ok(())) => {
+                    debug!(correlation_id, "written");
+                    Ok(())
+                }
+                Ok(Err(_)) => Err(inner.demux.failure()),
+                Err(_) => Err(inner.demux.poison(Error::Timeout {
+                    what: format!(
+                        "writing {} v{version} (correlation id {correlation_id}) to {}",
+                        R::API_KEY.name(),
+                        inner.broker
+                    ),
+                    after: timeout,
+                })),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn exchange<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        timeout: Duration,
+    ) -> Result<Bytes> {
+        let inner = &*self.inner;
+        let deadline = Instant::now() + timeout;
+        inner.touch();
+        let (correlation_id, frame) = inner.encode(request, version)?;
+        let slot = inner.acquire_slot::<R>(version, deadline, timeout).await?;
+        let (reply_tx, reply_rx) = oneshot::channel();
+        // Register, then queue, with no `.await` in between (see the module docs).
+        inner.demux.register(
+            correlation_id,
+            Pending {
+                reply: reply_tx,
+                _slot: slot,
+            },
+        )?;
+        inner.enqueue(Outgoing {
+            frame,
+            written: None,
+            _slot: None,
+        })?;
+        match tokio::time::timeout_at(deadline, reply_rx).await {
+            Ok(Ok(result)) => {
+                inner.touch();
+                result
+            }
+            // The demultiplexer went away without answering: it was shut down.
+            Ok(Err(_)) => Err(inner.demux.failure()),
+            Err(_) => Err(inner.demux.poison(Error::Timeout {
+                what: format!(
+                    "{} v{version} response from {} (correlation id {correlation_id})",
+                    R::API_KEY.name(),
+                    inner.broker
+                ),
+                after: timeout,
+            })),
+        }
+    }
+
+    /// Whether the connection is poisoned (broken, timed out or closed): every request on it
+    /// fails, and the pool should replace it.
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.demux.lock().poisoned.is_some()
+    }
+
+    /// The error that poisoned the connection, if it is poisoned.
+    pub fn poisoned_by(&self) -> Option<Error> {
+        self.inner.demux.lock().poisoned.clone()
+    }
+
+    /// Requests sent (or queued) and not yet answered or written.
+    pub fn in_flight(&self) -> usize {
+        self.inner.options.max_in_flight.max(1) - self.inner.slots.available_permits()
+    }
+
+    /// When a request was last started or a response last received (for
+    /// `connections.max.idle.ms`).
+    pub fn last_used(&self) -> Instant {
+        self.inner.started + Duration::from_nanos(self.inner.last_used.load(Ordering::Relaxed))
+    }
+
+    /// How long the connection has been unused; `Duration::ZERO` while requests are in flight.
+    pub fn idle_for(&self) -> Duration {
+        if self.in_flight() > 0 {
+            Duration::ZERO
+        } else {
+            self.last_used().elapsed()
+        }
+    }
+
+    /// Closes the connection now: pending and later requests fail with a retriable
+    /// [`Error::ConnectionClosed`].
+    pub fn close(&self) {
+        self.inner.demux.shut(
+            Error::ConnectionClosed {
+                broker: self.inner.broker.clone(),
+                mid_frame: false,
+            },
+            "closed by the client",
+        );
+    }
+}
+
+impl Inner {
+    fn touch(&self) {
+        let nanos = self.started.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
+        self.last_used.fetch_max(nanos, Ordering::Relaxed);
+    }
+
+    /// Encodes the whole frame, with a fresh correlation id recorded on the current span.
+    fn encode<R: Request>(&self, request: &R, version: i16) -> Result<(i32, Bytes)> {
+        // Ids only need to be unique among the requests in flight; wrapping is fine.
+        let correlation_id = self.next_correlation_id.fetch_add(1, Ordering::Relaxed);
+        Span::current().record("correlation_id", correlation_id);
+        let mut buf = BytesMut::new();
+        frame::encode_request(
+            &mut buf,
+            correlation_id,
+            self.options.client_id.as_deref(),
+            version,
+            request,
+        )?;
+        Ok((correlation_id, buf.freeze()))
+    }
+
+    /// Waits for an in-flight slot until `deadline`. Running out fails only this call.
+    async fn acquire_slot<R: Request>(
+        &self,
+        version: i16,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<OwnedSemaphorePermit> {
+        self.demux.check()?;
+        match tokio::time::timeout_at(deadline, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(slot),
+            // The semaphore is never closed.
+            Ok(Err(_)) => Err(self.demux.failure()),
+            Err(_) => Err(Error::Timeout {
+                what: format!(
+                    "a free in-flight slot on {} for {} v{version}",
+                    self.broker,
+                    R::API_KEY.name()
+                ),
+                after: timeout,
+            }),
+        }
+    }
+
+    fn enqueue(&self, outgoing: Outgoing) -> Result<()> {
+        // The writer only stops after poisoning, so a closed queue means a poisoned connection.
+        self.outgoing
+            .send(outgoing)
+            .map_err(|_| self.demux.failure())
+    }
+}
+
+/// A registered request waiting for its response.
+struct Pending {
+    reply: oneshot::Sender<Result<Bytes>>,
+    /// Released when the response arrives (or the connection dies), not when the caller
+    /// gives up: the request is still on the broker until then.
+    _slot: OwnedSemaphorePermit,
+}
+
+/// State shared by the callers and the two tasks: who waits for which correlation id, and
+/// whether the connection is poisoned. Its lock is never held across an `.await`.
+struct Demux {
+    broker: String,
+    state: Mutex<DemuxState>,
+}
+
+#[derive(Default)]
+struct DemuxState {
+    pending: HashMap<i32, Pending>,
+    poisoned: Option<Error>,
+    tasks: Vec<AbortHandle>,
+    /// Responses routed so far.
+    responses: u64,
+    /// Set when a handshake without SASL ended after this many responses: an EOF right after
+    /// it suggests a SASL listener.
+    handshake_without_sasl: Option<u64>,
+}
+
+impl Demux {
+    fn lock(&self) -> MutexGuard<'_, DemuxState> {
+        // Nothing panics while holding the lock; recover the state if something ever did.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_tasks(&self, tasks: [AbortHandle; 2]) {
+        let mut state = self.lock();
+        if state.poisoned.is_some() {
+            // A task failed before we could record it: stop the other one now.
+            tasks.iter().for_each(AbortHandle::abort);
+        } else {
+            state.tasks.extend(tasks);
+        }
+    }
+
+    /// Fails if the connection is poisoned.
+    fn check(&self) -> Result<()> {
+        match &self.lock().poisoned {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// The poison error, or a generic close if there is none (should not happen).
+    fn failure(&self) -> Error {
+        self.lock()
+            .poisoned
+            .clone()
+            .unwrap_or_else(|| Error::ConnectionClosed {
+                broker: self.broker.clone(),
+                mid_frame: false,
+            })
+    }
+
+    fn register(&self, correlation_id: i32, pending: Pending) -> Result<()> {
+        let mut state = self.lock();
+        if let Some(error) = &state.poisoned {
+            return Err(error.clone());
+        }
+        state.pending.insert(correlation_id, pending);
+        Ok(())
+    }
+
+    /// Hands a response frame to whoever waits for it.
+    fn route(&self, frame: Bytes) -> Result<()> {
+        let correlation_id =
+            frame::peek_correlation_id(&frame).map_err(|source| Error::Malformed {
+                broker: self.broker.clone(),
+                source,
+                hint: None,
+            })?;
+        let pending = {
+            let mut state = self.lock();
+            state.responses += 1;
+            state.pending.remove(&correlation_id)
+        };
+        match pending {
+            Some(pending) => {
+                if pending.reply.send(Ok(frame)).is_err() {
+                    trace!(
+                        correlation_id,
+                        "response for a caller that went away dropped"
+                    );
+                }
+            }
+            None => warn!(
+                correlation_id,
+                "response with an unknown correlation id dropped"
+            ),
+        }
+        Ok(())
+    }
+
+    /// Poisons the connection with `error` after a failure; returns the error that poisoned
+    /// it (an earlier one if it already was).
+    fn poison(&self, error: Error) -> Error {
+        self.fail(error, None)
+    }
+
+    /// Closes the connection on purpose (dropped, closed by the client).
+    fn shut(&self, error: Error, why: &'static str) {
+        self.fail(error, Some(why));
+    }
+
+    fn fail(&self, error: Error, closed_because: Option<&'static str>) -> Error {
+        let (pending, tasks) = {
+            let mut state = self.lock();
+            if let Some(first) = &state.poisoned {
+                return first.clone();
+            }
+            state.poisoned = Some(error.clone());
+            (
+                std::mem::take(&mut state.pending),
+                std::mem::take(&mut state.tasks),
+            )
+        };
+        let in_flight = pending.len();
+        match closed_because {
+            Some(why) => {
+                debug!(broker = %self.broker, in_flight, reason = why, "connection closed")
+            }
+            None if matches!(error, Error::Malformed { .. }) => {
+                warn!(broker = %self.broker, in_flight, reason = %error, "connection poisoned")
+            }
+            None => info!(broker = %self.broker, in_flight, reason = %error, "connection poisoned"),
+        }
+        for pending in pending.into_values() {
+            let _ = pending.reply.send(Err(error.clone()));
+        }
+        // Aborting closes the socket once both halves are dropped. If called from one of the
+        // tasks, that task stops at its next `.await`.
+        for task in tasks {
+            task.abort();
+        }
+        error
+    }
+}
+
+/// Whether the front of the first answer is a TLS record header (handshake or alert,
+/// version 3.x): we spoke plaintext to a TLS listener.
+fn looks_like_tls(buf: &[u8]) -> bool {
+    matches!(buf, [0x15 | 0x16, 0x03, 0..=0x04, ..])
+}
+
+async fn read_loop<R>(mut reader: R, demux: Arc<Demux>, max_response_size: usize)
+where
+    R: AsyncRead + Unpin,
+{
+    let broker = demux.broker.clone();
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut answered = false;
+    let error = 'read: loop {
+        // Hand out every complete frame before reading more.
+        loop {
+            if !answered && looks_like_tls(&buf) {
+                let size =
+                    i32::from_be_bytes([buf[0], buf[1], buf[2], buf.get(3).copied().unwrap_or(0)]);
+                break 'read Error::Malformed {
+                    broker,
+                    source: DecodeError::InvalidLength {
+                        what: "frame",
+                        length: i64::from(size),
+                        remaining: buf.len().saturating_sub(4),
+                    },
+                    hint: Some(TLS_HINT),
+                };
+            }
+            match frame::split_frame(&mut buf, max_response_size) {
+                Ok(Some(frame)) => {
+                    answered = true;
+                    if let Err(error) = demux.route(frame.freeze()) {
+                        break 'read error;
+                    }
+                }
+                Ok(None) => break,
+                Err(source) => {
+                    break 'read Error::Malformed {
+                        broker,
+                        source,
+                        hint: (!answered).then_some(NOT_KAFKA_HINT),
+                    }
+                }
+            }
+        }
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+            buf.reserve(READ_CHUNK);
+        }
+        match reader.read_buf(&mut buf).await {
+            Ok(0) if buf.is_empty() => break eof_error(broker, &demux),
+            Ok(0) => {
+                break Error::ConnectionClosed {
+                    broker,
+                    mid_frame: !buf.is_empty(),
+                }
+            }
+            Ok(_) => {}
+            Err(source) => break io_error(broker, source, &demux),
+        }
+    };
+    demux.poison(error);
+}
+
+/// A clean EOF (between frames). With requests waiting, and at a point where a misconfigured
+/// client typically meets it, the error says what to check (as franz-go's "first read EOF").
+/// These stay retriable [`Error::Io`]: a broker restarting looks the same.
+fn eof_error(broker: String, demux: &Demux) -> Error {
+    let state = demux.lock();
+    let hint = if state.pending.is_empty() {
+        None
+    } else if state.responses == 0 {
+        Some(FIRST_READ_EOF)
+    } else if state.handshake_without_sasl == Some(state.responses) {
+        Some(NO_SASL_EOF)
+    } else {
+        None
+    };
+    match hint {
+        Some(hint) => Error::Io {
+            broker,
+            source: Arc::new(io::Error::new(io::ErrorKind::UnexpectedEof, hint)),
+        },
+        None => Error::ConnectionClosed {
+            broker,
+            mid_frame: false,
+        },
+    }
+}
+
+/// A failed read or write: TLS problems found after the handshake (with TLS 1.3, a broker
+/// rejecting our client certificate says so on the first read) become [`Error::Tls`] with a
+/// readable reason; anything else is [`Error::Io`], with the first-answer hint when the peer
+/// reset the connection before answering anything (what a TLS proxy such as stunnel does with
+/// plaintext).
+fn io_error(broker: String, source: io::Error, demux: &Demux) -> Error {
+    if let Some(tls) = source
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return Error::Tls {
+            broker,
+            reason: tls::describe(tls),
+        };
+    }
+    let before_first_answer = {
+        let state = demux.lock();
+        state.responses == 0 && !state.pending.is_empty()
+    };
+    let abrupt = matches!(
+        source.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    );
+    let source = if before_first_answer && abrupt {
+        io::Error::new(source.kind(), format!("{source}; {FIRST_READ_EOF}"))
+    } else {
+        source
+    };
+    Error::Io {
+        broker,
+        source: Arc::new(source),
+    }
+}
+
+async fn write_loop<W>(writer: W, mut queue: mpsc::UnboundedReceiver<Outgoing>, demux: Arc<Demux>)
+where
+    W: AsyncWrite + Unpin,
+{
+    let mut writer = BufWriter::with_capacity(WRITE_BUFFER, writer);
+    let mut batch = Vec::new();
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_WRITE_BATCH {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let written = async {
+            for outgoing in &batch {
+                writer.write_all(&outgoing.frame).await?;
+            }
+            writer.flush().await
+        }
+        .await;
+        if let Err(source) = written {
+            demux.poison(io_error(demux.broker.clone(), source, &demux));
+            return;
+        }
+        for outgoing in batch.drain(..) {
+            if let Some(written) = outgoing.written {
+                let _ = written.send(());
+            }
+        }
+    }
+    // Every handle is gone: say goodbye properly.
+    let _ = writer.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests;
