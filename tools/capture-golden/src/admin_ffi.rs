@@ -1,8 +1,9 @@
 //! librdkafka admin operations that the `rdkafka` crate does not wrap: DescribeCluster,
-//! ListConsumerGroups and DescribeConsumerGroups. They are here only because they make
-//! librdkafka send DescribeCluster, ListGroups (v4+ with a states filter, v5 with a types
-//! filter) and ConsumerGroupDescribe (which librdkafka tries before falling back to
-//! DescribeGroups for classic groups): requests the crate's API never produces.
+//! ListConsumerGroups and DescribeConsumerGroups. They are here only because of the requests
+//! they make librdkafka send, which the crate's API never produces: ListGroups v5 with states
+//! and types filters, ConsumerGroupDescribe (tried before DescribeGroups, the fallback for
+//! classic groups) and Metadata v10 asking for cluster authorized operations (librdkafka
+//! implements DescribeCluster with Metadata, so no DescribeCluster request is ever sent).
 //!
 //! Each call follows librdkafka's admin pattern: a private result queue, options with a request
 //! timeout, the call, one event polled from the queue. Only what the driver logs is read back.
@@ -51,7 +52,9 @@ impl Call {
         let event = Event(event);
         if rd::rd_kafka_event_error(event.0) != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
         {
-            return Err(format!("{what}: {}", cstr(rd::rd_kafka_event_error_string(event.0))).into());
+            return Err(
+                format!("{what}: {}", cstr(rd::rd_kafka_event_error_string(event.0))).into(),
+            );
         }
         Ok(event)
     }
@@ -98,11 +101,15 @@ fn check(error: *mut rd::rd_kafka_error_t) -> Result<()> {
     Err(message.into())
 }
 
-/// DescribeCluster, asking for authorized operations so that flag is set on the wire.
+/// DescribeCluster, asking for authorized operations: librdkafka sends Metadata v10 with
+/// IncludeClusterAuthorizedOperations set (the last version that has the flag).
 pub fn describe_cluster(rk: *mut rd::rd_kafka_t) -> Result<String> {
     // SAFETY: `rk` comes from a live client the caller holds for the duration.
     unsafe {
-        let call = Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER)?;
+        let call = Call::new(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER,
+        )?;
         check(rd::rd_kafka_AdminOptions_set_include_authorized_operations(
             call.options,
             1,
@@ -217,4 +224,3 @@ pub fn describe_consumer_groups(rk: *mut rd::rd_kafka_t, groups: &[&str]) -> Res
         Ok(out)
     }
 }
-

@@ -51,9 +51,7 @@ async fn main() -> Result<()> {
             return Ok(());
         }
         "broker" => scenarios::full_tour(&scenarios::Peer::broker(flag("bootstrap")?)).await,
-        "sasl" => {
-            scenarios::sasl(&flag("bootstrap")?, &flag("user")?, &flag("password")?).await
-        }
+        "sasl" => scenarios::sasl(&flag("bootstrap")?, &flag("user")?, &flag("password")?).await,
         "mock" => mock::run(&flag("proxy")?, flag("listen")?.parse()?, &flag("out")?).await,
         _ => Err(usage()),
     }

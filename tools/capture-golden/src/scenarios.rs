@@ -68,35 +68,43 @@ impl Peer {
     }
 }
 
-/// Record `r` of the batch produced with `codec`: `(key, value, headers, timestamp)`.
+/// One record the driver writes.
+pub struct GoldenRecord {
+    /// The key, or null.
+    pub key: Option<String>,
+    /// The value, or null (a tombstone).
+    pub value: Option<String>,
+    /// Header names and values (a value may be null).
+    pub headers: Vec<(&'static str, Option<String>)>,
+    /// CreateTime, in milliseconds.
+    pub timestamp: i64,
+}
+
+/// Record `r` of the batch produced with codec `CODECS[c]`:
 ///
 /// - 0: key, value and two headers (`codec`, `seq`);
 /// - 1: key and value, no headers;
 /// - 2: null key, a value, one header with a null value;
 /// - 3: key and a null value (a tombstone).
-pub fn record(
-    codec_index: usize,
-    r: usize,
-) -> (
-    Option<String>,
-    Option<String>,
-    Vec<(&'static str, Option<String>)>,
-    i64,
-) {
-    let codec = CODECS[codec_index];
-    let key = format!("key-{codec}-{r}");
-    let value = format!("value-{codec}-{r}");
-    let timestamp = BASE_TIMESTAMP + 10 * codec_index as i64 + r as i64;
-    match r {
+pub fn record(c: usize, r: usize) -> GoldenRecord {
+    let codec = CODECS[c];
+    let key = Some(format!("key-{codec}-{r}"));
+    let value = Some(format!("value-{codec}-{r}"));
+    let (key, value, headers) = match r {
         0 => (
-            Some(key),
-            Some(value),
+            key,
+            value,
             vec![("codec", Some(codec.to_owned())), ("seq", Some("0".into()))],
-            timestamp,
         ),
-        1 => (Some(key), Some(value), vec![], timestamp),
-        2 => (None, Some(value), vec![("null-header", None)], timestamp),
-        _ => (Some(key), None, vec![], timestamp),
+        1 => (key, value, vec![]),
+        2 => (None, value, vec![("null-header", None)]),
+        _ => (key, None, vec![]),
+    };
+    GoldenRecord {
+        key,
+        value,
+        headers,
+        timestamp: BASE_TIMESTAMP + 10 * c as i64 + r as i64,
     }
 }
 
@@ -143,8 +151,9 @@ fn admin(peer: &Peer) -> Result<AdminClient<DefaultClientContext>> {
     Ok(peer.config().create()?)
 }
 
-/// CreateTopics (with a config), DescribeConfigs (topic and broker), CreatePartitions,
-/// DescribeCluster.
+/// CreateTopics (with a config), DescribeConfigs (topic and broker), CreatePartitions (which
+/// librdkafka refuses locally against a broker that does not list it, as tansu 0.6.0 does),
+/// DescribeCluster (Metadata v10, see `admin_ffi`).
 pub async fn admin_setup(peer: &Peer) -> Result<()> {
     let admin = admin(peer)?;
     let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
@@ -226,7 +235,12 @@ pub async fn produce_all_codecs(peer: &Peer) -> Result<()> {
 async fn send_batch(producer: &FutureProducer, topic: &str, c: usize) -> Result<()> {
     let mut deliveries = Vec::new();
     for r in 0..RECORDS_PER_BATCH {
-        let (key, value, headers, timestamp) = record(c, r);
+        let GoldenRecord {
+            key,
+            value,
+            headers,
+            timestamp,
+        } = record(c, r);
         let mut owned = OwnedHeaders::new();
         for (name, v) in &headers {
             owned = owned.insert(Header {
@@ -234,9 +248,8 @@ async fn send_batch(producer: &FutureProducer, topic: &str, c: usize) -> Result<
                 value: v.as_deref(),
             });
         }
-        let mut rec: FutureRecord<'_, str, str> = FutureRecord::to(topic)
-            .partition(0)
-            .timestamp(timestamp);
+        let mut rec: FutureRecord<'_, str, str> =
+            FutureRecord::to(topic).partition(0).timestamp(timestamp);
         if !headers.is_empty() {
             rec = rec.headers(owned);
         }
