@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::frame::{self, decode_response};
-use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, Message, Request};
+use kafka_protocol::messages::{
+    create_topics_request, fetch_request, fetch_response, produce_request, ApiKey,
+    ApiVersionsRequest, CreateTopicsRequest, FetchRequest, Message, ProduceRequest, Request,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -93,5 +96,97 @@ impl RawConnection {
             .unwrap_or_else(|e| panic!("{} v{version}: {e}", <R::Response as Message>::NAME));
         assert_eq!(header.correlation_id, self.correlation_id);
         response
+    }
+
+    /// Creates `topic` with `partitions` partitions (replication factor 1) and asserts that the
+    /// broker reports success.
+    pub async fn create_topic(&mut self, topic: &str, partitions: i32) {
+        let version = self.version_for(ApiKey::CreateTopics);
+        let created = self
+            .call(
+                &CreateTopicsRequest {
+                    topics: vec![create_topics_request::CreatableTopic {
+                        name: topic.to_string(),
+                        num_partitions: partitions,
+                        replication_factor: 1,
+                        ..Default::default()
+                    }],
+                    timeout_ms: 10_000,
+                    ..Default::default()
+                },
+                version,
+            )
+            .await;
+        assert_eq!(created.topics.len(), 1);
+        assert_eq!(
+            created.topics[0].error_code, 0,
+            "create {topic}: {:?}",
+            created.topics[0].error_message
+        );
+    }
+
+    /// Produces one record batch to `topic`/`partition` with acks=all and returns the
+    /// partition's response. Produce v13+ addresses topics by id, so at most v12 is used.
+    pub async fn produce(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        batch: Bytes,
+    ) -> kafka_protocol::messages::produce_response::PartitionProduceResponse {
+        let version = self.version_for(ApiKey::Produce).min(12);
+        let mut produced = self
+            .call(
+                &ProduceRequest {
+                    acks: -1,
+                    timeout_ms: 10_000,
+                    topic_data: vec![produce_request::TopicProduceData {
+                        name: topic.to_string(),
+                        partition_data: vec![produce_request::PartitionProduceData {
+                            index: partition,
+                            records: Some(batch),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+                version,
+            )
+            .await;
+        produced.responses.remove(0).partition_responses.remove(0)
+    }
+
+    /// Fetches `topic`/`partition` from `offset` (up to 1 MiB, waiting up to 200 ms for
+    /// data). Fetch v13+ addresses topics by id, so at most v12 is used.
+    pub async fn fetch(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> fetch_response::PartitionData {
+        let version = self.version_for(ApiKey::Fetch).min(12);
+        let mut fetched = self
+            .call(
+                &FetchRequest {
+                    replica_id: -1,
+                    max_wait_ms: 200,
+                    min_bytes: 1,
+                    max_bytes: 1 << 20,
+                    topics: vec![fetch_request::FetchTopic {
+                        topic: topic.to_string(),
+                        partitions: vec![fetch_request::FetchPartition {
+                            partition,
+                            fetch_offset: offset,
+                            partition_max_bytes: 1 << 20,
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+                version,
+            )
+            .await;
+        fetched.responses.remove(0).partitions.remove(0)
     }
 }

@@ -7,10 +7,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use integration_tests::raw::RawConnection;
 use integration_tests::{broker, kcat_consume, kcat_produce, unique_topic};
-use kafka_protocol::messages::{
-    create_topics_request, fetch_request, produce_request, ApiKey, CreateTopicsRequest,
-    FetchRequest, ProduceRequest,
-};
 use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder, RecordHeader};
 use kafka_protocol::ErrorCode;
 
@@ -30,33 +26,13 @@ fn value(i: usize, codec: Compression) -> String {
     format!("value-{i}-{codec}-{}", "x".repeat(200))
 }
 
-async fn create_topic(conn: &mut RawConnection, topic: &str) {
-    let version = conn.version_for(ApiKey::CreateTopics);
-    let created = conn
-        .call(
-            &CreateTopicsRequest {
-                topics: vec![create_topics_request::CreatableTopic {
-                    name: topic.to_string(),
-                    num_partitions: 1,
-                    replication_factor: 1,
-                    ..Default::default()
-                }],
-                timeout_ms: 10_000,
-                ..Default::default()
-            },
-            version,
-        )
-        .await;
-    assert_eq!(created.topics[0].error_code, 0, "create {topic}");
-}
-
 #[tokio::test]
 async fn kcat_reads_batches_we_write() {
     let bootstrap = broker().await.bootstrap();
     let mut conn = RawConnection::connect(&bootstrap).await;
     for codec in CODECS {
         let topic = unique_topic(&format!("ours-to-kcat-{codec}"));
-        create_topic(&mut conn, &topic).await;
+        conn.create_topic(&topic, 1).await;
 
         let mut builder = RecordBatchBuilder::new(codec);
         for i in 0..RECORDS {
@@ -73,27 +49,8 @@ async fn kcat_reads_batches_we_write() {
                 )
                 .unwrap();
         }
-        let version = conn.version_for(ApiKey::Produce).min(12);
-        let produced = conn
-            .call(
-                &ProduceRequest {
-                    acks: -1,
-                    timeout_ms: 10_000,
-                    topic_data: vec![produce_request::TopicProduceData {
-                        name: topic.clone(),
-                        partition_data: vec![produce_request::PartitionProduceData {
-                            index: 0,
-                            records: Some(builder.finish().unwrap()),
-                            ..Default::default()
-                        }],
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                },
-                version,
-            )
-            .await;
-        let code = produced.responses[0].partition_responses[0].error_code;
+        let produced = conn.produce(&topic, 0, builder.finish().unwrap()).await;
+        let code = produced.error_code;
         assert_eq!(ErrorCode::from_code(code), ErrorCode::None, "{codec}");
 
         let out = kcat_consume(&bootstrap, &topic, RECORDS, "%o|%k|%s|%T|%h\n").await;
@@ -116,7 +73,7 @@ async fn we_decode_batches_kcat_writes() {
     let mut conn = RawConnection::connect(&bootstrap).await;
     for codec in CODECS {
         let topic = unique_topic(&format!("kcat-to-ours-{codec}"));
-        create_topic(&mut conn, &topic).await;
+        conn.create_topic(&topic, 1).await;
         let lines: Vec<String> = (0..RECORDS)
             .map(|i| format!("key-{i}:{}", value(i, codec)))
             .collect();
@@ -150,30 +107,7 @@ async fn we_decode_batches_kcat_writes() {
                 tokio::time::Instant::now() < deadline,
                 "{codec}: only {records:?}"
             );
-            let version = conn.version_for(ApiKey::Fetch).min(12);
-            let fetched = conn
-                .call(
-                    &FetchRequest {
-                        replica_id: -1,
-                        max_wait_ms: 200,
-                        min_bytes: 1,
-                        max_bytes: 1 << 20,
-                        topics: vec![fetch_request::FetchTopic {
-                            topic: topic.clone(),
-                            partitions: vec![fetch_request::FetchPartition {
-                                partition: 0,
-                                fetch_offset: records.len() as i64,
-                                partition_max_bytes: 1 << 20,
-                                ..Default::default()
-                            }],
-                            ..Default::default()
-                        }],
-                        ..Default::default()
-                    },
-                    version,
-                )
-                .await;
-            let partition = &fetched.responses[0].partitions[0];
+            let partition = conn.fetch(&topic, 0, records.len() as i64).await;
             assert_eq!(partition.error_code, 0, "{codec}");
             let decoded = decode_batches(partition.records.clone().unwrap_or_default()).unwrap();
             for batch in decoded.batches {

@@ -5,9 +5,8 @@
 use bytes::Bytes;
 use integration_tests::raw::RawConnection;
 use kafka_protocol::messages::{
-    create_topics_request, fetch_request, list_offsets_request, metadata_request, produce_request,
-    ApiKey, ApiVersionsRequest, CreateTopicsRequest, FetchRequest, ListOffsetsRequest,
-    MetadataRequest, ProduceRequest,
+    list_offsets_request, metadata_request, ApiKey, ApiVersionsRequest, ListOffsetsRequest,
+    MetadataRequest,
 };
 use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder, RecordHeader};
 use kafka_protocol::ErrorCode;
@@ -43,29 +42,7 @@ async fn codec_speaks_to_the_broker_over_tcp() {
 
     // CreateTopics.
     let topic = integration_tests::unique_topic("raw-smoke");
-    let version = conn.version_for(ApiKey::CreateTopics);
-    let created = conn
-        .call(
-            &CreateTopicsRequest {
-                topics: vec![create_topics_request::CreatableTopic {
-                    name: topic.clone(),
-                    num_partitions: 2,
-                    replication_factor: 1,
-                    ..Default::default()
-                }],
-                timeout_ms: 10_000,
-                ..Default::default()
-            },
-            version,
-        )
-        .await;
-    assert_eq!(created.topics.len(), 1);
-    assert_eq!(
-        ErrorCode::from_code(created.topics[0].error_code),
-        ErrorCode::None,
-        "{:?}",
-        created.topics[0].error_message
-    );
+    conn.create_topic(&topic, 2).await;
 
     // Metadata shows the topic with both partitions.
     let version = conn.version_for(ApiKey::Metadata);
@@ -105,55 +82,12 @@ async fn codec_speaks_to_the_broker_over_tcp() {
             .expect("append");
     }
     let batch = builder.finish().expect("finish");
-    let version = conn.version_for(ApiKey::Produce).min(12); // v13 addresses topics by id.
-    let produced = conn
-        .call(
-            &ProduceRequest {
-                acks: -1,
-                timeout_ms: 10_000,
-                topic_data: vec![produce_request::TopicProduceData {
-                    name: topic.clone(),
-                    partition_data: vec![produce_request::PartitionProduceData {
-                        index: 1,
-                        records: Some(batch),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            },
-            version,
-        )
-        .await;
-    let partition = &produced.responses[0].partition_responses[0];
+    let partition = conn.produce(&topic, 1, batch).await;
     assert_eq!(ErrorCode::from_code(partition.error_code), ErrorCode::None);
     assert_eq!(partition.base_offset, 0);
 
     // Fetch it back from offset 0.
-    let version = conn.version_for(ApiKey::Fetch).min(12); // v13+ addresses topics by id.
-    let fetched = conn
-        .call(
-            &FetchRequest {
-                replica_id: -1,
-                max_wait_ms: 500,
-                min_bytes: 1,
-                max_bytes: 1 << 20,
-                topics: vec![fetch_request::FetchTopic {
-                    topic: topic.clone(),
-                    partitions: vec![fetch_request::FetchPartition {
-                        partition: 1,
-                        fetch_offset: 0,
-                        partition_max_bytes: 1 << 20,
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            },
-            version,
-        )
-        .await;
-    let data = &fetched.responses[0].partitions[0];
+    let data = conn.fetch(&topic, 1, 0).await;
     assert_eq!(ErrorCode::from_code(data.error_code), ErrorCode::None);
     let decoded = decode_batches(data.records.clone().expect("records")).expect("batches");
     let records: Vec<_> = decoded
