@@ -52,14 +52,21 @@ impl TlsBroker {
         let (names, not_after) = match cert {
             ServerCert::Valid => (vec!["localhost".to_string()], date_time_ymd(2100, 1, 1)),
             ServerCert::Expired => (vec!["localhost".to_string()], date_time_ymd(2021, 1, 1)),
-            ServerCert::WrongHost => (vec!["broker.invalid".to_string()], date_time_ymd(2100, 1, 1)),
+            ServerCert::WrongHost => (
+                vec!["broker.invalid".to_string()],
+                date_time_ymd(2100, 1, 1),
+            ),
         };
         let mut params = CertificateParams::new(names).expect("server params");
         params.not_before = date_time_ymd(2020, 1, 1);
         params.not_after = not_after;
-        params.distinguished_name.push(DnType::CommonName, "kafka test broker");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "kafka test broker");
         let key = KeyPair::generate().expect("server key");
-        let server = params.signed_by(&key, &ca, &ca_key).expect("sign server cert");
+        let server = params
+            .signed_by(&key, &ca, &ca_key)
+            .expect("sign server cert");
         write(dir.path(), "server.pem", &server.pem());
         write(dir.path(), "server.key", &key.serialize_pem());
 
@@ -102,10 +109,18 @@ impl TlsBroker {
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start stunnel (scripts/install-broker installs stunnel4): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start stunnel (scripts/install-broker installs stunnel4): {e}")
+            });
         let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", tls_port)).await.is_err() {
-            assert!(Instant::now() < deadline, "stunnel did not listen on {tls_port}");
+        while tokio::net::TcpStream::connect(("127.0.0.1", tls_port))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "stunnel did not listen on {tls_port}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         TlsBroker {

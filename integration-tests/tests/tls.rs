@@ -3,11 +3,11 @@
 //! ApiVersions, Metadata naming the TLS address); a wrong CA, an expired certificate and a
 //! hostname mismatch each fail with a clear `Error::Tls`.
 
+use integration_tests::tls::{ServerCert, TlsBroker};
 use kafka_client::config::{SecurityProtocol, TlsConfig};
 use kafka_client::net::Connection;
 use kafka_client::{ClientConfig, Error};
 use kafka_protocol::messages::MetadataRequest;
-use integration_tests::tls::{ServerCert, TlsBroker};
 
 fn tls_config(bootstrap: &str, ca: std::path::PathBuf) -> ClientConfig {
     ClientConfig {
@@ -36,7 +36,10 @@ async fn good_chain_connects_and_talks_kafka() {
     let conn = Connection::connect(broker.bootstrap(), &config)
         .await
         .expect("TLS connect with the right CA");
-    let metadata = conn.send(&MetadataRequest::default()).await.expect("metadata");
+    let metadata = conn
+        .send(&MetadataRequest::default())
+        .await
+        .expect("metadata");
     // The broker advertises the TLS address, so clients stay on TLS when they reconnect.
     let advertised: Vec<String> = metadata
         .brokers
@@ -68,14 +71,19 @@ async fn hostname_mismatch_is_a_clear_error_unless_the_check_is_off() {
     let mut config = tls_config(broker.bootstrap(), broker.ca_pem());
     let reason = tls_reason(Connection::connect(broker.bootstrap(), &config).await);
     assert!(reason.contains("hostname mismatch"), "{reason}");
-    assert!(reason.contains("localhost"), "names the host we asked for: {reason}");
+    assert!(
+        reason.contains("localhost"),
+        "names the host we asked for: {reason}"
+    );
 
     // ssl.endpoint.identification.algorithm= (empty) skips only the name check.
     config.tls.endpoint_identification = false;
     let conn = Connection::connect(broker.bootstrap(), &config)
         .await
         .expect("chain still trusted without the hostname check");
-    conn.send(&MetadataRequest::default()).await.expect("metadata");
+    conn.send(&MetadataRequest::default())
+        .await
+        .expect("metadata");
 }
 
 #[tokio::test]
@@ -91,6 +99,9 @@ async fn plaintext_client_against_tls_listener_fails_fast_with_a_hint() {
         .await
         .err()
         .expect("plaintext to a TLS port must fail");
-    assert!(started.elapsed() < std::time::Duration::from_secs(6), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(6),
+        "{err}"
+    );
     assert!(!matches!(err, Error::Tls { .. }), "{err}");
 }
