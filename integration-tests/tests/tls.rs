@@ -97,8 +97,7 @@ async fn plaintext_client_against_tls_listener_fails_fast_with_a_hint() {
     let started = std::time::Instant::now();
     let err = Connection::connect(broker.bootstrap(), &config)
         .await
-        .err()
-        .expect("plaintext to a TLS port must fail");
+        .expect_err("plaintext to a TLS port must fail");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(6),
         "{err}"

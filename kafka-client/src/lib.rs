@@ -7,12 +7,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod backoff;
 pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod net;
 
+pub use admin::AdminClient;
 pub use config::ClientConfig;
 pub use error::{Error, Result};
 pub use kafka_protocol as protocol;

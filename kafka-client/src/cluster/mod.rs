@@ -9,8 +9,10 @@
 //! The task that sends Metadata requests and owns the current `Arc<Cluster>` sits on top of
 //! these two and the connection layer.
 
+pub mod client;
 pub mod metadata;
 pub mod refresh;
 
+pub use client::MetadataClient;
 pub use metadata::{BrokerInfo, Cluster, MetadataReport, MetadataScope, PartitionInfo, TopicInfo};
 pub use refresh::{RefreshDecision, RefreshOutcome, RefreshState, RefreshTicket, RefreshWaiter};

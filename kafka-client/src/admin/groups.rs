@@ -1,0 +1,397 @@
+//! Consumer groups: listing them (every broker coordinates some), describing them and reading
+//! their committed offsets (both at the group's coordinator, found with FindCoordinator).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
+use kafka_protocol::messages::{
+    ApiKey, DescribeGroupsRequest, FindCoordinatorRequest, ListGroupsRequest, OffsetFetchRequest,
+};
+use kafka_protocol::ErrorCode;
+use tracing::{info_span, Instrument};
+
+use super::offsets::TopicPartition;
+use super::retry::{fail_all, Retry};
+use super::{AdminClient, AdminOptions};
+use crate::error::{Error, Result};
+use crate::net::Connection;
+
+/// The newest OffsetFetch this client sends: v10 names topics by id only, which would need
+/// an id → name lookup for every answer.
+const MAX_OFFSET_FETCH_VERSION: i16 = 9;
+/// `FindCoordinator` key type of a consumer group.
+const GROUP_KEY_TYPE: i8 = 0;
+
+/// A group as ListGroups reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedGroup {
+    /// The group id.
+    pub group_id: String,
+    /// `consumer` for consumer groups, `connect` for Connect, empty for groups that only
+    /// commit offsets.
+    pub protocol_type: String,
+    /// The group's state (ListGroups v4+), e.g. `Stable`, `Empty`.
+    pub state: Option<String>,
+    /// The broker that listed it (its coordinator).
+    pub coordinator: i32,
+}
+
+/// A group as DescribeGroups reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupDescription {
+    /// The group id.
+    pub group_id: String,
+    /// `Stable`, `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Dead`.
+    pub state: String,
+    /// `consumer` for consumer groups.
+    pub protocol_type: String,
+    /// The assignor in use (`range`, `cooperative-sticky`...), when stable.
+    pub protocol: String,
+    /// The members.
+    pub members: Vec<GroupMember>,
+    /// The coordinator's broker id.
+    pub coordinator: i32,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    /// The id the coordinator gave the member.
+    pub member_id: String,
+    /// Its static membership id (`group.instance.id`), if any.
+    pub group_instance_id: Option<String>,
+    /// Its `client.id`.
+    pub client_id: String,
+    /// Where it connects from.
+    pub client_host: String,
+    /// Its assignment, in the group protocol's own encoding.
+    pub assignment: Bytes,
+}
+
+/// A committed offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetAndMetadata {
+    /// The next offset the group will consume.
+    pub offset: i64,
+    /// The leader epoch of the last consumed record (v5+), when the committer sent it.
+    pub leader_epoch: Option<i32>,
+    /// The metadata string committed with it.
+    pub metadata: Option<String>,
+}
+
+impl AdminClient {
+    /// Lists the groups of every broker (each lists the groups it coordinates).
+    pub async fn list_groups(&self, options: AdminOptions) -> Result<Vec<ListedGroup>> {
+        let span = info_span!("kafka.admin", op = "list_groups");
+        let retry = Retry::new("list_groups", self.timeout(options.timeout), &self.metadata);
+        let by_broker = retry
+            .per_item(
+                &self.metadata,
+                self.broker_ids().await?,
+                |brokers: Vec<i32>| async move {
+                    let lists = brokers.iter().map(|&id| async move {
+                        let listed = async {
+                            let connection = self.metadata.pool().connection(id).await?;
+                            list_groups_on(&connection, id).await
+                        };
+                        (id, listed.await)
+                    });
+                    Ok(futures::future::join_all(lists).await)
+                },
+            )
+            .instrument(span)
+            .await?;
+        let mut groups = Vec::new();
+        for (_, listed) in by_broker {
+            groups.extend(listed?);
+        }
+        groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        Ok(groups)
+    }
+
+    /// Describes the groups `group_ids`, each at its coordinator. One result per group; an
+    /// unknown group is usually described with state `Dead` rather than an error.
+    pub async fn describe_groups(
+        &self,
+        group_ids: &[&str],
+        options: AdminOptions,
+    ) -> Result<BTreeMap<String, Result<GroupDescription>>> {
+        let span = info_span!(
+            "kafka.admin",
+            op = "describe_groups",
+            groups = group_ids.len()
+        );
+        let retry = Retry::new(
+            "describe_groups",
+            self.timeout(options.timeout),
+            &self.metadata,
+        );
+        let ids = group_ids.iter().map(|g| (*g).to_owned()).collect();
+        retry
+            .per_item(&self.metadata, ids, |ids: Vec<String>| async move {
+                let mut results = Vec::new();
+                let mut by_coordinator: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+                for (group, coordinator) in self.find_coordinators(&ids).await? {
+                    match coordinator {
+                        Ok(id) => by_coordinator.entry(id).or_default().push(group),
+                        Err(error) => results.push((group, Err(error))),
+                    }
+                }
+                let describes = by_coordinator.into_iter().map(|(id, groups)| async move {
+                    let described = async {
+                        let connection = self.metadata.pool().connection(id).await?;
+                        describe_groups_on(&connection, id, &groups).await
+                    };
+                    described
+                        .await
+                        .unwrap_or_else(|error| fail_all(&groups, &error))
+                });
+                for outcome in futures::future::join_all(describes).await {
+                    results.extend(outcome);
+                }
+                Ok(results)
+            })
+            .instrument(span)
+            .await
+    }
+
+    /// The offsets group `group_id` committed, for every partition it committed to (OffsetFetch
+    /// at the coordinator; the batched v8+ form when the broker has it).
+    pub async fn list_group_offsets(
+        &self,
+        group_id: &str,
+        options: AdminOptions,
+    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+        let span = info_span!("kafka.admin", op = "list_group_offsets", group = group_id);
+        let retry = Retry::new(
+            "list_group_offsets",
+            self.timeout(options.timeout),
+            &self.metadata,
+        );
+        retry
+            .whole(&self.metadata, || async {
+                let ids = [group_id.to_owned()];
+                let (_, coordinator) = self
+                    .find_coordinators(&ids)
+                    .await?
+                    .pop()
+                    .expect("one answer per group");
+                let connection = self.metadata.pool().connection(coordinator?).await?;
+                offset_fetch_on(&connection, group_id).await
+            })
+            .instrument(span)
+            .await
+    }
+
+    /// Every broker id in the cluster view.
+    async fn broker_ids(&self) -> Result<Vec<i32>> {
+        Ok(self
+            .metadata
+            .ready_cluster()
+            .await?
+            .brokers
+            .keys()
+            .copied()
+            .collect())
+    }
+
+    /// The coordinator of each group: one batched FindCoordinator (v4+) or one per group.
+    async fn find_coordinators(&self, groups: &[String]) -> Result<Vec<(String, Result<i32>)>> {
+        // The coordinator's address must be known to the pool: it comes from metadata.
+        self.metadata.ready_cluster().await?;
+        let (_, connection) = self.metadata.any_connection().await?;
+        let version = connection.version_for(ApiKey::FindCoordinator)?;
+        if version >= 4 {
+            let request = FindCoordinatorRequest {
+                key_type: GROUP_KEY_TYPE,
+                coordinator_keys: groups.to_vec(),
+                ..Default::default()
+            };
+            let response = connection.call(&request, version).await?;
+            return Ok(groups
+                .iter()
+                .map(|group| {
+                    let found = response.coordinators.iter().find(|c| &c.key == group);
+                    let result = match found {
+                        None => Err(Error::Protocol {
+                            api: "FindCoordinator",
+                            code: ErrorCode::CoordinatorNotAvailable,
+                            message: Some(format!("no answer for group {group}")),
+                        }),
+                        Some(c) => Error::check(
+                            "FindCoordinator",
+                            c.error_code,
+                            c.error_message.as_deref(),
+                        )
+                        .map(|()| c.node_id),
+                    };
+                    (group.clone(), result)
+                })
+                .collect());
+        }
+        let mut results = Vec::new();
+        for group in groups {
+            let request = FindCoordinatorRequest {
+                key: group.clone(),
+                key_type: GROUP_KEY_TYPE,
+                ..Default::default()
+            };
+            let result = match connection.call(&request, version).await {
+                Ok(r) => Error::check("FindCoordinator", r.error_code, r.error_message.as_deref())
+                    .map(|()| r.node_id),
+                Err(error) => Err(error),
+            };
+            results.push((group.clone(), result));
+        }
+        Ok(results)
+    }
+}
+
+async fn list_groups_on(connection: &Connection, broker: i32) -> Result<Vec<ListedGroup>> {
+    let version = connection.version_for(ApiKey::ListGroups)?;
+    let response = connection
+        .call(&ListGroupsRequest::default(), version)
+        .await?;
+    Error::check("ListGroups", response.error_code, None)?;
+    Ok(response
+        .groups
+        .into_iter()
+        .map(|g| ListedGroup {
+            group_id: g.group_id,
+            protocol_type: g.protocol_type,
+            state: (version >= 4).then_some(g.group_state),
+            coordinator: broker,
+        })
+        .collect())
+}
+
+async fn describe_groups_on(
+    connection: &Connection,
+    coordinator: i32,
+    groups: &[String],
+) -> Result<Vec<(String, Result<GroupDescription>)>> {
+    let version = connection.version_for(ApiKey::DescribeGroups)?;
+    let request = DescribeGroupsRequest {
+        groups: groups.to_vec(),
+        ..Default::default()
+    };
+    let response = connection.call(&request, version).await?;
+    Ok(groups
+        .iter()
+        .map(|group| {
+            let found = response.groups.iter().find(|g| &g.group_id == group);
+            let result = match found {
+                None => Err(Error::Protocol {
+                    api: "DescribeGroups",
+                    code: ErrorCode::UnknownServerError,
+                    message: Some(format!("the response says nothing about group {group}")),
+                }),
+                Some(g) => Error::check("DescribeGroups", g.error_code, g.error_message.as_deref())
+                    .map(|()| GroupDescription {
+                        group_id: g.group_id.clone(),
+                        state: g.group_state.clone(),
+                        protocol_type: g.protocol_type.clone(),
+                        protocol: g.protocol_data.clone(),
+                        members: g
+                            .members
+                            .iter()
+                            .map(|m| GroupMember {
+                                member_id: m.member_id.clone(),
+                                group_instance_id: m.group_instance_id.clone(),
+                                client_id: m.client_id.clone(),
+                                client_host: m.client_host.clone(),
+                                assignment: m.member_assignment.clone(),
+                            })
+                            .collect(),
+                        coordinator,
+                    }),
+            };
+            (group.clone(), result)
+        })
+        .collect())
+}
+
+async fn offset_fetch_on(
+    connection: &Connection,
+    group_id: &str,
+) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+    let version = connection
+        .version_for(ApiKey::OffsetFetch)?
+        .min(MAX_OFFSET_FETCH_VERSION);
+    let mut offsets = BTreeMap::new();
+    let mut add = |topic: &str,
+                   partition: i32,
+                   offset: i64,
+                   epoch: i32,
+                   metadata: Option<String>,
+                   code: i16| {
+        // -1: nothing committed for this partition (only listed when asked by name).
+        if code == 0 && offset >= 0 {
+            offsets.insert(
+                TopicPartition::new(topic, partition),
+                OffsetAndMetadata {
+                    offset,
+                    leader_epoch: (epoch >= 0).then_some(epoch),
+                    metadata,
+                },
+            );
+        }
+        Error::check("OffsetFetch", code, None)
+    };
+    if version >= 8 {
+        let request = OffsetFetchRequest {
+            groups: vec![OffsetFetchRequestGroup {
+                group_id: group_id.to_owned(),
+                topics: None,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let response = connection.call(&request, version).await?;
+        let group = response
+            .groups
+            .iter()
+            .find(|g| g.group_id == group_id)
+            .ok_or_else(|| Error::Protocol {
+                api: "OffsetFetch",
+                code: ErrorCode::UnknownServerError,
+                message: Some(format!("the response says nothing about group {group_id}")),
+            })?;
+        Error::check("OffsetFetch", group.error_code, None)?;
+        for t in &group.topics {
+            for p in &t.partitions {
+                add(
+                    &t.name,
+                    p.partition_index,
+                    p.committed_offset,
+                    p.committed_leader_epoch,
+                    p.metadata.clone(),
+                    p.error_code,
+                )?;
+            }
+        }
+    } else {
+        // v2+: a null topic list means every partition the group committed to.
+        let request = OffsetFetchRequest {
+            group_id: group_id.to_owned(),
+            topics: None,
+            ..Default::default()
+        };
+        let response = connection.call(&request, version).await?;
+        Error::check("OffsetFetch", response.error_code, None)?;
+        for t in &response.topics {
+            for p in &t.partitions {
+                add(
+                    &t.name,
+                    p.partition_index,
+                    p.committed_offset,
+                    p.committed_leader_epoch,
+                    p.metadata.clone(),
+                    p.error_code,
+                )?;
+            }
+        }
+    }
+    Ok(offsets)
+}
