@@ -240,7 +240,7 @@ fn default_expr(f: &Field) -> Result<String, String> {
 
 /// Code writing a non-null value `v` (an expression of the base type, by reference where the
 /// type is not `Copy`) of type `ty`.
-fn encode_value(ty: &Ty, v: &str, field: &str) -> String {
+fn encode_value(ty: &Ty, v: &str) -> String {
     match ty {
         Ty::Prim(p) => match p {
             Prim::Bool => format!("wire::write_bool(buf, {v});"),
@@ -256,7 +256,7 @@ fn encode_value(ty: &Ty, v: &str, field: &str) -> String {
             Prim::Bytes | Prim::Records => format!("wire::write_bytes(buf, &{v}, flexible)?;"),
         },
         Ty::Array(inner) => {
-            let elem = encode_value(inner, &elem_ref(inner, "el"), field);
+            let elem = encode_value(inner, &elem_ref(inner, "el"));
             format!(
                 "wire::write_array_len(buf, Some({v}.len()), flexible)?;\nfor el in &{v} {{ {elem} }}"
             )
@@ -283,14 +283,14 @@ fn encode_nullable(ty: &Ty, v: &str, field: &str) -> String {
         Ty::Prim(Prim::Bytes | Prim::Records) => format!("wire::write_nullable_bytes(buf, {v}, flexible)?;"),
         Ty::Array(_) => format!(
             "match {v} {{ None => wire::write_array_len(buf, None, flexible)?, Some(value) => {{ {} }} }}",
-            encode_value(ty, "(*value)", field)
+            encode_value(ty, "(*value)")
         ),
         Ty::Struct(_) => format!(
             "match {v} {{ None => buf.put_i8(-1), Some(value) => {{ buf.put_i8(1); value.encode_body(buf, version)?; }} }}"
         ),
         Ty::Prim(_) => format!(
             "let value = {v}.ok_or(EncodeError::NullNotAllowed {{ field: \"{field}\", version }})?; {}",
-            encode_value(ty, "*value", field)
+            encode_value(ty, "*value")
         ),
     }
 }
@@ -300,12 +300,12 @@ fn encode_field(ctx: &Ctx, f: &Field) -> String {
     let ident = field_ident(&f.name);
     let place = format!("self.{ident}");
     match &f.nullable {
-        None => encode_value(&f.ty, &place, &f.name),
+        None => encode_value(&f.ty, &place),
         Some(nv) => {
             let not_null = format!(
                 "let value = self.{ident}.as_ref().ok_or(EncodeError::NullNotAllowed {{ field: \"{}\", version }})?; {}",
                 f.name,
-                encode_value(&f.ty, "(*value)", &f.name)
+                encode_value(&f.ty, "(*value)")
             );
             let nullable = encode_nullable(&f.ty, &format!("self.{ident}.as_ref()"), &f.name);
             match ctx.cond_or_false(Some(nv)).as_str() {
