@@ -37,6 +37,7 @@ mod broker;
 pub mod kcat;
 pub mod probe;
 pub mod raw;
+pub mod sasl;
 pub mod tls;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -66,6 +66,7 @@ use tracing::{debug, debug_span, field, info, info_span, trace, warn, Instrument
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::net::handshake::{self, ApiVersions};
+#[cfg(feature = "tls")]
 use crate::net::tls;
 use crate::net::transport::Connector;
 
@@ -830,6 +831,7 @@ fn eof_error(broker: String, demux: &Demux) -> Error {
 /// reset the connection before answering anything (what a TLS proxy such as stunnel does with
 /// plaintext).
 fn io_error(broker: String, source: io::Error, demux: &Demux) -> Error {
+    #[cfg(feature = "tls")]
     if let Some(tls) = source
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())

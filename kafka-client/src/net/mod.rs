@@ -4,7 +4,7 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`transport`] | DNS, TCP connect with a deadline, TLS on top: a [`Stream`] |
-//! | [`tls`] | what to trust (CAs, hostname check, client certificate), readable TLS errors |
+//! | `tls` | what to trust (CAs, hostname check, client certificate), readable TLS errors; only with the `tls` feature |
 //! | [`connection`] | one socket shared by many callers: correlation ids, poisoning, timeouts |
 //! | [`handshake`] | ApiVersions negotiation and SASL, version choice per API |
 //! | [`sasl`] | SASL mechanisms as byte-level state machines (no I/O) |
@@ -18,6 +18,7 @@ pub mod handshake;
 pub mod pool;
 pub mod sasl;
 pub mod service;
+#[cfg(feature = "tls")]
 pub mod tls;
 pub mod transport;
 

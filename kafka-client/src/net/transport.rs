@@ -2,7 +2,7 @@
 //! on top when `security.protocol` asks for it.
 //!
 //! Separate from [`connection`](crate::net::connection) so that the demultiplexer never knows
-//! whether it speaks TCP or TLS (tests hand it a plain socket), and from [`tls`],
+//! whether it speaks TCP or TLS (tests hand it a plain socket), and from `net::tls`,
 //! which decides what to trust.
 //!
 //! Connecting follows `client.dns.lookup=use_all_dns_ips`: a name is resolved, then each address
@@ -11,8 +11,10 @@
 //! the same deadline; a TLS failure is not retried on the next address, because a certificate
 //! problem is the same on every address.
 //!
-//! TLS is rustls with the `ring` crypto provider, which needs a C compiler to build; [`tls`]
-//! explains why no provider without C was chosen.
+//! TLS is rustls with the `ring` crypto provider, which needs a C compiler to build; `net::tls`
+//! explains why no provider without C was chosen. That is why TLS is behind the `tls` cargo
+//! feature: without it the crate is pure Rust, [`Stream`] has no TLS variant, and
+//! [`Connector::new`] rejects `security.protocol` `SSL` / `SASL_SSL` with [`Error::Config`].
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,6 +22,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+#[cfg(feature = "tls")]
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -29,10 +32,17 @@ use tracing::{debug, debug_span, Instrument};
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::net::connection::Connection;
+#[cfg(feature = "tls")]
 use crate::net::tls;
 
+/// Why `SSL` / `SASL_SSL` is refused by a build without the `tls` feature.
+#[cfg(not(feature = "tls"))]
+pub(crate) const NO_TLS_SUPPORT: &str =
+    "this build has no TLS support: enable the `tls` feature of kafka-client";
+
 /// Opens transport streams to brokers with one configuration. Build it once and reuse it: it
-/// reads the TLS files and builds the rustls configuration a single time.
+/// reads the TLS files and builds the rustls configuration a single time (with the `tls`
+/// feature).
 ///
 /// ```no_run
 /// # async fn demo() -> kafka_client::Result<()> {
@@ -46,6 +56,7 @@ use crate::net::tls;
 #[derive(Clone)]
 pub struct Connector {
     config: Arc<ClientConfig>,
+    #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsConnector>,
 }
 
@@ -53,22 +64,31 @@ impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connector")
             .field("security_protocol", &self.config.security_protocol)
-            .field("tls", &self.tls.is_some())
+            .field("tls", &self.uses_tls())
             .finish_non_exhaustive()
     }
 }
 
 impl Connector {
     /// Prepares connections for `config`. Fails when the TLS settings are unusable (missing
-    /// files, bad PEM, key not matching the certificate).
+    /// files, bad PEM, key not matching the certificate), or, in a build without the `tls`
+    /// feature, when `security.protocol` asks for TLS at all.
     pub fn new(config: &ClientConfig) -> Result<Connector> {
+        #[cfg(feature = "tls")]
         let tls = if config.security_protocol.uses_tls() {
             Some(tls::connector(&config.tls)?)
         } else {
             None
         };
+        #[cfg(not(feature = "tls"))]
+        if config.security_protocol.uses_tls() {
+            // Refused here, before any connection, rather than by speaking plaintext to a TLS
+            // listener and failing later with a confusing "malformed response".
+            return Err(Error::config("security.protocol", NO_TLS_SUPPORT));
+        }
         Ok(Connector {
             config: Arc::new(config.clone()),
+            #[cfg(feature = "tls")]
             tls,
         })
     }
@@ -79,8 +99,15 @@ impl Connector {
     }
 
     /// Whether streams are TLS.
+    #[cfg(feature = "tls")]
     pub fn uses_tls(&self) -> bool {
         self.tls.is_some()
+    }
+
+    /// Whether streams are TLS: never in a build without the `tls` feature.
+    #[cfg(not(feature = "tls"))]
+    pub fn uses_tls(&self) -> bool {
+        false
     }
 
     /// Connects to `broker` and prepares the connection for requests: transport, then the
@@ -92,7 +119,7 @@ impl Connector {
     /// Connects to `broker` (`host:port`, `[v6addr]:port`): TCP, then TLS if configured. No
     /// Kafka bytes are exchanged yet.
     pub async fn connect_stream(&self, broker: &str) -> Result<Stream> {
-        let span = debug_span!("kafka.transport", broker, tls = self.tls.is_some());
+        let span = debug_span!("kafka.transport", broker, tls = self.uses_tls());
         self.connect_stream_inner(broker).instrument(span).await
     }
 
@@ -141,6 +168,9 @@ impl Connector {
             };
             // Requests are written whole by one writer; Nagle would only delay them.
             tcp.set_nodelay(true).map_err(io_error)?;
+            #[cfg(not(feature = "tls"))]
+            let stream = Stream::Plain(tcp);
+            #[cfg(feature = "tls")]
             let stream = match &self.tls {
                 None => Stream::Plain(tcp),
                 Some(connector) => {
@@ -169,6 +199,7 @@ impl Connector {
 }
 
 /// The TLS server name for `broker`: its host part, as a DNS name or an IP address.
+#[cfg(feature = "tls")]
 fn server_name(broker: &str) -> Result<ServerName<'static>> {
     let host = host_of(broker);
     ServerName::try_from(host.to_owned()).map_err(|e| Error::Tls {
@@ -178,6 +209,7 @@ fn server_name(broker: &str) -> Result<ServerName<'static>> {
 }
 
 /// The host part of `host:port` or `[v6]:port`.
+#[cfg(feature = "tls")]
 fn host_of(broker: &str) -> &str {
     let host = broker.rsplit_once(':').map_or(broker, |(host, _)| host);
     host.strip_prefix('[')
@@ -190,20 +222,26 @@ fn host_of(broker: &str) -> &str {
 pub enum Stream {
     /// `PLAINTEXT` / `SASL_PLAINTEXT`.
     Plain(TcpStream),
-    /// `SSL` / `SASL_SSL`.
+    /// `SSL` / `SASL_SSL` (with the `tls` feature).
+    #[cfg(feature = "tls")]
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
 impl Stream {
     /// Whether the stream is TLS.
     pub fn is_tls(&self) -> bool {
-        matches!(self, Stream::Tls(_))
+        match self {
+            Stream::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Stream::Tls(_) => true,
+        }
     }
 
     /// The address actually connected to.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         match self {
             Stream::Plain(tcp) => tcp.peer_addr(),
+            #[cfg(feature = "tls")]
             Stream::Tls(tls) => tls.get_ref().0.peer_addr(),
         }
     }
@@ -217,6 +255,7 @@ impl AsyncRead for Stream {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
@@ -230,6 +269,7 @@ impl AsyncWrite for Stream {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
@@ -241,6 +281,7 @@ impl AsyncWrite for Stream {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
@@ -248,6 +289,7 @@ impl AsyncWrite for Stream {
     fn is_write_vectored(&self) -> bool {
         match self {
             Stream::Plain(s) => s.is_write_vectored(),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.is_write_vectored(),
         }
     }
@@ -255,6 +297,7 @@ impl AsyncWrite for Stream {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
@@ -262,6 +305,7 @@ impl AsyncWrite for Stream {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
@@ -271,6 +315,7 @@ impl AsyncWrite for Stream {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "tls")]
     #[test]
     fn host_parts() {
         assert_eq!(host_of("broker-1:9092"), "broker-1");
@@ -284,6 +329,38 @@ mod tests {
             server_name("kafka.example:9092").unwrap(),
             ServerName::DnsName(_)
         ));
+    }
+
+    #[cfg(not(feature = "tls"))]
+    #[test]
+    fn tls_protocols_are_refused_without_the_tls_feature() {
+        use crate::config::SecurityProtocol;
+        for protocol in [SecurityProtocol::Ssl, SecurityProtocol::SaslSsl] {
+            let config = ClientConfig {
+                security_protocol: protocol,
+                ..ClientConfig::default()
+            };
+            let err = Connector::new(&config).unwrap_err();
+            match &err {
+                Error::Config { key, reason } => {
+                    assert_eq!(key, "security.protocol");
+                    assert_eq!(
+                        reason,
+                        "this build has no TLS support: enable the `tls` feature of kafka-client"
+                    );
+                }
+                other => panic!("expected Error::Config, got {other:?}"),
+            }
+            assert!(!err.is_retriable());
+        }
+        // Plaintext and SASL over TCP need no TLS.
+        for protocol in [SecurityProtocol::Plaintext, SecurityProtocol::SaslPlaintext] {
+            let config = ClientConfig {
+                security_protocol: protocol,
+                ..ClientConfig::default()
+            };
+            assert!(!Connector::new(&config).unwrap().uses_tls());
+        }
     }
 
     #[tokio::test]
@@ -303,6 +380,8 @@ mod tests {
     }
 
     #[tokio::test]
+    // Without the `tls` feature `Plain` is the only variant, so the `if let` below always matches.
+    #[allow(irrefutable_let_patterns)]
     async fn every_resolved_address_is_tried() {
         // `localhost` may resolve to ::1 first; only 127.0.0.1 listens. The connect must still
         // succeed by moving on to the next address.
