@@ -119,6 +119,37 @@ pub enum Error {
     /// The client was closed.
     #[error("the client is closed")]
     Closed,
+    /// A record is larger than `max.request.size` (or `buffer.memory`) allows: it can never
+    /// be sent.
+    #[error("record of {size} bytes is larger than {max} bytes ({key})")]
+    RecordTooLarge {
+        /// The record's size in a batch (upper bound).
+        size: usize,
+        /// The limit it broke.
+        max: usize,
+        /// The setting that sets the limit, e.g. `max.request.size`.
+        key: &'static str,
+    },
+    /// `send` waited `max.block.ms` for `buffer.memory` to free up.
+    #[error("no buffer space for {size} bytes within max.block.ms ({max_block:?}): the producer is sending slower than records arrive")]
+    BufferExhausted {
+        /// The bytes asked for.
+        size: usize,
+        /// How long `send` waited.
+        max_block: Duration,
+    },
+    /// A record was not acknowledged within `delivery.timeout.ms` of its `send`.
+    #[error("record for {topic}-{partition} not acknowledged within delivery.timeout.ms ({after:?}){}", last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default())]
+    DeliveryTimeout {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// `delivery.timeout.ms`.
+        after: Duration,
+        /// The last error a try of its batch saw, if any.
+        last_error: Option<String>,
+    },
 }
 
 impl Error {
@@ -136,6 +167,9 @@ impl Error {
             | Error::Tls { .. }
             | Error::Config { .. }
             | Error::Closed => false,
+            Error::RecordTooLarge { .. }
+            | Error::BufferExhausted { .. }
+            | Error::DeliveryTimeout { .. } => false,
         }
     }
 

@@ -3,6 +3,21 @@
 //! Layout: [`config`] (typed settings with Kafka's key names), [`error`] (one error type and
 //! its classification), `net` (transport, connection, handshake, pool) and the clients built
 //! on them.
+//!
+//! # Features
+//!
+//! - `tls` (off by default): `security.protocol` `SSL` and `SASL_SSL`, through rustls with the
+//!   `ring` crypto provider. Building `ring` needs a C compiler, so it is opt-in: the default
+//!   build is pure Rust. Without it, plaintext and SASL over TCP (`PLAINTEXT`,
+//!   `SASL_PLAINTEXT`) work as usual, and a configuration asking for `SSL` or `SASL_SSL` is
+//!   refused when a client is created ([`net::Connector::new`]) with [`Error::Config`] on
+//!   `security.protocol`: "this build has no TLS support: enable the `tls` feature of
+//!   kafka-client".
+//!
+//! ```toml
+//! [dependencies]
+//! kafka-client = { version = "0.1", features = ["tls"] }
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -13,8 +28,10 @@ pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod net;
+pub mod producer;
 
 pub use admin::AdminClient;
 pub use config::ClientConfig;
 pub use error::{Error, Result};
 pub use kafka_protocol as protocol;
+pub use producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};

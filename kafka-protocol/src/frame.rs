@@ -68,18 +68,30 @@ pub fn peek_correlation_id(frame: &[u8]) -> Result<i32, DecodeError> {
 /// Bytes left over after the body are an error: they mean the peer and we disagree on the
 /// format, and silently ignoring them would hide a codec bug.
 pub fn decode_response<R: Request>(
-    mut frame: Bytes,
+    frame: Bytes,
     version: i16,
 ) -> Result<(ResponseHeader, R::Response), DecodeError> {
-    let header = ResponseHeader::decode(&mut frame, R::API_KEY.response_header_version(version))?;
-    let body = R::Response::decode(&mut frame, version)?;
-    if frame.has_remaining() {
+    let (header, body, trailing) = decode_response_with_trailing::<R>(frame, version)?;
+    if trailing > 0 {
         return Err(DecodeError::TrailingBytes {
             what: <R::Response as Message>::NAME,
-            remaining: frame.remaining(),
+            remaining: trailing,
         });
     }
     Ok((header, body))
+}
+
+/// Like [`decode_response`], but returns how many bytes were left over after the body instead
+/// of failing on them. For clients: Kafka's own clients ignore trailing bytes, and some peers
+/// send them (librdkafka's mock cluster ends Metadata v9+ with a second tag section), so a
+/// client reports them (a log line) rather than refusing an otherwise complete answer.
+pub fn decode_response_with_trailing<R: Request>(
+    mut frame: Bytes,
+    version: i16,
+) -> Result<(ResponseHeader, R::Response, usize), DecodeError> {
+    let header = ResponseHeader::decode(&mut frame, R::API_KEY.response_header_version(version))?;
+    let body = R::Response::decode(&mut frame, version)?;
+    Ok((header, body, frame.remaining()))
 }
 
 /// Splits the first complete frame off the front of `buf`, if it holds one. Checks the size
@@ -145,10 +157,14 @@ mod tests {
         ResponseHeader::default().encode(&mut body, 0).unwrap();
         ApiVersionsResponse::default().encode(&mut body, 0).unwrap();
         body.put_u8(0xaa);
-        let err = decode_response::<ApiVersionsRequest>(body.freeze(), 0).unwrap_err();
+        let frame = body.freeze();
+        let err = decode_response::<ApiVersionsRequest>(frame.clone(), 0).unwrap_err();
         assert!(matches!(
             err,
             DecodeError::TrailingBytes { remaining: 1, .. }
         ));
+        let (_, response, trailing) =
+            decode_response_with_trailing::<ApiVersionsRequest>(frame, 0).unwrap();
+        assert_eq!((response, trailing), (ApiVersionsResponse::default(), 1));
     }
 }

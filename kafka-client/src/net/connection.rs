@@ -363,7 +363,8 @@ impl Connection {
         timeout: Duration,
     ) -> Result<R::Response> {
         let frame = self.call_raw(request, version, timeout).await?;
-        let (_header, body) = frame::decode_response::<R>(frame, version).map_err(|source| {
+        let (_header, body, trailing) = frame::decode_response_with_trailing::<R>(frame, version)
+            .map_err(|source| {
             // The frame was whole, so the stream is still in step: fail only this call.
             debug!(api = R::API_KEY.name(), version, error = %source, "undecodable response");
             Error::Malformed {
@@ -372,6 +373,17 @@ impl Connection {
                 hint: None,
             }
         })?;
+        if trailing > 0 {
+            // The body decoded completely; extra bytes after it mean the peer writes something
+            // we do not know (or a peer bug). Kafka's clients ignore them; say so and go on.
+            warn!(
+                api = R::API_KEY.name(),
+                version,
+                broker = %self.inner.broker,
+                trailing,
+                "response has bytes after its body; ignoring them"
+            );
+        }
         Ok(body)
     }
 

@@ -170,7 +170,24 @@ async fn negotiate_api_versions(connection: &Connection) -> Result<ApiVersions> 
         let frame = connection
             .call_raw(&request, version, connection.request_timeout())
             .await?;
-        let response = decode_api_versions(broker, frame, version)?;
+        let refused =
+            frame.get(4..6) == Some(&ErrorCode::UnsupportedVersion.code().to_be_bytes()[..]);
+        let response = match decode_api_versions(broker, frame, version) {
+            Ok(response) => response,
+            // Some peers (librdkafka's mock cluster) refuse a version they do not know with
+            // UNSUPPORTED_VERSION in a body of their own layout: the code is readable, the
+            // list is not. Ask again at v0, where the KIP-511 fallback ends anyway.
+            Err(_) if refused && version > 0 => {
+                debug!(
+                    broker,
+                    tried = version,
+                    "unreadable ApiVersions refusal; retrying at v0"
+                );
+                version = 0;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         match ErrorCode::from_code(response.error_code) {
             code if code.is_ok() => {
                 debug!(

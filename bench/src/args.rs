@@ -1,0 +1,345 @@
+//! The command line. Scripts rely on it exactly, so it is parsed by hand here, in one place,
+//! and every error names the flag and says what it takes.
+
+use std::fmt;
+
+/// What is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Send `--records` records as fast as the client accepts them, then flush.
+    Produce,
+    /// Read `--records` records back (not implemented yet).
+    Consume,
+    /// Send one record, wait for its acknowledgement, repeat; percentiles of those waits.
+    Latency,
+}
+
+impl Workload {
+    /// The name used on the command line and in the JSON report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Produce => "produce",
+            Workload::Consume => "consume",
+            Workload::Latency => "latency",
+        }
+    }
+}
+
+/// Which client library is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Client {
+    /// This SDK (`kafka-client`).
+    Ours,
+    /// librdkafka through the `rdkafka` crate.
+    Rdkafka,
+    /// The `rskafka` crate (not implemented yet).
+    Rskafka,
+}
+
+impl Client {
+    /// The name used on the command line and in the JSON report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Client::Ours => "ours",
+            Client::Rdkafka => "rdkafka",
+            Client::Rskafka => "rskafka",
+        }
+    }
+}
+
+/// Everything one run needs.
+#[derive(Debug, Clone)]
+pub struct Args {
+    pub workload: Workload,
+    pub client: Client,
+    /// `--bootstrap H:P`.
+    pub bootstrap: String,
+    pub topic: String,
+    /// Records in the measured window (a warm-up record is sent before it).
+    pub records: u64,
+    /// Value size in bytes; keys are always the 16 bytes `key-%012d`.
+    pub size: usize,
+    /// Partitions of the topic the bench creates.
+    pub partitions: i32,
+    /// `compression.type`: none, gzip, snappy, lz4, zstd.
+    pub compression: String,
+    /// `linger.ms`; 5 (both clients' default) for produce, 0 for latency.
+    pub linger_ms: u64,
+    /// `acks`: 0, 1 or all (-1); 1 unless `--idempotence`, then all.
+    pub acks: String,
+    /// `enable.idempotence`.
+    pub idempotence: bool,
+    /// `batch.size` in bytes, the same for both clients (librdkafka's default, 1000000).
+    pub batch_size: u64,
+    /// Bytes of records a client may hold unsent before `send` waits: `buffer.memory` for
+    /// ours, `queue.buffering.max.kbytes` for librdkafka. Java's default, 32 MiB, unless given.
+    pub buffer_memory: u64,
+    /// `max.in.flight.requests.per.connection`; each client's own default when absent.
+    pub max_in_flight: Option<u32>,
+    /// A broker process on this machine whose CPU time to report over the measured window.
+    pub broker_pid: Option<u32>,
+}
+
+pub const USAGE: &str = "\
+usage: bench produce|consume|latency --client ours|rdkafka|rskafka --bootstrap HOST:PORT
+             --topic T [--records N] [--size BYTES] [--partitions P] [--compression C]
+             [--linger-ms L] [--acks 0|1|all] [--idempotence] [--batch-size BYTES]
+             [--buffer-memory BYTES] [--max-in-flight N] [--broker-pid PID]
+
+Creates topic T with P partitions (if it does not exist), runs the workload and prints one
+JSON line: client, workload, records, seconds, records_per_sec, mb_per_sec (MiB of values per
+second), cpu_us_per_record (this process's user+sys CPU over the measured window per record),
+p50_us, p99_us (latency only, else null), broker_cpu_us_per_record (with --broker-pid, else
+null). The effective client configuration goes to stderr.
+
+defaults: --records 100000 --size 100 --partitions 1 --compression none
+          --linger-ms 5 (0 for latency) --acks 1 (all with --idempotence)
+          --batch-size 1000000 --buffer-memory 33554432";
+
+/// A command line that does not parse.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}\n\n{USAGE}", self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(msg: impl Into<String>) -> UsageError {
+    UsageError(msg.into())
+}
+
+fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, UsageError> {
+    value
+        .parse()
+        .map_err(|_| usage(format!("{flag}: expected a number, got {value:?}")))
+}
+
+impl Args {
+    /// Parses `argv` without the program name.
+    pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError> {
+        let mut argv = argv.into_iter();
+        let workload = match argv.next().as_deref() {
+            Some("produce") => Workload::Produce,
+            Some("consume") => Workload::Consume,
+            Some("latency") => Workload::Latency,
+            Some("-h" | "--help") | None => return Err(usage("")),
+            Some(other) => {
+                return Err(usage(format!(
+                    "unknown workload {other:?}: expected produce, consume or latency"
+                )))
+            }
+        };
+
+        let mut client = None;
+        let mut bootstrap = None;
+        let mut topic = None;
+        let mut records = 100_000;
+        let mut size = 100;
+        let mut partitions = 1;
+        let mut compression = "none".to_owned();
+        let mut linger_ms = None;
+        let mut acks = None;
+        let mut idempotence = false;
+        let mut batch_size = 1_000_000;
+        let mut buffer_memory = 32 * 1024 * 1024;
+        let mut max_in_flight = None;
+        let mut broker_pid = None;
+
+        while let Some(arg) = argv.next() {
+            // Accept both `--flag value` and `--flag=value`.
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => {
+                    (flag.to_owned(), Some(value.to_owned()))
+                }
+                _ => (arg, None),
+            };
+            if flag == "--idempotence" {
+                idempotence = true;
+                continue;
+            }
+            if flag == "-h" || flag == "--help" {
+                return Err(usage(""));
+            }
+            let value = match inline.or_else(|| argv.next()) {
+                Some(value) => value,
+                None => return Err(usage(format!("{flag} needs a value"))),
+            };
+            match flag.as_str() {
+                "--client" => {
+                    client = Some(match value.as_str() {
+                        "ours" => Client::Ours,
+                        "rdkafka" => Client::Rdkafka,
+                        "rskafka" => Client::Rskafka,
+                        _ => {
+                            return Err(usage(format!(
+                                "--client: expected ours, rdkafka or rskafka, got {value:?}"
+                            )))
+                        }
+                    })
+                }
+                "--bootstrap" => bootstrap = Some(value),
+                "--topic" => topic = Some(value),
+                "--records" => records = number(&flag, &value)?,
+                "--size" => size = number(&flag, &value)?,
+                "--partitions" => partitions = number(&flag, &value)?,
+                "--compression" => {
+                    if !["none", "gzip", "snappy", "lz4", "zstd"].contains(&value.as_str()) {
+                        return Err(usage(format!(
+                            "--compression: expected none, gzip, snappy, lz4 or zstd, got {value:?}"
+                        )));
+                    }
+                    compression = value
+                }
+                "--linger-ms" => linger_ms = Some(number(&flag, &value)?),
+                "--acks" => {
+                    acks = Some(match value.as_str() {
+                        "0" | "1" => value,
+                        "all" | "-1" => "all".to_owned(),
+                        _ => {
+                            return Err(usage(format!(
+                                "--acks: expected 0, 1 or all, got {value:?}"
+                            )))
+                        }
+                    })
+                }
+                "--batch-size" => batch_size = number(&flag, &value)?,
+                "--buffer-memory" => buffer_memory = number(&flag, &value)?,
+                "--max-in-flight" => max_in_flight = Some(number(&flag, &value)?),
+                "--broker-pid" => broker_pid = Some(number(&flag, &value)?),
+                _ => return Err(usage(format!("unknown flag {flag:?}"))),
+            }
+        }
+
+        if records == 0 {
+            return Err(usage("--records must be at least 1"));
+        }
+        if partitions < 1 {
+            return Err(usage("--partitions must be at least 1"));
+        }
+        if buffer_memory < 1024 {
+            return Err(usage("--buffer-memory must be at least 1024"));
+        }
+        if batch_size == 0 {
+            return Err(usage("--batch-size must be at least 1"));
+        }
+        Ok(Args {
+            workload,
+            client: client.ok_or_else(|| usage("--client is required"))?,
+            bootstrap: bootstrap.ok_or_else(|| usage("--bootstrap is required"))?,
+            topic: topic.ok_or_else(|| usage("--topic is required"))?,
+            records,
+            size,
+            partitions,
+            compression,
+            linger_ms: linger_ms.unwrap_or(match workload {
+                Workload::Latency => 0,
+                _ => 5,
+            }),
+            // Idempotence needs acks=all in both clients: make that the default with it.
+            acks: acks.unwrap_or_else(|| if idempotence { "all" } else { "1" }.to_owned()),
+            idempotence,
+            batch_size,
+            buffer_memory,
+            max_in_flight,
+            broker_pid,
+        })
+    }
+
+    /// The producer settings both clients are given, under Kafka's (and librdkafka's) names.
+    /// Each client adds only what has no counterpart in the other (see their modules).
+    pub fn shared_producer_config(&self) -> Vec<(&'static str, String)> {
+        let mut config = vec![
+            ("bootstrap.servers", self.bootstrap.clone()),
+            ("acks", self.acks.clone()),
+            ("enable.idempotence", self.idempotence.to_string()),
+            ("linger.ms", self.linger_ms.to_string()),
+            ("batch.size", self.batch_size.to_string()),
+            ("compression.type", self.compression.clone()),
+        ];
+        if let Some(n) = self.max_in_flight {
+            config.push(("max.in.flight.requests.per.connection", n.to_string()));
+        }
+        config
+    }
+}
+
+/// The key of record `i`: `key-%012d`, 16 bytes for any `i` below 10^12.
+pub fn record_key(i: u64, buf: &mut Vec<u8>) {
+    use std::io::Write;
+    buf.clear();
+    write!(buf, "key-{i:012}").expect("writing to a Vec cannot fail");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Args, UsageError> {
+        Args::parse(s.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn parses_the_fixed_command_line() {
+        let args = parse(
+            "produce --client rdkafka --bootstrap 127.0.0.1:9092 --topic t --records 10 \
+             --size 100 --partitions 8 --compression lz4 --linger-ms 7",
+        )
+        .unwrap();
+        assert_eq!(args.workload, Workload::Produce);
+        assert_eq!(args.client, Client::Rdkafka);
+        assert_eq!(args.bootstrap, "127.0.0.1:9092");
+        assert_eq!(args.topic, "t");
+        assert_eq!((args.records, args.size, args.partitions), (10, 100, 8));
+        assert_eq!(args.compression, "lz4");
+        assert_eq!(args.linger_ms, 7);
+        assert_eq!(args.acks, "1");
+        assert!(!args.idempotence);
+    }
+
+    #[test]
+    fn latency_lingers_zero_by_default() {
+        let args = parse("latency --client ours --bootstrap h:1 --topic t").unwrap();
+        assert_eq!(args.linger_ms, 0);
+        let args = parse("produce --client ours --bootstrap h:1 --topic t --idempotence").unwrap();
+        assert_eq!(args.linger_ms, 5);
+        assert!(args.idempotence);
+        assert_eq!(args.acks, "all");
+    }
+
+    #[test]
+    fn rejects_bad_input_naming_the_flag() {
+        for (line, expect) in [
+            ("produce --bootstrap h:1 --topic t", "--client is required"),
+            ("produce --client x --bootstrap h:1 --topic t", "--client"),
+            (
+                "produce --client ours --bootstrap h:1 --topic t --records x",
+                "--records",
+            ),
+            (
+                "produce --client ours --bootstrap h:1 --topic t --bogus 1",
+                "--bogus",
+            ),
+            (
+                "produce --client ours --bootstrap h:1 --topic t --size",
+                "--size needs",
+            ),
+            ("fly --client ours", "unknown workload"),
+        ] {
+            let err = parse(line).unwrap_err().to_string();
+            assert!(err.contains(expect), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn keys_are_sixteen_bytes() {
+        let mut buf = Vec::new();
+        record_key(42, &mut buf);
+        assert_eq!(buf, b"key-000000000042");
+        record_key(999_999_999_999, &mut buf);
+        assert_eq!(buf.len(), 16);
+    }
+}

@@ -1,0 +1,189 @@
+//! The librdkafka side, through the `rdkafka` crate: the reference we compare against.
+//!
+//! Throughput uses `BaseProducer` and polls from the sending thread, the fastest way to drive
+//! librdkafka (no per-record future or channel); latency uses `FutureProducer`, the way an
+//! async Rust program awaits one delivery.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, FutureProducer, FutureRecord, Producer,
+    ProducerContext,
+};
+use rdkafka::util::Timeout;
+use rdkafka::ClientContext;
+
+use crate::args::{record_key, Args};
+use crate::measure::{Latencies, Measured, Window};
+use crate::BoxError;
+
+/// The configuration: the shared settings plus librdkafka-only ones.
+fn config(args: &Args) -> ClientConfig {
+    let mut settings = args.shared_producer_config();
+    // The same byte limit on unsent records as ours (`buffer.memory`); librdkafka's own default
+    // is 1 GiB, which would let it swallow a whole run while ours waits for acknowledgements.
+    settings.push((
+        "queue.buffering.max.kbytes",
+        (args.buffer_memory / 1024).to_string(),
+    ));
+    // No limit by count: the byte limit above is the one both clients share.
+    settings.push(("queue.buffering.max.messages", "10000000".to_owned()));
+    // The Java client's key hashing (librdkafka's default, consistent_random, is CRC32), so
+    // that both clients put each key on the same partition.
+    settings.push(("partitioner", "murmur2_random".to_owned()));
+    let mut config = ClientConfig::new();
+    let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    eprintln!(
+        "bench: rdkafka {} config: {}",
+        rdkafka_version(),
+        shown.join(" ")
+    );
+    for (key, value) in settings {
+        config.set(key, value);
+    }
+    config
+}
+
+fn rdkafka_version() -> String {
+    rdkafka::util::get_rdkafka_version().1
+}
+
+/// Counts delivery reports: librdkafka calls `delivery` from `poll` for every record.
+#[derive(Default)]
+struct Counting {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    first_error: std::sync::Mutex<Option<String>>,
+}
+
+impl ClientContext for Counting {}
+
+impl ProducerContext for Counting {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => self.delivered.fetch_add(1, Ordering::Relaxed),
+            Err((e, _)) => {
+                self.first_error
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(|| e.to_string());
+                self.failed.fetch_add(1, Ordering::Relaxed)
+            }
+        };
+    }
+}
+
+/// Sends `record`, polling (which serves delivery reports and frees queue space) while the
+/// queue is full.
+fn send_blocking(
+    producer: &BaseProducer<Counting>,
+    mut record: BaseRecord<'_, [u8], [u8]>,
+) -> Result<(), KafkaError> {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                producer.poll(Duration::from_millis(1));
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+}
+
+/// `produce`: one warm-up record (connection, metadata), then the measured window from the
+/// first `send` until `flush` has every delivery report.
+pub fn produce(args: &Args) -> Result<Measured, BoxError> {
+    let producer: BaseProducer<Counting> = config(args).create_with_context(Counting::default())?;
+    let value = vec![b'x'; args.size];
+
+    send_blocking(
+        &producer,
+        BaseRecord::to(&args.topic)
+            .key(&b"key-warmup------"[..])
+            .payload(&value[..]),
+    )?;
+    producer.flush(Timeout::After(Duration::from_secs(60)))?;
+    check(&producer.context().failed, &producer.context().first_error)?;
+
+    let mut key = Vec::with_capacity(16);
+    let window = Window::start(args.broker_pid);
+    for i in 0..args.records {
+        record_key(i, &mut key);
+        send_blocking(
+            &producer,
+            BaseRecord::to(&args.topic)
+                .key(&key[..])
+                .payload(&value[..]),
+        )?;
+        // Serve delivery reports now and then so they do not pile up until the flush.
+        if i % 1024 == 1023 {
+            producer.poll(Duration::ZERO);
+        }
+    }
+    producer.flush(Timeout::Never)?;
+    let measured = window.stop();
+
+    let ctx = producer.context();
+    check(&ctx.failed, &ctx.first_error)?;
+    let delivered = ctx.delivered.load(Ordering::Relaxed);
+    if delivered != args.records + 1 {
+        return Err(format!(
+            "librdkafka reported {delivered} deliveries for {} records",
+            args.records + 1
+        )
+        .into());
+    }
+    Ok(measured)
+}
+
+fn check(failed: &AtomicU64, first: &std::sync::Mutex<Option<String>>) -> Result<(), BoxError> {
+    match failed.load(Ordering::Relaxed) {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} records failed; first error: {}",
+            first.lock().unwrap().as_deref().unwrap_or("?")
+        )
+        .into()),
+    }
+}
+
+/// `latency`: send one record, await its acknowledgement, repeat.
+pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
+    let producer: FutureProducer = config(args).create()?;
+    let value = vec![b'x'; args.size];
+    let send = |key: Vec<u8>| {
+        let record = FutureRecord::to(&args.topic).key(&key).payload(&value[..]);
+        // `send` copies key and payload into librdkafka before it returns its future.
+        let delivery = producer.send_result(record).map_err(|(e, _)| e);
+        async move {
+            match delivery {
+                Ok(delivery) => match delivery.await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err((e, _))) => Err(e),
+                    Err(_canceled) => Err(KafkaError::Canceled),
+                },
+                Err(e) => Err(e),
+            }
+        }
+    };
+
+    send(b"key-warmup------".to_vec()).await?;
+
+    let mut samples = Vec::with_capacity(args.records as usize);
+    let mut key = Vec::with_capacity(16);
+    let window = Window::start(args.broker_pid);
+    for i in 0..args.records {
+        record_key(i, &mut key);
+        let sent = Instant::now();
+        send(key.clone()).await?;
+        samples.push(sent.elapsed());
+    }
+    let measured = window.stop();
+    Ok((measured, Latencies::of(samples)))
+}

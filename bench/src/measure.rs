@@ -1,0 +1,204 @@
+//! Clocks for the measured window (wall time, this process's CPU, the broker's CPU), latency
+//! percentiles, and the one-line JSON report.
+
+use std::time::{Duration, Instant};
+
+use crate::args::Args;
+
+/// CPU time (user + system) used so far by every thread of this process: getrusage(2) with
+/// `RUSAGE_SELF`, so librdkafka's own threads and Tokio's workers are all counted.
+pub fn process_cpu() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a `struct rusage` into the pointer it is given, which points to
+    // enough (zeroed) memory for one; RUSAGE_SELF is always a valid `who`.
+    let usage = unsafe {
+        let rc = libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        assert_eq!(rc, 0, "getrusage(RUSAGE_SELF) failed");
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// CPU time (user + system) used so far by process `pid`, from `/proc/PID/stat`; `None` when
+/// it cannot be read (not Linux, no such process).
+pub fn pid_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may contain spaces: count fields from
+    // the last ')'. After it come field 3 (state) onwards, so utime (14) and stime (15) are the
+    // 12th and 13th.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // SAFETY: sysconf only reads a configuration value.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks <= 0 {
+        return None;
+    }
+    let ticks = ticks as u64;
+    let total = utime + stime;
+    Some(
+        Duration::from_secs(total / ticks)
+            + Duration::from_nanos(total % ticks * 1_000_000_000 / ticks),
+    )
+}
+
+/// The measured window: started just before the first measured record, stopped once the last
+/// one is acknowledged.
+pub struct Window {
+    start: Instant,
+    cpu: Duration,
+    broker: Option<(u32, Duration)>,
+}
+
+/// What a [`Window`] measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    pub wall: Duration,
+    pub cpu: Duration,
+    pub broker_cpu: Option<Duration>,
+}
+
+impl Window {
+    pub fn start(broker_pid: Option<u32>) -> Window {
+        let broker = broker_pid.and_then(|pid| pid_cpu(pid).map(|cpu| (pid, cpu)));
+        if let (Some(pid), None) = (broker_pid, broker) {
+            eprintln!("bench: cannot read /proc/{pid}/stat: broker CPU will be null");
+        }
+        Window {
+            cpu: process_cpu(),
+            broker,
+            // Last, so that reading the clocks is outside the window.
+            start: Instant::now(),
+        }
+    }
+
+    pub fn stop(self) -> Measured {
+        let wall = self.start.elapsed();
+        let cpu = process_cpu().saturating_sub(self.cpu);
+        let broker_cpu = self
+            .broker
+            .and_then(|(pid, before)| pid_cpu(pid).map(|after| after.saturating_sub(before)));
+        Measured {
+            wall,
+            cpu,
+            broker_cpu,
+        }
+    }
+}
+
+/// The `p`-th percentile (0 < p <= 100) of `sorted` by the nearest-rank method.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    assert!(!sorted.is_empty(), "percentile of no samples");
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Latency percentiles, in microseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Latencies {
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
+impl Latencies {
+    pub fn of(mut samples: Vec<Duration>) -> Latencies {
+        samples.sort_unstable();
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        Latencies {
+            p50_us: us(percentile(&samples, 50.0)),
+            p99_us: us(percentile(&samples, 99.0)),
+        }
+    }
+}
+
+/// Formats the one JSON line the scripts read. Keys are fixed; numbers that were not measured
+/// are `null`.
+pub fn report(args: &Args, measured: Measured, latencies: Option<Latencies>) -> String {
+    let records = args.records as f64;
+    let seconds = measured.wall.as_secs_f64();
+    let records_per_sec = records / seconds;
+    // As Kafka's ProducerPerformance: record (value) bytes, in MiB.
+    let mb_per_sec = records_per_sec * args.size as f64 / (1024.0 * 1024.0);
+    let cpu_us_per_record = measured.cpu.as_secs_f64() * 1e6 / records;
+    let opt = |v: Option<f64>| v.map_or_else(|| "null".to_owned(), |v| format!("{v:.3}"));
+    format!(
+        concat!(
+            "{{\"client\":\"{}\",\"workload\":\"{}\",\"records\":{},\"seconds\":{:.6},",
+            "\"records_per_sec\":{:.1},\"mb_per_sec\":{:.3},\"cpu_us_per_record\":{:.3},",
+            "\"p50_us\":{},\"p99_us\":{},\"broker_cpu_us_per_record\":{}}}"
+        ),
+        args.client.name(),
+        args.workload.name(),
+        args.records,
+        seconds,
+        records_per_sec,
+        mb_per_sec,
+        cpu_us_per_record,
+        opt(latencies.map(|l| l.p50_us)),
+        opt(latencies.map(|l| l.p99_us)),
+        opt(measured
+            .broker_cpu
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / records)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let samples: Vec<Duration> = (1..=100).map(Duration::from_micros).collect();
+        assert_eq!(percentile(&samples, 50.0), Duration::from_micros(50));
+        assert_eq!(percentile(&samples, 99.0), Duration::from_micros(99));
+        assert_eq!(percentile(&samples, 100.0), Duration::from_micros(100));
+        let one = [Duration::from_micros(7)];
+        assert_eq!(percentile(&one, 50.0), Duration::from_micros(7));
+        assert_eq!(percentile(&one, 99.0), Duration::from_micros(7));
+    }
+
+    #[test]
+    fn process_cpu_moves_forward() {
+        let before = process_cpu();
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(process_cpu() > before);
+    }
+
+    #[test]
+    fn reads_own_cpu_from_proc() {
+        assert!(pid_cpu(std::process::id()).is_some());
+        assert!(pid_cpu(u32::MAX).is_none());
+    }
+
+    #[test]
+    fn report_is_one_json_line_with_nulls() {
+        let args = crate::args::Args::parse(
+            "produce --client rdkafka --bootstrap h:1 --topic t --records 1000 --size 100"
+                .split_whitespace()
+                .map(str::to_owned),
+        )
+        .unwrap();
+        let line = report(
+            &args,
+            Measured {
+                wall: Duration::from_millis(500),
+                cpu: Duration::from_millis(250),
+                broker_cpu: None,
+            },
+            None,
+        );
+        assert_eq!(
+            line,
+            "{\"client\":\"rdkafka\",\"workload\":\"produce\",\"records\":1000,\
+             \"seconds\":0.500000,\"records_per_sec\":2000.0,\"mb_per_sec\":0.191,\
+             \"cpu_us_per_record\":250.000,\"p50_us\":null,\"p99_us\":null,\
+             \"broker_cpu_us_per_record\":null}"
+        );
+    }
+}

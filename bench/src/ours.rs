@@ -1,0 +1,100 @@
+//! This SDK's side: `kafka_client::producer`, with the same settings as librdkafka gets.
+//!
+//! Throughput uses `send` and collects every record's delivery future, draining the finished
+//! ones every 1024 records: the counterpart of librdkafka's per-record delivery callback that
+//! the other side counts, so both clients do the same work and every record is known to be
+//! acknowledged. (`send_and_forget` would skip that work and hide failures.) Latency awaits
+//! each record's `RecordMetadata`.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
+use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+
+use crate::args::{record_key, Args};
+use crate::measure::{Latencies, Measured, Window};
+use crate::BoxError;
+
+async fn producer(args: &Args) -> Result<Producer, BoxError> {
+    let mut settings = args.shared_producer_config();
+    settings.push(("buffer.memory", args.buffer_memory.to_string()));
+    let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    eprintln!("bench: ours config: {}", shown.join(" "));
+    let config = ProducerConfig::from_properties(settings.iter().map(|(k, v)| (*k, v.as_str())))?;
+    Ok(Producer::new(config).await?)
+}
+
+fn record(args: &Args, key: Vec<u8>, value: &Bytes) -> ProducerRecord {
+    ProducerRecord::new(args.topic.as_str())
+        .key(key)
+        .value(value.clone())
+}
+
+/// `produce`: one warm-up record (connection, metadata), then the measured window from the
+/// first `send_and_forget` until `flush` returns.
+pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
+    let producer = producer(args).await?;
+    let value = Bytes::from(vec![b'x'; args.size]);
+
+    producer
+        .send(record(args, b"key-warmup------".to_vec(), &value))
+        .await?
+        .await?;
+
+    let mut key = Vec::with_capacity(16);
+    let mut pending = FuturesUnordered::new();
+    let mut acknowledged = 0u64;
+    let window = Window::start(args.broker_pid);
+    for i in 0..args.records {
+        record_key(i, &mut key);
+        pending.push(producer.send(record(args, key.clone(), &value)).await?);
+        if i % 1024 == 1023 {
+            while let Some(Some(delivery)) = pending.next().now_or_never() {
+                delivery?;
+                acknowledged += 1;
+            }
+        }
+    }
+    producer.flush().await?;
+    while let Some(delivery) = pending.next().await {
+        delivery?;
+        acknowledged += 1;
+    }
+    let measured = window.stop();
+    if acknowledged != args.records {
+        return Err(format!("{acknowledged} of {} records acknowledged", args.records).into());
+    }
+
+    producer.close(Duration::from_secs(30)).await?;
+    Ok(measured)
+}
+
+/// `latency`: send one record, await its acknowledgement, repeat.
+pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
+    let producer = producer(args).await?;
+    let value = Bytes::from(vec![b'x'; args.size]);
+
+    producer
+        .send(record(args, b"key-warmup------".to_vec(), &value))
+        .await?
+        .await?;
+
+    let mut samples = Vec::with_capacity(args.records as usize);
+    let mut key = Vec::with_capacity(16);
+    let window = Window::start(args.broker_pid);
+    for i in 0..args.records {
+        record_key(i, &mut key);
+        let sent = Instant::now();
+        producer
+            .send(record(args, key.clone(), &value))
+            .await?
+            .await?;
+        samples.push(sent.elapsed());
+    }
+    let measured = window.stop();
+
+    producer.close(Duration::from_secs(30)).await?;
+    Ok((measured, Latencies::of(samples)))
+}

@@ -1,0 +1,639 @@
+//! The record accumulator (Java's `RecordAccumulator`): one queue of batches per partition,
+//! the open batch at its back taking appends, closed batches waiting for the sender.
+//!
+//! Plain data, no I/O and no clock of its own: callers pass `now`. The producer appends (under
+//! a short lock, never across an `.await`); the sender asks [`RecordAccumulator::ready`] which
+//! leaders have sendable batches and when to look again, then [`RecordAccumulator::drain`]s
+//! one request's worth per leader. A batch is sendable when it is full, when `linger.ms` has
+//! passed since its first record, when a flush or close is under way, or when a newer batch
+//! stands behind it — and not while it is backing off after a failure. Only the front batch of
+//! a partition is ever looked at, so a retried batch (put back at the front) goes out before
+//! anything newer: order is kept.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_protocol::records::{Compression, RecordHeader, RECORD_BATCH_OVERHEAD};
+use tokio::time::Instant;
+
+use crate::error::Result;
+use crate::producer::batch::{DeliverySender, ProducerBatch, ProducerState};
+
+/// The accumulator's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct AccumulatorConfig {
+    pub batch_size: usize,
+    pub linger: Duration,
+    pub compression: Compression,
+    pub compression_level: Option<i32>,
+    pub delivery_timeout: Duration,
+}
+
+/// How an append went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AppendOutcome {
+    /// Appended. `new_batch`: it started a batch (the sender must learn its linger deadline);
+    /// `full`: its batch is now full (sendable at once).
+    Appended { new_batch: bool, full: bool },
+    /// The open batch was full and the caller asked not to start a new one (a sticky
+    /// partitioner moves on first, KIP-480). The full batch is closed; nothing was appended.
+    NewBatchRequired,
+}
+
+/// What [`RecordAccumulator::ready`] found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct ReadyCheck {
+    /// Leaders with at least one sendable batch.
+    pub ready_nodes: Vec<i32>,
+    /// When something next becomes sendable or expires, if anything waits.
+    pub next_check: Option<Instant>,
+    /// Some partition with batches has no known leader: metadata should be refreshed.
+    pub unknown_leaders: bool,
+}
+
+#[derive(Debug, Default)]
+struct PartitionQueue {
+    batches: VecDeque<ProducerBatch>,
+}
+
+/// Batches per partition.
+#[derive(Debug)]
+pub(crate) struct RecordAccumulator {
+    config: AccumulatorConfig,
+    topics: HashMap<Arc<str>, HashMap<i32, PartitionQueue>>,
+    next_batch_id: u64,
+    /// Batches created and not yet completed or failed, by id: what `flush` waits for.
+    incomplete: BTreeSet<u64>,
+    /// Batches with an id up to this are sendable at once (a flush is waiting for them).
+    flush_up_to: Option<u64>,
+    /// Closing: every batch is sendable at once.
+    closing: bool,
+    /// Rotates where draining starts, so no partition is starved by `max.request.size`.
+    drain_rotation: usize,
+}
+
+fn min_instant(a: Option<Instant>, b: Instant) -> Option<Instant> {
+    Some(a.map_or(b, |a| a.min(b)))
+}
+
+impl RecordAccumulator {
+    pub fn new(config: AccumulatorConfig) -> Self {
+        RecordAccumulator {
+            config,
+            topics: HashMap::new(),
+            next_batch_id: 0,
+            incomplete: BTreeSet::new(),
+            flush_up_to: None,
+            closing: false,
+            drain_rotation: 0,
+        }
+    }
+
+    /// Appends a record to `topic`/`partition`'s open batch, starting a batch when there is
+    /// none or it has no room (unless `abort_on_new_batch`). `reserved` is the `buffer.memory`
+    /// the caller reserved for the record; the batch gives it back when it completes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[RecordHeader],
+        sender: &mut Option<DeliverySender>,
+        reserved: usize,
+        abort_on_new_batch: bool,
+        now: Instant,
+    ) -> Result<AppendOutcome> {
+        let batch_size = self.config.batch_size;
+        let queues = match self.topics.get_mut(topic) {
+            Some(queues) => queues,
+            None => self.topics.entry(Arc::from(topic)).or_default(),
+        };
+        let queue = queues.entry(partition).or_default();
+        if let Some(last) = queue.batches.back_mut() {
+            if last.has_room_for(batch_size, key, value, headers) {
+                last.append(timestamp, key, value, headers, sender.take(), reserved)?;
+                let full = last.estimated_size() >= batch_size;
+                last.closed |= full;
+                return Ok(AppendOutcome::Appended {
+                    new_batch: false,
+                    full,
+                });
+            }
+            last.closed = true;
+            if abort_on_new_batch {
+                return Ok(AppendOutcome::NewBatchRequired);
+            }
+        }
+        let id = self.next_batch_id;
+        self.next_batch_id += 1;
+        self.incomplete.insert(id);
+        let topic_arc = self
+            .topics
+            .get_key_value(topic)
+            .map(|(k, _)| k.clone())
+            .expect("inserted above");
+        let size_hint = RECORD_BATCH_OVERHEAD
+            .max(ProducerBatch::record_size_hint(key, value, headers).max(batch_size));
+        let mut batch = ProducerBatch::new(
+            id,
+            topic_arc,
+            partition,
+            self.config.compression,
+            self.config.compression_level,
+            size_hint,
+            now,
+        );
+        batch.append(timestamp, key, value, headers, sender.take(), reserved)?;
+        let full = batch.estimated_size() >= batch_size;
+        batch.closed = full;
+        self.queue_mut(topic, partition)
+            .expect("created above")
+            .batches
+            .push_back(batch);
+        Ok(AppendOutcome::Appended {
+            new_batch: true,
+            full,
+        })
+    }
+
+    fn queue_mut(&mut self, topic: &str, partition: i32) -> Option<&mut PartitionQueue> {
+        self.topics.get_mut(topic)?.get_mut(&partition)
+    }
+
+    fn sendable(&self, batch: &ProducerBatch, queue_len: usize, now: Instant) -> bool {
+        queue_len > 1
+            || batch.closed
+            || self.closing
+            || self.flush_up_to.is_some_and(|up_to| batch.id <= up_to)
+            || now >= batch.created + self.config.linger
+    }
+
+    /// Which leaders have sendable batches at `now`, and when to look again. `leader_of` maps a
+    /// partition to its leader's broker id, `None` when unknown.
+    pub fn ready(&self, now: Instant, leader_of: impl Fn(&str, i32) -> Option<i32>) -> ReadyCheck {
+        let mut check = ReadyCheck::default();
+        for (topic, queues) in &self.topics {
+            for (&partition, queue) in queues {
+                let Some(front) = queue.batches.front() else {
+                    continue;
+                };
+                check.next_check = min_instant(
+                    check.next_check,
+                    front.created + self.config.delivery_timeout,
+                );
+                let Some(leader) = leader_of(topic, partition) else {
+                    check.unknown_leaders = true;
+                    continue;
+                };
+                if let Some(retry_at) = front.retry_at.filter(|at| *at > now) {
+                    check.next_check = min_instant(check.next_check, retry_at);
+                    continue;
+                }
+                if self.sendable(front, queue.batches.len(), now) {
+                    if !check.ready_nodes.contains(&leader) {
+                        check.ready_nodes.push(leader);
+                    }
+                } else {
+                    check.next_check =
+                        min_instant(check.next_check, front.created + self.config.linger);
+                }
+            }
+        }
+        check
+    }
+
+    /// Takes sendable batches of partitions led by `node` for one Produce request: at most one
+    /// per partition, up to `max_request_size` bytes (always at least one batch). `stamp` gives
+    /// each batch its producer fields (sequence numbers) as it is drained; `None` from it
+    /// (idempotence waiting for a producer id) stops the drain.
+    pub fn drain(
+        &mut self,
+        node: i32,
+        max_request_size: usize,
+        now: Instant,
+        leader_of: impl Fn(&str, i32) -> Option<i32>,
+        mut stamp: impl FnMut(&ProducerBatch) -> Option<Option<ProducerState>>,
+    ) -> Vec<(ProducerBatch, bytes::Bytes)> {
+        let mut candidates: Vec<(Arc<str>, i32)> = Vec::new();
+        for (topic, queues) in &self.topics {
+            for (&partition, queue) in queues {
+                let Some(front) = queue.batches.front() else {
+                    continue;
+                };
+                if front.retry_at.is_some_and(|at| at > now)
+                    || !self.sendable(front, queue.batches.len(), now)
+                    || leader_of(topic, partition) != Some(node)
+                {
+                    continue;
+                }
+                candidates.push((topic.clone(), partition));
+            }
+        }
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let start = self.drain_rotation % candidates.len();
+        self.drain_rotation = self.drain_rotation.wrapping_add(1);
+        candidates.rotate_left(start);
+
+        let mut drained = Vec::new();
+        let mut size = 0usize;
+        for (topic, partition) in candidates {
+            let queue = self
+                .queue_mut(&topic, partition)
+                .expect("candidate queue exists");
+            let front = queue.batches.front().expect("candidate has a batch");
+            if !drained.is_empty() && size + front.estimated_size() > max_request_size {
+                break;
+            }
+            let Some(state) = stamp(front) else {
+                break;
+            };
+            let mut batch = queue.batches.pop_front().expect("front exists");
+            match batch.encode(state) {
+                Ok(bytes) => {
+                    size += bytes.len();
+                    batch.attempts += 1;
+                    batch.retry_at = None;
+                    drained.push((batch, bytes));
+                }
+                Err(error) => {
+                    // Encoding cannot fail for records that were appended; keep going.
+                    tracing::warn!(%error, topic = %batch.topic, partition, "dropping a batch that failed to encode");
+                    self.incomplete.remove(&batch.id);
+                    batch.fail(&error);
+                }
+            }
+        }
+        drained
+    }
+
+    /// Puts a batch back for a retry, ahead of every newer batch of its partition, so that
+    /// order is kept (batches are ordered by id, which is creation order).
+    pub fn reenqueue(&mut self, batch: ProducerBatch) {
+        let topic = batch.topic.clone();
+        let queue = self
+            .topics
+            .entry(topic)
+            .or_default()
+            .entry(batch.partition)
+            .or_default();
+        let at = queue
+            .batches
+            .iter()
+            .position(|b| b.id > batch.id)
+            .unwrap_or(queue.batches.len());
+        queue.batches.insert(at, batch);
+    }
+
+    /// Removes the queued batches whose `delivery.timeout.ms` ran out at `now`.
+    pub fn expire(&mut self, now: Instant) -> Vec<ProducerBatch> {
+        let timeout = self.config.delivery_timeout;
+        let mut expired = Vec::new();
+        for queues in self.topics.values_mut() {
+            for queue in queues.values_mut() {
+                // Oldest first: stop at the first batch still within its deadline (a retried
+                // batch at the front may be older than those behind it, never younger).
+                while queue
+                    .batches
+                    .front()
+                    .is_some_and(|b| now >= b.created + timeout)
+                {
+                    expired.push(queue.batches.pop_front().expect("front exists"));
+                }
+            }
+        }
+        expired
+    }
+
+    /// Removes every queued batch (on close after the timeout).
+    pub fn drain_all(&mut self) -> Vec<ProducerBatch> {
+        let mut all = Vec::new();
+        for queues in self.topics.values_mut() {
+            for queue in queues.values_mut() {
+                all.extend(queue.batches.drain(..));
+            }
+        }
+        all
+    }
+
+    /// Whether no batch is queued.
+    pub fn is_empty(&self) -> bool {
+        self.topics
+            .values()
+            .all(|queues| queues.values().all(|q| q.batches.is_empty()))
+    }
+
+    /// A batch completed or failed: `flush` stops waiting for it.
+    pub fn batch_done(&mut self, id: u64) {
+        self.incomplete.remove(&id);
+    }
+
+    /// Starts a flush: every batch created so far becomes sendable. Returns the last id the
+    /// flush waits for (`None`: nothing to wait for).
+    pub fn begin_flush(&mut self) -> Option<u64> {
+        let last = self.next_batch_id.checked_sub(1)?;
+        self.flush_up_to = Some(self.flush_up_to.map_or(last, |u| u.max(last)));
+        Some(last)
+    }
+
+    /// Whether every batch up to `last` is done.
+    pub fn flushed(&self, last: u64) -> bool {
+        self.incomplete.first().is_none_or(|&first| first > last)
+    }
+
+    /// Makes every batch sendable at once, for close.
+    pub fn begin_close(&mut self) {
+        self.closing = true;
+    }
+
+    /// Batches not yet done (queued or in flight).
+    #[cfg(test)]
+    pub fn incomplete_batches(&self) -> usize {
+        self.incomplete.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> AccumulatorConfig {
+        AccumulatorConfig {
+            batch_size: 1000,
+            linger: Duration::from_millis(5),
+            compression: Compression::None,
+            compression_level: None,
+            delivery_timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn append(
+        acc: &mut RecordAccumulator,
+        partition: i32,
+        value: &[u8],
+        now: Instant,
+    ) -> AppendOutcome {
+        acc.append(
+            "t",
+            partition,
+            0,
+            None,
+            Some(value),
+            &[],
+            &mut None,
+            1,
+            false,
+            now,
+        )
+        .unwrap()
+    }
+
+    fn leader(_: &str, p: i32) -> Option<i32> {
+        if p == 9 {
+            None
+        } else {
+            Some(p % 2)
+        }
+    }
+
+    fn no_stamp(_: &ProducerBatch) -> Option<Option<ProducerState>> {
+        Some(None)
+    }
+
+    #[test]
+    fn linger_makes_a_batch_ready() {
+        let mut acc = RecordAccumulator::new(config());
+        let t0 = Instant::now();
+        assert_eq!(
+            append(&mut acc, 0, b"x", t0),
+            AppendOutcome::Appended {
+                new_batch: true,
+                full: false
+            }
+        );
+        assert_eq!(
+            append(&mut acc, 0, b"y", t0),
+            AppendOutcome::Appended {
+                new_batch: false,
+                full: false
+            }
+        );
+        let check = acc.ready(t0 + Duration::from_millis(4), leader);
+        assert!(check.ready_nodes.is_empty());
+        assert_eq!(check.next_check, Some(t0 + Duration::from_millis(5)));
+        assert!(acc.drain(0, 1 << 20, t0, leader, no_stamp).is_empty());
+        let check = acc.ready(t0 + Duration::from_millis(5), leader);
+        assert_eq!(check.ready_nodes, [0]);
+        let drained = acc.drain(0, 1 << 20, t0 + Duration::from_millis(5), leader, no_stamp);
+        assert_eq!(drained.len(), 1);
+        assert_eq!(drained[0].0.record_count(), 2);
+        assert!(acc.is_empty());
+    }
+
+    #[test]
+    fn full_batch_is_ready_at_once() {
+        let mut acc = RecordAccumulator::new(config());
+        let t0 = Instant::now();
+        let mut outcomes = Vec::new();
+        for _ in 0..12 {
+            outcomes.push(append(&mut acc, 1, &[0u8; 100], t0));
+        }
+        // Nine 100-byte records (plus headers) fill 1000 bytes; the tenth starts a batch.
+        assert!(
+            outcomes
+                .iter()
+                .filter(|o| matches!(
+                    o,
+                    AppendOutcome::Appended {
+                        new_batch: true,
+                        ..
+                    }
+                ))
+                .count()
+                == 2
+        );
+        let check = acc.ready(t0, leader);
+        assert_eq!(check.ready_nodes, [1]);
+        let drained = acc.drain(1, 1 << 20, t0, leader, no_stamp);
+        assert_eq!(drained.len(), 1, "one batch per partition per request");
+        assert!(drained[0].1.len() <= 1000);
+        // The second batch is not full and has not lingered.
+        assert!(acc.ready(t0, leader).ready_nodes.is_empty());
+    }
+
+    #[test]
+    fn oversized_record_gets_its_own_batch() {
+        let mut acc = RecordAccumulator::new(config());
+        let t0 = Instant::now();
+        append(&mut acc, 0, b"small", t0);
+        assert_eq!(
+            append(&mut acc, 0, &[1u8; 5000], t0),
+            AppendOutcome::Appended {
+                new_batch: true,
+                full: true
+            }
+        );
+        assert_eq!(
+            append(&mut acc, 0, b"after", t0),
+            AppendOutcome::Appended {
+                new_batch: true,
+                full: false
+            }
+        );
+        let d1 = acc.drain(0, 1 << 20, t0, leader, no_stamp);
+        let d2 = acc.drain(0, 1 << 20, t0, leader, no_stamp);
+        assert_eq!((d1[0].0.record_count(), d2[0].0.record_count()), (1, 1));
+        assert!(d2[0].1.len() > 5000);
+    }
+
+    #[test]
+    fn abort_on_new_batch_closes_without_appending() {
+        let mut acc = RecordAccumulator::new(config());
+        let t0 = Instant::now();
+        acc.append(
+            "t",
+            0,
+            0,
+            None,
+            Some(&[0u8; 900]),
+            &[],
+            &mut None,
+            1,
+            true,
+            t0,
+        )
+        .unwrap();
+        let outcome = acc
+            .append(
+                "t",
+                0,
+                0,
+                None,
+                Some(&[0u8; 900]),
+                &[],
+                &mut None,
+                1,
+                true,
+                t0,
+            )
+            .unwrap();
+        assert_eq!(outcome, AppendOutcome::NewBatchRequired);
+        assert_eq!(
+            acc.ready(t0, leader).ready_nodes,
+            [0],
+            "the full batch was closed"
+        );
+    }
+
+    #[test]
+    fn drain_groups_partitions_of_one_leader_within_max_request_size() {
+        let mut acc = RecordAccumulator::new(config());
+        let t0 = Instant::now();
+        for p in [0, 2, 4, 1] {
+            append(&mut acc, p, &[0u8; 400], t0);
+        }
+        let later = t0 + Duration::from_millis(5);
+        let check = acc.ready(later, leader);
+        assert_eq!(check.ready_nodes.len(), 2);
+        let all = acc.drain(0, 1 << 20, later, leader, no_stamp);
+        let mut parts: Vec<i32> = all.iter().map(|(b, _)| b.partition).collect();
+        parts.sort();
+        assert_eq!(parts, [0, 2, 4]);
+        // A small max.request.size still sends one batch per request.
+        append(&mut acc, 0, &[0u8; 400], t0);
+        append(&mut acc, 2, &[0u8; 400], t0);
+        assert_eq!(acc.drain(0, 500, later, leader, no_stamp).len(), 1);
+        assert_eq!(acc.drain(0, 500, later, leader, no_stamp).len(), 1);
+    }
+
+    #[test]
+    fn retried_batch_goes_first_after_its_backoff() {
+        let mut acc = RecordAccumulator::new(config());
+        let t0 = Instant::now();
+        append(&mut acc, 0, &[0u8; 950], t0); // batch 0, full
+        let (mut first, _) = acc.drain(0, 1 << 20, t0, leader, no_stamp).remove(0);
+        append(&mut acc, 0, &[0u8; 950], t0); // batch 1, full
+        first.retry_at = Some(t0 + Duration::from_millis(100));
+        acc.reenqueue(first);
+        // While batch 0 backs off, batch 1 must not overtake it.
+        let check = acc.ready(t0, leader);
+        assert!(check.ready_nodes.is_empty());
+        assert_eq!(check.next_check, Some(t0 + Duration::from_millis(100)));
+        assert!(acc.drain(0, 1 << 20, t0, leader, no_stamp).is_empty());
+        let later = t0 + Duration::from_millis(100);
+        let (b, _) = acc.drain(0, 1 << 20, later, leader, no_stamp).remove(0);
+        assert_eq!((b.id, b.attempts), (0, 2));
+        let (b, _) = acc.drain(0, 1 << 20, later, leader, no_stamp).remove(0);
+        assert_eq!(b.id, 1);
+    }
+
+    #[test]
+    fn stamps_sequences_at_drain_in_order() {
+        let mut acc = RecordAccumulator::new(config());
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            append(&mut acc, 0, &[0u8; 600], t0);
+        }
+        let mut next = 0;
+        let mut stamp = |b: &ProducerBatch| {
+            let s = ProducerState {
+                producer_id: 1,
+                producer_epoch: 0,
+                base_sequence: next,
+            };
+            next += b.record_count() as i32;
+            Some(Some(s))
+        };
+        let later = t0 + Duration::from_millis(5);
+        let seqs: Vec<i32> = (0..3)
+            .map(|_| {
+                acc.drain(0, 1 << 20, later, leader, &mut stamp)
+                    .remove(0)
+                    .0
+                    .producer_state
+                    .unwrap()
+                    .base_sequence
+            })
+            .collect();
+        assert_eq!(seqs, [0, 1, 2]);
+        // No producer id yet: nothing is drained.
+        append(&mut acc, 0, b"x", t0);
+        assert!(acc.drain(0, 1 << 20, later, leader, |_| None).is_empty());
+    }
+
+    #[test]
+    fn unknown_leader_and_expiry() {
+        let mut acc = RecordAccumulator::new(config());
+        let t0 = Instant::now();
+        append(&mut acc, 9, b"x", t0);
+        let check = acc.ready(t0 + Duration::from_secs(1), leader);
+        assert!(check.unknown_leaders && check.ready_nodes.is_empty());
+        assert_eq!(check.next_check, Some(t0 + Duration::from_secs(10)));
+        assert!(acc.expire(t0 + Duration::from_millis(9_999)).is_empty());
+        let expired = acc.expire(t0 + Duration::from_secs(10));
+        assert_eq!(expired.len(), 1);
+        assert!(acc.is_empty());
+    }
+
+    #[test]
+    fn flush_makes_batches_ready_and_tracks_completion() {
+        let mut acc = RecordAccumulator::new(config());
+        let t0 = Instant::now();
+        assert_eq!(acc.begin_flush(), None);
+        append(&mut acc, 0, b"x", t0);
+        append(&mut acc, 2, b"x", t0);
+        let last = acc.begin_flush().unwrap();
+        assert!(!acc.flushed(last));
+        assert_eq!(acc.ready(t0, leader).ready_nodes, [0]);
+        for (b, _) in acc.drain(0, 1 << 20, t0, leader, no_stamp) {
+            acc.batch_done(b.id);
+        }
+        assert!(acc.flushed(last));
+        assert_eq!(acc.incomplete_batches(), 0);
+    }
+}

@@ -1,0 +1,281 @@
+//! One batch of records for one partition (Java's `ProducerBatch`): the encoder the records
+//! are appended into, the delivery futures waiting on it, and its retry state.
+//!
+//! A batch is *open* while records are appended, *closed* once full (or lingered out), and
+//! *encoded* the first time the sender drains it: that is when an idempotent producer assigns
+//! its sequence number, so the header and CRC are written exactly once. A retry resends the
+//! same bytes; only an epoch bump rewrites the producer fields in place.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::records::{
+    rewrite_producer_state, Compression, RecordBatchBuilder, RecordHeader,
+};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::producer::record::RecordMetadata;
+
+/// The sender half of a record's delivery future.
+pub(crate) type DeliverySender = oneshot::Sender<Result<RecordMetadata>>;
+
+/// The idempotent producer fields a batch is sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProducerState {
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
+}
+
+/// A record waiting for its delivery future to be completed. Records sent with
+/// `send_and_forget` have none, so a batch of them carries an empty `Vec`.
+#[derive(Debug)]
+struct Completion {
+    offset_delta: i32,
+    timestamp: i64,
+    sender: DeliverySender,
+}
+
+/// A batch of records for one partition.
+#[derive(Debug)]
+pub(crate) struct ProducerBatch {
+    /// Creation order across the producer: orders retries and tells `flush` what to wait for.
+    pub id: u64,
+    pub topic: Arc<str>,
+    pub partition: i32,
+    /// `Some` until the batch is encoded.
+    builder: Option<RecordBatchBuilder>,
+    encoded: Option<Bytes>,
+    record_count: usize,
+    /// Records appended by `send_and_forget` (no completion).
+    forgotten: usize,
+    completions: Vec<Completion>,
+    /// When the first record was appended: `linger.ms` and `delivery.timeout.ms` count from here.
+    pub created: Instant,
+    /// No more appends (full, lingered out, or drained).
+    pub closed: bool,
+    /// Times the batch was sent.
+    pub attempts: u32,
+    /// Not to be sent again before this instant (retry backoff).
+    pub retry_at: Option<Instant>,
+    /// `buffer.memory` bytes reserved by its records.
+    pub reserved: usize,
+    /// The producer id, epoch and sequence it was encoded with.
+    pub producer_state: Option<ProducerState>,
+    /// The error of the last failed try.
+    pub last_error: Option<Error>,
+}
+
+impl ProducerBatch {
+    pub fn new(
+        id: u64,
+        topic: Arc<str>,
+        partition: i32,
+        compression: Compression,
+        compression_level: Option<i32>,
+        capacity: usize,
+        now: Instant,
+    ) -> Self {
+        let mut builder = RecordBatchBuilder::with_capacity(compression, capacity);
+        builder.compression_level(compression_level);
+        ProducerBatch {
+            id,
+            topic,
+            partition,
+            builder: Some(builder),
+            encoded: None,
+            record_count: 0,
+            forgotten: 0,
+            completions: Vec::new(),
+            created: now,
+            closed: false,
+            attempts: 0,
+            retry_at: None,
+            reserved: 0,
+            producer_state: None,
+            last_error: None,
+        }
+    }
+
+    /// Upper bound of a record's bytes in a batch.
+    pub fn record_size_hint(
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[RecordHeader],
+    ) -> usize {
+        RecordBatchBuilder::record_size_upper_bound(key, value, headers)
+    }
+
+    pub fn record_count(&self) -> usize {
+        self.record_count
+    }
+
+    /// Uncompressed size so far (or the encoded size once encoded).
+    pub fn estimated_size(&self) -> usize {
+        match (&self.builder, &self.encoded) {
+            (Some(b), _) => b.estimated_size(),
+            (None, Some(e)) => e.len(),
+            (None, None) => 0,
+        }
+    }
+
+    /// Whether a record of this shape fits under `size_limit` (always, when empty).
+    pub fn has_room_for(
+        &self,
+        size_limit: usize,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[RecordHeader],
+    ) -> bool {
+        !self.closed
+            && self
+                .builder
+                .as_ref()
+                .is_some_and(|b| b.has_room_for(size_limit, key, value, headers))
+    }
+
+    /// Appends a record; `sender` is its delivery future, if it has one.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append(
+        &mut self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[RecordHeader],
+        sender: Option<DeliverySender>,
+        reserved: usize,
+    ) -> Result<()> {
+        let builder = self.builder.as_mut().expect("append to an encoded batch");
+        let offset_delta = builder
+            .append(timestamp, key, value, headers)
+            .map_err(|e| Error::config("record", e.to_string()))?;
+        self.record_count += 1;
+        self.reserved += reserved;
+        match sender {
+            Some(sender) => self.completions.push(Completion {
+                offset_delta,
+                timestamp,
+                sender,
+            }),
+            None => self.forgotten += 1,
+        }
+        Ok(())
+    }
+
+    /// The batch's bytes with `state` (the producer fields) in its header: encodes it the first
+    /// time, rewrites the fields in place (a copy and a CRC) if an epoch bump changed them.
+    pub fn encode(&mut self, state: Option<ProducerState>) -> Result<Bytes> {
+        self.closed = true;
+        if let Some(mut builder) = self.builder.take() {
+            if let Some(s) = state {
+                builder.producer_state(s.producer_id, s.producer_epoch, s.base_sequence);
+            }
+            let bytes = builder
+                .finish()
+                .map_err(|e| Error::config("record", e.to_string()))?;
+            self.encoded = Some(bytes);
+        } else if state != self.producer_state {
+            if let (Some(s), Some(bytes)) = (state, &self.encoded) {
+                let mut copy = BytesMut::from(&bytes[..]);
+                rewrite_producer_state(
+                    &mut copy,
+                    s.producer_id,
+                    s.producer_epoch,
+                    s.base_sequence,
+                    false,
+                )
+                .map_err(|e| Error::config("record", e.to_string()))?;
+                self.encoded = Some(copy.freeze());
+            }
+        }
+        self.producer_state = state;
+        Ok(self.encoded.clone().expect("encoded above"))
+    }
+
+    /// Whether any record was sent without a delivery future (its failure goes to `flush`).
+    pub fn has_forgotten_records(&self) -> bool {
+        self.forgotten > 0
+    }
+
+    /// Completes every delivery future with its offset.
+    pub fn complete(self, base_offset: i64, log_append_time: Option<i64>) {
+        for c in self.completions {
+            let _ = c.sender.send(Ok(RecordMetadata {
+                topic: self.topic.to_string(),
+                partition: self.partition,
+                offset: if base_offset < 0 {
+                    -1
+                } else {
+                    base_offset + i64::from(c.offset_delta)
+                },
+                timestamp: log_append_time.unwrap_or(c.timestamp),
+            }));
+        }
+    }
+
+    /// Fails every delivery future with `error`.
+    pub fn fail(self, error: &Error) {
+        for c in self.completions {
+            let _ = c.sender.send(Err(error.clone()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kafka_protocol::records::decode_batches;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn encodes_once_and_rewrites_on_epoch_change() {
+        let mut batch = ProducerBatch::new(
+            0,
+            "t".into(),
+            0,
+            Compression::None,
+            None,
+            64,
+            Instant::now(),
+        );
+        let (tx, rx) = oneshot::channel();
+        batch
+            .append(5, None, Some(b"a"), &[], Some(tx), 10)
+            .unwrap();
+        batch.append(6, None, Some(b"b"), &[], None, 10).unwrap();
+        assert!(batch.has_forgotten_records());
+        assert_eq!(batch.reserved, 20);
+        let state = ProducerState {
+            producer_id: 9,
+            producer_epoch: 0,
+            base_sequence: 4,
+        };
+        let first = batch.encode(Some(state)).unwrap();
+        let again = batch.encode(Some(state)).unwrap();
+        assert_eq!(
+            first.as_ptr(),
+            again.as_ptr(),
+            "a retry resends the same bytes"
+        );
+        let bumped = ProducerState {
+            producer_epoch: 1,
+            base_sequence: 0,
+            ..state
+        };
+        let rewritten = batch.encode(Some(bumped)).unwrap();
+        let decoded = decode_batches(rewritten).unwrap().batches.remove(0);
+        assert_eq!(
+            (
+                decoded.producer_id,
+                decoded.producer_epoch,
+                decoded.base_sequence
+            ),
+            (9, 1, 0)
+        );
+        batch.complete(100, None);
+        let md = rx.await.unwrap().unwrap();
+        assert_eq!((md.offset, md.timestamp, md.partition), (100, 5, 0));
+    }
+}

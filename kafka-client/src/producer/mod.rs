@@ -1,0 +1,547 @@
+//! The producer: [`Producer`] and what it is built from.
+//!
+//! One job per file, with Java's names:
+//! - [`record`]: [`ProducerRecord`] in, [`RecordMetadata`] out;
+//! - [`config`]: [`ProducerConfig`] (Kafka's keys and defaults);
+//! - [`partitioner`]: which partition a record goes to;
+//! - `buffer_pool`: `buffer.memory`, the one place `send` waits;
+//! - `batch`: one partition's batch of encoded records and its delivery futures;
+//! - `accumulator`: per-partition batch queues, readiness (`linger.ms`, `batch.size`) and
+//!   draining — plain data taking `now`;
+//! - `idempotence`: producer id, epoch and sequence numbers — plain data;
+//! - `sender`: the one background task doing the I/O, retries and completions.
+//!
+//! This file is the handle: it routes a record (metadata, partitioner), reserves buffer space,
+//! appends to the accumulator and wakes the sender.
+
+pub mod config;
+pub mod partitioner;
+pub mod record;
+
+mod accumulator;
+mod batch;
+mod buffer_pool;
+mod idempotence;
+mod sender;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kafka_protocol::records::RECORD_BATCH_OVERHEAD;
+use kafka_protocol::ErrorCode;
+use tokio::sync::{oneshot, Notify};
+use tokio::time::Instant;
+use tracing::{info_span, Instrument};
+
+pub use config::{Acks, ProducerConfig, ProducerConfigBuilder};
+pub use partitioner::{
+    murmur2, DefaultPartitioner, Partitioner, PartitionerKind, RoundRobinPartitioner,
+    UniformStickyPartitioner,
+};
+pub use record::{ProducerRecord, RecordMetadata};
+
+use crate::cluster::metadata::Cluster;
+use crate::cluster::MetadataClient;
+use crate::error::{Error, Result};
+use crate::net::pool::BrokerPool;
+use accumulator::{AccumulatorConfig, AppendOutcome, RecordAccumulator};
+use batch::ProducerBatch;
+use buffer_pool::BufferPool;
+
+/// An asynchronous Kafka producer. Cheap to clone; every clone feeds the same batches and the
+/// same background sender task.
+///
+/// ```no_run
+/// # async fn demo() -> kafka_client::Result<()> {
+/// use std::time::Duration;
+/// use kafka_client::{Producer, ProducerConfig, ProducerRecord};
+///
+/// let config = ProducerConfig::from_properties([
+///     ("bootstrap.servers", "localhost:9092"),
+///     ("linger.ms", "10"),
+/// ])?;
+/// let producer = Producer::new(config).await?;
+///
+/// // Wait for one record's acknowledgement ...
+/// let delivery = producer.send(ProducerRecord::new("orders").key("k").value("v")).await?;
+/// let metadata = delivery.await?;
+/// println!("written at {}-{}@{}", metadata.topic, metadata.partition, metadata.offset);
+///
+/// // ... or send many without per-record futures, and check them all at flush.
+/// for i in 0..1000 {
+///     producer.send_and_forget(ProducerRecord::new("orders").value(format!("{i}"))).await?;
+/// }
+/// producer.flush().await?;
+/// producer.close(Duration::from_secs(5)).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Producer {
+    handle: Arc<Handle>,
+}
+
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("client_id", &self.shared().config.client.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Owned by the `Producer` clones: when the last goes, the sender is told to finish.
+struct Handle {
+    shared: Arc<Shared>,
+    sender: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.stop();
+    }
+}
+
+/// What the producer handles and the sender task share.
+pub(crate) struct Shared {
+    pub config: ProducerConfig,
+    pub metadata: MetadataClient,
+    accumulator: Mutex<RecordAccumulator>,
+    pool: BufferPool,
+    partitioner: Arc<dyn Partitioner>,
+    pub wake_sender: Notify,
+    batch_done: Notify,
+    pub metrics: Metrics,
+    /// The first failure of a `send_and_forget` record since the last `flush`.
+    forgotten_error: Mutex<Option<Error>>,
+    closed: AtomicBool,
+    /// Set by close/drop: the sender finishes what is queued and stops.
+    pub stopping: AtomicBool,
+    /// Set when close's timeout ran out: the sender fails what is left.
+    pub force_close: AtomicBool,
+    routing: Mutex<RoutingCache>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub fn accumulator(&self) -> MutexGuard<'_, RecordAccumulator> {
+        lock(&self.accumulator)
+    }
+
+    /// A batch completed or failed: free its memory and wake `flush`.
+    pub fn batch_finished(&self, id: u64, reserved: usize) {
+        self.pool.release(reserved);
+        self.accumulator().batch_done(id);
+        self.batch_done.notify_waiters();
+    }
+
+    pub fn record_forgotten_error(&self, error: &Error) {
+        lock(&self.forgotten_error).get_or_insert_with(|| error.clone());
+    }
+
+    fn stop(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.accumulator().begin_close();
+        self.stopping.store(true, Ordering::Release);
+        self.wake_sender.notify_one();
+    }
+}
+
+/// Partition counts and partitions with a leader, per topic, for one metadata snapshot:
+/// computed once per topic and snapshot rather than per record.
+#[derive(Default)]
+struct RoutingCache {
+    cluster: Option<Arc<Cluster>>,
+    topics: HashMap<String, Arc<TopicRouting>>,
+}
+
+struct TopicRouting {
+    partition_count: i32,
+    available: Vec<i32>,
+}
+
+/// Counters behind [`Producer::metrics`].
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    pub records_sent: AtomicU64,
+    pub batches_sent: AtomicU64,
+    pub produce_requests: AtomicU64,
+    pub bytes_sent: AtomicU64,
+    pub retries: AtomicU64,
+    pub errors: AtomicU64,
+    latency_total_us: AtomicU64,
+    latency_count: AtomicU64,
+    latency_max_us: AtomicU64,
+}
+
+impl Metrics {
+    pub fn record_latency(&self, latency: Duration) {
+        let us = latency.as_micros() as u64;
+        self.latency_total_us.fetch_add(us, Ordering::Relaxed);
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_max_us.fetch_max(us, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of the producer's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProducerMetrics {
+    /// Records acknowledged (or written, with `acks=0`).
+    pub records_sent: u64,
+    /// Batches sent, retries included.
+    pub batches_sent: u64,
+    /// Produce requests sent.
+    pub produce_requests: u64,
+    /// Record-batch bytes sent (after compression), retries included.
+    pub bytes_sent: u64,
+    /// Batch retries.
+    pub retries: u64,
+    /// Records that failed.
+    pub errors: u64,
+    /// `buffer.memory` bytes in use now.
+    pub buffered_bytes: u64,
+    /// Average Produce round trip, in microseconds.
+    pub request_latency_avg_us: u64,
+    /// Longest Produce round trip, in microseconds.
+    pub request_latency_max_us: u64,
+}
+
+/// Resolves when the broker has acknowledged the record (or it failed for good).
+#[derive(Debug)]
+pub struct DeliveryFuture {
+    receiver: oneshot::Receiver<Result<RecordMetadata>>,
+}
+
+impl Future for DeliveryFuture {
+    type Output = Result<RecordMetadata>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.receiver)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(Error::Closed)))
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Producer {
+    /// Starts a producer: the metadata client, and the sender task (which fetches a producer
+    /// id first when idempotence is on). Connects lazily; fails only on a bad config.
+    pub async fn new(config: ProducerConfig) -> Result<Producer> {
+        config.validate()?;
+        let metadata = MetadataClient::new(BrokerPool::new(config.client.clone())?);
+        let accumulator = RecordAccumulator::new(AccumulatorConfig {
+            batch_size: config.batch_size,
+            linger: config.linger,
+            compression: config.compression,
+            compression_level: config.compression_level,
+            delivery_timeout: config.delivery_timeout,
+        });
+        let shared = Arc::new(Shared {
+            partitioner: config.build_partitioner(),
+            pool: BufferPool::new(config.buffer_memory),
+            accumulator: Mutex::new(accumulator),
+            metadata,
+            wake_sender: Notify::new(),
+            batch_done: Notify::new(),
+            metrics: Metrics::default(),
+            forgotten_error: Mutex::new(None),
+            closed: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            force_close: AtomicBool::new(false),
+            routing: Mutex::new(RoutingCache::default()),
+            config,
+        });
+        let task = tokio::spawn(sender::run(shared.clone()).instrument(
+            info_span!("kafka.producer.sender", client_id = %shared.config.client.client_id),
+        ));
+        Ok(Producer {
+            handle: Arc::new(Handle {
+                shared,
+                sender: Mutex::new(Some(task)),
+            }),
+        })
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.handle.shared
+    }
+
+    /// Enqueues `record` and returns the future of its acknowledgement. Waits only for the
+    /// topic's first metadata and for `buffer.memory` space, both within `max.block.ms`.
+    ///
+    /// Fails at once with [`Error::RecordTooLarge`] for a record over `max.request.size`,
+    /// [`Error::Closed`] after [`close`](Self::close).
+    pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(record, Some(tx)).await?;
+        Ok(DeliveryFuture { receiver: rx })
+    }
+
+    /// Enqueues `record` without a delivery future: the cheapest way to send. A failure is
+    /// reported by the next [`flush`](Self::flush).
+    pub async fn send_and_forget(&self, record: ProducerRecord) -> Result<()> {
+        self.enqueue(record, None).await
+    }
+
+    async fn enqueue(
+        &self,
+        record: ProducerRecord,
+        sender: Option<batch::DeliverySender>,
+    ) -> Result<()> {
+        let shared = self.shared();
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        let config = &shared.config;
+        let started = Instant::now();
+        let deadline = started + config.max_block;
+        let ProducerRecord {
+            topic,
+            partition,
+            key,
+            value,
+            headers,
+            timestamp,
+        } = record;
+        let size = ProducerBatch::record_size_hint(key.as_deref(), value.as_deref(), &headers);
+        let batch_bytes = size + RECORD_BATCH_OVERHEAD;
+        if batch_bytes > config.max_request_size {
+            return Err(Error::RecordTooLarge {
+                size: batch_bytes,
+                max: config.max_request_size,
+                key: "max.request.size",
+            });
+        }
+        if batch_bytes > config.buffer_memory {
+            return Err(Error::RecordTooLarge {
+                size: batch_bytes,
+                max: config.buffer_memory,
+                key: "buffer.memory",
+            });
+        }
+        let routing = self.routing(&topic, deadline).await?;
+        let explicit = partition.is_some();
+        let mut partition = match partition {
+            Some(p) if p >= 0 && p < routing.partition_count => p,
+            Some(p) => {
+                return Err(Error::Protocol {
+                    api: "Produce",
+                    code: ErrorCode::UnknownTopicOrPartition,
+                    message: Some(format!(
+                        "partition {p} of topic {topic}, which has {} partitions",
+                        routing.partition_count
+                    )),
+                })
+            }
+            None => shared.partitioner.partition(
+                &topic,
+                key.as_deref(),
+                routing.partition_count,
+                &routing.available,
+            ),
+        };
+        shared
+            .pool
+            .reserve(size, deadline.saturating_duration_since(Instant::now()))
+            .await?;
+        let timestamp = timestamp.unwrap_or_else(now_ms);
+        // Only a partition the partitioner chose for a keyless record may move when its batch
+        // fills (KIP-480): keyed records must stay where their key hashes.
+        let mut abort_on_new_batch = !explicit && key.is_none();
+        let mut sender = sender;
+        loop {
+            let outcome = shared.accumulator().append(
+                &topic,
+                partition,
+                timestamp,
+                key.as_deref(),
+                value.as_deref(),
+                &headers,
+                &mut sender,
+                size,
+                abort_on_new_batch,
+                Instant::now(),
+            );
+            match outcome {
+                Ok(AppendOutcome::Appended { new_batch, full }) => {
+                    if new_batch || full {
+                        shared.wake_sender.notify_one();
+                    }
+                    return Ok(());
+                }
+                Ok(AppendOutcome::NewBatchRequired) => {
+                    shared.wake_sender.notify_one();
+                    shared.partitioner.on_new_batch(
+                        &topic,
+                        partition,
+                        routing.partition_count,
+                        &routing.available,
+                    );
+                    partition = shared.partitioner.partition(
+                        &topic,
+                        None,
+                        routing.partition_count,
+                        &routing.available,
+                    );
+                    abort_on_new_batch = false;
+                }
+                Err(error) => {
+                    shared.pool.release(size);
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// The partition count and available partitions of `topic`, waiting (until `deadline`)
+    /// for metadata when the topic is not known yet.
+    async fn routing(&self, topic: &str, deadline: Instant) -> Result<Arc<TopicRouting>> {
+        let shared = self.shared();
+        loop {
+            let cluster = shared.metadata.cluster();
+            {
+                let mut cache = lock(&shared.routing);
+                if !cache
+                    .cluster
+                    .as_ref()
+                    .is_some_and(|c| Arc::ptr_eq(c, &cluster))
+                {
+                    cache.cluster = Some(cluster.clone());
+                    cache.topics.clear();
+                }
+                if let Some(routing) = cache.topics.get(topic) {
+                    return Ok(routing.clone());
+                }
+                if let Some(info) = cluster.topic(topic) {
+                    match info.error {
+                        Some(code) if !code.is_retriable() => {
+                            return Err(Error::Protocol {
+                                api: "Metadata",
+                                code,
+                                message: Some(format!("metadata for topic {topic}")),
+                            })
+                        }
+                        _ if !info.partitions.is_empty() => {
+                            let routing = Arc::new(TopicRouting {
+                                partition_count: info.partitions.len() as i32,
+                                available: info
+                                    .partitions
+                                    .iter()
+                                    .filter(|p| p.leader.is_some())
+                                    .map(|p| p.partition)
+                                    .collect(),
+                            });
+                            cache.topics.insert(topic.to_owned(), routing.clone());
+                            return Ok(routing);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout {
+                    what: format!("metadata for topic {topic} (max.block.ms)"),
+                    after: shared.config.max_block,
+                });
+            }
+            match tokio::time::timeout_at(deadline, shared.metadata.refresh_topics(&[topic])).await
+            {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) if !error.is_retriable() => return Err(error),
+                Ok(Err(_)) | Err(_) => {}
+            }
+            // A topic that is still unknown (being created) is asked about again after the
+            // retry backoff, not in a tight loop.
+            let cluster = shared.metadata.cluster();
+            if cluster.topic(topic).is_none_or(|t| t.partitions.is_empty()) {
+                let pause = shared.config.client.retry_backoff;
+                tokio::time::sleep_until(deadline.min(Instant::now() + pause)).await;
+            }
+        }
+    }
+
+    /// Sends everything enqueued so far at once (ignoring `linger.ms`) and waits until all of
+    /// it is acknowledged or failed. Returns the first failure of a
+    /// [`send_and_forget`](Self::send_and_forget) record since the last flush.
+    pub async fn flush(&self) -> Result<()> {
+        let shared = self.shared();
+        let target = shared.accumulator().begin_flush();
+        shared.wake_sender.notify_one();
+        if let Some(last) = target {
+            loop {
+                let notified = shared.batch_done.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if shared.accumulator().flushed(last) {
+                    break;
+                }
+                notified.await;
+            }
+        }
+        match lock(&shared.forgotten_error).take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes within `timeout`, then stops the sender; records still pending after that fail
+    /// with [`Error::Closed`]. Later sends fail with [`Error::Closed`]. Any clone may close.
+    pub async fn close(&self, timeout: Duration) -> Result<()> {
+        let shared = self.shared();
+        shared.stop();
+        let flushed = tokio::time::timeout(timeout, self.flush()).await;
+        if flushed.is_err() {
+            shared.force_close.store(true, Ordering::Release);
+            shared.wake_sender.notify_one();
+        }
+        let task = lock(&self.handle.sender).take();
+        if let Some(task) = task {
+            if flushed.is_err() {
+                // Requests in flight are abandoned after a short grace.
+                let _ = tokio::time::timeout(Duration::from_millis(100), task).await;
+            } else {
+                let _ = task.await;
+            }
+        }
+        match flushed {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                what: "flushing the producer on close".into(),
+                after: timeout,
+            }),
+        }
+    }
+
+    /// A snapshot of the producer's counters.
+    pub fn metrics(&self) -> ProducerMetrics {
+        let m = &self.shared().metrics;
+        let count = m.latency_count.load(Ordering::Relaxed);
+        ProducerMetrics {
+            records_sent: m.records_sent.load(Ordering::Relaxed),
+            batches_sent: m.batches_sent.load(Ordering::Relaxed),
+            produce_requests: m.produce_requests.load(Ordering::Relaxed),
+            bytes_sent: m.bytes_sent.load(Ordering::Relaxed),
+            retries: m.retries.load(Ordering::Relaxed),
+            errors: m.errors.load(Ordering::Relaxed),
+            buffered_bytes: self.shared().pool.used() as u64,
+            request_latency_avg_us: m
+                .latency_total_us
+                .load(Ordering::Relaxed)
+                .checked_div(count)
+                .unwrap_or(0),
+            request_latency_max_us: m.latency_max_us.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,614 @@
+//! The sender (Java's `Sender`): the one background task that turns ready batches into
+//! Produce requests and their responses into completed delivery futures or retries.
+//!
+//! It owns its state — the connections it uses, the requests in flight per broker, the
+//! idempotence bookkeeping ([`TransactionManager`]) — and shares only the accumulator (a short
+//! lock, never held across an `.await`) and the buffer pool with the producer handles.
+//!
+//! One loop: look at the accumulator (`ready`), expire batches past `delivery.timeout.ms`,
+//! drain one request per broker while it has fewer than `max.in.flight` requests in flight,
+//! then wait for whichever comes first: a wake-up from `send`/`flush`/`close`, a response, or
+//! the next linger/backoff deadline.
+//!
+//! Request order on a connection is the order of drain: each request future is polled once as
+//! soon as it is created, which writes it to the connection's queue (its in-flight slot is
+//! free, since we never exceed the limit), before the next one is created. So batches of a
+//! partition reach the broker in sequence order, which idempotence relies on.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::stream::FuturesUnordered;
+use futures::{Future, StreamExt};
+use kafka_protocol::messages::init_producer_id_request::InitProducerIdRequest;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse};
+use kafka_protocol::wire::Uuid;
+use kafka_protocol::ErrorCode;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use crate::backoff::ExponentialBackoff;
+use crate::cluster::metadata::Cluster;
+use crate::error::{Error, Result};
+use crate::net::Connection;
+use crate::producer::batch::ProducerBatch;
+use crate::producer::idempotence::{ProducerIdAndEpoch, SequenceDecision, TransactionManager};
+use crate::producer::Shared;
+
+type EventFuture = Pin<Box<dyn Future<Output = Event> + Send>>;
+
+enum Event {
+    Connected(i32, Result<Connection>),
+    Produced {
+        node: i32,
+        batches: Vec<ProducerBatch>,
+        sent_at: Instant,
+        result: Result<Option<ProduceResponse>>,
+    },
+    ProducerId(Result<ProducerIdAndEpoch>),
+}
+
+struct Sender {
+    shared: Arc<Shared>,
+    tm: Option<TransactionManager>,
+    connections: HashMap<i32, Connection>,
+    connecting: HashMap<i32, ()>,
+    in_flight: HashMap<i32, usize>,
+    total_in_flight: usize,
+    init_pid_in_flight: bool,
+    /// Backoff for InitProducerId failures.
+    init_pid_failures: u32,
+    init_pid_retry_at: Option<Instant>,
+    last_refresh_request: Option<Instant>,
+    backoff: ExponentialBackoff,
+    tasks: FuturesUnordered<EventFuture>,
+    max_in_flight: usize,
+}
+
+/// Runs the sender until the producer is closed and everything queued is done (or failed).
+pub(crate) async fn run(shared: Arc<Shared>) {
+    let config = &shared.config;
+    let mut sender = Sender {
+        tm: config.enable_idempotence.then(TransactionManager::new),
+        connections: HashMap::new(),
+        connecting: HashMap::new(),
+        in_flight: HashMap::new(),
+        total_in_flight: 0,
+        init_pid_in_flight: false,
+        init_pid_failures: 0,
+        init_pid_retry_at: None,
+        last_refresh_request: None,
+        backoff: ExponentialBackoff::retry(&config.client),
+        tasks: FuturesUnordered::new(),
+        max_in_flight: config.client.max_in_flight_requests_per_connection.max(1),
+        shared: shared.clone(),
+    };
+    sender.run().await;
+}
+
+impl Sender {
+    async fn run(&mut self) {
+        loop {
+            let now = Instant::now();
+            let next_check = self.run_once(now).await;
+            if self.shared.stopping.load(Ordering::Acquire)
+                && self.tasks.is_empty()
+                && self.shared.accumulator().is_empty()
+            {
+                debug!("sender stopped");
+                return;
+            }
+            let forced = self.shared.force_close.load(Ordering::Acquire);
+            if forced {
+                self.fail_everything(Error::Closed);
+                if self.tasks.is_empty() {
+                    return;
+                }
+            }
+            let sleep = async {
+                match next_check {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = self.shared.wake_sender.notified() => {}
+                Some(event) = self.tasks.next(), if !self.tasks.is_empty() => self.handle(event),
+                _ = sleep => {}
+            }
+        }
+    }
+
+    /// One pass: expire, start InitProducerId if due, drain and send. Returns when to look
+    /// again (besides wake-ups and responses).
+    async fn run_once(&mut self, now: Instant) -> Option<Instant> {
+        let cluster = self.shared.metadata.cluster();
+        let leader_of = |topic: &str, p: i32| cluster.leader_for(topic, p).map(|b| b.id);
+
+        let (check, expired) = {
+            let mut acc = self.shared.accumulator();
+            let expired = acc.expire(now);
+            (acc.ready(now, leader_of), expired)
+        };
+        for batch in expired {
+            self.expire(batch);
+        }
+        let mut next_check = check.next_check;
+        if check.unknown_leaders {
+            let due = self
+                .last_refresh_request
+                .is_none_or(|at| now >= at + self.shared.config.client.retry_backoff);
+            if due {
+                self.last_refresh_request = Some(now);
+                drop(self.shared.metadata.request_refresh());
+            }
+            let retry = now + self.shared.config.client.retry_backoff;
+            next_check = Some(next_check.map_or(retry, |n| n.min(retry)));
+        }
+
+        if let Some(tm) = &self.tm {
+            if tm.needs_producer_id() {
+                if !self.init_pid_in_flight && self.total_in_flight == 0 {
+                    match self.init_pid_retry_at {
+                        Some(at) if at > now => {
+                            next_check = Some(next_check.map_or(at, |n| n.min(at)));
+                        }
+                        _ => self.start_init_producer_id(tm.bump_from()),
+                    }
+                }
+                return next_check;
+            }
+        }
+
+        for node in check.ready_nodes {
+            if self.in_flight.get(&node).copied().unwrap_or(0) >= self.max_in_flight {
+                continue;
+            }
+            let connection = match self.connections.get(&node) {
+                Some(c) if !c.is_poisoned() => c.clone(),
+                _ => {
+                    self.connections.remove(&node);
+                    self.connect(node);
+                    continue;
+                }
+            };
+            while self.in_flight.get(&node).copied().unwrap_or(0) < self.max_in_flight {
+                let tm = &mut self.tm;
+                let drained = self.shared.accumulator().drain(
+                    node,
+                    self.shared.config.max_request_size,
+                    now,
+                    leader_of,
+                    |batch| match tm {
+                        None => Some(None),
+                        Some(tm) => tm
+                            .stamp(
+                                &batch.topic,
+                                batch.partition,
+                                batch.record_count(),
+                                batch.producer_state,
+                            )
+                            .map(Some),
+                    },
+                );
+                if drained.is_empty() {
+                    break;
+                }
+                self.send_produce(node, &connection, &cluster, drained)
+                    .await;
+            }
+        }
+        next_check
+    }
+
+    fn connect(&mut self, node: i32) {
+        if self.connecting.insert(node, ()).is_some() {
+            return;
+        }
+        let pool = self.shared.metadata.pool().clone();
+        self.tasks.push(Box::pin(async move {
+            Event::Connected(node, pool.connection(node).await)
+        }));
+    }
+
+    fn start_init_producer_id(&mut self, bump_from: Option<ProducerIdAndEpoch>) {
+        self.init_pid_in_flight = true;
+        let metadata = self.shared.metadata.clone();
+        let timeout_ms = self.shared.config.client.request_timeout.as_millis() as i32;
+        self.tasks.push(Box::pin(async move {
+            let result = async {
+                let (_, connection) = metadata.any_connection().await?;
+                let version = connection.version_for(ApiKey::InitProducerId)?;
+                let mut request = InitProducerIdRequest {
+                    transactional_id: None,
+                    transaction_timeout_ms: timeout_ms.max(1),
+                    producer_id: -1,
+                    producer_epoch: -1,
+                    ..Default::default()
+                };
+                // KIP-360: a bump names the current id and epoch, so the broker keeps the id.
+                // Brokers before v3 cannot bump: they hand out a new id.
+                if let (Some(from), true) = (bump_from, version >= 3) {
+                    request.producer_id = from.producer_id;
+                    request.producer_epoch = from.epoch;
+                }
+                let response = connection.call(&request, version).await?;
+                Error::check("InitProducerId", response.error_code, None)?;
+                Ok(ProducerIdAndEpoch {
+                    producer_id: response.producer_id,
+                    epoch: response.producer_epoch,
+                })
+            }
+            .await;
+            Event::ProducerId(result)
+        }));
+    }
+
+    async fn send_produce(
+        &mut self,
+        node: i32,
+        connection: &Connection,
+        cluster: &Cluster,
+        drained: Vec<(ProducerBatch, Bytes)>,
+    ) {
+        let config = &self.shared.config;
+        let mut version = match connection.version_for(ApiKey::Produce) {
+            Ok(v) if v >= 3 => v,
+            Ok(v) => {
+                let error = Error::UnsupportedVersion {
+                    broker: connection.broker().to_owned(),
+                    api: "Produce",
+                    broker_min: 0,
+                    broker_max: v,
+                    client_min: 3,
+                    client_max: ApiKey::Produce.max_version(),
+                };
+                for (batch, _) in drained {
+                    self.fail(batch, error.clone());
+                }
+                return;
+            }
+            Err(error) => {
+                for (batch, _) in drained {
+                    self.fail(batch, error.clone());
+                }
+                return;
+            }
+        };
+        let topic_id = |name: &str| cluster.topic(name).map_or(Uuid::ZERO, |t| t.topic_id);
+        if version >= 13 && drained.iter().any(|(b, _)| topic_id(&b.topic).is_zero()) {
+            version = 12;
+        }
+        let mut topic_data: Vec<TopicProduceData> = Vec::new();
+        let mut bytes_sent = 0usize;
+        let mut records = 0usize;
+        let mut batches = Vec::with_capacity(drained.len());
+        for (batch, bytes) in drained {
+            bytes_sent += bytes.len();
+            records += batch.record_count();
+            let partition = PartitionProduceData {
+                index: batch.partition,
+                records: Some(bytes),
+                ..Default::default()
+            };
+            match topic_data.iter_mut().find(|t| *t.name == *batch.topic) {
+                Some(t) => t.partition_data.push(partition),
+                None => topic_data.push(TopicProduceData {
+                    name: batch.topic.to_string(),
+                    topic_id: if version >= 13 {
+                        topic_id(&batch.topic)
+                    } else {
+                        Uuid::ZERO
+                    },
+                    partition_data: vec![partition],
+                    ..Default::default()
+                }),
+            }
+            batches.push(batch);
+        }
+        let request = ProduceRequest {
+            transactional_id: None,
+            acks: config.acks.wire(),
+            timeout_ms: config
+                .client
+                .request_timeout
+                .as_millis()
+                .min(i32::MAX as u128) as i32,
+            topic_data,
+            ..Default::default()
+        };
+        debug!(
+            node,
+            version,
+            batches = batches.len(),
+            records,
+            bytes = bytes_sent,
+            "sending produce request"
+        );
+        let metrics = &self.shared.metrics;
+        metrics.produce_requests.fetch_add(1, Ordering::Relaxed);
+        metrics
+            .batches_sent
+            .fetch_add(batches.len() as u64, Ordering::Relaxed);
+        metrics
+            .bytes_sent
+            .fetch_add(bytes_sent as u64, Ordering::Relaxed);
+
+        *self.in_flight.entry(node).or_default() += 1;
+        self.total_in_flight += 1;
+        let acks_none = request.acks == 0;
+        let connection = connection.clone();
+        let sent_at = Instant::now();
+        let mut future: EventFuture = Box::pin(async move {
+            let result = if acks_none {
+                connection
+                    .send_no_response(&request, version)
+                    .await
+                    .map(|()| None)
+            } else {
+                connection.call(&request, version).await.map(Some)
+            };
+            Event::Produced {
+                node,
+                batches,
+                sent_at,
+                result,
+            }
+        });
+        // Poll once now: this queues the frame on the connection before the next request is
+        // built, so requests go out in drain order (see the module docs).
+        match futures::poll!(future.as_mut()) {
+            Poll::Ready(event) => self.handle(event),
+            Poll::Pending => self.tasks.push(future),
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Connected(node, result) => {
+                self.connecting.remove(&node);
+                match result {
+                    Ok(connection) => {
+                        self.connections.insert(node, connection);
+                    }
+                    Err(error) => {
+                        warn!(node, %error, "could not connect to the partition leader");
+                        drop(self.shared.metadata.request_refresh());
+                    }
+                }
+            }
+            Event::ProducerId(result) => {
+                self.init_pid_in_flight = false;
+                match result {
+                    Ok(pid) => {
+                        debug!(
+                            producer_id = pid.producer_id,
+                            epoch = pid.epoch,
+                            "producer id"
+                        );
+                        self.init_pid_failures = 0;
+                        self.init_pid_retry_at = None;
+                        if let Some(tm) = &mut self.tm {
+                            tm.set_producer(pid);
+                        }
+                    }
+                    Err(error) => {
+                        warn!(%error, "InitProducerId failed");
+                        let delay = self.backoff.delay(self.init_pid_failures);
+                        self.init_pid_failures += 1;
+                        self.init_pid_retry_at = Some(Instant::now() + delay);
+                        if !error.is_retriable() {
+                            // Nothing can be sent idempotently: fail what waits, keep trying
+                            // for what comes later.
+                            let batches = self.shared.accumulator().drain_all();
+                            for batch in batches {
+                                self.fail(batch, error.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            Event::Produced {
+                node,
+                batches,
+                sent_at,
+                result,
+            } => {
+                if let Some(n) = self.in_flight.get_mut(&node) {
+                    *n = n.saturating_sub(1);
+                }
+                self.total_in_flight = self.total_in_flight.saturating_sub(1);
+                self.shared.metrics.record_latency(sent_at.elapsed());
+                match result {
+                    Ok(Some(response)) => self.handle_response(batches, response),
+                    Ok(None) => {
+                        for batch in batches {
+                            self.complete(batch, -1, None);
+                        }
+                    }
+                    Err(error) => {
+                        warn!(node, %error, "produce request failed");
+                        if self
+                            .connections
+                            .get(&node)
+                            .is_some_and(Connection::is_poisoned)
+                        {
+                            self.connections.remove(&node);
+                        }
+                        let refresh = error.is_retriable();
+                        for batch in batches {
+                            self.retry_or_fail(batch, error.clone());
+                        }
+                        if refresh {
+                            drop(self.shared.metadata.request_refresh());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle_response(&mut self, batches: Vec<ProducerBatch>, response: ProduceResponse) {
+        let mut slots: Vec<Option<ProducerBatch>> = batches.into_iter().map(Some).collect();
+        let cluster = self.shared.metadata.cluster();
+        let mut refresh = false;
+        for topic in &response.responses {
+            let name: &str = if topic.name.is_empty() {
+                cluster
+                    .topic_by_id(topic.topic_id)
+                    .map_or("", |t| t.name.as_str())
+            } else {
+                &topic.name
+            };
+            for p in &topic.partition_responses {
+                let Some(slot) = slots.iter_mut().find(|s| {
+                    s.as_ref()
+                        .is_some_and(|b| b.partition == p.index && *b.topic == *name)
+                }) else {
+                    continue;
+                };
+                let batch = slot.take().expect("found above");
+                let code = ErrorCode::from_code(p.error_code);
+                if code.is_ok() || code == ErrorCode::DuplicateSequenceNumber {
+                    let log_append_time =
+                        (p.log_append_time_ms >= 0).then_some(p.log_append_time_ms);
+                    self.complete(batch, p.base_offset, log_append_time);
+                    continue;
+                }
+                let error = Error::Protocol {
+                    api: "Produce",
+                    code,
+                    message: p.error_message.clone(),
+                };
+                refresh |= matches!(
+                    code,
+                    ErrorCode::NotLeaderOrFollower
+                        | ErrorCode::LeaderNotAvailable
+                        | ErrorCode::UnknownTopicOrPartition
+                        | ErrorCode::FencedLeaderEpoch
+                        | ErrorCode::UnknownLeaderEpoch
+                );
+                self.on_partition_error(batch, code, error);
+            }
+        }
+        for batch in slots.into_iter().flatten() {
+            let error = Error::Protocol {
+                api: "Produce",
+                code: ErrorCode::UnknownServerError,
+                message: Some("the response did not mention this partition".into()),
+            };
+            self.fail(batch, error);
+        }
+        if refresh {
+            drop(self.shared.metadata.request_refresh());
+        }
+    }
+
+    fn on_partition_error(&mut self, mut batch: ProducerBatch, code: ErrorCode, error: Error) {
+        if let (Some(tm), Some(state)) = (&mut self.tm, batch.producer_state) {
+            match tm.on_error(&batch.topic, batch.partition, &state, code) {
+                SequenceDecision::Retry => return self.retry_or_fail(batch, error),
+                SequenceDecision::Resequence => {
+                    // Stamped anew (new epoch, new sequence) when drained again.
+                    batch.producer_state = Some(state);
+                    return self.retry_or_fail_forced(batch, error);
+                }
+                SequenceDecision::Fail => return self.fail(batch, error),
+                SequenceDecision::NotSequenceError => {}
+            }
+        }
+        if error.is_retriable() {
+            self.retry_or_fail(batch, error);
+        } else {
+            self.fail(batch, error);
+        }
+    }
+
+    /// A retry the sequence bookkeeping asked for: not counted against `retries`.
+    fn retry_or_fail_forced(&mut self, batch: ProducerBatch, error: Error) {
+        let deadline = batch.created + self.shared.config.delivery_timeout;
+        if Instant::now() >= deadline {
+            return self.expire_with(batch, Some(error));
+        }
+        self.requeue(batch, error);
+    }
+
+    fn retry_or_fail(&mut self, batch: ProducerBatch, error: Error) {
+        let deadline = batch.created + self.shared.config.delivery_timeout;
+        if Instant::now() >= deadline {
+            return self.expire_with(batch, Some(error));
+        }
+        if batch.attempts > self.shared.config.retries {
+            return self.fail(batch, error);
+        }
+        self.requeue(batch, error);
+    }
+
+    fn requeue(&mut self, mut batch: ProducerBatch, error: Error) {
+        let delay: Duration = self.backoff.delay(batch.attempts.saturating_sub(1));
+        debug!(topic = %batch.topic, partition = batch.partition, attempts = batch.attempts, ?delay, %error, "retrying batch");
+        self.shared.metrics.retries.fetch_add(1, Ordering::Relaxed);
+        batch.retry_at = Some(Instant::now() + delay);
+        batch.last_error = Some(error);
+        self.shared.accumulator().reenqueue(batch);
+    }
+
+    fn expire(&mut self, batch: ProducerBatch) {
+        let last = batch.last_error.clone();
+        self.expire_with(batch, last);
+    }
+
+    fn expire_with(&mut self, batch: ProducerBatch, last_error: Option<Error>) {
+        let error = Error::DeliveryTimeout {
+            topic: batch.topic.to_string(),
+            partition: batch.partition,
+            after: self.shared.config.delivery_timeout,
+            last_error: last_error.map(|e| e.to_string()),
+        };
+        self.fail(batch, error);
+    }
+
+    fn complete(&mut self, batch: ProducerBatch, base_offset: i64, log_append_time: Option<i64>) {
+        debug!(topic = %batch.topic, partition = batch.partition, base_offset, records = batch.record_count(), "batch acknowledged");
+        if let (Some(tm), Some(state)) = (&mut self.tm, &batch.producer_state) {
+            tm.on_success(&batch.topic, batch.partition, batch.record_count(), state);
+        }
+        self.shared
+            .metrics
+            .records_sent
+            .fetch_add(batch.record_count() as u64, Ordering::Relaxed);
+        let (id, reserved) = (batch.id, batch.reserved);
+        batch.complete(base_offset, log_append_time);
+        self.shared.batch_finished(id, reserved);
+    }
+
+    fn fail(&mut self, batch: ProducerBatch, error: Error) {
+        warn!(topic = %batch.topic, partition = batch.partition, records = batch.record_count(), %error, "batch failed");
+        if let Some(tm) = &mut self.tm {
+            tm.on_batch_failed(batch.producer_state.as_ref());
+        }
+        self.shared
+            .metrics
+            .errors
+            .fetch_add(batch.record_count() as u64, Ordering::Relaxed);
+        if batch.has_forgotten_records() {
+            self.shared.record_forgotten_error(&error);
+        }
+        let (id, reserved) = (batch.id, batch.reserved);
+        batch.fail(&error);
+        self.shared.batch_finished(id, reserved);
+    }
+
+    fn fail_everything(&mut self, error: Error) {
+        let batches = self.shared.accumulator().drain_all();
+        for batch in batches {
+            self.fail(batch, error.clone());
+        }
+    }
+}
