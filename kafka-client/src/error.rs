@@ -116,6 +116,16 @@ pub enum Error {
         /// The last failure seen.
         last_error: String,
     },
+    /// A key or value serializer refused a value.
+    #[error("could not serialize the {what} of a record for {topic}: {reason}")]
+    Serialization {
+        /// `key` or `value`.
+        what: &'static str,
+        /// The record's topic.
+        topic: String,
+        /// What the serializer said.
+        reason: String,
+    },
     /// The client was closed.
     #[error("the client is closed")]
     Closed,
@@ -150,6 +160,37 @@ pub enum Error {
         /// The last error a try of its batch saw, if any.
         last_error: Option<String>,
     },
+    /// The consumer's position of a partition is outside the log and `auto.offset.reset` is
+    /// `none`: the application must `seek`.
+    #[error("offset {offset} is out of range for {topic}-{partition} and auto.offset.reset is none")]
+    OffsetOutOfRange {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The position that was fetched.
+        offset: i64,
+    },
+    /// A consumer's partition has no committed offset and `auto.offset.reset` is `none`.
+    #[error("no committed offset for {topic}-{partition} and auto.offset.reset is none")]
+    NoOffsetForPartition {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+    },
+    /// A fetched record batch could not be decoded (bad CRC, bad compression, bad lengths).
+    #[error("corrupt record batch in {topic}-{partition} at offset {offset}: {reason}")]
+    CorruptRecord {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The position the consumer was reading from.
+        offset: i64,
+        /// What the decoder said.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -168,8 +209,12 @@ impl Error {
             | Error::Config { .. }
             | Error::Closed => false,
             Error::RecordTooLarge { .. }
+            | Error::Serialization { .. }
             | Error::BufferExhausted { .. }
             | Error::DeliveryTimeout { .. } => false,
+            Error::OffsetOutOfRange { .. }
+            | Error::NoOffsetForPartition { .. }
+            | Error::CorruptRecord { .. } => false,
         }
     }
 

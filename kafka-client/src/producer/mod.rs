@@ -17,6 +17,7 @@
 pub mod config;
 pub mod partitioner;
 pub mod record;
+pub mod serializer;
 
 mod accumulator;
 mod batch;
