@@ -35,3 +35,8 @@ pub use config::ClientConfig;
 pub use error::{Error, Result};
 pub use kafka_protocol as protocol;
 pub use producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
+
+/// The README's code blocks, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
