@@ -162,7 +162,9 @@ pub enum Error {
     },
     /// The consumer's position of a partition is outside the log and `auto.offset.reset` is
     /// `none`: the application must `seek`.
-    #[error("offset {offset} is out of range for {topic}-{partition} and auto.offset.reset is none")]
+    #[error(
+        "offset {offset} is out of range for {topic}-{partition} and auto.offset.reset is none"
+    )]
     OffsetOutOfRange {
         /// The topic.
         topic: String,

@@ -26,12 +26,14 @@ pub mod admin;
 pub mod backoff;
 pub mod cluster;
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub mod net;
 pub mod producer;
 
 pub use admin::AdminClient;
 pub use config::ClientConfig;
+pub use consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 pub use error::{Error, Result};
 pub use kafka_protocol as protocol;
 pub use producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};

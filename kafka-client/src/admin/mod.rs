@@ -16,7 +16,7 @@
 //! not heal (a topic that already exists, an API the broker lacks) come back at once.
 //!
 //! Calls about several items (topics, partitions, groups) return one result per item: a
-//! `BTreeMap` from the item to `Result`, where a failed item carries [`Error::Protocol`] with
+//! `BTreeMap` from the item to `Result`, where a failed item carries [`Error::Protocol`](crate::Error::Protocol) with
 //! the broker's error code and message. The outer `Result` fails only when the call as a
 //! whole could not be made (no broker reachable, unsupported API, deadline passed).
 

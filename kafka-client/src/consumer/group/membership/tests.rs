@@ -1,0 +1,610 @@
+//! One test per transition, following the Java client's documented error handling.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
+use kafka_protocol::messages::{HeartbeatResponse, JoinGroupResponse, SyncGroupResponse};
+use kafka_protocol::ErrorCode;
+
+use super::*;
+use crate::consumer::group::assignor::{CooperativeStickyAssignor, RangeAssignor};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn tp(p: i32) -> TopicPartition {
+    TopicPartition::new("t", p)
+}
+
+fn config(instance: Option<&str>) -> GroupConfig {
+    GroupConfig {
+        group_id: "g".into(),
+        group_instance_id: instance.map(str::to_owned),
+        session_timeout: 10 * SECOND,
+        max_poll_interval: 60 * SECOND,
+        heartbeat_interval: 3 * SECOND,
+        retry_backoff: SECOND,
+        client_rack: None,
+    }
+}
+
+fn eager(instance: Option<&str>) -> Membership {
+    Membership::new(config(instance), vec![Arc::new(RangeAssignor)])
+}
+
+fn cooperative() -> Membership {
+    Membership::new(config(None), vec![Arc::new(CooperativeStickyAssignor)])
+}
+
+fn join_of(d: &[Decision]) -> &JoinGroupRequest {
+    d.iter()
+        .find_map(|d| match d {
+            Decision::SendJoinGroup(j) => Some(j),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no JoinGroup in {d:?}"))
+}
+
+fn sync_of(d: &[Decision]) -> &SyncGroupRequest {
+    d.iter()
+        .find_map(|d| match d {
+            Decision::SendSyncGroup(s) => Some(s),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no SyncGroup in {d:?}"))
+}
+
+fn error(code: ErrorCode) -> i16 {
+    code.code()
+}
+
+fn join_ok(generation: i32, me: &str, leader: &str) -> JoinGroupResponse {
+    JoinGroupResponse {
+        generation_id: generation,
+        protocol_name: Some("range".into()),
+        leader: leader.into(),
+        member_id: me.into(),
+        ..Default::default()
+    }
+}
+
+fn sync_ok(partitions: &[i32]) -> SyncGroupResponse {
+    let a = Assignment {
+        partitions: partitions.iter().map(|&p| tp(p)).collect(),
+        user_data: None,
+    };
+    SyncGroupResponse {
+        assignment: a.encode(3).unwrap(),
+        ..Default::default()
+    }
+}
+
+fn heartbeat(code: ErrorCode) -> HeartbeatResponse {
+    HeartbeatResponse {
+        error_code: error(code),
+        ..Default::default()
+    }
+}
+
+fn no_metadata() -> BTreeMap<String, i32> {
+    BTreeMap::new()
+}
+
+/// A follower that reached Stable owning `partitions` at generation 1, member id "m".
+fn stable(mut m: Membership, now: Instant, partitions: &[i32]) -> Membership {
+    m.subscribe(now, ["t".to_owned()]);
+    let d = m.coordinator_found(now);
+    join_of(&d);
+    let d = m.on_join_response(now, &join_ok(1, "m", "leader"), &no_metadata());
+    assert!(sync_of(&d).assignments.is_empty());
+    let d = m.on_sync_response(now, &sync_ok(partitions));
+    assert_eq!(
+        d,
+        vec![Decision::AssignPartitions(
+            partitions.iter().map(|&p| tp(p)).collect()
+        )]
+    );
+    assert_eq!(m.state(), &MemberState::Stable);
+    m
+}
+
+#[test]
+fn subscribe_finds_the_coordinator_then_joins() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    assert_eq!(
+        m.subscribe(now, ["t".to_owned()]),
+        vec![Decision::FindCoordinator]
+    );
+    assert_eq!(m.state(), &MemberState::PreparingRebalance);
+    let d = m.coordinator_found(now);
+    let join = join_of(&d);
+    assert_eq!(join.member_id, "");
+    assert_eq!(join.protocol_type, "consumer");
+    assert_eq!(join.session_timeout_ms, 10_000);
+    assert_eq!(join.rebalance_timeout_ms, 60_000);
+    assert_eq!(join.protocols.len(), 1);
+    assert_eq!(join.protocols[0].name, "range");
+    let s = Subscription::decode(&join.protocols[0].metadata).unwrap();
+    assert_eq!(s.topics, vec!["t".to_owned()]);
+    assert_eq!(s.generation_id, -1);
+    assert_eq!(m.state(), &MemberState::Joining);
+}
+
+#[test]
+fn member_id_required_rejoins_with_the_given_id() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["t".to_owned()]);
+    m.coordinator_found(now);
+    let response = JoinGroupResponse {
+        error_code: error(ErrorCode::MemberIdRequired),
+        member_id: "assigned-id".into(),
+        ..Default::default()
+    };
+    let d = m.on_join_response(now, &response, &no_metadata());
+    assert_eq!(d.len(), 1);
+    assert_eq!(join_of(&d).member_id, "assigned-id");
+    assert_eq!(m.state(), &MemberState::Joining);
+}
+
+#[test]
+fn leader_runs_the_assignor_and_sends_every_assignment() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["t".to_owned()]);
+    m.coordinator_found(now);
+    let metadata = Subscription {
+        topics: vec!["t".into()],
+        ..Default::default()
+    }
+    .encode(1)
+    .unwrap();
+    let mut response = join_ok(5, "a", "a");
+    response.members = ["a", "b"]
+        .iter()
+        .map(|id| JoinGroupResponseMember {
+            member_id: (*id).into(),
+            metadata: metadata.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let partitions = BTreeMap::from([("t".to_owned(), 3)]);
+    let d = m.on_join_response(now, &response, &partitions);
+    let sync = sync_of(&d);
+    assert_eq!(sync.generation_id, 5);
+    assert_eq!(sync.member_id, "a");
+    assert_eq!(sync.protocol_name.as_deref(), Some("range"));
+    assert_eq!(sync.assignments.len(), 2);
+    let a = &sync.assignments[0];
+    assert_eq!(a.member_id, "a");
+    // Encoded at the oldest subscription version a member spoke.
+    assert_eq!(&a.assignment[..2], &1i16.to_be_bytes());
+    assert_eq!(
+        Assignment::decode(&a.assignment).unwrap().partitions,
+        vec![tp(0), tp(1)]
+    );
+    assert_eq!(
+        Assignment::decode(&sync.assignments[1].assignment)
+            .unwrap()
+            .partitions,
+        vec![tp(2)]
+    );
+    assert_eq!(m.state(), &MemberState::AwaitingSync);
+}
+
+#[test]
+fn leader_with_an_unknown_protocol_is_fatal() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["t".to_owned()]);
+    m.coordinator_found(now);
+    let mut response = join_ok(1, "a", "a");
+    response.protocol_name = Some("nonesuch".into());
+    let d = m.on_join_response(now, &response, &no_metadata());
+    assert_eq!(
+        d,
+        vec![Decision::Fatal(ErrorCode::InconsistentGroupProtocol)]
+    );
+}
+
+#[test]
+fn follower_syncs_empty_and_becomes_stable() {
+    let now = Instant::now();
+    let m = stable(eager(None), now, &[0, 1]);
+    assert_eq!(m.generation_id(), 1);
+    assert_eq!(m.member_id(), "m");
+    assert_eq!(
+        m.commit_generation(),
+        Ok(CommitGeneration {
+            generation_id: 1,
+            member_id: "m".into(),
+            group_instance_id: None,
+        })
+    );
+}
+
+#[test]
+fn heartbeats_every_interval_one_at_a_time() {
+    let now = Instant::now();
+    let mut m = stable(eager(Some("instance-1")), now, &[0]);
+    assert_eq!(m.next_deadline(), Some(now + 3 * SECOND));
+    assert!(m.tick(now + 2 * SECOND).is_empty());
+    let d = m.tick(now + 3 * SECOND);
+    let [Decision::SendHeartbeat(h)] = &d[..] else {
+        panic!("{d:?}")
+    };
+    assert_eq!(h.generation_id, 1);
+    assert_eq!(h.member_id, "m");
+    assert_eq!(h.group_instance_id.as_deref(), Some("instance-1"));
+    // Still in flight: no second heartbeat, even when the next one is due.
+    assert!(m.tick(now + 7 * SECOND).is_empty());
+    assert!(m
+        .on_heartbeat_response(now + 7 * SECOND, &heartbeat(ErrorCode::None))
+        .is_empty());
+    assert!(matches!(
+        &m.tick(now + 7 * SECOND)[..],
+        [Decision::SendHeartbeat(_)]
+    ));
+}
+
+#[test]
+fn eager_rebalance_revokes_everything_before_joining() {
+    let now = Instant::now();
+    let mut m = stable(eager(None), now, &[0, 1]);
+    let d = m.on_heartbeat_response(now, &heartbeat(ErrorCode::RebalanceInProgress));
+    assert_eq!(d[0], Decision::RevokePartitions(vec![tp(0), tp(1)]));
+    let join = join_of(&d);
+    assert_eq!(join.member_id, "m");
+    let s = Subscription::decode(&join.protocols[0].metadata).unwrap();
+    assert!(s.owned_partitions.is_empty());
+    assert_eq!(s.generation_id, 1);
+    assert_eq!(
+        m.commit_generation(),
+        Err(CommitRejected::RebalanceInProgress)
+    );
+}
+
+#[test]
+fn cooperative_rebalance_keeps_partitions_and_announces_them() {
+    let now = Instant::now();
+    let mut m = stable(cooperative(), now, &[0, 1]);
+    let d = m.on_heartbeat_response(now, &heartbeat(ErrorCode::RebalanceInProgress));
+    assert_eq!(d.len(), 1, "{d:?}");
+    let s = Subscription::decode(&join_of(&d).protocols[0].metadata).unwrap();
+    assert_eq!(s.owned_partitions, vec![tp(0), tp(1)]);
+    assert_eq!(m.owned_partitions().len(), 2);
+}
+
+#[test]
+fn cooperative_sync_revokes_only_what_moved_then_rejoins() {
+    let now = Instant::now();
+    let mut m = stable(cooperative(), now, &[0, 1, 2]);
+    m.on_heartbeat_response(now, &heartbeat(ErrorCode::RebalanceInProgress));
+    m.on_join_response(now, &join_ok(2, "m", "leader"), &no_metadata());
+    let d = m.on_sync_response(now, &sync_ok(&[0, 3]));
+    assert_eq!(d[0], Decision::RevokePartitions(vec![tp(1), tp(2)]));
+    assert_eq!(d[1], Decision::AssignPartitions(vec![tp(3)]));
+    let s = Subscription::decode(&join_of(&d[2..]).protocols[0].metadata).unwrap();
+    assert_eq!(s.owned_partitions, vec![tp(0), tp(3)]);
+    assert_eq!(s.generation_id, 2);
+}
+
+#[test]
+fn cooperative_sync_without_revocation_is_stable() {
+    let now = Instant::now();
+    let mut m = stable(cooperative(), now, &[0]);
+    m.on_heartbeat_response(now, &heartbeat(ErrorCode::RebalanceInProgress));
+    m.on_join_response(now, &join_ok(2, "m", "leader"), &no_metadata());
+    let d = m.on_sync_response(now, &sync_ok(&[0, 1]));
+    assert_eq!(d, vec![Decision::AssignPartitions(vec![tp(1)])]);
+    assert_eq!(m.state(), &MemberState::Stable);
+}
+
+#[test]
+fn unknown_member_id_loses_partitions_and_rejoins_afresh() {
+    let now = Instant::now();
+    let mut m = stable(eager(None), now, &[0, 1]);
+    let d = m.on_heartbeat_response(now, &heartbeat(ErrorCode::UnknownMemberId));
+    assert_eq!(d[0], Decision::LosePartitions(vec![tp(0), tp(1)]));
+    assert!(!d.iter().any(|d| matches!(d, Decision::RevokePartitions(_))));
+    let join = join_of(&d);
+    assert_eq!(join.member_id, "");
+    assert_eq!(m.commit_generation(), Err(CommitRejected::CommitFailed));
+}
+
+#[test]
+fn illegal_generation_loses_partitions_keeps_member_id() {
+    let now = Instant::now();
+    let mut m = stable(cooperative(), now, &[0]);
+    let d = m.on_heartbeat_response(now, &heartbeat(ErrorCode::IllegalGeneration));
+    assert_eq!(d[0], Decision::LosePartitions(vec![tp(0)]));
+    let join = join_of(&d);
+    assert_eq!(join.member_id, "m");
+    let s = Subscription::decode(&join.protocols[0].metadata).unwrap();
+    assert!(s.owned_partitions.is_empty());
+    assert_eq!(s.generation_id, -1);
+    assert_eq!(m.commit_generation(), Err(CommitRejected::CommitFailed));
+}
+
+#[test]
+fn sync_errors_follow_the_same_rules() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["t".to_owned()]);
+    m.coordinator_found(now);
+    m.on_join_response(now, &join_ok(1, "m", "leader"), &no_metadata());
+    let d = m.on_sync_response(
+        now,
+        &SyncGroupResponse {
+            error_code: error(ErrorCode::RebalanceInProgress),
+            ..Default::default()
+        },
+    );
+    assert_eq!(join_of(&d).member_id, "m");
+    m.on_join_response(now, &join_ok(2, "m", "leader"), &no_metadata());
+    let d = m.on_sync_response(
+        now,
+        &SyncGroupResponse {
+            error_code: error(ErrorCode::UnknownMemberId),
+            ..Default::default()
+        },
+    );
+    assert_eq!(join_of(&d).member_id, "");
+}
+
+#[test]
+fn fenced_instance_id_is_fatal() {
+    let now = Instant::now();
+    let mut m = stable(eager(Some("i")), now, &[0]);
+    let d = m.on_heartbeat_response(now, &heartbeat(ErrorCode::FencedInstanceId));
+    assert_eq!(
+        d,
+        vec![
+            Decision::LosePartitions(vec![tp(0)]),
+            Decision::Fatal(ErrorCode::FencedInstanceId)
+        ]
+    );
+    assert_eq!(m.state(), &MemberState::Fatal(ErrorCode::FencedInstanceId));
+    assert!(m.tick(now + 100 * SECOND).is_empty());
+    assert_eq!(
+        m.commit_generation(),
+        Err(CommitRejected::Fatal(ErrorCode::FencedInstanceId))
+    );
+}
+
+#[test]
+fn fenced_on_join_is_fatal() {
+    let now = Instant::now();
+    let mut m = eager(Some("i"));
+    m.subscribe(now, ["t".to_owned()]);
+    let d = m.coordinator_found(now);
+    assert_eq!(join_of(&d).group_instance_id.as_deref(), Some("i"));
+    let response = JoinGroupResponse {
+        error_code: error(ErrorCode::FencedInstanceId),
+        ..Default::default()
+    };
+    let d = m.on_join_response(now, &response, &no_metadata());
+    assert_eq!(d, vec![Decision::Fatal(ErrorCode::FencedInstanceId)]);
+}
+
+#[test]
+fn not_coordinator_on_heartbeat_finds_it_and_carries_on() {
+    let now = Instant::now();
+    let mut m = stable(eager(None), now, &[0]);
+    let d = m.on_heartbeat_response(now, &heartbeat(ErrorCode::NotCoordinator));
+    assert_eq!(d, vec![Decision::FindCoordinator]);
+    assert_eq!(m.state(), &MemberState::Stable);
+    // No heartbeat while the coordinator is unknown.
+    assert!(m.tick(now + 3 * SECOND).is_empty());
+    assert!(m.coordinator_found(now + 3 * SECOND).is_empty());
+    assert!(matches!(
+        &m.tick(now + 3 * SECOND)[..],
+        [Decision::SendHeartbeat(_)]
+    ));
+}
+
+#[test]
+fn coordinator_not_available_on_join_rejoins_once_found() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["t".to_owned()]);
+    m.coordinator_found(now);
+    let response = JoinGroupResponse {
+        error_code: error(ErrorCode::CoordinatorNotAvailable),
+        ..Default::default()
+    };
+    let d = m.on_join_response(now, &response, &no_metadata());
+    assert_eq!(d, vec![Decision::FindCoordinator]);
+    assert_eq!(m.state(), &MemberState::PreparingRebalance);
+    join_of(&m.coordinator_found(now));
+}
+
+#[test]
+fn retriable_join_error_backs_off() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["t".to_owned()]);
+    m.coordinator_found(now);
+    let response = JoinGroupResponse {
+        error_code: error(ErrorCode::CoordinatorLoadInProgress),
+        ..Default::default()
+    };
+    assert!(m
+        .on_join_response(now, &response, &no_metadata())
+        .is_empty());
+    assert_eq!(m.next_deadline(), Some(now + SECOND));
+    assert!(m.tick(now + SECOND / 2).is_empty());
+    join_of(&m.tick(now + SECOND));
+}
+
+#[test]
+fn poll_timeout_leaves_and_loses_then_rejoins_on_poll() {
+    let now = Instant::now();
+    let mut m = stable(eager(None), now, &[0]);
+    m.on_heartbeat_response(now, &heartbeat(ErrorCode::None));
+    let later = now + 60 * SECOND;
+    // Keep the session alive up to the poll timeout.
+    let mut t = now;
+    while t + 3 * SECOND < later {
+        t += 3 * SECOND;
+        m.tick(t);
+        m.on_heartbeat_response(t, &heartbeat(ErrorCode::None));
+    }
+    let d = m.tick(later);
+    let Decision::SendLeaveGroup(leave) = &d[0] else {
+        panic!("{d:?}")
+    };
+    assert_eq!(leave.member_id, "m");
+    assert_eq!(leave.members[0].member_id, "m");
+    assert_eq!(d[1], Decision::LosePartitions(vec![tp(0)]));
+    assert_eq!(m.state(), &MemberState::Unjoined);
+    assert!(m.tick(later + SECOND).is_empty());
+    let d = m.application_polled(later + SECOND);
+    assert_eq!(join_of(&d).member_id, "");
+}
+
+#[test]
+fn static_member_does_not_leave_on_poll_timeout_or_close() {
+    let now = Instant::now();
+    let mut m = stable(eager(Some("i")), now, &[0]);
+    let d = m.tick(now + 60 * SECOND);
+    assert!(!d.iter().any(|d| matches!(d, Decision::SendLeaveGroup(_))));
+    let d = m.application_polled(now + 61 * SECOND);
+    // A static member keeps its member id.
+    assert_eq!(join_of(&d).member_id, "m");
+    m.on_join_response(now, &join_ok(2, "m", "x"), &no_metadata());
+    m.on_sync_response(now, &sync_ok(&[0]));
+    let d = m.leave(now, "closing");
+    assert_eq!(d, vec![Decision::RevokePartitions(vec![tp(0)])]);
+}
+
+#[test]
+fn static_member_can_leave_for_good() {
+    let now = Instant::now();
+    let mut m = stable(eager(Some("i")), now, &[0]);
+    let d = m.leave_static(now, "scaling down");
+    assert_eq!(d[0], Decision::RevokePartitions(vec![tp(0)]));
+    let Decision::SendLeaveGroup(leave) = &d[1] else {
+        panic!("{d:?}")
+    };
+    assert_eq!(leave.members[0].group_instance_id.as_deref(), Some("i"));
+    assert_eq!(leave.members[0].reason.as_deref(), Some("scaling down"));
+}
+
+#[test]
+fn dynamic_leave_revokes_and_sends_leave_group() {
+    let now = Instant::now();
+    let mut m = stable(eager(None), now, &[0, 1]);
+    let d = m.leave(now, "closing");
+    assert_eq!(d[0], Decision::RevokePartitions(vec![tp(0), tp(1)]));
+    assert!(matches!(d[1], Decision::SendLeaveGroup(_)));
+    assert_eq!(m.state(), &MemberState::Unjoined);
+    assert_eq!(m.member_id(), "");
+    assert!(m.tick(now + 100 * SECOND).is_empty());
+}
+
+#[test]
+fn session_expiry_loses_partitions() {
+    let now = Instant::now();
+    let mut m = stable(eager(None), now, &[0]);
+    m.tick(now + 3 * SECOND); // heartbeat sent, never answered
+    let d = m.tick(now + 10 * SECOND);
+    assert_eq!(
+        d,
+        vec![
+            Decision::LosePartitions(vec![tp(0)]),
+            Decision::FindCoordinator
+        ]
+    );
+    assert_eq!(m.commit_generation(), Err(CommitRejected::CommitFailed));
+    let d = m.coordinator_found(now + 11 * SECOND);
+    assert_eq!(join_of(&d).member_id, "m");
+}
+
+#[test]
+fn late_answers_are_ignored() {
+    let now = Instant::now();
+    let mut m = stable(eager(None), now, &[0]);
+    assert!(m
+        .on_join_response(now, &join_ok(9, "x", "x"), &no_metadata())
+        .is_empty());
+    assert!(m.on_sync_response(now, &sync_ok(&[5])).is_empty());
+    assert_eq!(m.generation_id(), 1);
+}
+
+#[test]
+fn heartbeat_errors_during_sync_are_left_to_the_sync() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["t".to_owned()]);
+    m.coordinator_found(now);
+    m.on_join_response(now, &join_ok(1, "m", "leader"), &no_metadata());
+    assert!(m
+        .on_heartbeat_response(now, &heartbeat(ErrorCode::RebalanceInProgress))
+        .is_empty());
+    assert_eq!(m.state(), &MemberState::AwaitingSync);
+}
+
+#[test]
+fn coordinator_lost_mid_join_rejoins_when_found() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["t".to_owned()]);
+    m.coordinator_found(now);
+    assert_eq!(m.coordinator_lost(now), vec![Decision::FindCoordinator]);
+    join_of(&m.coordinator_found(now));
+}
+
+#[test]
+fn undecodable_assignment_retries_the_rebalance() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["t".to_owned()]);
+    m.coordinator_found(now);
+    m.on_join_response(now, &join_ok(1, "m", "leader"), &no_metadata());
+    let bad = SyncGroupResponse {
+        assignment: Bytes::from_static(&[0, 0, 0]),
+        ..Default::default()
+    };
+    assert!(m.on_sync_response(now, &bad).is_empty());
+    join_of(&m.tick(now + SECOND));
+}
+
+#[test]
+fn empty_subscription_leaves() {
+    let now = Instant::now();
+    let mut m = stable(eager(None), now, &[0]);
+    let d = m.subscribe(now, Vec::<String>::new());
+    assert_eq!(d[0], Decision::RevokePartitions(vec![tp(0)]));
+    assert!(matches!(d[1], Decision::SendLeaveGroup(_)));
+}
+
+#[test]
+fn cooperative_subscription_change_revokes_dropped_topics_first() {
+    let now = Instant::now();
+    let mut m = stable(cooperative(), now, &[0]);
+    let d = m.subscribe(now, ["u".to_owned()]);
+    assert_eq!(d[0], Decision::RevokePartitions(vec![tp(0)]));
+    let join = join_of(&d);
+    let s = Subscription::decode(&join.protocols[0].metadata).unwrap();
+    assert_eq!(s.topics, vec!["u".to_owned()]);
+    assert!(s.owned_partitions.is_empty());
+    // cooperative-sticky also writes the generation in its user data, as Java does.
+    assert_eq!(s.user_data.as_deref(), Some(&1i32.to_be_bytes()[..]));
+}
+
+#[test]
+fn eager_subscription_change_revokes_everything() {
+    let now = Instant::now();
+    let mut m = stable(eager(None), now, &[0]);
+    let d = m.subscribe(now, ["t".to_owned(), "u".to_owned()]);
+    assert_eq!(d[0], Decision::RevokePartitions(vec![tp(0)]));
+    join_of(&d);
+    // The same subscription again changes nothing.
+    assert!(m
+        .subscribe(now, ["t".to_owned(), "u".to_owned()])
+        .is_empty());
+}

@@ -1,0 +1,643 @@
+//! The consumer, in manual-assignment mode: the application says which partitions to read
+//! ([`Consumer::assign`]); group membership comes later.
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`config`] | [`ConsumerConfig`]: Kafka's keys and defaults |
+//! | [`subscription`] | [`SubscriptionState`]: assignment, positions, pauses, watermarks (plain data) |
+//! | [`fetcher`] | Fetch requests per leader, their tasks, [`CompletedFetch`] / [`FetchBuffer`], read_committed |
+//! | [`offsets`] | resets (ListOffsets), committed offsets (OffsetFetch), commits (OffsetCommit) |
+//!
+//! [`Consumer::poll`] first gives every partition without a position one (the committed
+//! offset when there is a `group.id`, else `auto.offset.reset`), then returns buffered
+//! records, sending the next Fetches before it returns so that they are under way while the
+//! application works (see [`fetcher`]).
+
+pub mod config;
+pub mod fetcher;
+pub mod group;
+pub mod offsets;
+pub mod subscription;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::records::{RecordHeader, TimestampType};
+use kafka_protocol::ErrorCode;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use crate::admin::{AdminClient, AdminConfig};
+use crate::cluster::MetadataClient;
+use crate::error::{Error, Result};
+
+pub use crate::admin::{IsolationLevel, TopicPartition};
+pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset};
+pub use fetcher::{CompletedFetch, FetchBuffer};
+pub use subscription::SubscriptionState;
+
+use fetcher::{FetchOutcome, FetchSettings, FetchTask, MAX_FETCH_VERSION};
+use subscription::{out_of_range_decision, OutOfRangeDecision, PositionSource};
+
+/// A record read from a partition. Key, value and header values are slices of the Fetch
+/// response (no copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerRecord {
+    /// The topic (shared by the records of one fetch).
+    pub topic: Arc<str>,
+    /// The partition.
+    pub partition: i32,
+    /// The record's offset.
+    pub offset: i64,
+    /// Milliseconds since the epoch (-1 when the record has none).
+    pub timestamp: i64,
+    /// Whether `timestamp` is the producer's or the broker's.
+    pub timestamp_type: TimestampType,
+    /// The key; `None` is a null key.
+    pub key: Option<Bytes>,
+    /// The value; `None` is a null value (a tombstone).
+    pub value: Option<Bytes>,
+    /// The headers, in order.
+    pub headers: Vec<RecordHeader>,
+    /// The leader epoch of the record's batch, when the broker set one.
+    pub leader_epoch: Option<i32>,
+}
+
+impl ConsumerRecord {
+    /// The record's partition as a [`TopicPartition`].
+    pub fn topic_partition(&self) -> TopicPartition {
+        TopicPartition::new(&*self.topic, self.partition)
+    }
+}
+
+/// A Kafka consumer of manually assigned partitions.
+///
+/// ```no_run
+/// # async fn demo() -> kafka_client::Result<()> {
+/// use std::time::Duration;
+/// use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
+///
+/// let config = ConsumerConfig::from_properties([
+///     ("bootstrap.servers", "localhost:9092"),
+///     ("group.id", "billing"),
+///     ("auto.offset.reset", "earliest"),
+/// ])?;
+/// let mut consumer = Consumer::new(config).await?;
+/// consumer.assign([TopicPartition::new("orders", 0), TopicPartition::new("orders", 1)])?;
+/// loop {
+///     let records = consumer.poll(Duration::from_secs(1)).await?;
+///     for record in &records {
+///         println!("{}-{}@{}: {:?}", record.topic, record.partition, record.offset, record.value);
+///     }
+///     if !records.is_empty() {
+///         consumer.commit_sync().await?;
+///     }
+/// #   break;
+/// }
+/// consumer.close().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Consumer {
+    config: Arc<ConsumerConfig>,
+    admin: AdminClient,
+    metadata: MetadataClient,
+    subscriptions: SubscriptionState,
+    buffer: FetchBuffer,
+    settings: FetchSettings,
+    /// Brokers with a Fetch in flight, and the partitions in it.
+    in_flight: HashMap<i32, Vec<TopicPartition>>,
+    outcomes_tx: mpsc::UnboundedSender<FetchOutcome>,
+    outcomes: mpsc::UnboundedReceiver<FetchOutcome>,
+    /// The assignment changed: its topics must be added to the metadata refreshes.
+    topics_changed: bool,
+    /// An error a Fetch answer carried, surfaced by the next `poll`.
+    pending_error: Option<Error>,
+    next_auto_commit: Instant,
+}
+
+impl Consumer {
+    /// A consumer for `config`. Connects lazily (the first `poll`); must be called within a
+    /// Tokio runtime.
+    pub async fn new(config: ConsumerConfig) -> Result<Consumer> {
+        config.validate()?;
+        let admin = AdminClient::with_config(
+            config.client.clone(),
+            AdminConfig {
+                default_api_timeout: config.default_api_timeout,
+            },
+        )?;
+        let metadata = admin.metadata().clone();
+        let settings = FetchSettings {
+            max_wait: config.fetch_max_wait,
+            min_bytes: config.fetch_min_bytes,
+            max_bytes: config.fetch_max_bytes,
+            partition_max_bytes: config.max_partition_fetch_bytes,
+            read_committed: config.isolation_level == IsolationLevel::ReadCommitted,
+            rack_id: config.client_rack.clone(),
+        };
+        let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
+        Ok(Consumer {
+            subscriptions: SubscriptionState::new(
+                config.auto_offset_reset,
+                config.group_id.is_some(),
+            ),
+            next_auto_commit: Instant::now() + config.auto_commit_interval,
+            config: Arc::new(config),
+            admin,
+            metadata,
+            buffer: FetchBuffer::default(),
+            settings,
+            in_flight: HashMap::new(),
+            outcomes_tx,
+            outcomes,
+            topics_changed: false,
+            pending_error: None,
+        })
+    }
+
+    /// The config this consumer runs with.
+    pub fn config(&self) -> &ConsumerConfig {
+        &self.config
+    }
+
+    /// Reads exactly `partitions` from now on (replacing the previous assignment). Partitions
+    /// kept keep their position; new ones start at the committed offset (with a `group.id`)
+    /// or by `auto.offset.reset`.
+    pub fn assign(&mut self, partitions: impl IntoIterator<Item = TopicPartition>) -> Result<()> {
+        let partitions: Vec<TopicPartition> = partitions.into_iter().collect();
+        if let Some(tp) = partitions.iter().find(|tp| tp.topic.is_empty()) {
+            return Err(Error::config("assign", format!("empty topic name in {tp}")));
+        }
+        self.subscriptions.assign(partitions);
+        let subscriptions = &self.subscriptions;
+        self.buffer.retain(|f| subscriptions.is_assigned(&f.tp));
+        self.topics_changed = true;
+        Ok(())
+    }
+
+    /// The assigned partitions.
+    pub fn assignment(&self) -> Vec<TopicPartition> {
+        self.subscriptions.assignment()
+    }
+
+    /// Up to `max.poll.records` records, waiting up to `timeout` for some; empty when none
+    /// came in time. Fails with [`Error::OffsetOutOfRange`] or
+    /// [`Error::NoOffsetForPartition`] under `auto.offset.reset=none`, and with errors the
+    /// broker gives for a partition that retrying will not heal (authorization, …).
+    pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
+        self.poll_up_to(self.config.max_poll_records, timeout).await
+    }
+
+    /// The records one at a time, as a stream (polling as needed). Never ends; an error is
+    /// one item and the stream goes on after it. `Unpin`, so `stream.next().await` works.
+    pub fn stream(
+        &mut self,
+    ) -> impl futures::Stream<Item = Result<ConsumerRecord>> + Send + Unpin + '_ {
+        // Boxed so that the stream is `Unpin`: `stream.next().await` works without pinning.
+        Box::pin(futures::stream::unfold(self, |consumer| async move {
+            loop {
+                // One record per poll: a record is only taken (and the position moved past
+                // it) when the stream hands it out, so dropping the stream loses nothing.
+                match consumer.poll_up_to(1, Duration::from_secs(1)).await {
+                    Ok(mut records) => {
+                        if let Some(record) = records.pop() {
+                            return Some((Ok(record), consumer));
+                        }
+                    }
+                    Err(error) => return Some((Err(error), consumer)),
+                }
+            }
+        }))
+    }
+
+    async fn poll_up_to(&mut self, max: usize, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
+        let deadline = Instant::now() + timeout;
+        self.maybe_auto_commit();
+        loop {
+            if let Some(error) = self.pending_error.take() {
+                return Err(error);
+            }
+            match tokio::time::timeout_at(deadline, self.update_positions()).await {
+                Ok(result) => result?,
+                Err(_) => return Ok(Vec::new()),
+            }
+            while let Ok(outcome) = self.outcomes.try_recv() {
+                self.handle_outcome(outcome);
+            }
+            let records = self.buffer.collect(max, &mut self.subscriptions)?;
+            if !records.is_empty() {
+                // Pipelining: the next fetches run while the application handles these.
+                while let Ok(outcome) = self.outcomes.try_recv() {
+                    self.handle_outcome(outcome);
+                }
+                let _ = tokio::time::timeout_at(deadline, self.send_fetches()).await;
+                return Ok(records);
+            }
+            if self.pending_error.is_some() {
+                continue;
+            }
+            if tokio::time::timeout_at(deadline, self.send_fetches())
+                .await
+                .is_err()
+            {
+                return Ok(Vec::new());
+            }
+            if self.in_flight.is_empty() {
+                // Nothing to wait for (no leader known, all paused, nothing assigned): look
+                // again after a backoff rather than spin.
+                let wake =
+                    (Instant::now() + self.metadata.pool().config().retry_backoff).min(deadline);
+                tokio::time::sleep_until(wake).await;
+                if Instant::now() >= deadline {
+                    return Ok(Vec::new());
+                }
+                continue;
+            }
+            match tokio::time::timeout_at(deadline, self.outcomes.recv()).await {
+                Ok(Some(outcome)) => self.handle_outcome(outcome),
+                Ok(None) => return Err(Error::Closed),
+                Err(_) => return Ok(Vec::new()),
+            }
+        }
+    }
+
+    /// Gives partitions without a position one: committed offset, else the reset strategy.
+    async fn update_positions(&mut self) -> Result<()> {
+        let pending = self.subscriptions.pending_positions();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut resets = Vec::new();
+        let from_committed: Vec<TopicPartition> = pending
+            .iter()
+            .filter(|(_, source)| *source == PositionSource::Committed)
+            .map(|(tp, _)| tp.clone())
+            .collect();
+        if let (false, Some(group)) = (from_committed.is_empty(), &self.config.group_id) {
+            let committed = offsets::committed(&self.admin, group, &from_committed).await?;
+            for tp in from_committed {
+                match committed.get(&tp).copied().flatten() {
+                    Some(offset) => {
+                        debug!(%tp, offset, "starting at the committed offset");
+                        self.subscriptions.seek(&tp, offset);
+                    }
+                    None => resets.push((tp, self.subscriptions.default_reset())),
+                }
+            }
+        }
+        for (tp, source) in pending {
+            if let PositionSource::Reset(to) = source {
+                resets.push((tp, to));
+            }
+        }
+        if let Some((tp, _)) = resets.iter().find(|(_, to)| *to == OffsetReset::None) {
+            return Err(Error::NoOffsetForPartition {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+            });
+        }
+        if resets.is_empty() {
+            return Ok(());
+        }
+        let found =
+            offsets::reset_offsets(&self.admin, &resets, self.config.isolation_level).await?;
+        for (tp, offset) in found {
+            info!(%tp, offset, "reset offset");
+            self.subscriptions.seek(&tp, offset);
+        }
+        Ok(())
+    }
+
+    /// Sends a Fetch to each leader of fetchable partitions that have no buffered data and
+    /// no fetch in flight, unless that leader already has one in flight.
+    async fn send_fetches(&mut self) {
+        if self.topics_changed {
+            let topics: Vec<String> = self
+                .subscriptions
+                .assignment()
+                .into_iter()
+                .map(|tp| tp.topic)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+            if let Err(error) = self.metadata.refresh_topics(&names).await {
+                warn!(%error, "metadata refresh for the assigned topics failed");
+                return;
+            }
+            self.topics_changed = false;
+        }
+        let cluster = self.metadata.cluster();
+        let buffered = self.buffer.partitions();
+        let in_flight: HashSet<&TopicPartition> = self.in_flight.values().flatten().collect();
+        let candidates: Vec<(TopicPartition, i64)> = self
+            .subscriptions
+            .fetchable()
+            .into_iter()
+            .filter(|(tp, _)| !buffered.contains(tp) && !in_flight.contains(tp))
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let (nodes, leaderless) = fetcher::by_leader(candidates, |tp| {
+            cluster.leader_for(&tp.topic, tp.partition).map(|b| b.id)
+        });
+        if !leaderless.is_empty() {
+            debug!(partitions = ?leaderless, "no known leader; refreshing metadata");
+            drop(self.metadata.request_refresh());
+        }
+        let timeout = self.config.client.request_timeout + self.config.fetch_max_wait;
+        let backoff = self.config.client.retry_backoff;
+        // Nodes that still have buffered records for the application.
+        let busy: HashSet<i32> = buffered
+            .iter()
+            .filter_map(|tp| cluster.leader_for(&tp.topic, tp.partition).map(|b| b.id))
+            .collect();
+        for (node, partitions) in nodes {
+            if self.in_flight.contains_key(&node) {
+                continue;
+            }
+            // A Fetch of only caught-up partitions is held by the broker for
+            // fetch.max.wait.ms, and while it is in flight the node gets no other Fetch: the
+            // partitions still being drained would then wait that long for their next data.
+            // So such a Fetch waits until the node's buffered data is drained, and then
+            // goes out together with those partitions.
+            let caught_up = partitions
+                .iter()
+                .all(|(tp, _)| self.subscriptions.lag(tp, false) == Some(0));
+            if caught_up && busy.contains(&node) {
+                continue;
+            }
+            let connection = match self.metadata.pool().connection(node).await {
+                Ok(connection) => connection,
+                Err(error) => {
+                    warn!(node, %error, "cannot reach leader for fetch");
+                    drop(self.metadata.request_refresh());
+                    continue;
+                }
+            };
+            let version = match connection.version_for(ApiKey::Fetch) {
+                Ok(v) => v.min(MAX_FETCH_VERSION),
+                Err(error) => {
+                    self.pending_error = Some(error);
+                    return;
+                }
+            };
+            let request = fetcher::build_fetch_request(&self.settings, &partitions);
+            self.in_flight
+                .insert(node, partitions.iter().map(|(tp, _)| tp.clone()).collect());
+            FetchTask {
+                node,
+                connection,
+                request,
+                version,
+                partitions,
+                timeout,
+                backoff,
+            }
+            .spawn(self.outcomes_tx.clone());
+        }
+    }
+
+    /// Takes in a Fetch answer: buffers the records, records watermarks, and decides what
+    /// each partition error means.
+    fn handle_outcome(&mut self, outcome: FetchOutcome) {
+        self.in_flight.remove(&outcome.node);
+        let mut response = match outcome.result {
+            Ok(response) => response,
+            Err(error) => {
+                warn!(node = outcome.node, %error, "fetch failed; will retry");
+                drop(self.metadata.request_refresh());
+                return;
+            }
+        };
+        let mut refresh = false;
+        for (tp, fetch_offset) in outcome.partitions {
+            let Some(data) = fetcher::take_partition(&mut response, &tp) else {
+                continue;
+            };
+            let position = self.subscriptions.position(&tp);
+            if position != Some(fetch_offset) {
+                // Sought or unassigned while the fetch was in flight.
+                continue;
+            }
+            let code = ErrorCode::from_code(data.error_code);
+            if code.is_ok() {
+                self.subscriptions.update_watermarks(
+                    &tp,
+                    data.high_watermark,
+                    data.last_stable_offset,
+                );
+                if let Some(records) = data.records.filter(|r| !r.is_empty()) {
+                    self.buffer.push(CompletedFetch::new(
+                        tp,
+                        fetch_offset,
+                        records,
+                        data.aborted_transactions,
+                        self.settings.read_committed,
+                        self.config.check_crcs,
+                    ));
+                }
+                continue;
+            }
+            match code {
+                ErrorCode::OffsetOutOfRange => {
+                    let reset = self.subscriptions.default_reset();
+                    match out_of_range_decision(position, fetch_offset, reset) {
+                        OutOfRangeDecision::Ignore => {}
+                        OutOfRangeDecision::Reset(to) => {
+                            info!(%tp, fetch_offset, reset = ?to, "offset out of range; resetting");
+                            self.subscriptions.request_reset(&tp, to);
+                        }
+                        OutOfRangeDecision::Fail => {
+                            warn!(%tp, fetch_offset, "offset out of range and auto.offset.reset is none");
+                            self.pending_error = Some(Error::OffsetOutOfRange {
+                                topic: tp.topic.clone(),
+                                partition: tp.partition,
+                                offset: fetch_offset,
+                            });
+                        }
+                    }
+                }
+                ErrorCode::NotLeaderOrFollower
+                | ErrorCode::UnknownTopicOrPartition
+                | ErrorCode::LeaderNotAvailable
+                | ErrorCode::FencedLeaderEpoch
+                | ErrorCode::UnknownLeaderEpoch
+                | ErrorCode::KafkaStorageError
+                | ErrorCode::UnknownTopicId => {
+                    debug!(%tp, error = %code, "fetch needs fresh metadata");
+                    refresh = true;
+                }
+                code if code.is_retriable() => {
+                    debug!(%tp, error = %code, "retriable fetch error");
+                }
+                code => {
+                    warn!(%tp, error = %code, "fetch failed");
+                    self.pending_error = Some(Error::Protocol {
+                        api: "Fetch",
+                        code,
+                        message: Some(format!("fetching {tp} at {fetch_offset}")),
+                    });
+                }
+            }
+        }
+        if refresh {
+            drop(self.metadata.request_refresh());
+        }
+    }
+
+    /// Moves the position of `tp` to `offset`; the next `poll` reads from there.
+    pub fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<()> {
+        if offset < 0 {
+            return Err(Error::config("seek", format!("negative offset {offset}")));
+        }
+        if !self.subscriptions.seek(tp, offset) {
+            return Err(Error::config(
+                "seek",
+                format!("{tp} is not assigned to this consumer"),
+            ));
+        }
+        self.buffer.retain(|f| &f.tp != tp);
+        Ok(())
+    }
+
+    /// Moves the positions of `tps` to the start of their logs (looked up at the next poll).
+    pub fn seek_to_beginning(&mut self, tps: &[TopicPartition]) {
+        self.reset(tps, OffsetReset::Earliest);
+    }
+
+    /// Moves the positions of `tps` to the end of their logs (looked up at the next poll).
+    pub fn seek_to_end(&mut self, tps: &[TopicPartition]) {
+        self.reset(tps, OffsetReset::Latest);
+    }
+
+    fn reset(&mut self, tps: &[TopicPartition], to: OffsetReset) {
+        for tp in tps {
+            self.subscriptions.request_reset(tp, to);
+        }
+        self.buffer.retain(|f| !tps.contains(&f.tp));
+    }
+
+    /// Stops returning (and fetching) records of `tps` until [`resume`](Self::resume).
+    pub fn pause(&mut self, tps: &[TopicPartition]) {
+        for tp in tps {
+            self.subscriptions.set_paused(tp, true);
+        }
+    }
+
+    /// Undoes [`pause`](Self::pause).
+    pub fn resume(&mut self, tps: &[TopicPartition]) {
+        for tp in tps {
+            self.subscriptions.set_paused(tp, false);
+        }
+    }
+
+    /// The paused partitions.
+    pub fn paused(&self) -> Vec<TopicPartition> {
+        self.subscriptions.paused()
+    }
+
+    /// The offset of the next record `poll` returns for `tp`; `None` if not assigned or not
+    /// yet looked up.
+    pub fn position(&self, tp: &TopicPartition) -> Option<i64> {
+        self.subscriptions.position(tp)
+    }
+
+    /// How far `tp`'s position is behind the end of its log (the high watermark, or the last
+    /// stable offset under read_committed), as of the last Fetch.
+    pub fn lag(&self, tp: &TopicPartition) -> Option<i64> {
+        self.subscriptions.lag(tp, self.settings.read_committed)
+    }
+
+    fn group(&self) -> Result<String> {
+        self.config
+            .group_id
+            .clone()
+            .ok_or_else(|| Error::config("group.id", "committed offsets need a group.id"))
+    }
+
+    /// The offsets the group committed for `tps` (`None` where nothing is committed).
+    pub async fn committed(
+        &mut self,
+        tps: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, Option<i64>>> {
+        let group = self.group()?;
+        offsets::committed(&self.admin, &group, tps).await
+    }
+
+    /// Commits the current positions (after what `poll` returned) of the assignment.
+    pub async fn commit_sync(&mut self) -> Result<()> {
+        let group = self.group()?;
+        let positions = self.subscriptions.all_positions();
+        offsets::commit(
+            &self.metadata,
+            &group,
+            &positions,
+            self.config.default_api_timeout,
+        )
+        .await
+    }
+
+    /// Commits the given offsets (each the offset of the next record to read).
+    pub async fn commit_offsets_sync(
+        &mut self,
+        offsets: HashMap<TopicPartition, i64>,
+    ) -> Result<()> {
+        let group = self.group()?;
+        let offsets: BTreeMap<TopicPartition, i64> = offsets.into_iter().collect();
+        offsets::commit(
+            &self.metadata,
+            &group,
+            &offsets,
+            self.config.default_api_timeout,
+        )
+        .await
+    }
+
+    /// Commits the current positions in the background. The positions are taken now; the
+    /// commit goes on even if the returned future is dropped.
+    pub fn commit_async(&mut self) -> impl Future<Output = Result<()>> + Send + 'static {
+        let group = self.group();
+        let positions = self.subscriptions.all_positions();
+        let metadata = self.metadata.clone();
+        let timeout = self.config.default_api_timeout;
+        let task = tokio::spawn(async move {
+            let result = offsets::commit(&metadata, &group?, &positions, timeout).await;
+            if let Err(error) = &result {
+                warn!(%error, "asynchronous commit failed");
+            }
+            result
+        });
+        async move { task.await.map_err(|_| Error::Closed)? }
+    }
+
+    fn maybe_auto_commit(&mut self) {
+        if !self.config.enable_auto_commit || self.config.group_id.is_none() {
+            return;
+        }
+        let now = Instant::now();
+        if now >= self.next_auto_commit {
+            self.next_auto_commit = now + self.config.auto_commit_interval;
+            drop(self.commit_async());
+        }
+    }
+
+    /// Commits the positions when `enable.auto.commit` (and a `group.id`) asks for it, then
+    /// closes the connections.
+    pub async fn close(mut self) -> Result<()> {
+        let result = if self.config.enable_auto_commit && self.config.group_id.is_some() {
+            self.commit_sync().await
+        } else {
+            Ok(())
+        };
+        self.admin.close();
+        result
+    }
+}

@@ -1,0 +1,186 @@
+//! Offsets the consumer looks up or stores: reset positions (ListOffsets, through the admin
+//! client's per-leader lookup and its retry rules), committed offsets (OffsetFetch at the
+//! group coordinator, through the admin client) and commits (OffsetCommit at the coordinator,
+//! found with FindCoordinator).
+//!
+//! Commits in manual-assignment mode are "standalone" as Java's `assign()` + `commitSync()`:
+//! generation `-1` and an empty member id, which the coordinator accepts for a group with no
+//! members.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::{ApiKey, FindCoordinatorRequest, OffsetCommitRequest};
+use kafka_protocol::ErrorCode;
+use tracing::{debug, info};
+
+use super::config::OffsetReset;
+use super::TopicPartition;
+use crate::admin::retry::Retry;
+use crate::admin::{AdminClient, AdminOptions, IsolationLevel, ListOffsetsOptions, OffsetSpec};
+use crate::cluster::MetadataClient;
+use crate::error::{Error, Result};
+use crate::net::Connection;
+
+/// The highest OffsetCommit version used: v10 names topics by id.
+const MAX_OFFSET_COMMIT_VERSION: i16 = 9;
+
+/// Looks up where each partition resets to (`Earliest` or `Latest`; `None` is not a lookup).
+pub async fn reset_offsets(
+    admin: &AdminClient,
+    resets: &[(TopicPartition, OffsetReset)],
+    isolation_level: IsolationLevel,
+) -> Result<Vec<(TopicPartition, i64)>> {
+    let specs = resets
+        .iter()
+        .map(|(tp, to)| {
+            let spec = match to {
+                OffsetReset::Earliest => OffsetSpec::Earliest,
+                _ => OffsetSpec::Latest,
+            };
+            (tp.clone(), spec)
+        })
+        .collect();
+    let listed = admin
+        .list_offsets(
+            specs,
+            ListOffsetsOptions {
+                timeout: None,
+                isolation_level,
+            },
+        )
+        .await?;
+    let mut out = Vec::with_capacity(listed.len());
+    for (tp, result) in listed {
+        let offset = result?.offset.ok_or_else(|| Error::Protocol {
+            api: "ListOffsets",
+            code: ErrorCode::UnknownServerError,
+            message: Some(format!("no offset for {tp}")),
+        })?;
+        out.push((tp, offset));
+    }
+    Ok(out)
+}
+
+/// The offsets `group` committed for `partitions` (`None` where nothing is committed).
+pub async fn committed(
+    admin: &AdminClient,
+    group: &str,
+    partitions: &[TopicPartition],
+) -> Result<HashMap<TopicPartition, Option<i64>>> {
+    let all = admin
+        .list_group_offsets(group, AdminOptions::default())
+        .await?;
+    Ok(partitions
+        .iter()
+        .map(|tp| (tp.clone(), all.get(tp).map(|o| o.offset)))
+        .collect())
+}
+
+/// Commits `offsets` for `group` as a standalone (memberless) commit, retrying a moved or
+/// loading coordinator within `timeout`. Fails with the first partition error.
+pub async fn commit(
+    metadata: &MetadataClient,
+    group: &str,
+    offsets: &BTreeMap<TopicPartition, i64>,
+    timeout: Duration,
+) -> Result<()> {
+    if offsets.is_empty() {
+        return Ok(());
+    }
+    let retry = Retry::new("offset_commit", timeout, metadata);
+    retry
+        .whole(metadata, || async {
+            let coordinator = find_coordinator(metadata, group).await?;
+            let connection = metadata.pool().connection(coordinator).await?;
+            offset_commit_on(&connection, group, offsets).await
+        })
+        .await?;
+    info!(group, partitions = offsets.len(), "committed offsets");
+    Ok(())
+}
+
+/// The coordinator of `group` (FindCoordinator, v4+ batched form when the broker has it).
+async fn find_coordinator(metadata: &MetadataClient, group: &str) -> Result<i32> {
+    // The coordinator's address must be known to the pool: it comes from metadata.
+    metadata.ready_cluster().await?;
+    let (_, connection) = metadata.any_connection().await?;
+    let version = connection.version_for(ApiKey::FindCoordinator)?;
+    let request = FindCoordinatorRequest {
+        key: group.to_owned(),
+        key_type: 0,
+        coordinator_keys: vec![group.to_owned()],
+        ..Default::default()
+    };
+    let response = connection.call(&request, version).await?;
+    if version >= 4 {
+        let c = response
+            .coordinators
+            .iter()
+            .find(|c| c.key == group)
+            .ok_or_else(|| Error::Protocol {
+                api: "FindCoordinator",
+                code: ErrorCode::CoordinatorNotAvailable,
+                message: Some(format!("no answer for group {group}")),
+            })?;
+        Error::check("FindCoordinator", c.error_code, c.error_message.as_deref())?;
+        return Ok(c.node_id);
+    }
+    Error::check(
+        "FindCoordinator",
+        response.error_code,
+        response.error_message.as_deref(),
+    )?;
+    Ok(response.node_id)
+}
+
+async fn offset_commit_on(
+    connection: &Connection,
+    group: &str,
+    offsets: &BTreeMap<TopicPartition, i64>,
+) -> Result<()> {
+    let version = connection
+        .version_for(ApiKey::OffsetCommit)?
+        .min(MAX_OFFSET_COMMIT_VERSION);
+    let mut topics: BTreeMap<&str, Vec<OffsetCommitRequestPartition>> = BTreeMap::new();
+    for (tp, offset) in offsets {
+        topics
+            .entry(&tp.topic)
+            .or_default()
+            .push(OffsetCommitRequestPartition {
+                partition_index: tp.partition,
+                committed_offset: *offset,
+                committed_leader_epoch: -1,
+                commit_timestamp: -1,
+                committed_metadata: Some(String::new()),
+                ..Default::default()
+            });
+    }
+    let request = OffsetCommitRequest {
+        group_id: group.to_owned(),
+        generation_id_or_member_epoch: -1,
+        member_id: String::new(),
+        topics: topics
+            .into_iter()
+            .map(|(name, partitions)| OffsetCommitRequestTopic {
+                name: name.to_owned(),
+                partitions,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let response = connection.call(&request, version).await?;
+    for topic in &response.topics {
+        for p in &topic.partitions {
+            if p.error_code != 0 {
+                debug!(topic = %topic.name, partition = p.partition_index, code = p.error_code, "commit failed");
+            }
+            Error::check("OffsetCommit", p.error_code, None)?;
+        }
+    }
+    Ok(())
+}
