@@ -111,3 +111,27 @@ pub fn unique_topic(prefix: &str) -> String {
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
     format!("{prefix}-{}-{nanos:x}-{n}", std::process::id())
 }
+
+/// Creates `topic` with `partitions` partitions (replication factor 1) on the shared broker
+/// through our admin client, and panics with the broker's reason if it cannot. Explicit
+/// creation matters on tansu: it auto-creates topics only with 4 partitions.
+pub async fn create_topic(topic: &str, partitions: i32) {
+    use kafka_client::admin::{AdminClient, CreateTopicsOptions, NewTopic};
+    let bootstrap = broker().await.bootstrap();
+    let admin = AdminClient::from_properties([
+        ("bootstrap.servers", bootstrap.as_str()),
+        ("default.api.timeout.ms", "20000"),
+    ])
+    .unwrap_or_else(|e| panic!("admin client for {bootstrap}: {e}"));
+    let created = admin
+        .create_topics(
+            vec![NewTopic::new(topic, partitions, 1)],
+            CreateTopicsOptions::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create {topic}: {e}"));
+    created[topic]
+        .as_ref()
+        .unwrap_or_else(|e| panic!("create {topic}: {e}"));
+    admin.close();
+}

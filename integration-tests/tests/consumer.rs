@@ -9,32 +9,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use integration_tests::{broker, unique_topic};
-use kafka_client::admin::{AdminClient, CreateTopicsOptions, NewTopic};
 use kafka_client::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_client::Error;
 
 async fn bootstrap() -> String {
     broker().await.bootstrap()
-}
-
-async fn create_topic(topic: &str, partitions: i32) {
-    let admin = AdminClient::from_properties([
-        ("bootstrap.servers", bootstrap().await.as_str()),
-        ("default.api.timeout.ms", "20000"),
-    ])
-    .unwrap();
-    let created = admin
-        .create_topics(
-            vec![NewTopic::new(topic, partitions, 1)],
-            CreateTopicsOptions::default(),
-        )
-        .await
-        .unwrap();
-    created[topic]
-        .as_ref()
-        .unwrap_or_else(|e| panic!("create {topic}: {e}"));
-    admin.close();
 }
 
 async fn producer() -> Producer {
@@ -144,7 +124,7 @@ fn by_partition(records: &[ConsumerRecord]) -> BTreeMap<i32, Vec<(i64, String)>>
 #[tokio::test]
 async fn assign_and_poll_reads_exactly_what_was_produced() {
     let topic = unique_topic("consumer-read");
-    create_topic(&topic, 3).await;
+    integration_tests::create_topic(&topic, 3).await;
     let written = produce(&topic, 3, 10).await;
 
     let mut consumer = consumer(&[("max.poll.records", "7")]).await;
@@ -182,7 +162,7 @@ async fn assign_and_poll_reads_exactly_what_was_produced() {
 #[tokio::test]
 async fn seek_and_seek_to_beginning_replay() {
     let topic = unique_topic("consumer-seek");
-    create_topic(&topic, 1).await;
+    integration_tests::create_topic(&topic, 1).await;
     produce(&topic, 1, 10).await;
     let tp = TopicPartition::new(&topic, 0);
 
@@ -222,7 +202,7 @@ async fn seek_and_seek_to_beginning_replay() {
 #[tokio::test]
 async fn pause_stops_a_partition_and_resume_restarts_it() {
     let topic = unique_topic("consumer-pause");
-    create_topic(&topic, 2).await;
+    integration_tests::create_topic(&topic, 2).await;
     produce(&topic, 2, 5).await;
     let p0 = TopicPartition::new(&topic, 0);
     let p1 = TopicPartition::new(&topic, 1);
@@ -249,7 +229,7 @@ async fn pause_stops_a_partition_and_resume_restarts_it() {
 async fn commit_sync_is_seen_by_a_new_consumer() {
     let topic = unique_topic("consumer-commit");
     let group = unique_topic("group");
-    create_topic(&topic, 2).await;
+    integration_tests::create_topic(&topic, 2).await;
     produce(&topic, 2, 6).await;
     let p0 = TopicPartition::new(&topic, 0);
     let p1 = TopicPartition::new(&topic, 1);
@@ -295,7 +275,7 @@ async fn commit_sync_is_seen_by_a_new_consumer() {
 #[tokio::test]
 async fn reset_none_without_commit_fails_poll() {
     let topic = unique_topic("consumer-none");
-    create_topic(&topic, 1).await;
+    integration_tests::create_topic(&topic, 1).await;
     let group = unique_topic("group");
     let mut consumer = consumer(&[("group.id", &group), ("auto.offset.reset", "none")]).await;
     consumer.assign(tps(&topic, 1)).unwrap();
@@ -309,7 +289,7 @@ async fn reset_none_without_commit_fails_poll() {
 #[tokio::test]
 async fn lag_follows_the_high_watermark() {
     let topic = unique_topic("consumer-lag");
-    create_topic(&topic, 1).await;
+    integration_tests::create_topic(&topic, 1).await;
     produce(&topic, 1, 10).await;
     let tp = TopicPartition::new(&topic, 0);
 
@@ -327,7 +307,7 @@ async fn lag_follows_the_high_watermark() {
 #[tokio::test]
 async fn auto_offset_reset_latest_skips_old_records() {
     let topic = unique_topic("consumer-latest");
-    create_topic(&topic, 1).await;
+    integration_tests::create_topic(&topic, 1).await;
     // Single-record batches: tansu's ListOffsets latest is right after those.
     produce(&topic, 1, 5).await;
     let tp = TopicPartition::new(&topic, 0);
@@ -351,7 +331,7 @@ async fn auto_offset_reset_latest_skips_old_records() {
 async fn stream_yields_records_in_order() {
     use futures::StreamExt;
     let topic = unique_topic("consumer-stream");
-    create_topic(&topic, 1).await;
+    integration_tests::create_topic(&topic, 1).await;
     produce(&topic, 1, 5).await;
     let mut consumer = consumer(&[]).await;
     consumer.assign(tps(&topic, 1)).unwrap();

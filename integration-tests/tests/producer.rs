@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use integration_tests::{broker, kcat_consume, kcat_produce, unique_topic};
-use kafka_client::admin::{AdminClient, CreateTopicsOptions, NewTopic};
+use kafka_client::admin::AdminClient;
 use kafka_client::producer::partitioner::{murmur2, to_positive};
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
 use kafka_client::protocol::ErrorCode;
@@ -26,27 +26,6 @@ const SENTINEL: &str = "__sentinel__";
 
 async fn bootstrap() -> String {
     broker().await.bootstrap()
-}
-
-/// Creates `topic` with `partitions` partitions through our admin client (tansu would
-/// auto-create only with 4 partitions, and our producer does not ask it to).
-async fn create_topic(topic: &str, partitions: i32) {
-    let admin = AdminClient::from_properties([
-        ("bootstrap.servers", bootstrap().await.as_str()),
-        ("default.api.timeout.ms", "20000"),
-    ])
-    .unwrap();
-    let created = admin
-        .create_topics(
-            vec![NewTopic::new(topic, partitions, 1)],
-            CreateTopicsOptions::default(),
-        )
-        .await
-        .unwrap();
-    created[topic]
-        .as_ref()
-        .unwrap_or_else(|e| panic!("create {topic}: {e}"));
-    admin.close();
 }
 
 /// A producer on the shared broker with `extra` settings on top of a fast-test base.
@@ -146,7 +125,7 @@ async fn keyed_records_land_once_in_order_at_reported_offsets() {
     const N: usize = 2000;
     const P: i32 = 4;
     let topic = unique_topic("producer-exactly-once");
-    create_topic(&topic, P).await;
+    integration_tests::create_topic(&topic, P).await;
     let producer = producer(&[
         ("linger.ms", "20"),
         ("acks", "all"),
@@ -211,8 +190,8 @@ async fn keyed_partitioning_matches_librdkafka_murmur2() {
         })
         .collect();
     let (theirs, ours) = (unique_topic("murmur2-kcat"), unique_topic("murmur2-ours"));
-    create_topic(&theirs, P).await;
-    create_topic(&ours, P).await;
+    integration_tests::create_topic(&theirs, P).await;
+    integration_tests::create_topic(&ours, P).await;
     let bootstrap = bootstrap().await;
 
     let lines: Vec<String> = keys.iter().map(|k| format!("{k}|v")).collect();
@@ -271,7 +250,7 @@ async fn headers_and_timestamps_are_preserved() {
     const N: usize = 50;
     const BASE_TS: i64 = 1_600_000_000_000;
     let topic = unique_topic("producer-headers");
-    create_topic(&topic, 1).await;
+    integration_tests::create_topic(&topic, 1).await;
     let producer = producer(&[("linger.ms", "5")]).await;
     let mut deliveries = Vec::new();
     for i in 0..N {
@@ -320,7 +299,7 @@ async fn every_compression_codec_round_trips_through_kcat() {
     let mut bytes_sent = BTreeMap::new();
     for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
         let topic = unique_topic(&format!("producer-codec-{codec}"));
-        create_topic(&topic, 2).await;
+        integration_tests::create_topic(&topic, 2).await;
         let producer = producer(&[("linger.ms", "20"), ("compression.type", codec)]).await;
         let value = |i: usize| format!("{codec}-{i}-{}", "abcdefgh".repeat(40));
         let mut deliveries = Vec::new();
@@ -366,7 +345,7 @@ async fn every_acks_setting_lands_records() {
     let bootstrap = bootstrap().await;
     for acks in ["0", "1", "all"] {
         let topic = unique_topic(&format!("producer-acks-{acks}"));
-        create_topic(&topic, 1).await;
+        integration_tests::create_topic(&topic, 1).await;
         let idempotence = if acks == "all" { "true" } else { "false" };
         let producer = producer(&[
             ("linger.ms", "5"),
@@ -402,7 +381,7 @@ async fn linger_batches_many_records_into_few_requests() {
     const N: usize = 5000;
     const P: i32 = 4;
     let topic = unique_topic("producer-batching");
-    create_topic(&topic, P).await;
+    integration_tests::create_topic(&topic, P).await;
     let producer = producer(&[("linger.ms", "50"), ("batch.size", "16384")]).await;
     // Many tasks sending at once, as an application would.
     let tasks: Vec<_> = (0..10)
@@ -449,7 +428,7 @@ async fn linger_batches_many_records_into_few_requests() {
 #[tokio::test]
 async fn linger_zero_sends_a_lone_record_at_once() {
     let topic = unique_topic("producer-latency");
-    create_topic(&topic, 1).await;
+    integration_tests::create_topic(&topic, 1).await;
     let producer = producer(&[("linger.ms", "0")]).await;
     // Warm up: metadata, connection, producer id.
     producer
@@ -486,7 +465,7 @@ async fn send_waits_for_buffer_memory_and_never_exceeds_it() {
     const RECORD: usize = 10 * 1024;
     const N: usize = 2000; // 20 MB
     let topic = unique_topic("producer-backpressure");
-    create_topic(&topic, 1).await;
+    integration_tests::create_topic(&topic, 1).await;
     let buffer = BUFFER.to_string();
     let producer = producer(&[
         ("linger.ms", "5"),
@@ -558,7 +537,7 @@ async fn send_waits_for_buffer_memory_and_never_exceeds_it() {
 #[tokio::test]
 async fn oversized_record_fails_at_once_and_harms_nothing_else() {
     let topic = unique_topic("producer-too-large");
-    create_topic(&topic, 1).await;
+    integration_tests::create_topic(&topic, 1).await;
     let producer = producer(&[("linger.ms", "5"), ("max.request.size", "1048576")]).await;
     let before = producer
         .send(ProducerRecord::new(&topic).value("before"))

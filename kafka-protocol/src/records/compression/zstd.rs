@@ -29,7 +29,7 @@ pub(super) fn compress(
     _level: Option<i32>,
     out: &mut BytesMut,
 ) -> Result<(), RecordsError> {
-    // ruzstd implements `Uncompressed` and `Fastest` only; the others are `unimplemented!()`.
+    // ruzstd implements `Uncompressed` and `Fastest` only; asking for any other level panics inside the crate.
     ruzstd::encoding::compress(
         input,
         out.writer(),
