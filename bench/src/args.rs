@@ -8,7 +8,7 @@ use std::fmt;
 pub enum Workload {
     /// Send `--records` records as fast as the client accepts them, then flush.
     Produce,
-    /// Read `--records` records back (not implemented yet).
+    /// Read `--records` records from the beginning of the topic (filled first if needed).
     Consume,
     /// Send one record, wait for its acknowledgement, repeat; percentiles of those waits.
     Latency,
@@ -90,7 +90,10 @@ Creates topic T with P partitions (if it does not exist), runs the workload and 
 JSON line: client, workload, records, seconds, records_per_sec, mb_per_sec (MiB of values per
 second), cpu_us_per_record (this process's user+sys CPU over the measured window per record),
 p50_us, p99_us (latency only, else null), broker_cpu_us_per_record (with --broker-pid, else
-null). The effective client configuration goes to stderr.
+null). The effective client configuration goes to stderr. consume first writes N records of
+SIZE bytes into T with this SDK's producer unless T already lists records, then reads N from
+the beginning of every partition (manual assignment); its window includes creating the
+consumer, and stderr splits it into time to the first records and the rest.
 
 defaults: --records 100000 --size 100 --partitions 1 --compression none
           --linger-ms 5 (0 for latency) --acks 1 (all with --idempotence)
@@ -264,6 +267,23 @@ impl Args {
             config.push(("max.in.flight.requests.per.connection", n.to_string()));
         }
         config
+    }
+
+    /// The consumer settings both clients are given for `consume`: ours' defaults (Kafka's),
+    /// written out so that librdkafka reads with the same limits. librdkafka calls the wait
+    /// `fetch.wait.max.ms`; each client's module renames it. `check.crcs` is on in ours (and
+    /// Java) by default, off in librdkafka: on for both.
+    pub fn shared_consumer_config(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("bootstrap.servers", self.bootstrap.clone()),
+            ("auto.offset.reset", "earliest".to_owned()),
+            ("enable.auto.commit", "false".to_owned()),
+            ("fetch.min.bytes", "1".to_owned()),
+            ("fetch.max.bytes", "52428800".to_owned()),
+            ("max.partition.fetch.bytes", "1048576".to_owned()),
+            ("fetch.max.wait.ms", "500".to_owned()),
+            ("check.crcs", "true".to_owned()),
+        ]
     }
 }
 

@@ -8,15 +8,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::Message;
 use rdkafka::producer::{
     BaseProducer, BaseRecord, DeliveryResult, FutureProducer, FutureRecord, Producer,
     ProducerContext,
 };
 use rdkafka::util::Timeout;
-use rdkafka::ClientContext;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::args::{record_key, Args};
+use crate::consume::Tally;
 use crate::measure::{Latencies, Measured, Window};
 use crate::BoxError;
 
@@ -186,4 +189,85 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     }
     let measured = window.stop();
     Ok((measured, Latencies::of(samples)))
+}
+
+/// `consume`: a `BaseConsumer` assigned every partition at `Offset::Beginning`, `poll` until
+/// `--records` records are in. The window opens before the consumer is created, as in ours.
+/// Settings: the shared ones (ours' defaults) plus `enable.partition.eof=false`; librdkafka's
+/// own prefetch (`queued.min.messages`, `queued.max.messages.kbytes`) stays at its defaults.
+pub fn consume(args: &Args) -> Result<Measured, BoxError> {
+    let mut settings: Vec<(&str, String)> = args
+        .shared_consumer_config()
+        .into_iter()
+        .map(|(k, v)| match k {
+            "fetch.max.wait.ms" => ("fetch.wait.max.ms", v),
+            _ => (k, v),
+        })
+        .collect();
+    settings.push(("enable.partition.eof", "false".to_owned()));
+    // librdkafka's `assign` needs a group.id (ours does not); nothing is committed to it and
+    // the explicit `Offset::Beginning` means no committed offsets are looked up.
+    settings.push(("group.id", format!("bench-consume-{}", std::process::id())));
+    settings.push(("enable.auto.offset.store", "false".to_owned()));
+    let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    eprintln!(
+        "bench: rdkafka {} consumer config: {}",
+        rdkafka_version(),
+        shown.join(" ")
+    );
+    let mut config = ClientConfig::new();
+    for (key, value) in settings {
+        config.set(key, value);
+    }
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..args.partitions {
+        assignment.add_partition_offset(&args.topic, p, Offset::Beginning)?;
+    }
+
+    let window = Window::start(args.broker_pid);
+    let mut tally = Tally::new(args);
+    let consumer: BaseConsumer = config.create()?;
+    // Learn the partitions' leaders before assigning: otherwise librdkafka's first offset
+    // lookup finds no leader and retries after a fixed 500 ms (`rd_kafka_toppar_offset_retry`),
+    // a constant that would swamp the window. Ours also looks up metadata inside its window.
+    consumer.fetch_metadata(Some(&args.topic), Duration::from_secs(30))?;
+    consumer.assign(&assignment)?;
+    while !tally.done() {
+        let before = tally.records;
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(message)) => tally.record(message.payload()),
+            Some(Err(e)) => return Err(e.into()),
+            None => {}
+        }
+        tally.check_progress(before)?;
+    }
+    let measured = window.stop();
+    tally.report_phases();
+    tally.verify()?;
+    Ok(measured)
+}
+
+/// Fills the topic for `consume` when this binary has no `ours`: `--records` records, no
+/// warm-up, unmeasured.
+#[cfg_attr(feature = "ours", allow(dead_code))]
+pub fn fill(args: &Args) -> Result<(), BoxError> {
+    let producer: BaseProducer<Counting> = config(args).create_with_context(Counting::default())?;
+    let value = vec![b'x'; args.size];
+    let mut key = Vec::with_capacity(16);
+    for i in 0..args.records {
+        record_key(i, &mut key);
+        send_blocking(
+            &producer,
+            BaseRecord::to(&args.topic)
+                .key(&key[..])
+                .payload(&value[..]),
+        )?;
+        if i % 1024 == 1023 {
+            producer.poll(Duration::ZERO);
+        }
+    }
+    producer.flush(Timeout::Never)?;
+    let ctx = producer.context();
+    check(&ctx.failed, &ctx.first_error)?;
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! This SDK's side: `kafka_client::producer`, with the same settings as librdkafka gets.
+//! This SDK's side: `kafka_client::producer` and `kafka_client::consumer`, with the same
+//! settings as librdkafka gets.
 //!
 //! Throughput uses `send` and collects every record's delivery future, draining the finished
 //! ones every 1024 records: the counterpart of librdkafka's per-record delivery callback that
@@ -11,9 +12,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt;
+use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
 
 use crate::args::{record_key, Args};
+use crate::consume::Tally;
 use crate::measure::{Latencies, Measured, Window};
 use crate::BoxError;
 
@@ -43,13 +46,26 @@ pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
         .await?
         .await?;
 
+    let window = Window::start(args.broker_pid);
+    let acknowledged = send_all(args, &producer, &value).await?;
+    let measured = window.stop();
+    if acknowledged != args.records {
+        return Err(format!("{acknowledged} of {} records acknowledged", args.records).into());
+    }
+
+    producer.close(Duration::from_secs(30)).await?;
+    Ok(measured)
+}
+
+/// Sends `--records` records with `send`, collecting every delivery future, then flushes;
+/// the number acknowledged.
+async fn send_all(args: &Args, producer: &Producer, value: &Bytes) -> Result<u64, BoxError> {
     let mut key = Vec::with_capacity(16);
     let mut pending = FuturesUnordered::new();
     let mut acknowledged = 0u64;
-    let window = Window::start(args.broker_pid);
     for i in 0..args.records {
         record_key(i, &mut key);
-        pending.push(producer.send(record(args, key.clone(), &value)).await?);
+        pending.push(producer.send(record(args, key.clone(), value)).await?);
         if i % 1024 == 1023 {
             while let Some(Some(delivery)) = pending.next().now_or_never() {
                 delivery?;
@@ -62,12 +78,60 @@ pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
         delivery?;
         acknowledged += 1;
     }
-    let measured = window.stop();
-    if acknowledged != args.records {
-        return Err(format!("{acknowledged} of {} records acknowledged", args.records).into());
-    }
+    Ok(acknowledged)
+}
 
+/// Fills the topic for `consume`: exactly `--records` records (no warm-up), unmeasured.
+pub async fn fill(args: &Args) -> Result<(), BoxError> {
+    let producer = producer(args).await?;
+    let value = Bytes::from(vec![b'x'; args.size]);
+    let started = Instant::now();
+    let acknowledged = send_all(args, &producer, &value).await?;
+    if acknowledged != args.records {
+        return Err(format!(
+            "fill: {acknowledged} of {} records acknowledged",
+            args.records
+        )
+        .into());
+    }
     producer.close(Duration::from_secs(30)).await?;
+    eprintln!(
+        "bench: filled {} with {} records in {:.2}s",
+        args.topic,
+        args.records,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `consume`: manual assignment of every partition from the beginning, `poll` until
+/// `--records` records are in. The window opens before the consumer is created, so both
+/// clients pay for connecting, metadata and the offset lookup.
+pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
+    let mut settings = args.shared_consumer_config();
+    settings.push(("max.poll.records", "500".to_owned()));
+    let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    eprintln!("bench: ours consumer config: {}", shown.join(" "));
+    let config = ConsumerConfig::from_properties(settings.iter().map(|(k, v)| (*k, v.as_str())))?;
+    let partitions: Vec<TopicPartition> = (0..args.partitions)
+        .map(|p| TopicPartition::new(args.topic.as_str(), p))
+        .collect();
+
+    let window = Window::start(args.broker_pid);
+    let mut tally = Tally::new(args);
+    let mut consumer = Consumer::new(config).await?;
+    consumer.assign(partitions)?;
+    while !tally.done() {
+        let before = tally.records;
+        for record in consumer.poll(Duration::from_millis(100)).await? {
+            tally.record(record.value.as_deref());
+        }
+        tally.check_progress(before)?;
+    }
+    let measured = window.stop();
+    tally.report_phases();
+    tally.verify()?;
+    consumer.close().await?;
     Ok(measured)
 }
 

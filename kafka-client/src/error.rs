@@ -116,6 +116,15 @@ pub enum Error {
         /// The last failure seen.
         last_error: String,
     },
+    /// A group consumer may not commit: it is not a member of the group's current generation
+    /// (its partitions were lost to a rebalance, or it has not joined yet). Not retriable as
+    /// such: the partitions may belong to another member now, so the application should
+    /// re-read its assignment rather than commit again.
+    #[error("commit failed: {reason}")]
+    CommitFailed {
+        /// Why the member could not commit.
+        reason: String,
+    },
     /// A key or value serializer refused a value.
     #[error("could not serialize the {what} of a record for {topic}: {reason}")]
     Serialization {
@@ -211,6 +220,7 @@ impl Error {
             | Error::Config { .. }
             | Error::Closed => false,
             Error::RecordTooLarge { .. }
+            | Error::CommitFailed { .. }
             | Error::Serialization { .. }
             | Error::BufferExhausted { .. }
             | Error::DeliveryTimeout { .. } => false,

@@ -2,8 +2,8 @@
 //!
 //! String keys go through the shared [`Properties`] bag, as for the producer: the client
 //! section ([`ClientConfigBuilder`]) takes its keys, this section takes the consumer's, and
-//! whatever is left is an unknown key. The group keys (`session.timeout.ms`, …) are accepted
-//! and stored for group membership; manual assignment does not use them.
+//! whatever is left is an unknown key. The group keys (`session.timeout.ms`, …) are used by
+//! [`Consumer::subscribe`](super::Consumer::subscribe); manual assignment does not use them.
 
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ pub enum OffsetReset {
 pub struct ConsumerConfig {
     /// Connection, security and metadata settings.
     pub client: ClientConfig,
-    /// `group.id`: needed for `committed` and the commits.
+    /// `group.id`: needed for `subscribe`, `committed` and the commits.
     pub group_id: Option<String>,
     /// `max.poll.records`: the most records one `poll` returns.
     pub max_poll_records: usize,
@@ -71,15 +71,15 @@ pub struct ConsumerConfig {
     pub client_rack: String,
     /// `default.api.timeout.ms`: the deadline of offset lookups and `commit_sync`.
     pub default_api_timeout: Duration,
-    /// `session.timeout.ms` (group membership; stored).
+    /// `session.timeout.ms` (group membership).
     pub session_timeout: Duration,
-    /// `heartbeat.interval.ms` (group membership; stored).
+    /// `heartbeat.interval.ms` (group membership).
     pub heartbeat_interval: Duration,
-    /// `max.poll.interval.ms` (group membership; stored).
+    /// `max.poll.interval.ms` (group membership).
     pub max_poll_interval: Duration,
-    /// `partition.assignment.strategy` (group membership; stored).
+    /// `partition.assignment.strategy` (group membership).
     pub partition_assignment_strategy: Vec<String>,
-    /// `group.instance.id` (static membership; stored).
+    /// `group.instance.id` (static membership).
     pub group_instance_id: Option<String>,
     /// `group.protocol`: `classic` or `consumer` (stored).
     pub group_protocol: String,

@@ -1,5 +1,5 @@
-//! The consumer, in manual-assignment mode: the application says which partitions to read
-//! ([`Consumer::assign`]); group membership comes later.
+//! The consumer: of partitions the application chooses ([`Consumer::assign`]) or of those its
+//! group gives it ([`Consumer::subscribe`], classic group protocol).
 //!
 //! | module | owns |
 //! | --- | --- |
@@ -7,11 +7,15 @@
 //! | [`subscription`] | [`SubscriptionState`]: assignment, positions, pauses, watermarks (plain data) |
 //! | [`fetcher`] | Fetch requests per leader, their tasks, [`CompletedFetch`] / [`FetchBuffer`], read_committed |
 //! | [`offsets`] | resets (ListOffsets), committed offsets (OffsetFetch), commits (OffsetCommit) |
+//! | [`group`] | membership state machine, assignors, and the background task driving them |
 //!
-//! [`Consumer::poll`] first gives every partition without a position one (the committed
-//! offset when there is a `group.id`, else `auto.offset.reset`), then returns buffered
-//! records, sending the next Fetches before it returns so that they are under way while the
-//! application works (see [`fetcher`]).
+//! [`Consumer::poll`] first applies the assignment changes the group task reported (revoke →
+//! commit if auto commit is on, then drop; assign → add; lost → drop without commit), then
+//! gives every partition without a position one (the committed offset when there is a
+//! `group.id`, else `auto.offset.reset`), then returns buffered records, sending the next
+//! Fetches before it returns so that they are under way while the application works (see
+//! [`fetcher`]). The group task heartbeats on its own, so a slow application stays in the group
+//! until `max.poll.interval.ms`.
 
 pub mod config;
 pub mod fetcher;
@@ -19,7 +23,7 @@ pub mod group;
 pub mod offsets;
 pub mod subscription;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +46,8 @@ pub use fetcher::{CompletedFetch, FetchBuffer};
 pub use subscription::SubscriptionState;
 
 use fetcher::{FetchOutcome, FetchSettings, FetchTask, MAX_FETCH_VERSION};
+use group::coordinator::{GroupCommand, GroupEvent, GroupHandle};
+use group::membership::{CommitGeneration, CommitRejected, GroupConfig};
 use subscription::{out_of_range_decision, OutOfRangeDecision, PositionSource};
 
 /// A record read from a partition. Key, value and header values are slices of the Fetch
@@ -75,7 +81,23 @@ impl ConsumerRecord {
     }
 }
 
-/// A Kafka consumer of manually assigned partitions.
+/// A change of a subscribed consumer's assignment, in the order the group made it (see
+/// [`Consumer::rebalance_events`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RebalanceEvent {
+    /// These partitions were added to the assignment.
+    Assigned(Vec<TopicPartition>),
+    /// These were given up in good order (their offsets were committed first when
+    /// `enable.auto.commit` is on).
+    Revoked(Vec<TopicPartition>),
+    /// These were lost (the member fell out of the group): someone else may own them already,
+    /// so their offsets were not committed.
+    Lost(Vec<TopicPartition>),
+}
+
+/// A Kafka consumer of manually assigned partitions ([`Consumer::assign`]) or of the
+/// partitions its group gives it ([`Consumer::subscribe`]).
 ///
 /// ```no_run
 /// # async fn demo() -> kafka_client::Result<()> {
@@ -119,6 +141,12 @@ pub struct Consumer {
     /// An error a Fetch answer carried, surfaced by the next `poll`.
     pending_error: Option<Error>,
     next_auto_commit: Instant,
+    /// The group task, once [`Consumer::subscribe`] was called.
+    group: Option<GroupHandle>,
+    /// Assignment changes applied by `poll`, not yet taken by the application.
+    rebalance_events: VecDeque<RebalanceEvent>,
+    /// Partitions were lost and no assignment came since: a commit must fail.
+    partitions_lost: bool,
 }
 
 impl Consumer {
@@ -158,6 +186,9 @@ impl Consumer {
             outcomes,
             topics_changed: false,
             pending_error: None,
+            group: None,
+            rebalance_events: VecDeque::new(),
+            partitions_lost: false,
         })
     }
 
@@ -170,6 +201,12 @@ impl Consumer {
     /// kept keep their position; new ones start at the committed offset (with a `group.id`)
     /// or by `auto.offset.reset`.
     pub fn assign(&mut self, partitions: impl IntoIterator<Item = TopicPartition>) -> Result<()> {
+        if self.group.is_some() {
+            return Err(Error::config(
+                "assign",
+                "the consumer is subscribed: its group assigns its partitions",
+            ));
+        }
         let partitions: Vec<TopicPartition> = partitions.into_iter().collect();
         if let Some(tp) = partitions.iter().find(|tp| tp.topic.is_empty()) {
             return Err(Error::config("assign", format!("empty topic name in {tp}")));
@@ -179,6 +216,181 @@ impl Consumer {
         self.buffer.retain(|f| subscriptions.is_assigned(&f.tp));
         self.topics_changed = true;
         Ok(())
+    }
+
+    /// Joins the consumer's group (`group.id` is required) to read `topics`, replacing the
+    /// previous subscription; an empty list leaves the group. The group's coordinator assigns
+    /// the partitions: `poll` applies each change (see [`Consumer::rebalance_events`]) and
+    /// starts new partitions at their committed offsets. A background task heartbeats however
+    /// slowly the application polls, but a consumer that does not poll within
+    /// `max.poll.interval.ms` leaves the group (and rejoins at its next poll).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> kafka_client::Result<()> {
+    /// use std::time::Duration;
+    /// use kafka_client::consumer::{Consumer, ConsumerConfig};
+    ///
+    /// let config = ConsumerConfig::from_properties([
+    ///     ("bootstrap.servers", "localhost:9092"),
+    ///     ("group.id", "billing"),
+    /// ])?;
+    /// let mut consumer = Consumer::new(config).await?;
+    /// consumer.subscribe(&["orders"])?;
+    /// let records = consumer.poll(Duration::from_secs(1)).await?;
+    /// for event in consumer.rebalance_events() {
+    ///     println!("{event:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe(&mut self, topics: &[&str]) -> Result<()> {
+        let group_id = self.group()?;
+        if self.config.group_protocol != "classic" {
+            return Err(Error::config(
+                "group.protocol",
+                "only the classic group protocol is supported by subscribe",
+            ));
+        }
+        if let Some(topic) = topics.iter().find(|t| t.is_empty()) {
+            return Err(Error::config(
+                "subscribe",
+                format!("empty topic name {topic:?}"),
+            ));
+        }
+        if self.group.is_none() {
+            // Partitions assigned by hand are not the group's.
+            self.assign(Vec::new())?;
+            let config = GroupConfig {
+                group_id,
+                group_instance_id: self.config.group_instance_id.clone(),
+                session_timeout: self.config.session_timeout,
+                max_poll_interval: self.config.max_poll_interval,
+                heartbeat_interval: self.config.heartbeat_interval,
+                retry_backoff: self.config.client.retry_backoff,
+                client_rack: Some(self.config.client_rack.clone()).filter(|r| !r.is_empty()),
+            };
+            self.group = Some(GroupHandle::start(
+                self.metadata.clone(),
+                config,
+                &self.config.partition_assignment_strategy,
+                self.config.client.request_timeout,
+            )?);
+        }
+        let topics = topics.iter().map(|t| (*t).to_owned()).collect();
+        if let Some(group) = &self.group {
+            group.send(GroupCommand::Subscribe(topics));
+        }
+        Ok(())
+    }
+
+    /// The assignment changes `poll` applied since the last call, oldest first.
+    pub fn rebalance_events(&mut self) -> Vec<RebalanceEvent> {
+        self.rebalance_events.drain(..).collect()
+    }
+
+    /// Applies what the group task reported, in order.
+    async fn apply_group_events(&mut self) -> Result<()> {
+        loop {
+            let Some(group) = self.group.as_mut() else {
+                return Ok(());
+            };
+            let event = match group.events.try_recv() {
+                Ok(event) => event,
+                Err(_) => return Ok(()),
+            };
+            match event {
+                GroupEvent::Revoked {
+                    partitions,
+                    generation,
+                    done,
+                } => {
+                    if let (true, Some(generation)) = (self.config.enable_auto_commit, &generation)
+                    {
+                        // Commit what was read of the revoked partitions while their
+                        // generation is still the group's (the task holds the JoinGroup).
+                        let positions: BTreeMap<TopicPartition, i64> = self
+                            .subscriptions
+                            .all_positions()
+                            .into_iter()
+                            .filter(|(tp, _)| partitions.contains(tp))
+                            .collect();
+                        if let Err(error) = offsets::commit(
+                            &self.metadata,
+                            &self.group()?,
+                            Some(generation),
+                            &positions,
+                            self.config.default_api_timeout,
+                        )
+                        .await
+                        {
+                            warn!(%error, "commit of revoked partitions failed");
+                        }
+                    }
+                    self.remove_partitions(&partitions);
+                    if let Some(done) = done {
+                        let _ = done.send(());
+                    }
+                    self.rebalance_events
+                        .push_back(RebalanceEvent::Revoked(partitions));
+                }
+                GroupEvent::Assigned(partitions) => {
+                    self.partitions_lost = false;
+                    let mut next = self.subscriptions.assignment();
+                    next.extend(partitions.iter().cloned());
+                    self.subscriptions.assign(next);
+                    self.topics_changed = true;
+                    self.rebalance_events
+                        .push_back(RebalanceEvent::Assigned(partitions));
+                }
+                GroupEvent::Lost(partitions) => {
+                    self.partitions_lost = true;
+                    self.remove_partitions(&partitions);
+                    self.rebalance_events
+                        .push_back(RebalanceEvent::Lost(partitions));
+                }
+                GroupEvent::Fatal(code) => {
+                    return Err(Error::Protocol {
+                        api: "JoinGroup",
+                        code,
+                        message: Some("the consumer cannot stay in its group".into()),
+                    });
+                }
+            }
+        }
+    }
+
+    fn remove_partitions(&mut self, partitions: &[TopicPartition]) {
+        let next: Vec<TopicPartition> = self
+            .subscriptions
+            .assignment()
+            .into_iter()
+            .filter(|tp| !partitions.contains(tp))
+            .collect();
+        self.subscriptions.assign(next);
+        let subscriptions = &self.subscriptions;
+        self.buffer.retain(|f| subscriptions.is_assigned(&f.tp));
+    }
+
+    /// What a commit must carry: `None` outside group mode; an error when the member may not
+    /// commit now (partitions lost, rebalance under way, fatal error).
+    fn commit_generation(&self) -> Result<Option<CommitGeneration>> {
+        let Some(group) = &self.group else {
+            return Ok(None);
+        };
+        let state = group.generation.borrow().clone();
+        match state {
+            Ok(generation) => Ok(Some(generation)),
+            Err(CommitRejected::CommitFailed) => Err(commit_failed()),
+            Err(CommitRejected::RebalanceInProgress) => Err(Error::Protocol {
+                api: "OffsetCommit",
+                code: ErrorCode::RebalanceInProgress,
+                message: Some("a rebalance is under way; commit again after it".into()),
+            }),
+            Err(CommitRejected::Fatal(code)) => Err(Error::Protocol {
+                api: "OffsetCommit",
+                code,
+                message: Some("the member hit a fatal group error".into()),
+            }),
+        }
     }
 
     /// The assigned partitions.
@@ -218,11 +430,15 @@ impl Consumer {
 
     async fn poll_up_to(&mut self, max: usize, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
         let deadline = Instant::now() + timeout;
+        if let Some(group) = &self.group {
+            group.send(GroupCommand::Polled);
+        }
         self.maybe_auto_commit();
         loop {
             if let Some(error) = self.pending_error.take() {
                 return Err(error);
             }
+            self.apply_group_events().await?;
             match tokio::time::timeout_at(deadline, self.update_positions()).await {
                 Ok(result) => result?,
                 Err(_) => return Ok(Vec::new()),
@@ -573,12 +789,19 @@ impl Consumer {
     }
 
     /// Commits the current positions (after what `poll` returned) of the assignment.
+    ///
+    /// In group mode the commit carries the member's generation; it fails with
+    /// [`ErrorCode::IllegalGeneration`] ("commit failed") after the member lost its partitions,
+    /// and with [`ErrorCode::RebalanceInProgress`] during a rebalance.
     pub async fn commit_sync(&mut self) -> Result<()> {
         let group = self.group()?;
+        self.apply_group_events().await?;
         let positions = self.subscriptions.all_positions();
+        let generation = self.checked_generation(positions.is_empty())?;
         offsets::commit(
             &self.metadata,
             &group,
+            generation.as_ref(),
             &positions,
             self.config.default_api_timeout,
         )
@@ -592,9 +815,11 @@ impl Consumer {
     ) -> Result<()> {
         let group = self.group()?;
         let offsets: BTreeMap<TopicPartition, i64> = offsets.into_iter().collect();
+        let generation = self.checked_generation(offsets.is_empty())?;
         offsets::commit(
             &self.metadata,
             &group,
+            generation.as_ref(),
             &offsets,
             self.config.default_api_timeout,
         )
@@ -606,16 +831,28 @@ impl Consumer {
     pub fn commit_async(&mut self) -> impl Future<Output = Result<()>> + Send + 'static {
         let group = self.group();
         let positions = self.subscriptions.all_positions();
+        let generation = self.checked_generation(positions.is_empty());
         let metadata = self.metadata.clone();
         let timeout = self.config.default_api_timeout;
         let task = tokio::spawn(async move {
-            let result = offsets::commit(&metadata, &group?, &positions, timeout).await;
+            let generation = generation?;
+            let result =
+                offsets::commit(&metadata, &group?, generation.as_ref(), &positions, timeout).await;
             if let Err(error) = &result {
                 warn!(%error, "asynchronous commit failed");
             }
             result
         });
         async move { task.await.map_err(|_| Error::Closed)? }
+    }
+
+    /// [`Consumer::commit_generation`] for a commit of `offsets`: an empty commit is a no-op
+    /// (as in Java) unless partitions were lost since the last assignment.
+    fn checked_generation(&self, empty: bool) -> Result<Option<CommitGeneration>> {
+        match self.commit_generation() {
+            Err(_) if empty && !self.partitions_lost => Ok(None),
+            other => other,
+        }
     }
 
     fn maybe_auto_commit(&mut self) {
@@ -629,15 +866,28 @@ impl Consumer {
         }
     }
 
-    /// Commits the positions when `enable.auto.commit` (and a `group.id`) asks for it, then
-    /// closes the connections.
+    /// Commits the positions when `enable.auto.commit` (and a `group.id`) asks for it, leaves
+    /// the group when subscribed, then closes the connections.
     pub async fn close(mut self) -> Result<()> {
         let result = if self.config.enable_auto_commit && self.config.group_id.is_some() {
             self.commit_sync().await
         } else {
             Ok(())
         };
+        if let Some(group) = self.group.take() {
+            group.leave(self.config.default_api_timeout).await;
+        }
         self.admin.close();
         result
+    }
+}
+
+/// Java's `CommitFailedException`: the member is no longer in the generation its partitions
+/// were assigned in.
+fn commit_failed() -> Error {
+    Error::CommitFailed {
+        reason: "the member is not in a generation of its group (its partitions were lost, or \
+                 it has not joined yet)"
+            .into(),
     }
 }

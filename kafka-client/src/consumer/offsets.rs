@@ -3,6 +3,8 @@
 //! group coordinator, through the admin client) and commits (OffsetCommit at the coordinator,
 //! found with FindCoordinator).
 //!
+//! Commits of a group member carry its generation, member id and `group.instance.id`, so that
+//! the coordinator refuses a commit from a member that lost its partitions.
 //! Commits in manual-assignment mode are "standalone" as Java's `assign()` + `commitSync()`:
 //! generation `-1` and an empty member id, which the coordinator accepts for a group with no
 //! members.
@@ -18,6 +20,7 @@ use kafka_protocol::ErrorCode;
 use tracing::{debug, info};
 
 use super::config::OffsetReset;
+use super::group::membership::CommitGeneration;
 use super::TopicPartition;
 use crate::admin::retry::Retry;
 use crate::admin::{AdminClient, AdminOptions, IsolationLevel, ListOffsetsOptions, OffsetSpec};
@@ -80,11 +83,13 @@ pub async fn committed(
         .collect())
 }
 
-/// Commits `offsets` for `group` as a standalone (memberless) commit, retrying a moved or
-/// loading coordinator within `timeout`. Fails with the first partition error.
+/// Commits `offsets` for `group`, retrying a moved or loading coordinator within `timeout`:
+/// as a group member when `generation` is given, else as a standalone (memberless) commit.
+/// Fails with the first partition error.
 pub async fn commit(
     metadata: &MetadataClient,
     group: &str,
+    generation: Option<&CommitGeneration>,
     offsets: &BTreeMap<TopicPartition, i64>,
     timeout: Duration,
 ) -> Result<()> {
@@ -96,7 +101,7 @@ pub async fn commit(
         .whole(metadata, || async {
             let coordinator = find_coordinator(metadata, group).await?;
             let connection = metadata.pool().connection(coordinator).await?;
-            offset_commit_on(&connection, group, offsets).await
+            offset_commit_on(&connection, group, generation, offsets).await
         })
         .await?;
     info!(group, partitions = offsets.len(), "committed offsets");
@@ -104,7 +109,7 @@ pub async fn commit(
 }
 
 /// The coordinator of `group` (FindCoordinator, v4+ batched form when the broker has it).
-async fn find_coordinator(metadata: &MetadataClient, group: &str) -> Result<i32> {
+pub(crate) async fn find_coordinator(metadata: &MetadataClient, group: &str) -> Result<i32> {
     // The coordinator's address must be known to the pool: it comes from metadata.
     metadata.ready_cluster().await?;
     let (_, connection) = metadata.any_connection().await?;
@@ -140,6 +145,7 @@ async fn find_coordinator(metadata: &MetadataClient, group: &str) -> Result<i32>
 async fn offset_commit_on(
     connection: &Connection,
     group: &str,
+    generation: Option<&CommitGeneration>,
     offsets: &BTreeMap<TopicPartition, i64>,
 ) -> Result<()> {
     let version = connection
@@ -161,8 +167,9 @@ async fn offset_commit_on(
     }
     let request = OffsetCommitRequest {
         group_id: group.to_owned(),
-        generation_id_or_member_epoch: -1,
-        member_id: String::new(),
+        generation_id_or_member_epoch: generation.map_or(-1, |g| g.generation_id),
+        member_id: generation.map(|g| g.member_id.clone()).unwrap_or_default(),
+        group_instance_id: generation.and_then(|g| g.group_instance_id.clone()),
         topics: topics
             .into_iter()
             .map(|(name, partitions)| OffsetCommitRequestTopic {

@@ -8,8 +8,10 @@
 //!   application's calls with a `now: Instant`, and returns [`membership::Decision`]s (send this
 //!   request, revoke / assign / lose these partitions). The task around it does the I/O, like the
 //!   Java client's membership request manager.
+//! - [`coordinator`]: the background task that drives [`Membership`] (the only I/O here).
 
 pub mod assignor;
+pub mod coordinator;
 pub mod membership;
 pub mod protocol;
 
