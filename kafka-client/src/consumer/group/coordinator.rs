@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use kafka_protocol::messages::{
     ApiKey, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse,
-    LeaveGroupRequest, SyncGroupRequest, SyncGroupResponse,
+    LeaveGroupRequest, Request, SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -358,32 +358,27 @@ impl GroupTask {
     }
 
     fn send_sync(&self, request: SyncGroupRequest) {
-        let metadata = self.metadata.clone();
-        let coordinator = self.coordinator;
-        let replies = self.replies_tx.clone();
-        tokio::spawn(async move {
-            let result = async {
-                let connection = connect(&metadata, coordinator).await?;
-                let version = connection.version_for(ApiKey::SyncGroup)?;
-                connection.call(&request, version).await
-            }
-            .await;
-            let _ = replies.send(Reply::Sync(result));
-        });
+        self.spawn_call(request, Reply::Sync);
     }
 
     fn send_heartbeat(&self, request: HeartbeatRequest) {
+        self.spawn_call(request, Reply::Heartbeat);
+    }
+
+    /// Sends `request` to the coordinator at the negotiated version in a task of its own, and
+    /// hands the outcome back to the group task's loop as `reply(outcome)`.
+    fn spawn_call<R>(&self, request: R, reply: fn(Result<R::Response>) -> Reply)
+    where
+        R: Request + Send + Sync + 'static,
+        R::Response: Send,
+    {
         let metadata = self.metadata.clone();
         let coordinator = self.coordinator;
         let replies = self.replies_tx.clone();
         tokio::spawn(async move {
-            let result = async {
-                let connection = connect(&metadata, coordinator).await?;
-                let version = connection.version_for(ApiKey::Heartbeat)?;
-                connection.call(&request, version).await
-            }
-            .await;
-            let _ = replies.send(Reply::Heartbeat(result));
+            let result =
+                async { connect(&metadata, coordinator).await?.send(&request).await }.await;
+            let _ = replies.send(reply(result));
         });
     }
 
@@ -396,9 +391,10 @@ impl GroupTask {
         let group = self.group_id.clone();
         async move {
             let result = async {
-                let connection = connect(&metadata, coordinator).await?;
-                let version = connection.version_for(ApiKey::LeaveGroup)?;
-                let response = connection.call(&request, version).await?;
+                let response = connect(&metadata, coordinator)
+                    .await?
+                    .send(&request)
+                    .await?;
                 Error::check("LeaveGroup", response.error_code, None)
             }
             .await;
