@@ -20,6 +20,7 @@
 pub mod config;
 pub mod fetcher;
 pub mod group;
+mod group_metadata;
 pub mod offsets;
 pub mod subscription;
 
@@ -43,6 +44,7 @@ use crate::error::{Error, Result};
 pub use crate::admin::{IsolationLevel, TopicPartition};
 pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset};
 pub use fetcher::{CompletedFetch, FetchBuffer};
+pub use group_metadata::ConsumerGroupMetadata;
 pub use subscription::SubscriptionState;
 
 use fetcher::{FetchOutcome, FetchSettings, FetchTask, MAX_FETCH_VERSION};
@@ -391,6 +393,21 @@ impl Consumer {
                 message: Some("the member hit a fatal group error".into()),
             }),
         }
+    }
+
+    /// The member's place in its group now, for `Producer::send_offsets_to_transaction`
+    /// (exactly-once consume-transform-produce). Outside group mode (or before the first join)
+    /// it carries only `group.id`.
+    pub fn group_metadata(&self) -> Result<ConsumerGroupMetadata> {
+        let mut metadata = ConsumerGroupMetadata::new(self.group()?);
+        metadata.group_instance_id = self.config.group_instance_id.clone();
+        if let Some(group) = &self.group {
+            if let Ok(generation) = &*group.generation.borrow() {
+                metadata.generation_id = generation.generation_id;
+                metadata.member_id = generation.member_id.clone();
+            }
+        }
+        Ok(metadata)
     }
 
     /// The assigned partitions.
