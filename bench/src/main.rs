@@ -4,7 +4,8 @@
 //! One process measures one client on one workload and prints one JSON line (see
 //! [`args::USAGE`]); `scripts/bench` runs the matrix and aggregates. Files: [`args`] (the
 //! fixed command line), [`measure`] (clocks, percentiles, report), [`topic`] (creating the
-//! topic), [`consume`] (what both consumers share), one module per client. Each producer
+//! topic), [`consume`] (what the consumers share), one module per client (`ours`,
+//! [`librdkafka`], [`rskafka`]). Each producer
 //! counts its per-record acknowledgements and the run fails unless every record was
 //! acknowledged; each consumer counts records and value bytes and fails unless it read them all.
 
@@ -16,6 +17,7 @@ mod measure;
 mod ours;
 #[cfg(all(test, feature = "ours"))]
 mod partitioner_check;
+mod rskafka;
 mod topic;
 
 use std::process::ExitCode;
@@ -33,14 +35,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if args.client == Client::Rskafka {
-        eprintln!(
-            "bench: `{}` with --client {} is not implemented yet",
-            args.workload.name(),
-            args.client.name()
-        );
-        return ExitCode::from(2);
-    }
     if args.client == Client::Ours && cfg!(not(feature = "ours")) {
         eprintln!(
             "bench: --client ours needs kafka_client::producer; this binary was built without \
@@ -100,6 +94,13 @@ async fn run(args: &Args) -> Result<String, BoxError> {
             let (measured, latencies) = ours::latency(args).await?;
             (measured, Some(latencies))
         }
+        (Client::Rskafka, Workload::Produce) => (rskafka::produce(args).await?, None),
+        (Client::Rskafka, Workload::Consume) => (rskafka::consume(args).await?, None),
+        (Client::Rskafka, Workload::Latency) => {
+            let (measured, latencies) = rskafka::latency(args).await?;
+            (measured, Some(latencies))
+        }
+        #[allow(unreachable_patterns)]
         (client, workload) => unreachable!("{client:?} {workload:?} is refused in main"),
     };
     Ok(measure::report(args, measured, latencies))

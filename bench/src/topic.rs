@@ -19,6 +19,21 @@ pub async fn prepare(args: &Args) -> Result<bool, BoxError> {
         bootstrap_servers: vec![args.bootstrap.clone()],
         ..Default::default()
     })?;
+    // A topic made beforehand (librdkafka's mock cluster answers no CreateTopics: scripts/bench
+    // creates its topics through `bench-mock-cluster`) is used as it is.
+    if let Ok(cluster) = admin
+        .metadata()
+        .refresh_topics(&[args.topic.as_str()])
+        .await
+    {
+        if let Some(info) = cluster.topic(&args.topic) {
+            if info.partitions.len() >= args.partitions as usize {
+                admin.close();
+                eprintln!("bench: topic {} exists; using it", args.topic);
+                return Ok(false);
+            }
+        }
+    }
     let created = admin
         .create_topics(
             vec![NewTopic::new(args.topic.clone(), args.partitions, 1)],

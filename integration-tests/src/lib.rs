@@ -34,9 +34,12 @@
 //! ```
 
 mod broker;
+pub mod fault_proxy;
+pub mod group;
 pub mod kcat;
 pub mod probe;
 pub mod raw;
+pub mod resources;
 pub mod sasl;
 pub mod tls;
 

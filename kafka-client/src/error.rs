@@ -202,6 +202,55 @@ pub enum Error {
         /// What the decoder said.
         reason: String,
     },
+    /// A newer producer with the same `transactional.id` has initialised (its
+    /// `init_transactions` bumped the epoch), so this one is a zombie: fatal, the producer can
+    /// do nothing more and should be dropped. The broker said `PRODUCER_FENCED`, or
+    /// `INVALID_PRODUCER_EPOCH` on a transactional request.
+    #[error("producer with transactional.id `{transactional_id}` was fenced by a newer instance with the same id")]
+    ProducerFenced {
+        /// The `transactional.id`.
+        transactional_id: String,
+    },
+    /// The broker refused the `transactional.id` (`TRANSACTIONAL_ID_AUTHORIZATION_FAILED`):
+    /// fatal for the producer, the principal lacks WRITE on the transactional id.
+    #[error("not authorized to use transactional.id `{transactional_id}`")]
+    TransactionalIdAuthorizationFailed {
+        /// The `transactional.id`.
+        transactional_id: String,
+    },
+    /// The current transaction cannot commit: a send, an AddPartitionsToTxn or a
+    /// send_offsets_to_transaction failed for good. The application must call
+    /// `abort_transaction`, and may then retry the whole transaction. See
+    /// [`Error::is_abortable`].
+    #[error("transaction of `{transactional_id}` must be aborted: {source}")]
+    TransactionAbortable {
+        /// The `transactional.id`.
+        transactional_id: String,
+        /// What failed.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The record's batch was not sent because its transaction was aborted
+    /// (`abort_transaction` fails every unsent batch with this).
+    #[error("transaction of `{transactional_id}` was aborted before the record was sent")]
+    TransactionAborted {
+        /// The `transactional.id`.
+        transactional_id: String,
+    },
+    /// A transactional call was made in a state that does not allow it (e.g. `send` outside
+    /// a transaction, `commit_transaction` without `begin_transaction`, `begin_transaction`
+    /// twice, anything but `abort_transaction` after an abortable error). `cause` is the error
+    /// that put the producer in `AbortableError`, if that is the state. (After a fatal error,
+    /// every call returns that error itself, e.g. [`Error::ProducerFenced`].)
+    #[error("cannot {call} while the transaction is {state}{}", cause.as_ref().map(|c| format!(" (after: {c})")).unwrap_or_default())]
+    InvalidTransactionState {
+        /// The call, e.g. `begin_transaction`.
+        call: &'static str,
+        /// The transaction manager's state when it was made.
+        state: crate::producer::TransactionState,
+        /// The error behind an `AbortableError` or `FatalError` state.
+        cause: Option<Box<Error>>,
+    },
 }
 
 impl Error {
@@ -227,6 +276,35 @@ impl Error {
             Error::OffsetOutOfRange { .. }
             | Error::NoOffsetForPartition { .. }
             | Error::CorruptRecord { .. } => false,
+            Error::ProducerFenced { .. }
+            | Error::TransactionalIdAuthorizationFailed { .. }
+            | Error::TransactionAbortable { .. }
+            | Error::TransactionAborted { .. }
+            | Error::InvalidTransactionState { .. } => false,
+        }
+    }
+
+    /// Whether the application should call `abort_transaction` (and may then run the
+    /// transaction again): the current transaction cannot commit, but the producer is fine.
+    pub fn is_abortable(&self) -> bool {
+        match self {
+            Error::TransactionAbortable { .. } | Error::TransactionAborted { .. } => true,
+            Error::InvalidTransactionState { state, .. } => {
+                *state == crate::producer::TransactionState::AbortableError
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a transactional producer can do nothing more (fenced by a newer instance, not
+    /// authorized): drop it and, if appropriate, start a new one.
+    pub fn is_fatal_for_producer(&self) -> bool {
+        match self {
+            Error::ProducerFenced { .. } | Error::TransactionalIdAuthorizationFailed { .. } => true,
+            Error::InvalidTransactionState { cause, .. } => {
+                cause.as_deref().is_some_and(Error::is_fatal_for_producer)
+            }
+            _ => false,
         }
     }
 

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
+use kafka_protocol::messages::offset_fetch_request::{
+    OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
+};
 use kafka_protocol::messages::{
     ApiKey, DescribeGroupsRequest, FindCoordinatorRequest, ListGroupsRequest, OffsetFetchRequest,
 };
@@ -178,7 +180,61 @@ impl AdminClient {
                     .pop()
                     .expect("one answer per group");
                 let connection = self.metadata.pool().connection(coordinator?).await?;
-                offset_fetch_on(&connection, group_id).await
+                offset_fetch_on(&connection, group_id, None).await
+            })
+            .instrument(span)
+            .await
+    }
+
+    /// The offsets group `group_id` committed for `partitions` only (partitions with nothing
+    /// committed are absent from the map). This is what a consumer needs for its assignment,
+    /// and what the Java consumer sends: the partitions by name rather than the null "every
+    /// partition" list, so the answer stays small on a group that committed to many topics,
+    /// and brokers that mishandle the null list (librdkafka's mock answers it with a null
+    /// array, which the protocol does not allow) are not asked for it.
+    ///
+    /// ```no_run
+    /// # async fn demo(admin: kafka_client::AdminClient) -> kafka_client::Result<()> {
+    /// use kafka_client::admin::{AdminOptions, TopicPartition};
+    /// let wanted = [TopicPartition::new("orders", 0), TopicPartition::new("orders", 1)];
+    /// let offsets = admin
+    ///     .list_group_offsets_for("billing", &wanted, AdminOptions::default())
+    ///     .await?;
+    /// for (tp, committed) in &offsets {
+    ///     println!("{tp}: {}", committed.offset);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_group_offsets_for(
+        &self,
+        group_id: &str,
+        partitions: &[TopicPartition],
+        options: AdminOptions,
+    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+        if partitions.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let span = info_span!(
+            "kafka.admin",
+            op = "list_group_offsets_for",
+            group = group_id,
+            partitions = partitions.len()
+        );
+        let retry = Retry::new(
+            "list_group_offsets",
+            self.timeout(options.timeout),
+            &self.metadata,
+        );
+        retry
+            .whole(&self.metadata, || async {
+                let ids = [group_id.to_owned()];
+                let (_, coordinator) = self
+                    .find_coordinators(&ids)
+                    .await?
+                    .pop()
+                    .expect("one answer per group");
+                let connection = self.metadata.pool().connection(coordinator?).await?;
+                offset_fetch_on(&connection, group_id, Some(partitions)).await
             })
             .instrument(span)
             .await
@@ -312,10 +368,30 @@ async fn describe_groups_on(
         .collect())
 }
 
+/// `partitions`, grouped by topic in order, as `(topic, partition indexes)`.
+fn by_topic(partitions: &[TopicPartition]) -> Vec<(String, Vec<i32>)> {
+    let mut topics: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+    for tp in partitions {
+        topics.entry(&tp.topic).or_default().push(tp.partition);
+    }
+    topics
+        .into_iter()
+        .map(|(topic, mut indexes)| {
+            indexes.sort_unstable();
+            indexes.dedup();
+            (topic.to_owned(), indexes)
+        })
+        .collect()
+}
+
+/// OffsetFetch for `group_id` at the coordinator behind `connection`: of `partitions`, or of
+/// every partition the group committed to when `None`.
 async fn offset_fetch_on(
     connection: &Connection,
     group_id: &str,
+    partitions: Option<&[TopicPartition]>,
 ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+    let wanted = partitions.map(by_topic);
     let version = connection
         .version_for(ApiKey::OffsetFetch)?
         .min(MAX_OFFSET_FETCH_VERSION);
@@ -343,7 +419,16 @@ async fn offset_fetch_on(
         let request = OffsetFetchRequest {
             groups: vec![OffsetFetchRequestGroup {
                 group_id: group_id.to_owned(),
-                topics: None,
+                topics: wanted.map(|topics| {
+                    topics
+                        .into_iter()
+                        .map(|(name, partition_indexes)| OffsetFetchRequestTopics {
+                            name,
+                            partition_indexes,
+                            ..Default::default()
+                        })
+                        .collect()
+                }),
                 ..Default::default()
             }],
             ..Default::default()
@@ -375,7 +460,16 @@ async fn offset_fetch_on(
         // v2+: a null topic list means every partition the group committed to.
         let request = OffsetFetchRequest {
             group_id: group_id.to_owned(),
-            topics: None,
+            topics: wanted.map(|topics| {
+                topics
+                    .into_iter()
+                    .map(|(name, partition_indexes)| OffsetFetchRequestTopic {
+                        name,
+                        partition_indexes,
+                        ..Default::default()
+                    })
+                    .collect()
+            }),
             ..Default::default()
         };
         let response = connection.call(&request, version).await?;
@@ -394,4 +488,24 @@ async fn offset_fetch_on(
         }
     }
     Ok(offsets)
+}
+
+#[cfg(test)]
+mod by_topic_tests {
+    use super::*;
+
+    #[test]
+    fn partitions_are_grouped_sorted_and_deduplicated() {
+        let tps = [
+            TopicPartition::new("b", 2),
+            TopicPartition::new("a", 1),
+            TopicPartition::new("b", 0),
+            TopicPartition::new("b", 2),
+        ];
+        assert_eq!(
+            by_topic(&tps),
+            vec![("a".to_owned(), vec![1]), ("b".to_owned(), vec![0, 2])]
+        );
+        assert!(by_topic(&[]).is_empty());
+    }
 }

@@ -11,9 +11,49 @@
 //! next fetches are already under way.
 //!
 //! Decoding is lazy: a [`CompletedFetch`] keeps the response's record bytes and decodes one
-//! batch at a time as `poll` drains it. Control batches are never surfaced. Under
-//! `read_committed`, records of aborted transactions are dropped with the response's
-//! aborted-transactions list and the abort markers (see [`CompletedFetch::drain`]).
+//! batch at a time as `poll` drains it. Control batches are never surfaced.
+//!
+//! # `read_committed`
+//!
+//! Kafka's protocol gives a `read_committed` reader two facts: the broker answers only up to
+//! the partition's *last stable offset* (the first offset of the oldest open transaction),
+//! and it lists the aborted transactions (producer id, first offset) of the answered range.
+//! Java trusts both: it drops a producer's batches from a listed first offset up to that
+//! producer's ABORT marker, and delivers every other transactional batch.
+//!
+//! Measured (integration-tests/tests/transactions.rs, `measure_what_tansu_writes`): tansu
+//! 0.6 does write COMMIT/ABORT markers and does cut `read_committed` answers at a correct
+//! last stable offset, but its aborted-transactions list is always empty. Java's rule alone
+//! would hand the records of aborted transactions to the application there (as the issue
+//! notes for librdkafka's mock cluster too).
+//!
+//! What this client does, since the markers are the log's own record of each outcome, and
+//! below the last stable offset every transaction's marker exists:
+//!
+//! 1. When a fetch is created, its bytes are scanned once for control batches (their 61-byte
+//!    headers are read in place; only the tiny, never-compressed control batches are
+//!    decoded). That gives, per producer, its COMMIT/ABORT markers in this answer: a few
+//!    entries, no copy of the data.
+//! 2. A transactional data batch is delivered if its producer's next marker in the answer is
+//!    a COMMIT, and dropped if it is an ABORT — whatever the list says.
+//! 3. If the marker is not in this answer (the answer was cut by `max.partition.fetch.bytes`,
+//!    or the broker sent data past the last stable offset), delivery stops at that batch:
+//!    the position stays at it and the next fetch starts there, so the marker has a whole
+//!    fetch's worth of room. Records before it are delivered in order; nothing after it is
+//!    (offsets are delivered in order, so one undecided transaction holds the partition, as
+//!    the last stable offset does on Kafka).
+//! 4. If the batch is the *first* of its fetch and its marker is still not there (one
+//!    transaction larger than `max.partition.fetch.bytes`), waiting cannot help: Java's rule
+//!    decides (dropped if the aborted-transactions list names it, delivered otherwise). On a
+//!    Kafka broker that is exact; on a broker without a list (tansu) such a transaction's
+//!    records would be delivered even if it later aborted — raise
+//!    `max.partition.fetch.bytes` above the largest transaction to avoid that.
+//!
+//! 5. Given the response's last stable offset ([`CompletedFetch::with_last_stable_offset`]),
+//!    nothing at or past it is delivered, whatever the broker sent.
+//!
+//! Memory stays bounded by the fetch itself: nothing is held across fetches, and step 3
+//! re-fetches instead of buffering.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
@@ -196,6 +236,15 @@ pub struct CompletedFetch {
     aborted: BinaryHeap<Reverse<(i64, i64)>>,
     /// Producers whose current transaction is aborted (until their abort marker).
     aborted_producers: HashSet<i64>,
+    /// The transaction markers in this fetch's bytes, by producer, in offset order: (offset,
+    /// committed). Only under read_committed.
+    markers: HashMap<i64, VecDeque<(i64, bool)>>,
+    /// A batch has been passed (delivered or skipped) in this fetch: an undecided
+    /// transactional batch after it waits for the next fetch instead (module docs, step 3).
+    progressed: bool,
+    /// The partition's last stable offset from the response (read_committed): nothing at or
+    /// past it is delivered. `None`: not given (the broker's cut is trusted).
+    last_stable_offset: Option<i64>,
     /// A decode error met after some records were returned: reported by the next drain.
     error: Option<Error>,
     done: bool,
@@ -211,6 +260,11 @@ impl CompletedFetch {
         read_committed: bool,
         check_crcs: bool,
     ) -> Self {
+        let markers = if read_committed {
+            scan_markers(&records)
+        } else {
+            HashMap::new()
+        };
         let aborted = if read_committed {
             aborted
                 .unwrap_or_default()
@@ -235,9 +289,31 @@ impl CompletedFetch {
             read_committed,
             aborted,
             aborted_producers: HashSet::new(),
+            markers,
+            progressed: false,
+            last_stable_offset: None,
             error: None,
             done: false,
         }
+    }
+
+    /// Under `read_committed`, delivers nothing at or past `last_stable_offset` (the
+    /// response's field; negative values are ignored), even if the broker sent data beyond
+    /// it: the fetch ends there and the partition is fetched again from it.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use kafka_client::consumer::{CompletedFetch, TopicPartition};
+    ///
+    /// let fetch = CompletedFetch::new(TopicPartition::new("t", 0), 0, Bytes::new(), None, true, true)
+    ///     .with_last_stable_offset(42);
+    /// assert!(!fetch.is_consumed());
+    /// ```
+    pub fn with_last_stable_offset(mut self, last_stable_offset: i64) -> Self {
+        if self.read_committed && last_stable_offset >= 0 {
+            self.last_stable_offset = Some(last_stable_offset);
+        }
+        self
     }
 
     /// Whether everything has been drained.
@@ -250,12 +326,12 @@ impl CompletedFetch {
     ///
     /// Skipped, never returned: records before the position (a batch is returned whole even
     /// when the fetch offset is in its middle), control batches, and under
-    /// `read_committed` the batches of aborted transactions. The last works as Java's: the
-    /// response lists each aborted transaction as (producer id, first offset); when a
-    /// transactional batch is reached, every listed transaction that starts at or before the
-    /// batch's last offset becomes "aborted" for its producer, and that producer's batches
-    /// are dropped until its ABORT marker (a control batch) is passed. Committed
-    /// transactions and other producers' batches interleaved with them are kept.
+    /// `read_committed` the batches of aborted transactions. A transactional batch is decided
+    /// by its producer's next COMMIT/ABORT marker in this fetch; without one, delivery stops
+    /// at the batch until the next fetch, unless it is the fetch's first batch: then, as
+    /// Java, the response's aborted-transactions list decides (every listed transaction that
+    /// starts at or before the batch's last offset becomes "aborted" for its producer, whose
+    /// batches are dropped until its ABORT marker). See the module docs for why.
     pub fn drain(&mut self, max: usize, out: &mut Vec<ConsumerRecord>) -> Result<()> {
         if let Some(error) = self.error.take() {
             return Err(error);
@@ -318,6 +394,15 @@ impl CompletedFetch {
             if batch.next_offset() <= self.next_fetch_offset {
                 continue;
             }
+            if self
+                .last_stable_offset
+                .is_some_and(|lso| batch.base_offset >= lso)
+            {
+                debug!(tp = %self.tp, offset = batch.base_offset, "at the last stable offset");
+                self.done = true;
+                return Ok(());
+            }
+            let first_of_fetch = !std::mem::replace(&mut self.progressed, true);
             if self.read_committed && batch.is_transactional && !batch.is_control {
                 let last = batch.last_offset();
                 while let Some(Reverse((first, producer))) = self.aborted.peek().copied() {
@@ -327,7 +412,25 @@ impl CompletedFetch {
                     self.aborted.pop();
                     self.aborted_producers.insert(producer);
                 }
-                if self.aborted_producers.contains(&batch.producer_id) {
+                let marker = self.markers.get(&batch.producer_id).and_then(|m| {
+                    m.iter()
+                        .find(|(offset, _)| *offset > last)
+                        .map(|(_, committed)| *committed)
+                });
+                let aborted = match marker {
+                    Some(committed) => !committed,
+                    None if first_of_fetch => {
+                        debug!(tp = %self.tp, offset = batch.base_offset, producer_id = batch.producer_id, "transaction marker not in a whole fetch; deciding by the aborted-transactions list");
+                        self.aborted_producers.contains(&batch.producer_id)
+                    }
+                    None => {
+                        // Wait for a fetch starting here (module docs, step 3).
+                        debug!(tp = %self.tp, offset = batch.base_offset, producer_id = batch.producer_id, "transaction marker not in this fetch; fetching again from its batch");
+                        self.done = true;
+                        return Ok(());
+                    }
+                };
+                if aborted {
                     self.next_fetch_offset = batch.next_offset();
                     continue;
                 }
@@ -351,6 +454,58 @@ impl CompletedFetch {
             self.records = batch.records.into();
         }
     }
+}
+
+/// The transaction markers (COMMIT/ABORT control batches) in `records`, by producer id, in
+/// offset order. Reads the v2 batch headers in place; only control batches (a few dozen
+/// bytes, never compressed) are decoded. Stops at a partial tail or anything malformed (the
+/// drain reports corruption when it gets there).
+fn scan_markers(records: &Bytes) -> HashMap<i64, VecDeque<(i64, bool)>> {
+    // RecordBatch v2 header: baseOffset i64 @0, batchLength i32 @8, magic i8 @16,
+    // attributes i16 @21, lastOffsetDelta i32 @23, producerId i64 @43; 61 bytes in all.
+    const HEADER: usize = 61;
+    const CONTROL: i16 = 0x20;
+    let mut markers: HashMap<i64, VecDeque<(i64, bool)>> = HashMap::new();
+    let mut pos = 0usize;
+    let be_i64 =
+        |b: &[u8], at: usize| i64::from_be_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+    while records.len() >= pos + 12 {
+        let b = &records[pos..];
+        let length = i32::from_be_bytes(b[8..12].try_into().unwrap_or([0; 4]));
+        let Ok(length) = usize::try_from(length) else {
+            break;
+        };
+        let total = 12 + length;
+        if length < 14 || b.len() < total {
+            break;
+        }
+        if total >= HEADER && b[16] == 2 {
+            let attributes = i16::from_be_bytes([b[21], b[22]]);
+            if attributes & CONTROL != 0 {
+                let slice = records.slice(pos..pos + total);
+                if let Ok(decoded) = kafka_protocol::records::decode_batches(slice) {
+                    for batch in decoded.batches {
+                        let kind = batch
+                            .records
+                            .first()
+                            .and_then(|r| ControlRecord::parse(r).ok())
+                            .map(|c| c.kind);
+                        let committed = match kind {
+                            Some(ControlRecordType::Commit) => true,
+                            Some(ControlRecordType::Abort) => false,
+                            _ => continue,
+                        };
+                        markers
+                            .entry(be_i64(b, 43))
+                            .or_default()
+                            .push_back((batch.base_offset, committed));
+                    }
+                }
+            }
+        }
+        pos += total;
+    }
+    markers
 }
 
 /// The completed fetches not yet drained, in arrival order (Java's `FetchBuffer`).
@@ -570,6 +725,172 @@ mod tests {
             out.iter().map(|r| r.offset).collect::<Vec<_>>(),
             [0, 1, 2, 3, 4, 7]
         );
+    }
+
+    /// The log of `interleaved_log` from `from` (whole batches, as a broker answers), up to
+    /// (not including) offset `until`.
+    fn slice_log(parts: &[(i64, Vec<u8>)], from: i64, until: i64) -> Bytes {
+        let mut out = Vec::new();
+        for (base, bytes) in parts {
+            if *base >= from && *base < until {
+                out.extend_from_slice(bytes);
+            }
+        }
+        Bytes::from(out)
+    }
+
+    /// Three producers interleaved: 1 commits, 2 aborts then commits, 3 aborts; a plain
+    /// batch in the middle; producer 4's transaction is still open at the end.
+    fn interleaved_log() -> Vec<(i64, Vec<u8>)> {
+        vec![
+            (0, batch(0, 1, &["p1-a", "p1-b"])), // 0-1
+            (2, batch(2, 2, &["p2-x"])),         // 2 (aborted)
+            (3, batch(3, 3, &["p3-x"])),         // 3 (aborted)
+            (4, batch(4, -1, &["plain"])),       // 4
+            (5, batch(5, 1, &["p1-c"])),         // 5
+            (6, marker(6, 2, false)),            // 6: p2 aborts
+            (7, marker(7, 1, true)),             // 7: p1 commits
+            (8, batch(8, 2, &["p2-y"])),         // 8
+            (9, marker(9, 3, false)),            // 9: p3 aborts
+            (10, marker(10, 2, true)),           // 10: p2 commits
+            (11, batch(11, 4, &["p4-open"])),    // 11: no marker yet
+        ]
+    }
+
+    const COMMITTED: [&str; 5] = ["p1-a", "p1-b", "plain", "p1-c", "p2-y"];
+
+    /// With the broker's aborted-transactions list (Kafka) and without it (tansu, which
+    /// sends an empty list): the markers decide, and the open transaction at the end is not
+    /// delivered.
+    #[test]
+    fn read_committed_interleaved_producers_with_and_without_an_aborted_list() {
+        let log = slice_log(&interleaved_log(), 0, i64::MAX);
+        let listed = vec![
+            AbortedTransaction {
+                producer_id: 2,
+                first_offset: 2,
+                ..Default::default()
+            },
+            AbortedTransaction {
+                producer_id: 3,
+                first_offset: 3,
+                ..Default::default()
+            },
+        ];
+        for aborted in [Some(listed), Some(Vec::new()), None] {
+            let mut fetch = CompletedFetch::new(tp(), 0, log.clone(), aborted.clone(), true, true);
+            let mut out = Vec::new();
+            fetch.drain(usize::MAX, &mut out).unwrap();
+            assert_eq!(values(&out), COMMITTED, "list {aborted:?}");
+            assert_eq!(
+                out.iter().map(|r| r.offset).collect::<Vec<_>>(),
+                [0, 1, 4, 5, 8]
+            );
+            assert!(fetch.is_consumed());
+            assert_eq!(
+                fetch.next_fetch_offset, 11,
+                "stops at the open transaction, to fetch it again"
+            );
+        }
+        // read_uncommitted: every data record, in offset order, no control records.
+        let mut fetch = CompletedFetch::new(tp(), 0, log, None, false, true);
+        let out = drain_all(&mut fetch);
+        assert_eq!(
+            values(&out),
+            ["p1-a", "p1-b", "p2-x", "p3-x", "plain", "p1-c", "p2-y", "p4-open"]
+        );
+        assert_eq!(fetch.next_fetch_offset, 12);
+    }
+
+    /// A fetch cut before a transaction's marker stops at the transaction's first batch; the
+    /// next fetch, starting there, decides it.
+    #[test]
+    fn read_committed_waits_for_a_marker_beyond_the_fetch() {
+        let parts = interleaved_log();
+        // The answer ends after offset 5. p1's first batch has no marker in it, but it is
+        // the fetch's first batch, so the list decides (not aborted: delivered, Java's rule).
+        // p2's batch at 2 has no marker either: delivery stops there.
+        let mut first =
+            CompletedFetch::new(tp(), 0, slice_log(&parts, 0, 6), Some(vec![]), true, true);
+        assert_eq!(values(&drain_all(&mut first)), ["p1-a", "p1-b"]);
+        assert_eq!(first.next_fetch_offset, 2, "p2-x waits for a fetch from 2");
+        // The next fetch from 2 reaches the markers: p2 and p3 aborted, p1 committed.
+        let mut again =
+            CompletedFetch::new(tp(), 2, slice_log(&parts, 2, 11), Some(vec![]), true, true);
+        assert_eq!(values(&drain_all(&mut again)), ["plain", "p1-c", "p2-y"]);
+        assert_eq!(again.next_fetch_offset, 11);
+        // Cut after offset 8 when reading from 8: p2-y is the fetch's first batch, so waiting
+        // cannot help; nothing lists it as aborted, so it is delivered (Java's rule).
+        let mut from8 =
+            CompletedFetch::new(tp(), 8, slice_log(&parts, 8, 9), Some(vec![]), true, true);
+        assert_eq!(values(&drain_all(&mut from8)), ["p2-y"]);
+        // The same, listed as aborted from 8: dropped.
+        let mut listed = CompletedFetch::new(
+            tp(),
+            8,
+            slice_log(&parts, 8, 9),
+            Some(vec![AbortedTransaction {
+                producer_id: 2,
+                first_offset: 8,
+                ..Default::default()
+            }]),
+            true,
+            true,
+        );
+        assert!(drain_all(&mut listed).is_empty());
+        assert_eq!(listed.next_fetch_offset, 9);
+        // Records before an undecided batch are delivered, and the position stops at it.
+        let mut partial =
+            CompletedFetch::new(tp(), 4, slice_log(&parts, 4, 9), Some(vec![]), true, true);
+        assert_eq!(values(&drain_all(&mut partial)), ["plain", "p1-c"]);
+        assert_eq!(
+            partial.next_fetch_offset, 8,
+            "p2-y waits for its marker at 10"
+        );
+    }
+
+    /// A broker that sends data past the last stable offset: nothing from there on is
+    /// delivered, even the fetch's first batch (whose marker is missing).
+    #[test]
+    fn read_committed_stops_at_the_last_stable_offset() {
+        let parts = interleaved_log();
+        let mut fetch = CompletedFetch::new(
+            tp(),
+            11,
+            slice_log(&parts, 11, 12),
+            Some(vec![]),
+            true,
+            true,
+        )
+        .with_last_stable_offset(11);
+        assert!(drain_all(&mut fetch).is_empty(), "p4's open transaction");
+        assert_eq!(fetch.next_fetch_offset, 11);
+        let mut all =
+            CompletedFetch::new(tp(), 0, slice_log(&parts, 0, i64::MAX), None, true, true)
+                .with_last_stable_offset(5);
+        assert_eq!(values(&drain_all(&mut all)), ["p1-a", "p1-b", "plain"]);
+        assert_eq!(all.next_fetch_offset, 5);
+        // read_uncommitted ignores it.
+        let mut uncommitted =
+            CompletedFetch::new(tp(), 11, slice_log(&parts, 11, 12), None, false, true)
+                .with_last_stable_offset(11);
+        assert_eq!(values(&drain_all(&mut uncommitted)), ["p4-open"]);
+    }
+
+    #[test]
+    fn markers_are_scanned_from_headers() {
+        let log = slice_log(&interleaved_log(), 0, i64::MAX);
+        let markers = scan_markers(&log);
+        assert_eq!(markers[&1], VecDeque::from([(7, true)]));
+        assert_eq!(markers[&2], VecDeque::from([(6, false), (10, true)]));
+        assert_eq!(markers[&3], VecDeque::from([(9, false)]));
+        assert!(!markers.contains_key(&4));
+        // A partial tail and garbage end the scan without a panic.
+        let mut cut = log.to_vec();
+        cut.truncate(cut.len() - 5);
+        assert_eq!(scan_markers(&Bytes::from(cut)).len(), 3);
+        assert!(scan_markers(&Bytes::from_static(&[0xff; 40])).is_empty());
+        assert!(scan_markers(&Bytes::new()).is_empty());
     }
 
     #[test]

@@ -8,9 +8,11 @@
 //! | [`fetcher`] | Fetch requests per leader, their tasks, [`CompletedFetch`] / [`FetchBuffer`], read_committed |
 //! | [`offsets`] | resets (ListOffsets), committed offsets (OffsetFetch), commits (OffsetCommit) |
 //! | [`group`] | membership state machine, assignors, and the background task driving them |
+//! | [`listener`] | [`RebalanceListener`]: the application's awaited hook into rebalances |
 //!
 //! [`Consumer::poll`] first applies the assignment changes the group task reported (revoke →
-//! commit if auto commit is on, then drop; assign → add; lost → drop without commit), then
+//! commit if auto commit is on, await the listener's `on_revoked`, then drop; assign → add,
+//! `on_assigned`; lost → drop without commit, `on_lost`), then
 //! gives every partition without a position one (the committed offset when there is a
 //! `group.id`, else `auto.offset.reset`), then returns buffered records, sending the next
 //! Fetches before it returns so that they are under way while the application works (see
@@ -21,6 +23,7 @@ pub mod config;
 pub mod fetcher;
 pub mod group;
 mod group_metadata;
+pub mod listener;
 pub mod offsets;
 pub mod subscription;
 
@@ -45,12 +48,15 @@ pub use crate::admin::{IsolationLevel, TopicPartition};
 pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset};
 pub use fetcher::{CompletedFetch, FetchBuffer};
 pub use group_metadata::ConsumerGroupMetadata;
+pub use listener::RebalanceListener;
 pub use subscription::SubscriptionState;
 
 use fetcher::{FetchOutcome, FetchSettings, FetchTask, MAX_FETCH_VERSION};
+use group::consumer_protocol::ConsumerProtocolConfig;
 use group::coordinator::{GroupCommand, GroupEvent, GroupHandle};
 use group::membership::{CommitGeneration, CommitRejected, GroupConfig};
-use subscription::{out_of_range_decision, OutOfRangeDecision, PositionSource};
+use listener::ListenerSlot;
+use subscription::{out_of_range_decision, OutOfRangeDecision, PositionSource, TopicPattern};
 
 /// A record read from a partition. Key, value and header values are slices of the Fetch
 /// response (no copy).
@@ -126,6 +132,23 @@ pub enum RebalanceEvent {
 /// consumer.close().await?;
 /// # Ok(()) }
 /// ```
+///
+/// # Closing and dropping
+///
+/// [`close`](Consumer::close) is the orderly end: it calls the listener's `on_revoked` for
+/// what is still owned, commits (with `enable.auto.commit`), leaves the group, all within
+/// `default.api.timeout.ms` even when the brokers are unreachable.
+///
+/// Dropping a subscribed consumer without `close` is allowed and deliberately friendly to
+/// dynamic members: the group's background task sees the consumer gone and sends a
+/// best-effort LeaveGroup on its own (bounded by `request.timeout.ms`, on the runtime the
+/// consumer was created in; if that runtime is gone too, nothing is sent and the group waits
+/// out `session.timeout.ms`). So the group rebalances at once instead of a session later. No
+/// offsets are committed and no listener is called on drop: a drop is treated like a crash,
+/// and the next owner resumes from the last commit. A **static** member
+/// (`group.instance.id`, KIP-345) never sends LeaveGroup, on drop or on close: its
+/// partitions wait for it (up to `session.timeout.ms`) so that a restart does not rebalance
+/// the group.
 #[derive(Debug)]
 pub struct Consumer {
     config: Arc<ConsumerConfig>,
@@ -149,6 +172,17 @@ pub struct Consumer {
     rebalance_events: VecDeque<RebalanceEvent>,
     /// Partitions were lost and no assignment came since: a commit must fail.
     partitions_lost: bool,
+    /// The application's rebalance listener.
+    listener: ListenerSlot,
+    /// A listener call is under way: `poll` refuses, and commits do not apply group events.
+    in_listener: bool,
+    /// While a revocation is handled: the generation its partitions were owned in, which
+    /// commits carry (the group task holds the JoinGroup until the revocation is done).
+    revoking: Option<CommitGeneration>,
+    /// Group events received while `poll` waited for fetches, not yet applied.
+    group_backlog: VecDeque<GroupEvent>,
+    /// The group membership failed for good: every `poll` returns this.
+    fatal: Option<Error>,
 }
 
 impl Consumer {
@@ -191,6 +225,11 @@ impl Consumer {
             group: None,
             rebalance_events: VecDeque::new(),
             partitions_lost: false,
+            listener: ListenerSlot::default(),
+            in_listener: false,
+            revoking: None,
+            group_backlog: VecDeque::new(),
+            fatal: None,
         })
     }
 
@@ -245,42 +284,135 @@ impl Consumer {
     /// # Ok(()) }
     /// ```
     pub fn subscribe(&mut self, topics: &[&str]) -> Result<()> {
-        let group_id = self.group()?;
-        if self.config.group_protocol != "classic" {
-            return Err(Error::config(
-                "group.protocol",
-                "only the classic group protocol is supported by subscribe",
-            ));
-        }
         if let Some(topic) = topics.iter().find(|t| t.is_empty()) {
             return Err(Error::config(
                 "subscribe",
                 format!("empty topic name {topic:?}"),
             ));
         }
-        if self.group.is_none() {
-            // Partitions assigned by hand are not the group's.
-            self.assign(Vec::new())?;
-            let config = GroupConfig {
-                group_id,
-                group_instance_id: self.config.group_instance_id.clone(),
-                session_timeout: self.config.session_timeout,
-                max_poll_interval: self.config.max_poll_interval,
-                heartbeat_interval: self.config.heartbeat_interval,
-                retry_backoff: self.config.client.retry_backoff,
-                client_rack: Some(self.config.client_rack.clone()).filter(|r| !r.is_empty()),
-            };
-            self.group = Some(GroupHandle::start(
-                self.metadata.clone(),
-                config,
-                &self.config.partition_assignment_strategy,
-                self.config.client.request_timeout,
-            )?);
-        }
+        self.start_group()?;
         let topics = topics.iter().map(|t| (*t).to_owned()).collect();
         if let Some(group) = &self.group {
             group.send(GroupCommand::Subscribe(topics));
         }
+        // As Java's `subscribe(topics)`: no listener unless one is given with these topics.
+        self.listener.set(None);
+        Ok(())
+    }
+
+    /// [`subscribe`](Self::subscribe), with `listener` awaited by `poll` on every change of the
+    /// assignment (see [`RebalanceListener`]). Every subscribe call replaces the listener: one
+    /// without a listener removes it, as in Java.
+    pub fn subscribe_with_listener(
+        &mut self,
+        topics: &[&str],
+        listener: impl RebalanceListener + 'static,
+    ) -> Result<()> {
+        self.subscribe(topics)?;
+        self.listener.set(Some(Box::new(listener)));
+        Ok(())
+    }
+
+    /// Joins the consumer's group to read every topic whose **whole** name matches `pattern`
+    /// (Java's `subscribe(Pattern)`: `orders-.*` matches `orders-eu`, not `old-orders-eu`),
+    /// replacing the previous subscription. Internal topics (`__consumer_offsets`, …) are
+    /// never included. The cluster's topics are listed at once and again every
+    /// `metadata.max.age.ms`: a topic created later that matches joins the subscription (the
+    /// member rejoins the group) within that time. While nothing matches, the member stays
+    /// out of the group.
+    ///
+    /// Fails with [`Error::Config`] (key `subscribe_pattern`, naming the pattern) when
+    /// `pattern` is not a valid regular expression (Rust `regex` syntax), and (key
+    /// `group.protocol`) with `group.protocol=consumer`, whose engine does not take patterns
+    /// yet.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> kafka_client::Result<()> {
+    /// use std::time::Duration;
+    /// use kafka_client::consumer::{Consumer, ConsumerConfig};
+    ///
+    /// let config = ConsumerConfig::from_properties([
+    ///     ("bootstrap.servers", "localhost:9092"),
+    ///     ("group.id", "audit"),
+    ///     ("metadata.max.age.ms", "30000"),
+    /// ])?;
+    /// let mut consumer = Consumer::new(config).await?;
+    /// consumer.subscribe_pattern("orders-.*")?;
+    /// let records = consumer.poll(Duration::from_secs(1)).await?;
+    /// # let _ = records; Ok(()) }
+    /// ```
+    pub fn subscribe_pattern(&mut self, pattern: &str) -> Result<()> {
+        let pattern = TopicPattern::new(pattern)?;
+        if self.config.group_protocol == "consumer" {
+            // KIP-848 resolves patterns on the broker (SubscribedTopicRegex, v1); not yet
+            // sent by this client's engine.
+            return Err(Error::config(
+                "group.protocol",
+                "pattern subscriptions need group.protocol=classic for now",
+            ));
+        }
+        self.start_group()?;
+        if let Some(group) = &self.group {
+            group.send(GroupCommand::SubscribePattern(pattern));
+        }
+        self.listener.set(None);
+        Ok(())
+    }
+
+    /// [`subscribe_pattern`](Self::subscribe_pattern) with a [`RebalanceListener`].
+    pub fn subscribe_pattern_with_listener(
+        &mut self,
+        pattern: &str,
+        listener: impl RebalanceListener + 'static,
+    ) -> Result<()> {
+        self.subscribe_pattern(pattern)?;
+        self.listener.set(Some(Box::new(listener)));
+        Ok(())
+    }
+
+    /// Starts the group task on the first subscribe.
+    fn start_group(&mut self) -> Result<()> {
+        let group_id = self.group()?;
+        if self.group.is_some() {
+            return Ok(());
+        }
+        // Partitions assigned by hand are not the group's.
+        self.assign(Vec::new())?;
+        if self.config.group_protocol == "consumer" {
+            // KIP-848: the broker assigns. Whether the broker has it is checked by the task
+            // (the first `poll` fails with a Config error on `group.protocol` if not).
+            let config = ConsumerProtocolConfig {
+                group_id,
+                member_id: String::new(),
+                group_instance_id: self.config.group_instance_id.clone(),
+                rack_id: Some(self.config.client_rack.clone()).filter(|r| !r.is_empty()),
+                rebalance_timeout: self.config.max_poll_interval,
+                server_assignor: None,
+                retry_backoff: self.config.client.retry_backoff,
+            };
+            self.group = Some(GroupHandle::start_consumer_protocol(
+                self.metadata.clone(),
+                config,
+                self.config.client.request_timeout,
+            ));
+            return Ok(());
+        }
+        let config = GroupConfig {
+            group_id,
+            group_instance_id: self.config.group_instance_id.clone(),
+            session_timeout: self.config.session_timeout,
+            max_poll_interval: self.config.max_poll_interval,
+            heartbeat_interval: self.config.heartbeat_interval,
+            retry_backoff: self.config.client.retry_backoff,
+            client_rack: Some(self.config.client_rack.clone()).filter(|r| !r.is_empty()),
+        };
+        self.group = Some(GroupHandle::start(
+            self.metadata.clone(),
+            config,
+            &self.config.partition_assignment_strategy,
+            self.config.client.request_timeout,
+            self.config.client.metadata_max_age,
+        )?);
         Ok(())
     }
 
@@ -289,22 +421,34 @@ impl Consumer {
         self.rebalance_events.drain(..).collect()
     }
 
-    /// Applies what the group task reported, in order.
+    /// The next group event to apply: those `poll` already took off the channel first.
+    fn next_group_event(&mut self) -> Option<GroupEvent> {
+        if let Some(event) = self.group_backlog.pop_front() {
+            return Some(event);
+        }
+        self.group.as_mut()?.events.try_recv().ok()
+    }
+
+    /// Applies what the group task reported, in order, awaiting the listener for each change.
+    /// A listener's error is returned after its change was applied (the events after it wait
+    /// for the next call).
     async fn apply_group_events(&mut self) -> Result<()> {
-        loop {
-            let Some(group) = self.group.as_mut() else {
-                return Ok(());
-            };
-            let event = match group.events.try_recv() {
-                Ok(event) => event,
-                Err(_) => return Ok(()),
-            };
+        if self.in_listener {
+            // A commit from inside a listener: the change being handled is not finished.
+            return Ok(());
+        }
+        if let Some(error) = &self.fatal {
+            return Err(error.clone());
+        }
+        while let Some(event) = self.next_group_event() {
             match event {
                 GroupEvent::Revoked {
                     partitions,
                     generation,
                     done,
                 } => {
+                    // No more records of these for the application.
+                    self.buffer.retain(|f| !partitions.contains(&f.tp));
                     if let (true, Some(generation)) = (self.config.enable_auto_commit, &generation)
                     {
                         // Commit what was read of the revoked partitions while their
@@ -327,12 +471,18 @@ impl Consumer {
                             warn!(%error, "commit of revoked partitions failed");
                         }
                     }
+                    // The listener's commits carry the generation the partitions were owned
+                    // in; their positions stay readable until it returns.
+                    self.revoking = generation;
+                    let result = self.call_listener(ListenerCall::Revoked, &partitions).await;
+                    self.revoking = None;
                     self.remove_partitions(&partitions);
                     if let Some(done) = done {
                         let _ = done.send(());
                     }
                     self.rebalance_events
                         .push_back(RebalanceEvent::Revoked(partitions));
+                    result?;
                 }
                 GroupEvent::Assigned(partitions) => {
                     self.partitions_lost = false;
@@ -340,24 +490,60 @@ impl Consumer {
                     next.extend(partitions.iter().cloned());
                     self.subscriptions.assign(next);
                     self.topics_changed = true;
+                    let result = self
+                        .call_listener(ListenerCall::Assigned, &partitions)
+                        .await;
                     self.rebalance_events
                         .push_back(RebalanceEvent::Assigned(partitions));
+                    result?;
                 }
                 GroupEvent::Lost(partitions) => {
                     self.partitions_lost = true;
+                    self.buffer.retain(|f| !partitions.contains(&f.tp));
+                    let result = self.call_listener(ListenerCall::Lost, &partitions).await;
                     self.remove_partitions(&partitions);
                     self.rebalance_events
                         .push_back(RebalanceEvent::Lost(partitions));
+                    result?;
                 }
                 GroupEvent::Fatal(code) => {
-                    return Err(Error::Protocol {
-                        api: "JoinGroup",
-                        code,
-                        message: Some("the consumer cannot stay in its group".into()),
-                    });
+                    let instance = self.config.group_instance_id.as_deref();
+                    let error = self
+                        .fatal
+                        .get_or_insert_with(|| group_fatal_error(code, instance))
+                        .clone();
+                    return Err(error);
+                }
+                GroupEvent::Failed(error) => {
+                    self.fatal = Some(error.clone());
+                    return Err(error);
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Awaits the listener (if any) for one change, with the consumer in hand.
+    async fn call_listener(
+        &mut self,
+        call: ListenerCall,
+        partitions: &[TopicPartition],
+    ) -> Result<()> {
+        let Some(mut listener) = self.listener.take() else {
+            return Ok(());
+        };
+        self.in_listener = true;
+        let result = match call {
+            ListenerCall::Revoked => listener.on_revoked(self, partitions).await,
+            ListenerCall::Assigned => listener.on_assigned(self, partitions).await,
+            ListenerCall::Lost => listener.on_lost(self, partitions).await,
+        };
+        self.in_listener = false;
+        self.listener.put_back(listener);
+        if let Err(error) = &result {
+            warn!(?call, %error, "rebalance listener failed");
+        }
+        result
     }
 
     fn remove_partitions(&mut self, partitions: &[TopicPartition]) {
@@ -378,6 +564,11 @@ impl Consumer {
         let Some(group) = &self.group else {
             return Ok(None);
         };
+        if let Some(generation) = &self.revoking {
+            // Inside `on_revoked`: the group task holds the JoinGroup, the generation the
+            // partitions were owned in is still the group's.
+            return Ok(Some(generation.clone()));
+        }
         let state = group.generation.borrow().clone();
         match state {
             Ok(generation) => Ok(Some(generation)),
@@ -446,6 +637,12 @@ impl Consumer {
     }
 
     async fn poll_up_to(&mut self, max: usize, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
+        if self.in_listener {
+            return Err(Error::config(
+                "poll",
+                "poll was called from a rebalance listener; return from the listener first",
+            ));
+        }
         let deadline = Instant::now() + timeout;
         if let Some(group) = &self.group {
             group.send(GroupCommand::Polled);
@@ -492,9 +689,24 @@ impl Consumer {
                 }
                 continue;
             }
-            match tokio::time::timeout_at(deadline, self.outcomes.recv()).await {
-                Ok(Some(outcome)) => self.handle_outcome(outcome),
-                Ok(None) => return Err(Error::Closed),
+            // Wait for a Fetch answer, or for the group to change the assignment (so that a
+            // revocation is handled at once, not after fetch.max.wait.ms).
+            let outcomes = &mut self.outcomes;
+            let group = self.group.as_mut();
+            let woken = tokio::time::timeout_at(deadline, async move {
+                match group {
+                    Some(group) => tokio::select! {
+                        outcome = outcomes.recv() => Wake::Fetch(outcome),
+                        Some(event) = group.events.recv() => Wake::Group(event),
+                    },
+                    None => Wake::Fetch(outcomes.recv().await),
+                }
+            })
+            .await;
+            match woken {
+                Ok(Wake::Fetch(Some(outcome))) => self.handle_outcome(outcome),
+                Ok(Wake::Fetch(None)) => return Err(Error::Closed),
+                Ok(Wake::Group(event)) => self.group_backlog.push_back(event),
                 Err(_) => return Ok(Vec::new()),
             }
         }
@@ -883,19 +1095,92 @@ impl Consumer {
         }
     }
 
-    /// Commits the positions when `enable.auto.commit` (and a `group.id`) asks for it, leaves
-    /// the group when subscribed, then closes the connections.
+    /// Ends the consumer in good order, within `default.api.timeout.ms` in all (even when the
+    /// brokers are unreachable): applies the group's pending changes, calls the listener's
+    /// `on_revoked` for the partitions still owned, commits the positions when
+    /// `enable.auto.commit` (and a `group.id`) asks for it, leaves the group when subscribed
+    /// (a static member sends no LeaveGroup, KIP-345), then closes the connections.
+    ///
+    /// Returns the commit's (or the listener's) error, or [`Error::Timeout`] when that work
+    /// ran out of time; the group is left and the connections closed in every case. See
+    /// [`Consumer`] for dropping without `close`.
     pub async fn close(mut self) -> Result<()> {
-        let result = if self.config.enable_auto_commit && self.config.group_id.is_some() {
-            self.commit_sync().await
-        } else {
-            Ok(())
+        let timeout = self.config.default_api_timeout;
+        let deadline = Instant::now() + timeout;
+        let result = match tokio::time::timeout_at(deadline, self.close_work()).await {
+            Ok(result) => result,
+            Err(_) => {
+                warn!(
+                    ?timeout,
+                    "close ran out of default.api.timeout.ms before committing"
+                );
+                Err(Error::Timeout {
+                    what: "closing the consumer (commit, on_revoked)".into(),
+                    after: timeout,
+                })
+            }
         };
         if let Some(group) = self.group.take() {
-            group.leave(self.config.default_api_timeout).await;
+            group
+                .leave(deadline.saturating_duration_since(Instant::now()))
+                .await;
         }
         self.admin.close();
+        debug!("consumer closed");
         result
+    }
+
+    /// `close` up to leaving the group.
+    async fn close_work(&mut self) -> Result<()> {
+        if self.group.is_some() {
+            if let Err(error) = self.apply_group_events().await {
+                // A member that failed for good (e.g. fenced) has nothing to commit; a
+                // listener's error is reported, but closing goes on.
+                if self.fatal.is_some() {
+                    return Ok(());
+                }
+                warn!(%error, "applying the last group changes failed while closing");
+            }
+            let owned = self.subscriptions.assignment();
+            if !owned.is_empty() && !self.partitions_lost && self.listener.is_set() {
+                self.call_listener(ListenerCall::Revoked, &owned).await?;
+            }
+        }
+        if self.config.enable_auto_commit && self.config.group_id.is_some() {
+            self.commit_sync().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Which listener method to call.
+#[derive(Debug, Clone, Copy)]
+enum ListenerCall {
+    Revoked,
+    Assigned,
+    Lost,
+}
+
+/// What woke `poll` while it waited.
+enum Wake {
+    Fetch(Option<FetchOutcome>),
+    Group(GroupEvent),
+}
+
+/// The error every `poll` returns once the member failed for good.
+fn group_fatal_error(code: ErrorCode, group_instance_id: Option<&str>) -> Error {
+    let message = match (code, group_instance_id) {
+        (ErrorCode::FencedInstanceId, Some(id)) => format!(
+            "another consumer joined the group with group.instance.id {id:?}: this one is \
+             fenced (KIP-345) and must be closed"
+        ),
+        _ => "the consumer cannot stay in its group and must be closed".to_owned(),
+    };
+    warn!(%code, "{message}");
+    Error::Protocol {
+        api: "group membership",
+        code,
+        message: Some(message),
     }
 }
 
@@ -906,5 +1191,220 @@ fn commit_failed() -> Error {
         reason: "the member is not in a generation of its group (its partitions were lost, or \
                  it has not joined yet)"
             .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The consumer's side of rebalances without a broker: the test plays the group task
+    //! (events in, generation watch) and checks what the consumer and its listener do.
+
+    use std::sync::{Arc, Mutex};
+
+    use futures::future::BoxFuture;
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    async fn consumer() -> Consumer {
+        // Nothing listens there; nothing here needs a broker.
+        let config = ConsumerConfig::from_properties([
+            ("bootstrap.servers", "127.0.0.1:1"),
+            ("group.id", "g"),
+            ("enable.auto.commit", "false"),
+            ("group.instance.id", "instance-7"),
+        ])
+        .unwrap();
+        Consumer::new(config).await.unwrap()
+    }
+
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition::new("orders", p)
+    }
+
+    fn generation(id: i32) -> CommitGeneration {
+        CommitGeneration {
+            generation_id: id,
+            member_id: "m".into(),
+            group_instance_id: Some("instance-7".into()),
+        }
+    }
+
+    #[derive(Default)]
+    struct Log {
+        calls: Vec<String>,
+        /// What a commit in on_revoked would carry, and the revoked partitions' positions.
+        revoke_generation: Option<i32>,
+        revoke_positions: Vec<Option<i64>>,
+        poll_in_listener: Option<String>,
+    }
+
+    struct Recorder(Arc<Mutex<Log>>, bool);
+
+    impl RebalanceListener for Recorder {
+        fn on_revoked<'a>(
+            &'a mut self,
+            consumer: &'a mut Consumer,
+            partitions: &'a [TopicPartition],
+        ) -> BoxFuture<'a, Result<()>> {
+            Box::pin(async move {
+                let polled = consumer.poll(Duration::from_millis(1)).await;
+                let mut log = self.0.lock().unwrap();
+                log.calls.push(format!("revoked {partitions:?}"));
+                log.revoke_generation = consumer
+                    .commit_generation()
+                    .ok()
+                    .flatten()
+                    .map(|g| g.generation_id);
+                log.revoke_positions = partitions.iter().map(|tp| consumer.position(tp)).collect();
+                log.poll_in_listener = polled.err().map(|e| e.to_string());
+                if self.1 {
+                    return Err(Error::config("test", "the listener failed"));
+                }
+                Ok(())
+            })
+        }
+
+        fn on_assigned<'a>(
+            &'a mut self,
+            _consumer: &'a mut Consumer,
+            partitions: &'a [TopicPartition],
+        ) -> BoxFuture<'a, Result<()>> {
+            self.0
+                .lock()
+                .unwrap()
+                .calls
+                .push(format!("assigned {partitions:?}"));
+            Box::pin(async { Ok(()) })
+        }
+
+        fn on_lost<'a>(
+            &'a mut self,
+            consumer: &'a mut Consumer,
+            partitions: &'a [TopicPartition],
+        ) -> BoxFuture<'a, Result<()>> {
+            let refused = consumer.commit_generation().is_err();
+            self.0
+                .lock()
+                .unwrap()
+                .calls
+                .push(format!("lost {partitions:?} commit refused: {refused}"));
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_listener_runs_in_order_with_the_revoking_generation() {
+        let mut consumer = consumer().await;
+        let (handle, events, generation_watch) = GroupHandle::detached();
+        consumer.group = Some(handle);
+        let log = Arc::new(Mutex::new(Log::default()));
+        consumer
+            .listener
+            .set(Some(Box::new(Recorder(log.clone(), false))));
+
+        events
+            .send(GroupEvent::Assigned(vec![tp(0), tp(1)]))
+            .unwrap();
+        consumer.apply_group_events().await.unwrap();
+        consumer.seek(&tp(0), 5).unwrap();
+        consumer.seek(&tp(1), 9).unwrap();
+
+        // Mid-rebalance the watch refuses commits, but the revocation carries the generation
+        // the partitions were owned in, and a commit inside on_revoked uses it.
+        generation_watch
+            .send(Err(CommitRejected::RebalanceInProgress))
+            .unwrap();
+        let (done, applied) = oneshot::channel();
+        events
+            .send(GroupEvent::Revoked {
+                partitions: vec![tp(1)],
+                generation: Some(generation(4)),
+                done: Some(done),
+            })
+            .unwrap();
+        events.send(GroupEvent::Lost(vec![tp(0)])).unwrap();
+        consumer.apply_group_events().await.unwrap();
+        applied
+            .await
+            .expect("the group task is told the revocation is done");
+
+        let log = log.lock().unwrap();
+        assert_eq!(
+            log.calls,
+            [
+                "assigned [TopicPartition { topic: \"orders\", partition: 0 }, TopicPartition { topic: \"orders\", partition: 1 }]",
+                "revoked [TopicPartition { topic: \"orders\", partition: 1 }]",
+                "lost [TopicPartition { topic: \"orders\", partition: 0 }] commit refused: true",
+            ]
+        );
+        assert_eq!(log.revoke_generation, Some(4));
+        assert_eq!(log.revoke_positions, [Some(9)], "positions stay readable");
+        let refused = log.poll_in_listener.as_deref().unwrap_or_default();
+        assert!(refused.contains("rebalance listener"), "{refused}");
+        assert!(consumer.assignment().is_empty());
+        assert!(consumer.revoking.is_none() && !consumer.in_listener);
+        assert_eq!(
+            consumer.rebalance_events(),
+            [
+                RebalanceEvent::Assigned(vec![tp(0), tp(1)]),
+                RebalanceEvent::Revoked(vec![tp(1)]),
+                RebalanceEvent::Lost(vec![tp(0)]),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_listener_error_surfaces_after_the_change_is_applied() {
+        let mut consumer = consumer().await;
+        let (handle, events, _watch) = GroupHandle::detached();
+        consumer.group = Some(handle);
+        consumer
+            .listener
+            .set(Some(Box::new(Recorder(Arc::default(), true))));
+        events.send(GroupEvent::Assigned(vec![tp(0)])).unwrap();
+        let (done, applied) = oneshot::channel();
+        events
+            .send(GroupEvent::Revoked {
+                partitions: vec![tp(0)],
+                generation: None,
+                done: Some(done),
+            })
+            .unwrap();
+        let err = consumer.apply_group_events().await.unwrap_err();
+        assert!(err.to_string().contains("the listener failed"), "{err}");
+        applied.await.unwrap();
+        assert!(consumer.assignment().is_empty());
+        // The listener is still registered after failing.
+        assert!(consumer.listener.is_set());
+    }
+
+    #[tokio::test]
+    async fn a_fenced_static_member_fails_every_poll_with_a_clear_error() {
+        let mut consumer = consumer().await;
+        let (handle, events, _watch) = GroupHandle::detached();
+        consumer.group = Some(handle);
+        events.send(GroupEvent::Lost(vec![tp(0)])).unwrap();
+        events
+            .send(GroupEvent::Fatal(ErrorCode::FencedInstanceId))
+            .unwrap();
+        for _ in 0..2 {
+            let err = consumer.poll(Duration::from_millis(10)).await.unwrap_err();
+            assert_eq!(err.code(), Some(ErrorCode::FencedInstanceId));
+            assert!(err.to_string().contains("instance-7"), "{err}");
+        }
+        // Closing a fenced member is not an error.
+        consumer.close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn subscribe_pattern_rejects_an_invalid_regex_by_name() {
+        let mut consumer = consumer().await;
+        let err = consumer.subscribe_pattern("orders-[").unwrap_err();
+        assert!(
+            matches!(&err, Error::Config { key, reason } if key == "subscribe_pattern" && reason.contains("orders-[")),
+            "{err}"
+        );
+        assert!(consumer.group.is_none(), "nothing was started");
     }
 }

@@ -6,10 +6,13 @@
 //! which partitions to fetch, which need a position looked up, and tells it what happened.
 //! Kept apart from the fetcher so that seek/pause/assign rules are tested without sockets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use regex::Regex;
 
 use super::config::OffsetReset;
 use super::TopicPartition;
+use crate::error::{Error, Result};
 
 /// Where a partition's next position comes from, when it has none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,9 +222,96 @@ pub fn out_of_range_decision(
     }
 }
 
+/// A topic pattern of [`Consumer::subscribe_pattern`](super::Consumer::subscribe_pattern),
+/// compiled with Java's `Pattern.matcher(topic).matches()` semantics: the pattern must match
+/// the *whole* topic name (`orders` does not match `orders-eu`; `orders.*` does).
+#[derive(Debug, Clone)]
+pub struct TopicPattern {
+    source: String,
+    regex: Regex,
+}
+
+impl TopicPattern {
+    /// Compiles `pattern` (Rust `regex` syntax, which covers what topic patterns use: classes,
+    /// alternation, repetition; no look-around or back-references). Fails with
+    /// [`Error::Config`] naming the pattern.
+    ///
+    /// ```
+    /// use kafka_client::consumer::subscription::TopicPattern;
+    ///
+    /// let pattern = TopicPattern::new("orders-.*")?;
+    /// assert!(pattern.matches("orders-eu"));
+    /// assert!(!pattern.matches("old-orders-eu"));
+    /// assert!(TopicPattern::new("orders-(").is_err());
+    /// # Ok::<(), kafka_client::Error>(())
+    /// ```
+    pub fn new(pattern: &str) -> Result<TopicPattern> {
+        // Anchored on both ends: Java matches whole names. The group keeps the pattern's own
+        // alternation inside the anchors (`a|b` must not become `^a|b$`).
+        let regex = Regex::new(&format!("^(?:{pattern})$")).map_err(|error| {
+            Error::config(
+                "subscribe_pattern",
+                format!("invalid topic pattern {pattern:?}: {error}"),
+            )
+        })?;
+        Ok(TopicPattern {
+            source: pattern.to_owned(),
+            regex,
+        })
+    }
+
+    /// The pattern as given.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the whole of `topic` matches.
+    pub fn matches(&self, topic: &str) -> bool {
+        self.regex.is_match(topic)
+    }
+
+    /// The topics of `topics` (name, is-internal) the subscription covers: whole-name matches,
+    /// without internal topics (flagged by the broker, or named `__…` such as
+    /// `__consumer_offsets` and `__transaction_state`), as Java's default
+    /// `exclude.internal.topics=true`.
+    pub fn select<'a>(
+        &self,
+        topics: impl IntoIterator<Item = (&'a str, bool)>,
+    ) -> BTreeSet<String> {
+        topics
+            .into_iter()
+            .filter(|(name, internal)| !internal && !name.starts_with("__") && self.matches(name))
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patterns_match_whole_names_and_skip_internal_topics() {
+        let p = TopicPattern::new("orders|payments-.*").unwrap();
+        let topics = [
+            ("orders", false),
+            ("orders-eu", false),
+            ("payments-eu", false),
+            ("old-payments-eu", false),
+            ("__consumer_offsets", false),
+            ("payments-internal", true),
+        ];
+        let selected: Vec<String> = p.select(topics).into_iter().collect();
+        assert_eq!(selected, ["orders", "payments-eu"]);
+        let all = TopicPattern::new(".*").unwrap();
+        assert!(all.select([("__transaction_state", false)]).is_empty());
+        let err = TopicPattern::new("orders[").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("subscribe_pattern") && text.contains("orders["),
+            "{text}"
+        );
+    }
 
     fn tp(p: i32) -> TopicPartition {
         TopicPartition::new("t", p)

@@ -48,8 +48,8 @@
 //! legitimately take long (JoinGroup, a long-poll Fetch) must pass a longer deadline.
 
 use std::collections::HashMap;
-use std::io;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::io::{self, IoSlice};
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -57,7 +57,7 @@ use bytes::{Bytes, BytesMut};
 use kafka_protocol::frame;
 use kafka_protocol::messages::{ApiKey, Request};
 use kafka_protocol::DecodeError;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
@@ -86,10 +86,11 @@ const NO_SASL_EOF: &str = "the broker closed the connection at the first request
 
 /// Bytes read from the socket at a time (grown as needed for big frames).
 const READ_CHUNK: usize = 64 * 1024;
-/// Socket write buffer: small frames queued together go out in one write.
-const WRITE_BUFFER: usize = 64 * 1024;
-/// Most queued frames written before one flush.
+/// Most queued frames handed to the socket in one vectored write.
 const MAX_WRITE_BATCH: usize = 64;
+/// Cap on the buffer a Produce frame is encoded into before its size is known (see
+/// `Inner::produce_frame_hint`).
+const MAX_FRAME_HINT: usize = 16 * 1024 * 1024;
 
 /// Settings of one connection, taken from [`ClientConfig`] by [`ConnectionOptions::from_config`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +152,10 @@ struct Inner {
     /// When the broker ends the SASL session (KIP-368), if it announced a lifetime.
     session_expires_at: OnceLock<Instant>,
     next_correlation_id: AtomicI32,
+    /// Size of the last Produce frame: the next one is encoded into a buffer of about that
+    /// size, instead of one that doubles its way up (each step a realloc and a copy of a
+    /// megabyte-sized request; callgrind put that at ~150 instructions a record).
+    produce_frame_hint: AtomicUsize,
     started: Instant,
     /// Nanoseconds after `started` of the last request or response.
     last_used: AtomicU64,
@@ -264,6 +269,7 @@ impl Connection {
                 api_versions: OnceLock::new(),
                 session_expires_at: OnceLock::new(),
                 next_correlation_id: AtomicI32::new(0),
+                produce_frame_hint: AtomicUsize::new(0),
                 started,
                 last_used: AtomicU64::new(0),
             }),
@@ -559,7 +565,14 @@ impl Inner {
         // Ids only need to be unique among the requests in flight; wrapping is fine.
         let correlation_id = self.next_correlation_id.fetch_add(1, Ordering::Relaxed);
         Span::current().record("correlation_id", correlation_id);
-        let mut buf = BytesMut::new();
+        let produce = R::API_KEY == ApiKey::Produce;
+        let mut buf = if produce {
+            // A little over the last one, so a slightly bigger frame still fits.
+            let hint = self.produce_frame_hint.load(Ordering::Relaxed);
+            BytesMut::with_capacity((hint + hint / 8).min(MAX_FRAME_HINT))
+        } else {
+            BytesMut::new()
+        };
         frame::encode_request(
             &mut buf,
             correlation_id,
@@ -567,6 +580,9 @@ impl Inner {
             version,
             request,
         )?;
+        if produce {
+            self.produce_frame_hint.store(buf.len(), Ordering::Relaxed);
+        }
         Ok((correlation_id, buf.freeze()))
     }
 
@@ -874,11 +890,13 @@ fn io_error(broker: String, source: io::Error, demux: &Demux) -> Error {
     }
 }
 
-async fn write_loop<W>(writer: W, mut queue: mpsc::UnboundedReceiver<Outgoing>, demux: Arc<Demux>)
-where
+async fn write_loop<W>(
+    mut writer: W,
+    mut queue: mpsc::UnboundedReceiver<Outgoing>,
+    demux: Arc<Demux>,
+) where
     W: AsyncWrite + Unpin,
 {
-    let mut writer = BufWriter::with_capacity(WRITE_BUFFER, writer);
     let mut batch = Vec::new();
     while let Some(first) = queue.recv().await {
         batch.push(first);
@@ -888,13 +906,7 @@ where
                 Err(_) => break,
             }
         }
-        let written = async {
-            for outgoing in &batch {
-                writer.write_all(&outgoing.frame).await?;
-            }
-            writer.flush().await
-        }
-        .await;
+        let written = write_frames(&mut writer, &batch).await;
         if let Err(source) = written {
             demux.poison(io_error(demux.broker.clone(), source, &demux));
             return;
@@ -907,6 +919,29 @@ where
     }
     // Every handle is gone: say goodbye properly.
     let _ = writer.shutdown().await;
+}
+
+/// Writes every frame of `batch`, whole and in order, with vectored writes: the frames go to
+/// the socket straight from the buffers they were encoded into (no copy into a write buffer),
+/// and a batch of small frames still costs one system call.
+async fn write_frames<W>(writer: &mut W, batch: &[Outgoing]) -> io::Result<()>
+where
+    W: AsyncWrite + Unpin,
+{
+    let mut slices: Vec<IoSlice<'_>> = batch
+        .iter()
+        .filter(|o| !o.frame.is_empty())
+        .map(|o| IoSlice::new(&o.frame))
+        .collect();
+    let mut slices = &mut slices[..];
+    while !slices.is_empty() {
+        let n = writer.write_vectored(slices).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut slices, n);
+    }
+    writer.flush().await
 }
 
 #[cfg(test)]

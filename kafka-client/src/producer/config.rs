@@ -1,6 +1,7 @@
 //! The producer's settings: [`ProducerConfig`] with Java's keys and defaults, its builder, and
 //! the cross-field rules of idempotence (`enable.idempotence` needs `acks=all`, `retries > 0`
-//! and at most 5 requests in flight per connection).
+//! and at most 5 requests in flight per connection), and of transactions (`transactional.id`
+//! implies idempotence and conflicts with `enable.idempotence=false`).
 //!
 //! String keys go through the shared [`Properties`] bag: the client section
 //! ([`ClientConfigBuilder`]) takes its keys, this section takes the producer's, and whatever is
@@ -102,6 +103,13 @@ pub struct ProducerConfig {
     pub partitioner_ignore_keys: bool,
     /// A partitioner of the application's own; wins over `partitioner`.
     pub custom_partitioner: Option<Arc<dyn Partitioner>>,
+    /// `transactional.id`: makes the producer transactional (see
+    /// [`Producer::init_transactions`](crate::producer::Producer::init_transactions)). Implies
+    /// `enable.idempotence=true` and `acks=all`.
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms`: how long the transaction coordinator lets a transaction stay
+    /// open before it aborts it (sent in InitProducerId).
+    pub transaction_timeout: Duration,
 }
 
 impl Default for ProducerConfig {
@@ -122,6 +130,8 @@ impl Default for ProducerConfig {
             partitioner: PartitionerKind::Default,
             partitioner_ignore_keys: false,
             custom_partitioner: None,
+            transactional_id: None,
+            transaction_timeout: Duration::from_millis(60_000),
         }
     }
 }
@@ -147,6 +157,7 @@ impl ProducerConfig {
         "partitioner",
         "partitioner.ignore.keys",
         "transactional.id",
+        "transaction.timeout.ms",
     ];
 
     /// A builder starting from the defaults.
@@ -190,6 +201,25 @@ impl ProducerConfig {
         }
         if self.buffer_memory == 0 {
             return Err(Error::config("buffer.memory", "must be at least 1"));
+        }
+        if let Some(id) = &self.transactional_id {
+            if id.is_empty() {
+                return Err(Error::config("transactional.id", "must not be empty"));
+            }
+            if !self.enable_idempotence {
+                return Err(Error::config(
+                    "enable.idempotence",
+                    "must be true when transactional.id is set",
+                ));
+            }
+            if self.transaction_timeout.is_zero()
+                || self.transaction_timeout.as_millis() > i32::MAX as u128
+            {
+                return Err(Error::config(
+                    "transaction.timeout.ms",
+                    "must be between 1 and 2147483647",
+                ));
+            }
         }
         if self.enable_idempotence {
             if self.acks != Acks::All {
@@ -370,6 +400,18 @@ impl ProducerConfigBuilder {
         self
     }
 
+    /// `transactional.id`: makes the producer transactional.
+    pub fn transactional_id(mut self, id: impl Into<String>) -> Self {
+        self.config.transactional_id = Some(id.into());
+        self
+    }
+
+    /// `transaction.timeout.ms`.
+    pub fn transaction_timeout(mut self, timeout: Duration) -> Self {
+        self.config.transaction_timeout = timeout;
+        self
+    }
+
     /// `max.in.flight.requests.per.connection`.
     pub fn max_in_flight_requests_per_connection(mut self, max: usize) -> Self {
         self.client = self.client.max_in_flight_requests_per_connection(max);
@@ -387,7 +429,16 @@ impl ProducerConfigBuilder {
     pub fn build(self) -> Result<ProducerConfig> {
         let mut config = self.config;
         config.client = self.client.build()?;
-        if config.enable_idempotence && !self.explicit.idempotence {
+        if config.transactional_id.is_some() && config.enable_idempotence {
+            // Java: a transactional producer needs idempotence, so settings that conflict with
+            // it are errors even when idempotence itself was left at its default.
+            if config.acks != Acks::All {
+                return Err(Error::config(
+                    "acks",
+                    "must be `all` when transactional.id is set",
+                ));
+            }
+        } else if config.enable_idempotence && !self.explicit.idempotence {
             // Java: idempotence is on by default, but quietly off when other settings the user
             // chose conflict with it.
             let conflicts = config.acks != Acks::All
@@ -438,13 +489,13 @@ fn parse_level(v: &str) -> Result<i32, String> {
 
 impl ApplyProperties for ProducerConfigBuilder {
     fn apply_properties(&mut self, props: &mut Properties) -> Result<()> {
-        if props.take_string("transactional.id").is_some() {
-            return Err(Error::config(
-                "transactional.id",
-                "transactions are not supported yet",
-            ));
-        }
         let c = &mut self.config;
+        if let Some(id) = props.take_string("transactional.id") {
+            c.transactional_id = Some(id);
+        }
+        if let Some(timeout) = props.take_duration_ms("transaction.timeout.ms")? {
+            c.transaction_timeout = timeout;
+        }
         if let Some(acks) = props.take_enum("acks", ACKS)? {
             c.acks = acks;
         }
@@ -596,11 +647,44 @@ mod tests {
     }
 
     #[test]
+    fn transactional_id_implies_idempotence() {
+        let c = with(&[
+            ("transactional.id", "tx"),
+            ("transaction.timeout.ms", "9000"),
+        ])
+        .unwrap();
+        assert_eq!(c.transactional_id.as_deref(), Some("tx"));
+        assert_eq!(c.transaction_timeout, Duration::from_secs(9));
+        assert!(c.enable_idempotence);
+        assert_eq!(c.acks, Acks::All);
+        assert_eq!(
+            with(&[]).unwrap().transaction_timeout,
+            Duration::from_secs(60)
+        );
+        let err = with(&[("transactional.id", "tx"), ("enable.idempotence", "false")]).unwrap_err();
+        assert!(
+            matches!(err, Error::Config { ref key, .. } if key == "enable.idempotence"),
+            "{err}"
+        );
+        let err = with(&[("transactional.id", "tx"), ("acks", "1")]).unwrap_err();
+        assert!(
+            matches!(err, Error::Config { ref key, .. } if key == "acks"),
+            "{err}"
+        );
+        let err = with(&[("transactional.id", "tx"), ("retries", "0")]).unwrap_err();
+        assert!(
+            matches!(err, Error::Config { ref key, .. } if key == "retries"),
+            "{err}"
+        );
+        let err = with(&[("transactional.id", "")]).unwrap_err();
+        assert!(
+            matches!(err, Error::Config { ref key, .. } if key == "transactional.id"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn rejects_bad_and_unknown_keys() {
-        let err = with(&[("transactional.id", "tx")]).unwrap_err();
-        assert!(err
-            .to_string()
-            .contains("transactions are not supported yet"));
         let err = with(&[("compression.type", "brotli")]).unwrap_err();
         assert!(matches!(err, Error::Config { ref key, .. } if key == "compression.type"));
         let err = with(&[("lingr.ms", "5")]).unwrap_err();

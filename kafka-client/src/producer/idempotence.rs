@@ -1,4 +1,5 @@
-//! The idempotent producer's bookkeeping (a "lite" Java `TransactionManager`): the producer id
+//! The idempotent producer's bookkeeping (the sequence half of Java's `TransactionManager`;
+//! the transaction half is `transaction.rs`): the producer id
 //! and epoch, and per partition the next sequence number and the last acknowledged one.
 //!
 //! Plain data: the sender asks it what to stamp on a batch and tells it how each try ended;
@@ -61,7 +62,7 @@ impl Default for PartitionSequences {
 
 /// Producer id, epoch and sequences.
 #[derive(Debug, Default)]
-pub(crate) struct TransactionManager {
+pub(crate) struct SequenceManager {
     producer: Option<ProducerIdAndEpoch>,
     bump_requested: bool,
     partitions: HashMap<(Arc<str>, i32), PartitionSequences>,
@@ -72,7 +73,7 @@ fn add_sequence(base: i32, count: i32) -> i32 {
     ((i64::from(base) + i64::from(count)) % (i64::from(i32::MAX) + 1)) as i32
 }
 
-impl TransactionManager {
+impl SequenceManager {
     pub fn new() -> Self {
         Self::default()
     }
@@ -81,6 +82,16 @@ impl TransactionManager {
     #[cfg(test)]
     pub fn can_send(&self) -> bool {
         self.producer.is_some() && !self.bump_requested
+    }
+
+    /// The id and epoch batches are stamped with now.
+    pub fn producer(&self) -> Option<ProducerIdAndEpoch> {
+        self.producer
+    }
+
+    /// Whether an epoch bump was asked for (a sequence gap, an unknown producer id).
+    pub fn bump_requested(&self) -> bool {
+        self.bump_requested
     }
 
     /// Whether an InitProducerId is due (first one, or an epoch bump).
@@ -227,8 +238,8 @@ mod tests {
         Arc::from("t")
     }
 
-    fn started() -> TransactionManager {
-        let mut tm = TransactionManager::new();
+    fn started() -> SequenceManager {
+        let mut tm = SequenceManager::new();
         assert!(!tm.can_send() && tm.needs_producer_id());
         tm.set_producer(ProducerIdAndEpoch {
             producer_id: 42,

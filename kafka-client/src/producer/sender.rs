@@ -2,13 +2,22 @@
 //! Produce requests and their responses into completed delivery futures or retries.
 //!
 //! It owns its state — the connections it uses, the requests in flight per broker, the
-//! idempotence bookkeeping ([`TransactionManager`]) — and shares only the accumulator (a short
+//! idempotence bookkeeping ([`SequenceManager`]) — and shares only the accumulator (a short
 //! lock, never held across an `.await`) and the buffer pool with the producer handles.
 //!
 //! One loop: look at the accumulator (`ready`), expire batches past `delivery.timeout.ms`,
 //! drain one request per broker while it has fewer than `max.in.flight` requests in flight,
 //! then wait for whichever comes first: a wake-up from `send`/`flush`/`close`, a response, or
 //! the next linger/backoff deadline.
+//!
+//! A transactional producer (`transactional.id`) adds three duties, decided by the
+//! transaction manager (`transaction.rs`) and carried out here: before a partition's first
+//! batch of a transaction is drained, the partitions `send` named are added with one
+//! AddPartitionsToTxn (batches of partitions not yet added stay queued); batches carry the
+//! transactional attribute and the Produce request the transactional id; and while a
+//! transaction is aborting or can only be aborted, queued batches are failed instead of sent.
+//! The producer id and epoch come from `init_transactions` (not from the sender's own
+//! InitProducerId), and a batch failure inside a transaction makes it abortable.
 //!
 //! Request order on a connection is the order of drain: each request future is polled once as
 //! soon as it is created, which writes it to the connection's queue (its in-flight slot is
@@ -22,12 +31,13 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::stream::FuturesUnordered;
 use futures::{Future, StreamExt};
 use kafka_protocol::messages::init_producer_id_request::InitProducerIdRequest;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse};
+use kafka_protocol::records::rewrite_producer_state;
 use kafka_protocol::wire::Uuid;
 use kafka_protocol::ErrorCode;
 use tokio::time::Instant;
@@ -38,7 +48,11 @@ use crate::cluster::metadata::Cluster;
 use crate::error::{Error, Result};
 use crate::net::Connection;
 use crate::producer::batch::ProducerBatch;
-use crate::producer::idempotence::{ProducerIdAndEpoch, SequenceDecision, TransactionManager};
+use crate::producer::idempotence::{ProducerIdAndEpoch, SequenceDecision, SequenceManager};
+use crate::producer::transaction::{
+    self, classify, PartitionKey, TransactionState, Transactions, TxnErrorKind,
+    MAX_TRANSACTIONAL_PRODUCE_VERSION,
+};
 use crate::producer::Shared;
 
 type EventFuture = Pin<Box<dyn Future<Output = Event> + Send>>;
@@ -52,11 +66,12 @@ enum Event {
         result: Result<Option<ProduceResponse>>,
     },
     ProducerId(Result<ProducerIdAndEpoch>),
+    AddedPartitions(Result<HashMap<PartitionKey, ErrorCode>>),
 }
 
 struct Sender {
     shared: Arc<Shared>,
-    tm: Option<TransactionManager>,
+    tm: Option<SequenceManager>,
     connections: HashMap<i32, Connection>,
     connecting: HashMap<i32, ()>,
     in_flight: HashMap<i32, usize>,
@@ -69,13 +84,18 @@ struct Sender {
     backoff: ExponentialBackoff,
     tasks: FuturesUnordered<EventFuture>,
     max_in_flight: usize,
+    /// Set for a transactional producer.
+    txn: Option<Arc<Transactions>>,
+    add_in_flight: bool,
+    add_failures: u32,
+    add_retry_at: Option<Instant>,
 }
 
 /// Runs the sender until the producer is closed and everything queued is done (or failed).
 pub(crate) async fn run(shared: Arc<Shared>) {
     let config = &shared.config;
     let mut sender = Sender {
-        tm: config.enable_idempotence.then(TransactionManager::new),
+        tm: config.enable_idempotence.then(SequenceManager::new),
         connections: HashMap::new(),
         connecting: HashMap::new(),
         in_flight: HashMap::new(),
@@ -87,6 +107,10 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         backoff: ExponentialBackoff::retry(&config.client),
         tasks: FuturesUnordered::new(),
         max_in_flight: config.client.max_in_flight_requests_per_connection.max(1),
+        txn: shared.txn.clone(),
+        add_in_flight: false,
+        add_failures: 0,
+        add_retry_at: None,
         shared: shared.clone(),
     };
     sender.run().await;
@@ -152,7 +176,11 @@ impl Sender {
             next_check = Some(next_check.map_or(retry, |n| n.min(retry)));
         }
 
-        if let Some(tm) = &self.tm {
+        if let Some(txn) = self.txn.clone() {
+            if self.transactional_pass(&txn, now, &mut next_check) {
+                return next_check;
+            }
+        } else if let Some(tm) = &self.tm {
             if tm.needs_producer_id() {
                 if !self.init_pid_in_flight && self.total_in_flight == 0 {
                     match self.init_pid_retry_at {
@@ -180,12 +208,21 @@ impl Sender {
             };
             while self.in_flight.get(&node).copied().unwrap_or(0) < self.max_in_flight {
                 let tm = &mut self.tm;
+                let txn = self.txn.as_deref();
                 let drained = self.shared.accumulator().drain(
                     node,
                     self.shared.config.max_request_size,
                     now,
                     leader_of,
                     |batch| match tm {
+                        // A transaction's partition is sent to only once the broker has it in
+                        // the transaction (AddPartitionsToTxn answered).
+                        _ if txn.is_some_and(|t| {
+                            !t.manager().is_send_allowed(&batch.topic, batch.partition)
+                        }) =>
+                        {
+                            None
+                        }
                         None => Some(None),
                         Some(tm) => tm
                             .stamp(
@@ -215,6 +252,66 @@ impl Sender {
         self.tasks.push(Box::pin(async move {
             Event::Connected(node, pool.connection(node).await)
         }));
+    }
+
+    /// The transactional part of a pass: sync the producer id and epoch from the transaction
+    /// manager, fail queued batches when the transaction is aborting or broken, and start an
+    /// AddPartitionsToTxn for new partitions. Returns whether draining must wait (no producer
+    /// id yet, or an epoch bump pending).
+    fn transactional_pass(
+        &mut self,
+        txn: &Arc<Transactions>,
+        now: Instant,
+        next_check: &mut Option<Instant>,
+    ) -> bool {
+        let (to_fail, to_add) = {
+            let mut manager = txn.manager();
+            if let Some(tm) = &mut self.tm {
+                if let Some(producer) = manager.producer() {
+                    if tm.producer() != Some(producer) {
+                        tm.set_producer(producer);
+                    }
+                }
+                if tm.bump_requested() {
+                    manager.request_epoch_bump(Error::Protocol {
+                        api: "Produce",
+                        code: ErrorCode::OutOfOrderSequenceNumber,
+                        message: Some("a batch's sequence may have left a gap".into()),
+                    });
+                }
+            }
+            let to_fail = match manager.state() {
+                TransactionState::AbortingTransaction => Some(Error::TransactionAborted {
+                    transactional_id: manager.transactional_id().to_owned(),
+                }),
+                TransactionState::AbortableError => manager.abortable_error(),
+                TransactionState::FatalError => manager.last_error().cloned(),
+                _ => None,
+            };
+            let due = !self.add_in_flight && self.add_retry_at.is_none_or(|at| at <= now);
+            let to_add = if due {
+                manager.partitions_to_add()
+            } else {
+                None
+            };
+            (to_fail, to_add)
+        };
+        if let Some(error) = to_fail {
+            self.fail_everything(error);
+        }
+        if let Some((producer, partitions)) = to_add {
+            self.add_in_flight = true;
+            let metadata = self.shared.metadata.clone();
+            let txn = txn.clone();
+            self.tasks.push(Box::pin(async move {
+                Event::AddedPartitions(
+                    transaction::add_partitions(metadata, txn, producer, partitions).await,
+                )
+            }));
+        } else if let Some(at) = self.add_retry_at.filter(|at| *at > now) {
+            *next_check = Some(next_check.map_or(at, |n| n.min(at)));
+        }
+        self.tm.as_ref().is_none_or(|tm| tm.needs_producer_id())
     }
 
     fn start_init_producer_id(&mut self, bump_from: Option<ProducerIdAndEpoch>) {
@@ -285,11 +382,34 @@ impl Sender {
         if version >= 13 && drained.iter().any(|(b, _)| topic_id(&b.topic).is_zero()) {
             version = 12;
         }
+        let transactional_id = self
+            .txn
+            .as_ref()
+            .map(|t| t.manager().transactional_id().to_owned());
+        if transactional_id.is_some() {
+            version = version.min(MAX_TRANSACTIONAL_PRODUCE_VERSION);
+        }
         let mut topic_data: Vec<TopicProduceData> = Vec::new();
         let mut bytes_sent = 0usize;
         let mut records = 0usize;
         let mut batches = Vec::with_capacity(drained.len());
-        for (batch, bytes) in drained {
+        for (batch, mut bytes) in drained {
+            if let (true, Some(state)) = (transactional_id.is_some(), batch.producer_state) {
+                // The batch is encoded without the transactional attribute: set it (a copy
+                // and a CRC; the batch keeps its own bytes, so a retry comes here again).
+                let mut copy = BytesMut::from(&bytes[..]);
+                if rewrite_producer_state(
+                    &mut copy,
+                    state.producer_id,
+                    state.producer_epoch,
+                    state.base_sequence,
+                    true,
+                )
+                .is_ok()
+                {
+                    bytes = copy.freeze();
+                }
+            }
             bytes_sent += bytes.len();
             records += batch.record_count();
             let partition = PartitionProduceData {
@@ -313,7 +433,7 @@ impl Sender {
             batches.push(batch);
         }
         let request = ProduceRequest {
-            transactional_id: None,
+            transactional_id,
             acks: config.acks.wire(),
             timeout_ms: config
                 .client
@@ -414,6 +534,22 @@ impl Sender {
                     }
                 }
             }
+            Event::AddedPartitions(result) => {
+                self.add_in_flight = false;
+                let Some(txn) = self.txn.clone() else {
+                    return;
+                };
+                let retry = txn.manager().on_add_partitions(result);
+                if retry {
+                    let delay = self.backoff.delay(self.add_failures);
+                    self.add_failures += 1;
+                    self.add_retry_at = Some(Instant::now() + delay);
+                } else {
+                    self.add_failures = 0;
+                    self.add_retry_at = None;
+                }
+                txn.changed.notify_waiters();
+            }
             Event::Produced {
                 node,
                 batches,
@@ -511,6 +647,25 @@ impl Sender {
     }
 
     fn on_partition_error(&mut self, mut batch: ProducerBatch, code: ErrorCode, error: Error) {
+        if let Some(txn) = self.txn.clone() {
+            // Fenced or unauthorized: fatal for a transactional producer (an idempotent one
+            // would bump its epoch instead); TRANSACTION_ABORTABLE and the like: the batch
+            // fails and the transaction can only be aborted (`fail` records that).
+            let kind = classify(code);
+            if matches!(
+                kind,
+                TxnErrorKind::Fenced | TxnErrorKind::Unauthorized | TxnErrorKind::Fatal
+            ) && code != ErrorCode::UnsupportedForMessageFormat
+            {
+                let error = {
+                    let mut manager = txn.manager();
+                    let error = transaction::txn_error(manager.transactional_id(), "Produce", code);
+                    manager.set_fatal(error.clone());
+                    error
+                };
+                return self.fail(batch, error);
+            }
+        }
         if let (Some(tm), Some(state)) = (&mut self.tm, batch.producer_state) {
             match tm.on_error(&batch.topic, batch.partition, &state, code) {
                 SequenceDecision::Retry => return self.retry_or_fail(batch, error),
@@ -592,6 +747,15 @@ impl Sender {
         warn!(topic = %batch.topic, partition = batch.partition, records = batch.record_count(), %error, "batch failed");
         if let Some(tm) = &mut self.tm {
             tm.on_batch_failed(batch.producer_state.as_ref());
+            if let Some(txn) = &self.txn {
+                // Told now, not at the next pass: an abort waiting for this batch must know
+                // whether it has to bump the epoch.
+                let mut manager = txn.manager();
+                if tm.bump_requested() {
+                    manager.request_epoch_bump(error.clone());
+                }
+                manager.set_abortable(error.clone());
+            }
         }
         self.shared
             .metrics

@@ -363,7 +363,12 @@ fn decode_record(
             length: header_count as i64,
         });
     }
-    let mut headers = Vec::with_capacity(header_count);
+    // `Vec::new()` for the usual no headers: `with_capacity(0)` is still a call.
+    let mut headers = if header_count == 0 {
+        Vec::new()
+    } else {
+        Vec::with_capacity(header_count)
+    };
     for _ in 0..header_count {
         let key_len = rec.varint()?;
         if key_len < 0 {

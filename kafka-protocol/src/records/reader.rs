@@ -26,6 +26,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.end - self.pos
     }
@@ -35,6 +36,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader over the next `len` bytes, advancing this one past them.
+    #[inline]
     pub(crate) fn sub(
         &mut self,
         len: usize,
@@ -46,6 +48,7 @@ impl<'a> Reader<'a> {
         Ok(sub)
     }
 
+    #[inline]
     fn need(&self, n: usize) -> Result<(), RecordsError> {
         if self.remaining() < n {
             Err(RecordsError::UnexpectedEof {
@@ -86,7 +89,33 @@ impl<'a> Reader<'a> {
         Ok(i64::from_be_bytes(self.array()?))
     }
 
+    /// A zig-zag varint. One-byte varints (most key, value and header lengths, attributes of
+    /// small records) take an inlined fast path: the general decoder, called for every field
+    /// of every record, was a fifth of a consumer's decode cost (callgrind).
+    #[inline]
     pub(crate) fn varint(&mut self) -> Result<i32, RecordsError> {
+        if let Some(b) = self.one_byte_varint() {
+            return Ok(((b >> 1) as i32) ^ -((b & 1) as i32));
+        }
+        self.varint_slow()
+    }
+
+    /// The next byte when it is a whole varint (high bit clear), consumed; else `None` and
+    /// nothing consumed.
+    #[inline]
+    fn one_byte_varint(&mut self) -> Option<u8> {
+        if self.pos < self.end {
+            let b = self.buf[self.pos];
+            if b < 0x80 {
+                self.pos += 1;
+                return Some(b);
+            }
+        }
+        None
+    }
+
+    #[inline(never)]
+    fn varint_slow(&mut self) -> Result<i32, RecordsError> {
         match varint::get_varint(&self.buf[self.pos..self.end]) {
             Some(Ok((v, n))) => {
                 self.pos += n;
@@ -103,7 +132,17 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A zig-zag varlong, with the one-byte fast path of [`Reader::varint`].
+    #[inline]
     pub(crate) fn varlong(&mut self) -> Result<i64, RecordsError> {
+        if let Some(b) = self.one_byte_varint() {
+            return Ok(((b >> 1) as i64) ^ -((b & 1) as i64));
+        }
+        self.varlong_slow()
+    }
+
+    #[inline(never)]
+    fn varlong_slow(&mut self) -> Result<i64, RecordsError> {
         match varint::get_varlong(&self.buf[self.pos..self.end]) {
             Some(Ok((v, n))) => {
                 self.pos += n;
@@ -121,6 +160,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `len` bytes as a zero-copy slice of the underlying buffer.
+    #[inline]
     pub(crate) fn bytes(&mut self, len: usize) -> Result<Bytes, RecordsError> {
         self.need(len)?;
         let out = self.buf.slice(self.pos..self.pos + len);
@@ -129,6 +169,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-prefixed byte field: a negative length means null, as in the Java client.
+    #[inline]
     pub(crate) fn nullable_bytes(&mut self, len: i64) -> Result<Option<Bytes>, RecordsError> {
         if len < 0 {
             return Ok(None);
@@ -138,5 +179,44 @@ impl<'a> Reader<'a> {
             length: len,
         })?;
         self.bytes(len).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_fast_and_slow_paths_agree() {
+        // 0, -1, 63, -64 (one byte), 64, 300 (two bytes), then a varlong of 2^40.
+        let mut bytes = vec![0x00, 0x01, 0x7e, 0x7f, 0x80, 0x01, 0xd8, 0x04];
+        varint::put_varlong(&mut bytes, 1 << 40);
+        let buf = Bytes::from(bytes);
+        let mut r = Reader::new(&buf, 0, buf.len(), "test");
+        for want in [0, -1, 63, -64, 64, 300] {
+            assert_eq!(r.varint().unwrap(), want);
+        }
+        assert_eq!(r.varlong().unwrap(), 1 << 40);
+        assert_eq!(r.remaining(), 0);
+        assert!(matches!(
+            r.varint(),
+            Err(RecordsError::UnexpectedEof { .. })
+        ));
+    }
+
+    #[test]
+    fn the_fast_path_stops_at_the_end_of_the_window() {
+        // The byte after `end` is a valid one-byte varint, but outside this reader.
+        let buf = Bytes::from_static(&[0x80, 0x02]);
+        let mut r = Reader::new(&buf, 1, 1, "test");
+        assert!(matches!(
+            r.varint(),
+            Err(RecordsError::UnexpectedEof { .. })
+        ));
+        let mut r = Reader::new(&buf, 0, 1, "test");
+        assert!(matches!(
+            r.varlong(),
+            Err(RecordsError::UnexpectedEof { .. })
+        ));
     }
 }

@@ -54,13 +54,10 @@ fn zigzag64(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
-fn unsigned_len(mut v: u64) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
+/// 7 bits a byte, at least one byte: `ceil(significant bits / 7)`, without a loop.
+fn unsigned_len(v: u64) -> usize {
+    let bits = 64 - (v | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
 }
 
 fn put_unsigned(buf: &mut impl BufMut, mut v: u64) {
@@ -130,6 +127,15 @@ mod tests {
         }
         for v in [0, 1, -1, 1 << 40, -(1 << 40), i64::MAX, i64::MIN] {
             roundtrip64(v);
+        }
+        // Every length boundary (`unsigned_len` computes it without a loop).
+        for shift in 0..63 {
+            for v in [(1i64 << shift) - 1, 1i64 << shift, -(1i64 << shift)] {
+                roundtrip64(v);
+                if let Ok(v) = i32::try_from(v) {
+                    roundtrip32(v);
+                }
+            }
         }
     }
 

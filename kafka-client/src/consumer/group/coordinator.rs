@@ -6,7 +6,8 @@
 //! polls (Java's heartbeat thread, in the shape of the new consumer's background request
 //! managers). The consumer talks to it through channels only:
 //!
-//! - [`GroupCommand`]s in: subscribe, "the application polled", leave;
+//! - [`GroupCommand`]s in: subscribe (to topics or to a pattern), "the application polled",
+//!   leave;
 //! - [`GroupEvent`]s out: revoke / assign / lose partitions, fatal errors, which the consumer
 //!   applies to its `SubscriptionState` in `poll`;
 //! - a `watch` of what an offset commit must carry ([`CommitGeneration`]) or why none may be
@@ -16,6 +17,16 @@
 //! the task waits (up to `max.poll.interval.ms`) for the consumer to have applied it, so that the
 //! consumer may commit the revoked partitions' offsets while the generation is still valid —
 //! as Java's `onJoinPrepare` does inside `poll`.
+//!
+//! A pattern subscription ([`GroupCommand::SubscribePattern`]) is resolved here: the task
+//! lists the cluster's topics (a Metadata request for all topics) at once and then every
+//! `metadata.max.age.ms`, and when the matching set changes it resubscribes the membership to
+//! it, which rejoins the group — so a topic created later joins the subscription within one
+//! `metadata.max.age.ms`.
+//!
+//! When the consumer is dropped without `close`, the command channel closes and the task
+//! leaves the group on its own (a LeaveGroup for a dynamic member, bounded by
+//! `request.timeout.ms`; nothing for a static one, KIP-345) and then ends.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -23,7 +34,7 @@ use std::time::Duration;
 
 use kafka_protocol::messages::{
     ApiKey, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse,
-    LeaveGroupRequest, Request, SyncGroupRequest, SyncGroupResponse,
+    LeaveGroupRequest, MetadataRequest, Request, SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -31,11 +42,15 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use super::consumer_protocol::ConsumerProtocolConfig;
+use super::consumer_task::ConsumerProtocolTask;
 use super::membership::{CommitGeneration, CommitRejected, Decision, GroupConfig, Membership};
 use super::protocol::{Subscription, TopicPartition};
 use super::{CooperativeStickyAssignor, PartitionAssignor, RangeAssignor, RoundRobinAssignor};
+use crate::cluster::metadata::Cluster;
 use crate::cluster::MetadataClient;
 use crate::consumer::offsets;
+use crate::consumer::subscription::TopicPattern;
 use crate::error::{Error, Result};
 
 /// What an offset commit may carry now (see [`Membership::commit_generation`]).
@@ -44,8 +59,11 @@ pub type CommitState = std::result::Result<CommitGeneration, CommitRejected>;
 /// The application's requests to the group task.
 #[derive(Debug)]
 pub enum GroupCommand {
-    /// Subscribe to these topics (replacing the previous subscription).
+    /// Subscribe to these topics (replacing the previous subscription or pattern).
     Subscribe(Vec<String>),
+    /// Subscribe to the topics matching this pattern, re-evaluated every
+    /// `metadata.max.age.ms` (replacing the previous subscription or pattern).
+    SubscribePattern(TopicPattern),
     /// The application polled (restarts `max.poll.interval.ms`).
     Polled,
     /// Leave the group and stop; answered once the LeaveGroup was sent (or failed).
@@ -70,11 +88,15 @@ pub enum GroupEvent {
     Assigned(Vec<TopicPartition>),
     /// These were lost: their offsets must not be committed.
     Lost(Vec<TopicPartition>),
-    /// The member cannot go on.
+    /// The member cannot go on: the group answered with this code.
     Fatal(ErrorCode),
+    /// The member cannot go on, for a reason found by the task itself (e.g. the broker is
+    /// too old for a setting). Sent before the matching [`GroupEvent::Fatal`].
+    Failed(Error),
 }
 
-/// The consumer's end of the group task.
+/// The consumer's end of the group task. Dropping it closes the command channel: the task
+/// then leaves the group on its own (see the module docs) and ends.
 #[derive(Debug)]
 pub struct GroupHandle {
     commands: mpsc::UnboundedSender<GroupCommand>,
@@ -87,12 +109,14 @@ pub struct GroupHandle {
 
 impl GroupHandle {
     /// Starts the task for `config` with the assignors named in
-    /// `partition.assignment.strategy`.
+    /// `partition.assignment.strategy`; a pattern subscription is re-evaluated every
+    /// `metadata_max_age`.
     pub fn start(
         metadata: MetadataClient,
         config: GroupConfig,
         strategies: &[String],
         request_timeout: Duration,
+        metadata_max_age: Duration,
     ) -> Result<GroupHandle> {
         let assignors = assignors(strategies)?;
         let (commands, commands_rx) = mpsc::unbounded_channel();
@@ -101,11 +125,17 @@ impl GroupHandle {
         let (replies_tx, replies) = mpsc::unbounded_channel();
         let task = GroupTask {
             max_poll_interval: config.max_poll_interval,
+            heartbeat_interval: config.heartbeat_interval,
+            group_instance_id: config.group_instance_id.clone(),
             retry_backoff: config.retry_backoff,
             group_id: config.group_id.clone(),
             membership: Membership::new(config, assignors),
             metadata,
             request_timeout,
+            metadata_max_age,
+            pattern: None,
+            next_listing: None,
+            listing_in_flight: false,
             coordinator: None,
             commands: commands_rx,
             events: events_tx,
@@ -122,6 +152,56 @@ impl GroupHandle {
         })
     }
 
+    /// Starts the KIP-848 task (`group.protocol=consumer`, see
+    /// the private `consumer_task` module): it first checks that the broker speaks
+    /// ConsumerGroupHeartbeat, and reports [`GroupEvent::Failed`] if not.
+    pub fn start_consumer_protocol(
+        metadata: MetadataClient,
+        config: ConsumerProtocolConfig,
+        request_timeout: Duration,
+    ) -> GroupHandle {
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (generation_tx, generation) = watch::channel(Err(CommitRejected::CommitFailed));
+        let task = ConsumerProtocolTask {
+            max_poll_interval: config.rebalance_timeout,
+            config,
+            metadata,
+            request_timeout,
+            commands: commands_rx,
+            events: events_tx,
+            generation: generation_tx,
+            pending: None,
+        };
+        let task = tokio::spawn(task.run());
+        GroupHandle {
+            commands,
+            events,
+            generation,
+            task,
+        }
+    }
+
+    /// A handle with no task behind it, for tests that play the group task's part: events
+    /// go in through the returned sender, the commit generation through the watch.
+    #[cfg(test)]
+    pub(crate) fn detached() -> (
+        GroupHandle,
+        mpsc::UnboundedSender<GroupEvent>,
+        watch::Sender<CommitState>,
+    ) {
+        let (commands, _) = mpsc::unbounded_channel();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (generation_tx, generation) = watch::channel(Err(CommitRejected::CommitFailed));
+        let handle = GroupHandle {
+            commands,
+            events,
+            generation,
+            task: tokio::spawn(async {}),
+        };
+        (handle, events_tx, generation_tx)
+    }
+
     /// Sends `command` (lost if the task has stopped).
     pub fn send(&self, command: GroupCommand) {
         let _ = self.commands.send(command);
@@ -132,12 +212,6 @@ impl GroupHandle {
         let (tx, rx) = oneshot::channel();
         self.send(GroupCommand::Leave(tx));
         let _ = tokio::time::timeout(timeout, rx).await;
-        self.task.abort();
-    }
-}
-
-impl Drop for GroupHandle {
-    fn drop(&mut self) {
         self.task.abort();
     }
 }
@@ -177,6 +251,10 @@ enum Reply {
     Join(Result<(JoinGroupResponse, BTreeMap<String, i32>)>),
     Sync(Result<SyncGroupResponse>),
     Heartbeat(Result<HeartbeatResponse>),
+    /// The cluster's topics (name, internal), for a pattern subscription.
+    Topics(Result<Vec<(String, bool)>>),
+    /// The task cannot go on (the membership is failed with the code).
+    Unsupported(Error, ErrorCode),
 }
 
 struct GroupTask {
@@ -184,8 +262,18 @@ struct GroupTask {
     metadata: MetadataClient,
     group_id: String,
     max_poll_interval: Duration,
+    /// `heartbeat.interval.ms`, for the heartbeats sent while a revocation is handled.
+    heartbeat_interval: Duration,
+    group_instance_id: Option<String>,
     retry_backoff: Duration,
     request_timeout: Duration,
+    /// `metadata.max.age.ms`: how often a pattern subscription lists the topics.
+    metadata_max_age: Duration,
+    /// The pattern subscription, if any.
+    pattern: Option<TopicPattern>,
+    /// When the next topic listing for the pattern is due.
+    next_listing: Option<Instant>,
+    listing_in_flight: bool,
     coordinator: Option<i32>,
     commands: mpsc::UnboundedReceiver<GroupCommand>,
     events: mpsc::UnboundedSender<GroupEvent>,
@@ -206,9 +294,13 @@ impl GroupTask {
                 .next_deadline()
                 .map(Instant::from_std)
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            let listing = self.next_listing.filter(|_| !self.listing_in_flight);
             let decisions = tokio::select! {
                 command = self.commands.recv() => match command {
                     None | Some(GroupCommand::Leave(_)) => {
+                        if command.is_none() {
+                            info!(group = %self.group_id, "consumer dropped without close; leaving the group");
+                        }
                         let decisions = self.membership.leave(now(), "the consumer is closing");
                         self.execute(decisions, true).await;
                         if let Some(GroupCommand::Leave(done)) = command {
@@ -216,11 +308,27 @@ impl GroupTask {
                         }
                         return;
                     }
-                    Some(GroupCommand::Subscribe(topics)) => self.membership.subscribe(now(), topics),
+                    Some(GroupCommand::Subscribe(topics)) => {
+                        self.pattern = None;
+                        self.next_listing = None;
+                        self.membership.subscribe(now(), topics)
+                    }
+                    Some(GroupCommand::SubscribePattern(pattern)) => {
+                        info!(group = %self.group_id, pattern = pattern.as_str(), "subscribing by pattern");
+                        self.pattern = Some(pattern);
+                        // List at once (a listing in flight is for the old pattern, but its
+                        // answer is matched against the new one when it lands).
+                        self.next_listing = Some(Instant::now());
+                        Vec::new()
+                    }
                     Some(GroupCommand::Polled) => self.membership.application_polled(now()),
                 },
                 Some(reply) = self.replies.recv() => self.on_reply(reply),
                 _ = tokio::time::sleep_until(deadline) => self.membership.tick(now()),
+                _ = sleep_until_some(listing) => {
+                    self.list_topics();
+                    Vec::new()
+                }
             };
             self.execute(decisions, false).await;
         }
@@ -245,6 +353,12 @@ impl GroupTask {
             }
             Reply::Sync(Ok(response)) => self.membership.on_sync_response(at, &response),
             Reply::Heartbeat(Ok(response)) => self.membership.on_heartbeat_response(at, &response),
+            Reply::Topics(result) => self.on_topics(at, result),
+            Reply::Unsupported(error, code) => {
+                warn!(group = %self.group_id, %error, "the group member cannot go on");
+                let _ = self.events.send(GroupEvent::Failed(error));
+                self.membership.fail_with(code)
+            }
             Reply::Join(Err(error)) | Reply::Sync(Err(error)) | Reply::Heartbeat(Err(error)) => {
                 // The request did not get an answer: the coordinator (or our connection to it)
                 // is gone; membership takes what was in flight as failed and finds it again.
@@ -253,6 +367,113 @@ impl GroupTask {
                 self.membership.coordinator_lost(at)
             }
         }
+    }
+
+    /// Waits (up to `max.poll.interval.ms`) for the consumer to have handled a revocation,
+    /// heartbeating meanwhile with the generation being given up, so that a slow
+    /// `on_revoked` does not cost the member its session (Java's heartbeat thread goes on
+    /// during `onJoinPrepare` likewise). The answers (REBALANCE_IN_PROGRESS, mostly) change
+    /// nothing: the JoinGroup that follows settles the member's place.
+    async fn await_revocation(
+        &self,
+        applied: oneshot::Receiver<()>,
+        generation: Option<CommitGeneration>,
+    ) {
+        let deadline = Instant::now() + self.max_poll_interval;
+        let applied = tokio::time::timeout_at(deadline, applied);
+        tokio::pin!(applied);
+        let interval = self.heartbeat_interval.max(Duration::from_millis(10));
+        loop {
+            tokio::select! {
+                _ = &mut applied => return,
+                _ = tokio::time::sleep(interval) => {}
+            }
+            let (Some(generation), Some(_)) = (&generation, self.coordinator) else {
+                continue;
+            };
+            let request = HeartbeatRequest {
+                group_id: self.group_id.clone(),
+                generation_id: generation.generation_id,
+                member_id: generation.member_id.clone(),
+                group_instance_id: self.group_instance_id.clone(),
+                ..Default::default()
+            };
+            let metadata = self.metadata.clone();
+            let coordinator = self.coordinator;
+            tokio::spawn(async move {
+                let result =
+                    async { connect(&metadata, coordinator).await?.send(&request).await }.await;
+                match result {
+                    Ok(response) => debug!(code = response.error_code, "heartbeat while revoking"),
+                    Err(error) => debug!(%error, "heartbeat while revoking failed"),
+                }
+            });
+        }
+    }
+
+    /// The cluster's topics arrived: resubscribe when the pattern's matches changed.
+    fn on_topics(
+        &mut self,
+        at: std::time::Instant,
+        result: Result<Vec<(String, bool)>>,
+    ) -> Vec<Decision> {
+        self.listing_in_flight = false;
+        let Some(pattern) = &self.pattern else {
+            return Vec::new(); // subscribed by name since
+        };
+        let topics = match result {
+            Ok(topics) => topics,
+            Err(error) => {
+                warn!(group = %self.group_id, %error, "listing topics for the pattern subscription failed; retrying");
+                self.next_listing =
+                    Some(Instant::now() + self.retry_backoff.max(Duration::from_millis(100)));
+                return Vec::new();
+            }
+        };
+        self.next_listing = Some(Instant::now() + self.metadata_max_age);
+        let matched = pattern.select(
+            topics
+                .iter()
+                .map(|(name, internal)| (name.as_str(), *internal)),
+        );
+        if &matched == self.membership.subscribed_topics() {
+            return Vec::new();
+        }
+        info!(group = %self.group_id, pattern = pattern.as_str(), topics = ?matched, "pattern subscription changed");
+        // An empty match leaves the group (Java would join with no topics; a member with no
+        // topics can own nothing, so we stay out until a topic matches).
+        self.membership.subscribe(at, matched)
+    }
+
+    /// Lists the cluster's topics in a sub-task (answer: [`Reply::Topics`]).
+    fn list_topics(&mut self) {
+        self.listing_in_flight = true;
+        let metadata = self.metadata.clone();
+        let replies = self.replies_tx.clone();
+        let timeout = self.request_timeout;
+        tokio::spawn(async move {
+            let result = async {
+                let (_, connection) = metadata.any_connection().await?;
+                let version = connection.version_for(ApiKey::Metadata)?;
+                let request = MetadataRequest {
+                    topics: None, // all topics
+                    allow_auto_topic_creation: false,
+                    ..Default::default()
+                };
+                let response = connection
+                    .call_with_timeout(&request, version, timeout)
+                    .await?;
+                let cluster = Cluster::from_response(&response, version)?;
+                Ok(cluster
+                    .topics
+                    .into_values()
+                    .filter(|t| t.error.is_none())
+                    .map(|t| (t.name, t.is_internal))
+                    .collect())
+            }
+            .await;
+            let _ = replies.send(Reply::Topics(result));
+        });
     }
 
     /// Carries out `decisions` in order. When `closing`, the LeaveGroup is awaited and
@@ -281,16 +502,24 @@ impl GroupTask {
                         let (tx, rx) = oneshot::channel();
                         (Some(tx), Some(rx))
                     };
+                    // The generation they were owned in: the one commits carried before these
+                    // decisions, or (a cooperative revocation after a SyncGroup, when commits
+                    // were refused during the rebalance) the one the member is still in.
+                    let generation = before
+                        .clone()
+                        .or_else(|| self.membership.current_generation());
+                    let generation_for_heartbeats = generation.clone();
                     let event = GroupEvent::Revoked {
                         partitions,
-                        generation: before.clone(),
+                        generation,
                         done,
                     };
                     if self.events.send(event).is_ok() {
                         if let Some(applied) = applied {
                             // Java revokes inside poll before rejoining; waiting here keeps the
                             // generation valid for the consumer's commit of the revoked offsets.
-                            let _ = tokio::time::timeout(self.max_poll_interval, applied).await;
+                            self.await_revocation(applied, generation_for_heartbeats)
+                                .await;
                         }
                     }
                 }
@@ -340,6 +569,11 @@ impl GroupTask {
             let result = async {
                 let connection = connect(&metadata, coordinator).await?;
                 let version = connection.version_for(ApiKey::JoinGroup)?;
+                if request.group_instance_id.is_some() && version < 5 {
+                    // The field would be dropped by the encoder: the member would silently be
+                    // dynamic. Java fails the same way (UnsupportedVersionException).
+                    return Err(static_membership_unsupported(version));
+                }
                 let response = connection
                     .call_with_timeout(&request, version, timeout)
                     .await?;
@@ -353,7 +587,13 @@ impl GroupTask {
                 Ok((response, partitions))
             }
             .await;
-            let _ = replies.send(Reply::Join(result));
+            let reply = match result {
+                Err(error @ Error::Config { .. }) => {
+                    Reply::Unsupported(error, ErrorCode::UnsupportedVersion)
+                }
+                other => Reply::Join(other),
+            };
+            let _ = replies.send(reply);
         });
     }
 
@@ -406,7 +646,25 @@ impl GroupTask {
     }
 }
 
-async fn connect(
+/// Sleeps until `at`, or forever when `None` (a `select!` branch that is off).
+pub(super) async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn static_membership_unsupported(version: i16) -> Error {
+    Error::config(
+        "group.instance.id",
+        format!(
+            "the group coordinator speaks JoinGroup up to v{version}; static membership \
+             (KIP-345) needs v5 (Kafka 2.3+)"
+        ),
+    )
+}
+
+pub(super) async fn connect(
     metadata: &MetadataClient,
     coordinator: Option<i32>,
 ) -> Result<crate::net::Connection> {
@@ -446,6 +704,114 @@ async fn leader_partitions(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ClientConfig;
+
+    /// A task that never runs: its pattern handling is driven by hand.
+    fn task(pattern: &str) -> GroupTask {
+        let client = ClientConfig::builder()
+            .bootstrap_servers(["127.0.0.1:1"])
+            .build()
+            .unwrap();
+        let config = GroupConfig {
+            group_id: "g".into(),
+            ..Default::default()
+        };
+        let (_, commands) = mpsc::unbounded_channel();
+        let (events, _) = mpsc::unbounded_channel();
+        let (generation, _) = watch::channel(Err(CommitRejected::CommitFailed));
+        let (replies_tx, replies) = mpsc::unbounded_channel();
+        GroupTask {
+            max_poll_interval: config.max_poll_interval,
+            heartbeat_interval: config.heartbeat_interval,
+            group_instance_id: None,
+            retry_backoff: config.retry_backoff,
+            group_id: config.group_id.clone(),
+            membership: Membership::new(config, assignors(&["range".to_owned()]).unwrap()),
+            metadata: MetadataClient::from_config(client).unwrap(),
+            request_timeout: Duration::from_secs(1),
+            metadata_max_age: Duration::from_secs(30),
+            pattern: Some(TopicPattern::new(pattern).unwrap()),
+            next_listing: None,
+            listing_in_flight: true,
+            coordinator: None,
+            commands,
+            events,
+            generation,
+            replies_tx,
+            replies,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_revocation_is_awaited_until_handled_or_max_poll_interval() {
+        // Real time, short: the metadata client's refresher does real (failing) I/O.
+        let mut task = task(".*");
+        task.max_poll_interval = Duration::from_millis(400);
+        task.heartbeat_interval = Duration::from_millis(20);
+        let (done, applied) = oneshot::channel();
+        let started = Instant::now();
+        let waited = tokio::spawn(async move {
+            task.await_revocation(applied, None).await;
+            task
+        });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(
+            !waited.is_finished(),
+            "returned before the revocation was handled"
+        );
+        done.send(()).unwrap();
+        let task = waited.await.unwrap();
+        assert!(started.elapsed() < Duration::from_millis(400));
+
+        // Never handled: given up after max.poll.interval.ms.
+        let (_done, applied) = oneshot::channel();
+        let started = Instant::now();
+        task.await_revocation(applied, None).await;
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(400) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
+    }
+
+    fn topics(names: &[&str]) -> Result<Vec<(String, bool)>> {
+        Ok(names.iter().map(|n| ((*n).to_owned(), false)).collect())
+    }
+
+    #[tokio::test]
+    async fn pattern_listings_resubscribe_only_when_the_matches_change() {
+        let mut task = task("orders-.*");
+        let at = now();
+        // Nothing matches yet: the member stays out of the group.
+        assert!(task.on_topics(at, topics(&["payments"])).is_empty());
+        assert!(task.membership.subscribed_topics().is_empty());
+        assert!(!task.listing_in_flight);
+        let next = task.next_listing.expect("the next listing is scheduled");
+        assert!(next > Instant::now() + Duration::from_secs(29));
+
+        // A matching topic appears: subscribe (and so join).
+        let decisions = task.on_topics(at, topics(&["payments", "orders-eu", "__orders-x"]));
+        assert_eq!(decisions, vec![Decision::FindCoordinator]);
+        let subscribed: Vec<&str> = task
+            .membership
+            .subscribed_topics()
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(subscribed, ["orders-eu"]);
+        // The same listing again changes nothing.
+        assert!(task
+            .on_topics(at, topics(&["orders-eu", "payments"]))
+            .is_empty());
+        // A second matching topic changes the subscription.
+        task.on_topics(at, topics(&["orders-eu", "orders-us"]));
+        assert_eq!(task.membership.subscribed_topics().len(), 2);
+        // A failed listing is retried soon, changing nothing.
+        let failed = Err(Error::Closed);
+        assert!(task.on_topics(at, failed).is_empty());
+        assert!(task.next_listing.unwrap() < Instant::now() + Duration::from_secs(1));
+        assert_eq!(task.membership.subscribed_topics().len(), 2);
+    }
 
     #[test]
     fn assignors_by_short_or_java_name() {

@@ -279,6 +279,38 @@ impl Membership {
         }
     }
 
+    /// The generation the member is in (even mid-rebalance), for a commit of partitions it is
+    /// giving up in good order; `None` without one. Unlike
+    /// [`Membership::commit_generation`] this does not refuse during a rebalance: while the
+    /// group prepares a rebalance the coordinator still accepts commits of the generation
+    /// that is ending (Java commits in `onJoinPrepare` the same way).
+    pub fn current_generation(&self) -> Option<CommitGeneration> {
+        if self.generation_id == NO_GENERATION || matches!(self.state, MemberState::Fatal(_)) {
+            return None;
+        }
+        Some(CommitGeneration {
+            generation_id: self.generation_id,
+            member_id: self.member_id.clone(),
+            group_instance_id: self.config.group_instance_id.clone(),
+        })
+    }
+
+    /// The topics the member subscribes to now.
+    pub fn subscribed_topics(&self) -> &BTreeSet<String> {
+        &self.topics
+    }
+
+    /// The task around the member met an error after which it cannot go on (e.g. the
+    /// coordinator's JoinGroup is too old for `group.instance.id`): loses the partitions and
+    /// stops, as for a fatal error code in a response.
+    pub fn fail_with(&mut self, code: ErrorCode) -> Vec<Decision> {
+        let mut out = Vec::new();
+        if !matches!(self.state, MemberState::Fatal(_)) {
+            self.fail(&mut out, code);
+        }
+        out
+    }
+
     /// Subscribes to `topics` (replacing the previous subscription). A change rejoins the
     /// group; an empty subscription leaves it.
     pub fn subscribe(

@@ -9,8 +9,13 @@
 //!   request, revoke / assign / lose these partitions). The task around it does the I/O, like the
 //!   Java client's membership request manager.
 //! - [`coordinator`]: the background task that drives [`Membership`] (the only I/O here).
+//! - [`consumer_protocol`]: the KIP-848 member (`group.protocol=consumer`,
+//!   ConsumerGroupHeartbeat), a second state machine of the same shape, driven by its own
+//!   task (`consumer_task`) behind the same channels; tested on crafted responses.
 
 pub mod assignor;
+pub mod consumer_protocol;
+mod consumer_task;
 pub mod coordinator;
 pub mod membership;
 pub mod protocol;

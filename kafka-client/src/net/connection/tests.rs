@@ -429,3 +429,110 @@ async fn reset_before_the_first_answer_hints_at_tls() {
     );
     assert!(error.to_string().contains("is the listener TLS"), "{error}");
 }
+
+/// A socket that takes at most 3 bytes per write, vectored or not, and keeps what it got.
+#[derive(Default)]
+struct Trickle {
+    got: Vec<u8>,
+    writes: usize,
+}
+
+impl AsyncWrite for Trickle {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let n = buf.len().min(3);
+        self.got.extend_from_slice(&buf[..n]);
+        self.writes += 1;
+        std::task::Poll::Ready(Ok(n))
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let mut n = 0;
+        for buf in bufs {
+            let take = buf.len().min(3 - n);
+            self.got.extend_from_slice(&buf[..take]);
+            n += take;
+            if n == 3 {
+                break;
+            }
+        }
+        self.writes += 1;
+        std::task::Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn vectored_writes_put_whole_frames_in_order_despite_short_writes() {
+    let frames: [&'static [u8]; 4] = [b"first-frame", b"", b"2nd", b"the third frame"];
+    let batch: Vec<Outgoing> = frames
+        .iter()
+        .map(|f| Outgoing {
+            frame: Bytes::from_static(f),
+            written: None,
+            _slot: None,
+        })
+        .collect();
+    let mut socket = Trickle::default();
+    write_frames(&mut socket, &batch).await.unwrap();
+    assert_eq!(socket.got, frames.concat());
+    // 29 bytes, at most 3 a write: every short write was resumed where it stopped.
+    assert_eq!(socket.writes, 10);
+}
+
+#[tokio::test]
+async fn a_socket_that_takes_nothing_fails_the_write() {
+    struct Full;
+    impl AsyncWrite for Full {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            _: &[u8],
+        ) -> std::task::Poll<io::Result<usize>> {
+            std::task::Poll::Ready(Ok(0))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+    let batch = [Outgoing {
+        frame: Bytes::from_static(b"frame"),
+        written: None,
+        _slot: None,
+    }];
+    let error = write_frames(&mut Full, &batch).await.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::WriteZero);
+}

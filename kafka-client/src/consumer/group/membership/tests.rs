@@ -608,3 +608,41 @@ fn eager_subscription_change_revokes_everything() {
         .subscribe(now, ["t".to_owned(), "u".to_owned()])
         .is_empty());
 }
+
+#[test]
+fn the_generation_stays_known_for_commits_of_revoked_partitions_mid_rebalance() {
+    let now = Instant::now();
+    let mut m = stable(cooperative(), now, &[0, 1]);
+    let generation = m.commit_generation().unwrap();
+    // A rebalance starts: commits are refused by `commit_generation`, but the generation the
+    // partitions were owned in is still known for the revocation's commit.
+    m.on_heartbeat_response(now, &heartbeat(ErrorCode::RebalanceInProgress));
+    assert_eq!(
+        m.commit_generation(),
+        Err(CommitRejected::RebalanceInProgress)
+    );
+    assert_eq!(m.current_generation(), Some(generation));
+    // Once the generation is gone (the JoinGroup says so), it is not offered.
+    let gone = JoinGroupResponse {
+        error_code: error(ErrorCode::UnknownMemberId),
+        ..Default::default()
+    };
+    m.on_join_response(now, &gone, &no_metadata());
+    assert_eq!(m.current_generation(), None);
+}
+
+#[test]
+fn fail_with_loses_the_partitions_and_stops() {
+    let now = Instant::now();
+    let mut m = stable(eager(Some("a")), now, &[0]);
+    assert_eq!(
+        m.fail_with(ErrorCode::UnsupportedVersion),
+        vec![
+            Decision::LosePartitions(vec![tp(0)]),
+            Decision::Fatal(ErrorCode::UnsupportedVersion)
+        ]
+    );
+    assert!(m.current_generation().is_none());
+    assert!(m.fail_with(ErrorCode::UnsupportedVersion).is_empty());
+    assert!(m.tick(now + 100 * SECOND).is_empty());
+}

@@ -1,0 +1,5 @@
+//! Helpers shared by several test binaries of this directory (each includes it with
+//! `mod support;`).
+
+pub mod log;
+pub mod mock;
