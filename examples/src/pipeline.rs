@@ -17,20 +17,25 @@
 //!
 //! # "Consumed to the end of the input topic"
 //!
-//! The run is done when the positions of *all* input partitions are known and add up to at
-//! least `--count` N. That is exact when the input was written by a non-transactional
-//! producer into a fresh topic, as the demo's is: each partition's offsets then run from 0
-//! with no gaps (no transaction markers), so a partition's position — the offset of the next
-//! record to read — is the number of its records consumed so far, by this run and by every
-//! run before it (whose progress the committed offsets carry over). Summing positions, not
-//! counting records this run returned, keeps it right when a rebalance makes the consumer
-//! read some records twice.
+//! The run is done when the positions of *all* input partitions are known, add up to at least
+//! `--count` N, and each partition is caught up with the end its last Fetch reported (lag 0).
 //!
-//! The end offsets the broker reports are not used on purpose: tansu's ListOffsets "latest" is
-//! wrong after multi-record batches, and a topic's end moves while producers write to it,
-//! whereas N is what the user asked to process. If the records run out before N (a wrong
-//! `--count`, or a topic with gaps), the run fails after [`STALL_TIMEOUT`] without progress
-//! instead of hanging.
+//! The count is the main test. When the input was written by a non-transactional producer
+//! into a fresh topic, as the demo's is, each partition's offsets run from 0 with no gaps, so
+//! a partition's position — the offset of the next record to read — is the number of its
+//! records consumed so far, by this run and by every run before it (whose progress the
+//! committed offsets carry over). Summing positions, rather than counting the records this run
+//! returned, stays right when a rebalance makes the consumer read some records twice.
+//!
+//! The lag guards against gaps in the offsets (transaction markers, compaction), which make
+//! positions overstate what was read: with the sum at N but a lag left, the run reads on until
+//! the lag is gone — or until nothing arrives for [`END_GRACE`], when it stops with a warning
+//! rather than wait on an end that may be stale.
+//!
+//! ListOffsets is not asked for the end on purpose: tansu's "latest" is wrong after
+//! multi-record batches, whereas the Fetch answers' high watermark is right, and N is what the
+//! user asked to process anyway. If the records run out before N (a wrong `--count`), the run
+//! fails after [`STALL_TIMEOUT`] without progress instead of hanging.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -84,6 +89,10 @@ pub const OPTIONS: &[Opt] = &[
 
 /// How long a run may see no records before it gives up (the input ran out before N).
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// With the count reached but a lag left, how long to wait for more records before calling
+/// the input done anyway (see the module docs).
+pub const END_GRACE: Duration = Duration::from_secs(2);
 
 /// One poll's wait.
 const POLL_TIMEOUT: Duration = Duration::from_millis(500);
@@ -193,16 +202,31 @@ impl Pipeline {
     /// The next batch of input records, or `None` once the input is consumed to the end (see
     /// the module docs). Fails when no record came for [`STALL_TIMEOUT`].
     pub async fn next_batch(&mut self) -> AppResult<Option<Vec<ConsumerRecord>>> {
+        let mut counted_since: Option<Instant> = None;
         loop {
-            if self.consumed_to_end() {
-                return Ok(None);
+            if self.counted_to_end() {
+                if self.caught_up() {
+                    return Ok(None);
+                }
+                // The count says done, a lag says there is more: gaps in the offsets, or a
+                // stale end. Read on for a while (module docs).
+                let since = *counted_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= END_GRACE {
+                    eprintln!(
+                        "{}: {} records counted but a lag remains and nothing came for \
+                         {END_GRACE:?}: taking the input as done",
+                        self.program,
+                        self.consumed()
+                    );
+                    return Ok(None);
+                }
             }
             let records = self.consumer.poll(POLL_TIMEOUT).await?;
             if !records.is_empty() {
                 self.last_progress = Instant::now();
                 return Ok(Some(records));
             }
-            if self.last_progress.elapsed() > STALL_TIMEOUT {
+            if counted_since.is_none() && self.last_progress.elapsed() > STALL_TIMEOUT {
                 return Err(AppError::Failed(format!(
                     "no input for {STALL_TIMEOUT:?} with {} of {} records consumed: is --count \
                      right? (positions: {})",
@@ -222,7 +246,14 @@ impl Pipeline {
             .sum()
     }
 
-    fn consumed_to_end(&self) -> bool {
+    /// Every partition's lag, as of its last Fetch, is zero.
+    fn caught_up(&self) -> bool {
+        self.partitions
+            .iter()
+            .all(|tp| self.consumer.lag(tp) == Some(0))
+    }
+
+    fn counted_to_end(&self) -> bool {
         self.partitions
             .iter()
             .all(|tp| self.consumer.position(tp).is_some())

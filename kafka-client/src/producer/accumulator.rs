@@ -184,8 +184,7 @@ impl RecordAccumulator {
         };
         let queue = queues.entry(partition).or_default();
         if let Some(last) = queue.batches.back_mut() {
-            if last.has_room_for(batch_size, key, value, headers) {
-                last.append(timestamp, key, value, headers, sender.take(), reserved)?;
+            if last.try_append(batch_size, timestamp, key, value, headers, sender, reserved)? {
                 let full = last.estimated_size() >= batch_size;
                 last.closed |= full;
                 return Ok(AppendOutcome::Appended {

@@ -121,19 +121,55 @@ impl ProducerBatch {
         }
     }
 
-    /// Whether a record of this shape fits under `size_limit` (always, when empty).
-    pub fn has_room_for(
-        &self,
+    /// Appends the record if it fits in `size_limit` (see
+    /// [`RecordBatchBuilder::try_append`]): `Ok(true)` and `sender` taken when appended,
+    /// `Ok(false)` and nothing changed when the batch is closed or has no room. One sizing of
+    /// the record instead of the two of `has_room_for` + `append`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn try_append(
+        &mut self,
         size_limit: usize,
+        timestamp: i64,
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         headers: &[RecordHeader],
-    ) -> bool {
-        !self.closed
-            && self
-                .builder
-                .as_ref()
-                .is_some_and(|b| b.has_room_for(size_limit, key, value, headers))
+        sender: &mut Option<DeliverySender>,
+        reserved: usize,
+    ) -> Result<bool> {
+        if self.closed {
+            return Ok(false);
+        }
+        let Some(builder) = self.builder.as_mut() else {
+            return Ok(false);
+        };
+        let Some(offset_delta) = builder
+            .try_append(size_limit, timestamp, key, value, headers)
+            .map_err(|e| Error::config("record", e.to_string()))?
+        else {
+            return Ok(false);
+        };
+        self.appended(offset_delta, timestamp, sender.take(), reserved);
+        Ok(true)
+    }
+
+    /// Books an appended record: its count, its reserved bytes, its completion.
+    fn appended(
+        &mut self,
+        offset_delta: i32,
+        timestamp: i64,
+        sender: Option<DeliverySender>,
+        reserved: usize,
+    ) {
+        self.record_count += 1;
+        self.reserved += reserved;
+        match sender {
+            Some(sender) => self.completions.push(Completion {
+                offset_delta,
+                timestamp,
+                sender,
+            }),
+            None => self.forgotten += 1,
+        }
     }
 
     /// Appends a record; `sender` is its delivery future, if it has one.
@@ -151,16 +187,7 @@ impl ProducerBatch {
         let offset_delta = builder
             .append(timestamp, key, value, headers)
             .map_err(|e| Error::config("record", e.to_string()))?;
-        self.record_count += 1;
-        self.reserved += reserved;
-        match sender {
-            Some(sender) => self.completions.push(Completion {
-                offset_delta,
-                timestamp,
-                sender,
-            }),
-            None => self.forgotten += 1,
-        }
+        self.appended(offset_delta, timestamp, sender, reserved);
         Ok(())
     }
 

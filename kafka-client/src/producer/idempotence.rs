@@ -8,19 +8,45 @@
 //! - a batch gets its sequence when it is *drained* the first time, never at append, and keeps
 //!   it on retry (same bytes), so the broker can drop duplicates and reject gaps;
 //! - `OUT_OF_ORDER_SEQUENCE_NUMBER` on a batch that is *not* the next one expected just means an
-//!   earlier batch failed: retry it as it is. On the next expected batch it is a real gap: the
-//!   batch fails, and the epoch is bumped;
-//! - `UNKNOWN_PRODUCER_ID` (the broker forgot us, e.g. after retention removed our last
-//!   batch), `INVALID_PRODUCER_EPOCH`, or a sequenced batch failing for good (a gap the broker
-//!   would reject) all bump the epoch (KIP-360: InitProducerId with the current id and epoch).
-//!   A new epoch starts every partition at sequence 0, so batches stamped under the old one
-//!   are re-sequenced when drained again;
+//!   earlier batch failed: retry it as it is;
 //! - `DUPLICATE_SEQUENCE_NUMBER` is a success (the broker already has the batch).
+//!
+//! When the sequence of a partition can no longer continue, the producer recovers in one of
+//! two ways ([`Recovery`]), and which one depends on who owns the epoch:
+//!
+//! - **Epoch bump.** A sequenced batch failed for good (fatal error, delivery timeout, retries
+//!   exhausted: its sequence may be a gap the broker will never see filled), or the batch the
+//!   broker expects next was refused as out of order. A *transactional* producer bumps through
+//!   the coordinator (InitProducerId naming its id and epoch, KIP-360, done by the next
+//!   abort). A *non-transactional* idempotent producer bumps its epoch itself, as Java's
+//!   `bumpIdempotentEpochAndResetIdIfNeeded` does: no coordinator tracks a non-transactional
+//!   epoch, and a broker accepts a higher epoch of a producer id it knows when that epoch's
+//!   first batch has sequence 0. (Kafka brokers refuse InitProducerId naming an old id
+//!   without a transactional id: librdkafka's mock says INVALID_PRODUCER_ID_MAPPING, tansu
+//!   UNKNOWN_SERVER_ERROR.)
+//! - **Reset.** The broker no longer knows the producer: `UNKNOWN_PRODUCER_ID`,
+//!   `INVALID_PRODUCER_ID_MAPPING`, `INVALID_PRODUCER_EPOCH`, or an out-of-order answer to
+//!   the first batch of an epoch (sequence 0 refused: the broker lost our state, e.g. it
+//!   restarted empty). A non-transactional producer then forgets its id and asks for a new
+//!   one (InitProducerId with id and epoch -1); so does an epoch bump past `i16::MAX`.
+//!
+//! Either way every partition starts again at sequence 0, and the batches not yet
+//! acknowledged (queued, or coming back from the broker) are re-sequenced when drained again,
+//! in their original order. The sender waits until nothing is in flight before applying
+//! either, so no batch of the old epoch is on the wire when the new one starts.
+//!
+//! Duplicates: the protocol drops a retried batch only while the broker keeps the producer
+//! state it was first sent under. A batch the broker wrote but whose acknowledgement was lost
+//! (a timeout, a dropped connection), re-sent after a bump or a reset, is written again:
+//! that is the one case where this producer can duplicate, and only after a gap or a broker
+//! that lost its producer state, where no client can tell what was written.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use kafka_protocol::ErrorCode;
+
+use tracing::{info, warn};
 
 use crate::producer::batch::ProducerState;
 
@@ -60,11 +86,24 @@ impl Default for PartitionSequences {
     }
 }
 
+/// How the producer gets past a sequence it cannot continue (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recovery {
+    /// Same producer id, next epoch.
+    BumpEpoch,
+    /// A new producer id (InitProducerId with id and epoch -1).
+    ResetProducerId,
+}
+
 /// Producer id, epoch and sequences.
 #[derive(Debug, Default)]
 pub(crate) struct SequenceManager {
     producer: Option<ProducerIdAndEpoch>,
-    bump_requested: bool,
+    /// A recovery is due before the next batch is stamped.
+    recovery: Option<Recovery>,
+    /// Non-transactional: bumps the epoch itself and resets its id when the broker forgot it.
+    /// Transactional: the transaction manager bumps through the coordinator.
+    local_epoch: bool,
     partitions: HashMap<(Arc<str>, i32), PartitionSequences>,
 }
 
@@ -74,14 +113,25 @@ fn add_sequence(base: i32, count: i32) -> i32 {
 }
 
 impl SequenceManager {
+    /// The bookkeeping of a transactional producer: epoch bumps are the transaction
+    /// manager's (InitProducerId naming the current id and epoch, at the next abort).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Whether batches may be drained: an id is known and no epoch bump is pending.
+    /// The bookkeeping of a non-transactional idempotent producer: it bumps its epoch
+    /// locally and asks for a new id when the broker no longer knows it.
+    pub fn idempotent() -> Self {
+        SequenceManager {
+            local_epoch: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether batches may be drained: an id is known and no recovery is pending.
     #[cfg(test)]
     pub fn can_send(&self) -> bool {
-        self.producer.is_some() && !self.bump_requested
+        self.producer.is_some() && self.recovery.is_none()
     }
 
     /// The id and epoch batches are stamped with now.
@@ -89,33 +139,75 @@ impl SequenceManager {
         self.producer
     }
 
-    /// Whether an epoch bump was asked for (a sequence gap, an unknown producer id).
+    /// Whether an epoch bump (or reset) was asked for (a sequence gap, an unknown producer).
     pub fn bump_requested(&self) -> bool {
-        self.bump_requested
+        self.recovery.is_some()
     }
 
-    /// Whether an InitProducerId is due (first one, or an epoch bump).
+    /// Whether sends must wait: no id yet, or a recovery is pending.
     pub fn needs_producer_id(&self) -> bool {
-        self.producer.is_none() || self.bump_requested
+        self.producer.is_none() || self.recovery.is_some()
     }
 
-    /// The id and epoch to send in InitProducerId v3+ for a bump (KIP-360), or `None` for a
-    /// first request.
-    pub fn bump_from(&self) -> Option<ProducerIdAndEpoch> {
-        self.producer.filter(|_| self.bump_requested)
+    /// Applies a pending local epoch bump (non-transactional only; the sender calls it once
+    /// nothing is in flight). Returns whether the producer can send again without an
+    /// InitProducerId; `false` means one (with id -1) is due: no id yet, a reset was asked
+    /// for, or the epoch cannot go higher.
+    pub fn bump_epoch_locally(&mut self) -> bool {
+        let Some(producer) = self.producer else {
+            return false;
+        };
+        match self.recovery {
+            None => true,
+            Some(Recovery::BumpEpoch) if self.local_epoch && producer.epoch < i16::MAX => {
+                let bumped = ProducerIdAndEpoch {
+                    producer_id: producer.producer_id,
+                    epoch: producer.epoch + 1,
+                };
+                info!(
+                    producer_id = bumped.producer_id,
+                    epoch = bumped.epoch,
+                    "idempotent producer bumped its epoch: unacknowledged batches are re-sequenced from 0"
+                );
+                self.set_producer(bumped);
+                true
+            }
+            Some(Recovery::BumpEpoch) if self.local_epoch => {
+                // Epoch exhausted: only a new producer id helps.
+                self.recovery = Some(Recovery::ResetProducerId);
+                false
+            }
+            Some(_) => false,
+        }
     }
 
-    /// Installs the id and epoch InitProducerId returned. Every partition starts again at 0.
+    /// Installs the id and epoch InitProducerId returned (or a local bump). Every partition
+    /// starts again at 0.
     pub fn set_producer(&mut self, producer: ProducerIdAndEpoch) {
         self.producer = Some(producer);
-        self.bump_requested = false;
+        self.recovery = None;
         self.partitions.clear();
     }
 
     /// Asks for an epoch bump (sends stop until it is done).
     pub fn request_epoch_bump(&mut self) {
-        if self.producer.is_some() {
-            self.bump_requested = true;
+        if self.producer.is_some() && self.recovery.is_none() {
+            self.recovery = Some(Recovery::BumpEpoch);
+        }
+    }
+
+    /// Asks for a new producer id (non-transactional; a transactional producer bumps its
+    /// epoch through the coordinator instead).
+    fn request_reset(&mut self) {
+        if !self.local_epoch {
+            return self.request_epoch_bump();
+        }
+        if self.producer.is_some() && self.recovery != Some(Recovery::ResetProducerId) {
+            warn!(
+                producer = ?self.producer,
+                "the broker no longer knows this idempotent producer: asking for a new producer id"
+            );
+            self.recovery = Some(Recovery::ResetProducerId);
         }
     }
 
@@ -172,12 +264,16 @@ impl SequenceManager {
         seqs.last_acked = last;
     }
 
+    /// The last sequence acknowledged for the partition under this epoch, -1 for none.
+    fn last_acked(&self, topic: &Arc<str>, partition: i32) -> i32 {
+        self.partitions
+            .get(&(topic.clone(), partition))
+            .map_or(-1, |s| s.last_acked)
+    }
+
     /// Whether `state` is the batch the broker expects next for the partition.
     fn is_next_sequence(&self, topic: &Arc<str>, partition: i32, state: &ProducerState) -> bool {
-        let last = self
-            .partitions
-            .get(&(topic.clone(), partition))
-            .map_or(-1, |s| s.last_acked);
+        let last = self.last_acked(topic, partition);
         add_sequence(last, 1) == state.base_sequence || (last == -1 && state.base_sequence == 0)
     }
 
@@ -194,6 +290,7 @@ impl SequenceManager {
             ErrorCode::OutOfOrderSequenceNumber
                 | ErrorCode::UnknownProducerId
                 | ErrorCode::InvalidProducerEpoch
+                | ErrorCode::InvalidProducerIdMapping
         );
         if !self.is_current(state) {
             // Stamped under an epoch since replaced: whatever went wrong, it goes out again
@@ -205,13 +302,43 @@ impl SequenceManager {
             };
         }
         match code {
-            ErrorCode::OutOfOrderSequenceNumber => {
+            ErrorCode::OutOfOrderSequenceNumber if !self.local_epoch => {
                 if self.is_next_sequence(topic, partition, state) {
                     self.request_epoch_bump();
                     SequenceDecision::Fail
                 } else {
                     SequenceDecision::Retry
                 }
+            }
+            ErrorCode::OutOfOrderSequenceNumber => {
+                if state.base_sequence == 0 && self.last_acked(topic, partition) == -1 {
+                    // Even sequence 0 of this epoch is refused: the broker has lost (or
+                    // never had) our state, and only a new producer id gets past it.
+                    self.request_reset();
+                    SequenceDecision::Resequence
+                } else if self.is_next_sequence(topic, partition, state) {
+                    // A real gap (the broker lost batches it had, or never got one we gave
+                    // up on): as Java's idempotent producer, bump the epoch and send this
+                    // batch again from sequence 0, rather than fail it.
+                    warn!(
+                        topic = %topic,
+                        partition,
+                        base_sequence = state.base_sequence,
+                        "out-of-order sequence on the next expected batch: bumping the epoch"
+                    );
+                    self.request_epoch_bump();
+                    SequenceDecision::Resequence
+                } else {
+                    SequenceDecision::Retry
+                }
+            }
+            ErrorCode::UnknownProducerId
+            | ErrorCode::InvalidProducerIdMapping
+            | ErrorCode::InvalidProducerEpoch
+                if self.local_epoch =>
+            {
+                self.request_reset();
+                SequenceDecision::Resequence
             }
             ErrorCode::UnknownProducerId | ErrorCode::InvalidProducerEpoch => {
                 self.request_epoch_bump();
@@ -299,7 +426,7 @@ mod tests {
         );
         assert!(!tm.can_send() && tm.needs_producer_id());
         assert_eq!(
-            tm.bump_from(),
+            tm.producer(),
             Some(ProducerIdAndEpoch {
                 producer_id: 42,
                 epoch: 0
@@ -344,6 +471,151 @@ mod tests {
         tm.on_batch_failed(Some(&a));
         assert!(!tm.can_send());
         tm.on_batch_failed(None);
+    }
+
+    fn idempotent() -> SequenceManager {
+        let mut tm = SequenceManager::idempotent();
+        assert!(tm.needs_producer_id());
+        assert!(!tm.bump_epoch_locally(), "no id yet: InitProducerId is due");
+        tm.set_producer(ProducerIdAndEpoch {
+            producer_id: 42,
+            epoch: 3,
+        });
+        assert!(tm.can_send());
+        tm
+    }
+
+    #[test]
+    fn idempotent_failed_batch_bumps_the_epoch_locally() {
+        let mut tm = idempotent();
+        let a = tm.stamp(&tp(), 0, 5, None).unwrap();
+        tm.on_success(&tp(), 0, 5, &a);
+        let b = tm.stamp(&tp(), 0, 5, None).unwrap();
+        let c = tm.stamp(&tp(), 0, 5, None).unwrap();
+        let other = tm.stamp(&tp(), 1, 2, None).unwrap();
+        assert_eq!((b.base_sequence, c.base_sequence), (5, 10));
+        // `b` failed for good (TOPIC_AUTHORIZATION_FAILED, a delivery timeout): a gap.
+        tm.on_batch_failed(Some(&b));
+        assert!(tm.needs_producer_id() && !tm.can_send());
+        // No InitProducerId: the epoch is bumped here, same id.
+        assert!(tm.bump_epoch_locally());
+        assert_eq!(
+            tm.producer(),
+            Some(ProducerIdAndEpoch {
+                producer_id: 42,
+                epoch: 4
+            })
+        );
+        assert!(tm.can_send());
+        // `c` and `other`, stamped under epoch 3, come back and start again from 0.
+        assert_eq!(
+            tm.on_error(&tp(), 0, &c, ErrorCode::NotLeaderOrFollower),
+            SequenceDecision::Resequence
+        );
+        let c2 = tm.stamp(&tp(), 0, 5, Some(c)).unwrap();
+        assert_eq!(
+            (c2.producer_id, c2.producer_epoch, c2.base_sequence),
+            (42, 4, 0)
+        );
+        let other2 = tm.stamp(&tp(), 1, 2, Some(other)).unwrap();
+        assert_eq!((other2.producer_epoch, other2.base_sequence), (4, 0));
+        // A late ack of an old-epoch batch changes nothing.
+        tm.on_success(&tp(), 0, 5, &a);
+        assert_eq!(tm.stamp(&tp(), 0, 1, None).unwrap().base_sequence, 5);
+    }
+
+    #[test]
+    fn idempotent_out_of_order_on_the_next_batch_is_resequenced_not_failed() {
+        let mut tm = idempotent();
+        let a = tm.stamp(&tp(), 0, 5, None).unwrap();
+        tm.on_success(&tp(), 0, 5, &a);
+        let b = tm.stamp(&tp(), 0, 5, None).unwrap();
+        let c = tm.stamp(&tp(), 0, 5, None).unwrap();
+        // `c` behind `b`: an expected rejection, retried as it is.
+        assert_eq!(
+            tm.on_error(&tp(), 0, &c, ErrorCode::OutOfOrderSequenceNumber),
+            SequenceDecision::Retry
+        );
+        assert!(tm.can_send());
+        // `b` is the next expected: a real gap. Bump, and send `b` again.
+        assert_eq!(
+            tm.on_error(&tp(), 0, &b, ErrorCode::OutOfOrderSequenceNumber),
+            SequenceDecision::Resequence
+        );
+        assert!(tm.bump_epoch_locally());
+        let b2 = tm.stamp(&tp(), 0, 5, Some(b)).unwrap();
+        let c2 = tm.stamp(&tp(), 0, 5, Some(c)).unwrap();
+        assert_eq!(
+            (b2.producer_epoch, b2.base_sequence, c2.base_sequence),
+            (4, 0, 5)
+        );
+        // Sequence 0 of the new epoch refused too: the broker lost our state. New id.
+        assert_eq!(
+            tm.on_error(&tp(), 0, &b2, ErrorCode::OutOfOrderSequenceNumber),
+            SequenceDecision::Resequence
+        );
+        assert!(!tm.bump_epoch_locally(), "a reset needs InitProducerId");
+        assert!(tm.needs_producer_id());
+    }
+
+    #[test]
+    fn idempotent_unknown_producer_resets_the_id() {
+        for code in [
+            ErrorCode::UnknownProducerId,
+            ErrorCode::InvalidProducerIdMapping,
+            ErrorCode::InvalidProducerEpoch,
+        ] {
+            let mut tm = idempotent();
+            let a = tm.stamp(&tp(), 0, 1, None).unwrap();
+            let b = tm.stamp(&tp(), 0, 1, None).unwrap();
+            assert_eq!(
+                tm.on_error(&tp(), 0, &a, code),
+                SequenceDecision::Resequence,
+                "{code:?}"
+            );
+            // A gap reported afterwards does not downgrade the reset to a bump.
+            tm.on_batch_failed(Some(&b));
+            assert!(
+                !tm.bump_epoch_locally(),
+                "{code:?}: InitProducerId(-1) is due"
+            );
+            assert!(tm.needs_producer_id());
+            tm.set_producer(ProducerIdAndEpoch {
+                producer_id: 77,
+                epoch: 0,
+            });
+            let a2 = tm.stamp(&tp(), 0, 1, Some(a)).unwrap();
+            assert_eq!(
+                (a2.producer_id, a2.producer_epoch, a2.base_sequence),
+                (77, 0, 0)
+            );
+        }
+    }
+
+    #[test]
+    fn idempotent_epoch_exhausted_resets_the_id() {
+        let mut tm = SequenceManager::idempotent();
+        tm.set_producer(ProducerIdAndEpoch {
+            producer_id: 1,
+            epoch: i16::MAX,
+        });
+        let a = tm.stamp(&tp(), 0, 1, None).unwrap();
+        tm.on_batch_failed(Some(&a));
+        assert!(!tm.bump_epoch_locally());
+        assert!(tm.needs_producer_id());
+        assert_eq!(tm.producer().unwrap().epoch, i16::MAX, "no overflow");
+    }
+
+    #[test]
+    fn transactional_bookkeeping_never_bumps_locally() {
+        let mut tm = started();
+        let a = tm.stamp(&tp(), 0, 1, None).unwrap();
+        assert_eq!(
+            tm.on_error(&tp(), 0, &a, ErrorCode::UnknownProducerId),
+            SequenceDecision::Resequence
+        );
+        assert!(!tm.bump_epoch_locally(), "the coordinator bumps the epoch");
+        assert_eq!(tm.producer().unwrap().epoch, 0);
     }
 
     #[test]

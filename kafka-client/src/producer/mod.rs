@@ -131,6 +131,9 @@ pub(crate) struct Shared {
     pub metrics: Metrics,
     /// The first failure of a `send_and_forget` record since the last `flush`.
     forgotten_error: Mutex<Option<Error>>,
+    /// Set when the idempotent producer cannot get a producer id (InitProducerId answered
+    /// with a non-retriable error): every later `send` fails with it.
+    fatal: Mutex<Option<Error>>,
     closed: AtomicBool,
     /// Set by close/drop: the sender finishes what is queued and stops.
     pub stopping: AtomicBool,
@@ -159,6 +162,16 @@ impl Shared {
 
     pub fn record_forgotten_error(&self, error: &Error) {
         lock(&self.forgotten_error).get_or_insert_with(|| error.clone());
+    }
+
+    /// Makes the producer unusable: `send` fails with `error` from now on.
+    pub fn set_fatal(&self, error: Error) {
+        lock(&self.fatal).get_or_insert(error);
+    }
+
+    /// The error that made the producer unusable, if any.
+    pub fn fatal_error(&self) -> Option<Error> {
+        lock(&self.fatal).clone()
     }
 
     fn stop(&self) {
@@ -272,6 +285,7 @@ impl Producer {
             batch_done: Notify::new(),
             metrics: Metrics::default(),
             forgotten_error: Mutex::new(None),
+            fatal: Mutex::new(None),
             closed: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             force_close: AtomicBool::new(false),
@@ -301,7 +315,10 @@ impl Producer {
     /// topic's first metadata and for `buffer.memory` space, both within `max.block.ms`.
     ///
     /// Fails at once with [`Error::RecordTooLarge`] for a record over `max.request.size`,
-    /// [`Error::Closed`] after [`close`](Self::close).
+    /// [`Error::Closed`] after [`close`](Self::close). Once an idempotent producer could not
+    /// get a producer id for good (InitProducerId answered with a non-retriable error such as
+    /// CLUSTER_AUTHORIZATION_FAILED), fails at once with that error: the producer cannot
+    /// write anything, so drop it.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
         let (tx, rx) = oneshot::channel();
         self.enqueue(record, Some(tx)).await?;
@@ -322,6 +339,9 @@ impl Producer {
         let shared = self.shared();
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
+        }
+        if let Some(error) = shared.fatal_error() {
+            return Err(error);
         }
         if let Some(txn) = &shared.txn {
             // Fail fast, before waiting for metadata or memory.
@@ -385,6 +405,11 @@ impl Producer {
         let mut abort_on_new_batch = !explicit && key.is_none();
         let mut sender = sender;
         loop {
+            if let Some(error) = shared.fatal_error() {
+                // Checked again: InitProducerId may have failed while `send` waited.
+                shared.pool.release(size);
+                return Err(error);
+            }
             if let Some(txn) = &shared.txn {
                 // Checked again: the transaction may have ended while `send` waited.
                 if let Err(error) = txn.manager().on_send(&topic, partition) {

@@ -95,7 +95,13 @@ struct Sender {
 pub(crate) async fn run(shared: Arc<Shared>) {
     let config = &shared.config;
     let mut sender = Sender {
-        tm: config.enable_idempotence.then(SequenceManager::new),
+        tm: config.enable_idempotence.then(|| {
+            if shared.txn.is_some() {
+                SequenceManager::new()
+            } else {
+                SequenceManager::idempotent()
+            }
+        }),
         connections: HashMap::new(),
         connecting: HashMap::new(),
         in_flight: HashMap::new(),
@@ -180,17 +186,28 @@ impl Sender {
             if self.transactional_pass(&txn, now, &mut next_check) {
                 return next_check;
             }
-        } else if let Some(tm) = &self.tm {
+        } else if let Some(tm) = &mut self.tm {
+            if let Some(error) = self.shared.fatal_error() {
+                // InitProducerId failed for good: nothing can be sent (`send` refuses new
+                // records; fail any that slipped in before it knew).
+                self.fail_everything(error);
+                return next_check;
+            }
             if tm.needs_producer_id() {
-                if !self.init_pid_in_flight && self.total_in_flight == 0 {
+                // Applied only with nothing in flight: no batch of the old epoch may still
+                // be on the wire when the new one starts at sequence 0.
+                if self.init_pid_in_flight || self.total_in_flight > 0 {
+                    return next_check;
+                }
+                if !tm.bump_epoch_locally() {
                     match self.init_pid_retry_at {
                         Some(at) if at > now => {
                             next_check = Some(next_check.map_or(at, |n| n.min(at)));
                         }
-                        _ => self.start_init_producer_id(tm.bump_from()),
+                        _ => self.start_init_producer_id(),
                     }
+                    return next_check;
                 }
-                return next_check;
             }
         }
 
@@ -314,7 +331,10 @@ impl Sender {
         self.tm.as_ref().is_none_or(|tm| tm.needs_producer_id())
     }
 
-    fn start_init_producer_id(&mut self, bump_from: Option<ProducerIdAndEpoch>) {
+    /// InitProducerId for a non-transactional idempotent producer: always a new id (id and
+    /// epoch -1). Its epoch bumps are local (see `idempotence.rs`); brokers refuse a
+    /// non-transactional InitProducerId naming an existing id.
+    fn start_init_producer_id(&mut self) {
         self.init_pid_in_flight = true;
         let metadata = self.shared.metadata.clone();
         let timeout_ms = self.shared.config.client.request_timeout.as_millis() as i32;
@@ -322,19 +342,13 @@ impl Sender {
             let result = async {
                 let (_, connection) = metadata.any_connection().await?;
                 let version = connection.version_for(ApiKey::InitProducerId)?;
-                let mut request = InitProducerIdRequest {
+                let request = InitProducerIdRequest {
                     transactional_id: None,
                     transaction_timeout_ms: timeout_ms.max(1),
                     producer_id: -1,
                     producer_epoch: -1,
                     ..Default::default()
                 };
-                // KIP-360: a bump names the current id and epoch, so the broker keeps the id.
-                // Brokers before v3 cannot bump: they hand out a new id.
-                if let (Some(from), true) = (bump_from, version >= 3) {
-                    request.producer_id = from.producer_id;
-                    request.producer_epoch = from.epoch;
-                }
                 let response = connection.call(&request, version).await?;
                 Error::check("InitProducerId", response.error_code, None)?;
                 Ok(ProducerIdAndEpoch {
@@ -518,19 +532,20 @@ impl Sender {
                             tm.set_producer(pid);
                         }
                     }
-                    Err(error) => {
-                        warn!(%error, "InitProducerId failed");
+                    Err(error) if init_producer_id_is_retriable(&error) => {
+                        warn!(%error, "InitProducerId failed; retrying");
                         let delay = self.backoff.delay(self.init_pid_failures);
                         self.init_pid_failures += 1;
                         self.init_pid_retry_at = Some(Instant::now() + delay);
-                        if !error.is_retriable() {
-                            // Nothing can be sent idempotently: fail what waits, keep trying
-                            // for what comes later.
-                            let batches = self.shared.accumulator().drain_all();
-                            for batch in batches {
-                                self.fail(batch, error.clone());
-                            }
-                        }
+                    }
+                    Err(error) => {
+                        // As in Java: without a producer id nothing can be sent
+                        // idempotently, and asking again would get the same answer (not
+                        // authorized, not supported, a broker error). The producer is
+                        // unusable: what waits fails now, every later `send` at once.
+                        tracing::error!(%error, "InitProducerId failed for good: the idempotent producer cannot send");
+                        self.shared.set_fatal(error.clone());
+                        self.fail_everything(error);
                     }
                 }
             }
@@ -774,5 +789,294 @@ impl Sender {
         for batch in batches {
             self.fail(batch, error.clone());
         }
+    }
+}
+
+/// Whether a failed InitProducerId (of a non-transactional idempotent producer) is worth
+/// sending again: connection trouble, and the codes of a coordinator that is moving, loading
+/// or busy. Anything else (CLUSTER_AUTHORIZATION_FAILED, UNSUPPORTED_VERSION, an unknown
+/// server error…) is fatal for the producer, as in Java's `InitProducerIdHandler`.
+fn init_producer_id_is_retriable(error: &Error) -> bool {
+    match error.code() {
+        Some(code) => matches!(classify(code), TxnErrorKind::Retriable { .. }),
+        None => error.is_retriable(),
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    //! A non-transactional idempotent producer against a scripted broker: InitProducerId
+    //! errors, and how sequence errors recover (local epoch bump, or a new producer id).
+
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    use kafka_protocol::messages::api_versions_response::ApiVersion;
+    use kafka_protocol::messages::metadata_response::{
+        MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+    };
+    use kafka_protocol::messages::produce_response::{
+        PartitionProduceResponse, TopicProduceResponse,
+    };
+    use kafka_protocol::messages::{
+        ApiKey, ApiVersionsRequest, ApiVersionsResponse, InitProducerIdRequest,
+        InitProducerIdResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+    };
+    use kafka_protocol::records::decode_batches;
+    use kafka_protocol::ErrorCode;
+    use tokio::net::TcpListener;
+
+    use crate::net::test_peer::Peer;
+    use crate::producer::{Producer, ProducerConfig, ProducerRecord};
+
+    /// Error codes the fake broker answers with (popped per request; none once empty), and
+    /// what it saw.
+    #[derive(Default)]
+    struct Script {
+        init: VecDeque<ErrorCode>,
+        produce: VecDeque<ErrorCode>,
+        /// Per InitProducerId: the (id, epoch) it named.
+        inits: Vec<(i64, i16)>,
+        /// Per Produce: (producer id, epoch, base sequence) of its batch.
+        sequences: Vec<(i64, i16, i32)>,
+    }
+
+    fn pop(queue: &mut VecDeque<ErrorCode>) -> i16 {
+        queue.pop_front().unwrap_or(ErrorCode::None).code()
+    }
+
+    /// One broker, leader of partition 0 of topic "t". Each successful InitProducerId hands
+    /// out a new id (7, 8, …) at epoch 0.
+    async fn fake_broker(script: Arc<Mutex<Script>>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let script = script.clone();
+                tokio::spawn(async move {
+                    let mut peer = Peer::new(stream);
+                    while let Some(request) = peer.read_request().await {
+                        let (id, version) = (request.correlation_id(), request.version());
+                        match request.api() {
+                            ApiKey::ApiVersions => {
+                                let range = |api: ApiKey, max| ApiVersion {
+                                    api_key: api.key(),
+                                    min_version: 0,
+                                    max_version: max,
+                                    ..Default::default()
+                                };
+                                let response = ApiVersionsResponse {
+                                    api_keys: vec![
+                                        range(ApiKey::ApiVersions, 3),
+                                        range(ApiKey::Metadata, 12),
+                                        range(ApiKey::InitProducerId, 5),
+                                        range(ApiKey::Produce, 11),
+                                    ],
+                                    ..Default::default()
+                                };
+                                peer.respond::<ApiVersionsRequest>(id, version, &response)
+                                    .await;
+                            }
+                            ApiKey::Metadata => {
+                                let response = MetadataResponse {
+                                    brokers: vec![MetadataResponseBroker {
+                                        node_id: 1,
+                                        host: address.ip().to_string(),
+                                        port: i32::from(address.port()),
+                                        ..Default::default()
+                                    }],
+                                    controller_id: 1,
+                                    topics: vec![MetadataResponseTopic {
+                                        name: Some("t".into()),
+                                        partitions: vec![MetadataResponsePartition {
+                                            partition_index: 0,
+                                            leader_id: 1,
+                                            replica_nodes: vec![1],
+                                            isr_nodes: vec![1],
+                                            ..Default::default()
+                                        }],
+                                        ..Default::default()
+                                    }],
+                                    ..Default::default()
+                                };
+                                peer.respond::<MetadataRequest>(id, version, &response)
+                                    .await;
+                            }
+                            ApiKey::InitProducerId => {
+                                let decoded: InitProducerIdRequest = request.decode();
+                                let (code, issued) = {
+                                    let mut s = script.lock().unwrap();
+                                    s.inits.push((decoded.producer_id, decoded.producer_epoch));
+                                    let code = pop(&mut s.init);
+                                    (code, s.inits.len() as i64)
+                                };
+                                let response = InitProducerIdResponse {
+                                    error_code: code,
+                                    producer_id: if code == 0 { 6 + issued } else { -1 },
+                                    producer_epoch: if code == 0 { 0 } else { -1 },
+                                    ..Default::default()
+                                };
+                                peer.respond::<InitProducerIdRequest>(id, version, &response)
+                                    .await;
+                            }
+                            ApiKey::Produce => {
+                                let decoded: ProduceRequest = request.decode();
+                                let records = decoded.topic_data[0].partition_data[0]
+                                    .records
+                                    .clone()
+                                    .unwrap();
+                                let batch = &decode_batches(records).unwrap().batches[0];
+                                let code = {
+                                    let mut s = script.lock().unwrap();
+                                    s.sequences.push((
+                                        batch.producer_id,
+                                        batch.producer_epoch,
+                                        batch.base_sequence,
+                                    ));
+                                    pop(&mut s.produce)
+                                };
+                                let response = ProduceResponse {
+                                    responses: vec![TopicProduceResponse {
+                                        name: "t".into(),
+                                        partition_responses: vec![PartitionProduceResponse {
+                                            index: 0,
+                                            error_code: code,
+                                            base_offset: 0,
+                                            log_append_time_ms: -1,
+                                            ..Default::default()
+                                        }],
+                                        ..Default::default()
+                                    }],
+                                    ..Default::default()
+                                };
+                                peer.respond::<ProduceRequest>(id, version, &response).await;
+                            }
+                            other => panic!("fake broker: unexpected {other:?}"),
+                        }
+                    }
+                });
+            }
+        });
+        address.to_string()
+    }
+
+    async fn producer(bootstrap: &str) -> Producer {
+        let config = ProducerConfig::from_properties([
+            ("bootstrap.servers", bootstrap),
+            ("enable.idempotence", "true"),
+            ("retry.backoff.ms", "5"),
+            ("retry.backoff.max.ms", "20"),
+            ("linger.ms", "0"),
+            ("max.block.ms", "5000"),
+            ("delivery.timeout.ms", "5000"),
+        ])
+        .unwrap();
+        Producer::new(config).await.unwrap()
+    }
+
+    async fn send(producer: &Producer, value: &str) -> crate::Result<()> {
+        let delivery = producer
+            .send(
+                ProducerRecord::new("t")
+                    .partition(0)
+                    .value(value.to_owned()),
+            )
+            .await?;
+        tokio::time::timeout(std::time::Duration::from_secs(10), delivery)
+            .await
+            .expect("delivery completes")
+            .map(|_| ())
+    }
+
+    /// CLUSTER_AUTHORIZATION_FAILED from InitProducerId is fatal: the waiting record fails
+    /// with it, once; every later send fails at once with it; it is not asked again.
+    #[tokio::test]
+    async fn non_retriable_init_producer_id_is_fatal() {
+        let script = Arc::new(Mutex::new(Script::default()));
+        script.lock().unwrap().init = VecDeque::from([ErrorCode::ClusterAuthorizationFailed]);
+        let bootstrap = fake_broker(script.clone()).await;
+        let producer = producer(&bootstrap).await;
+        for value in ["a", "b", "c"] {
+            let err = send(&producer, value).await.unwrap_err();
+            assert_eq!(
+                err.code(),
+                Some(ErrorCode::ClusterAuthorizationFailed),
+                "{err}"
+            );
+            assert!(!err.is_retriable());
+        }
+        let s = script.lock().unwrap();
+        assert_eq!(s.inits.len(), 1, "not retried");
+        assert!(s.sequences.is_empty(), "nothing written without an id");
+    }
+
+    /// A coordinator that is loading is asked again.
+    #[tokio::test]
+    async fn retriable_init_producer_id_is_retried() {
+        let script = Arc::new(Mutex::new(Script::default()));
+        script.lock().unwrap().init = VecDeque::from([
+            ErrorCode::CoordinatorLoadInProgress,
+            ErrorCode::NotCoordinator,
+        ]);
+        let bootstrap = fake_broker(script.clone()).await;
+        let producer = producer(&bootstrap).await;
+        send(&producer, "a").await.unwrap();
+        let s = script.lock().unwrap();
+        assert_eq!(s.inits, [(-1, -1); 3]);
+        assert_eq!(s.sequences, [(9, 0, 0)]);
+    }
+
+    /// A batch failing for good leaves a sequence gap: the epoch is bumped locally (no
+    /// InitProducerId naming the old id, which brokers refuse without a transactional id),
+    /// and the next record goes out at sequence 0 of the new epoch.
+    #[tokio::test]
+    async fn fatal_batch_error_bumps_the_epoch_locally() {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let bootstrap = fake_broker(script.clone()).await;
+        let producer = producer(&bootstrap).await;
+        send(&producer, "a").await.unwrap();
+        script.lock().unwrap().produce = VecDeque::from([ErrorCode::TopicAuthorizationFailed]);
+        let err = send(&producer, "b").await.unwrap_err();
+        assert_eq!(err.code(), Some(ErrorCode::TopicAuthorizationFailed));
+        send(&producer, "c").await.unwrap();
+        send(&producer, "d").await.unwrap();
+        let s = script.lock().unwrap();
+        assert_eq!(s.inits, [(-1, -1)], "the bump asks the broker nothing");
+        assert_eq!(s.sequences, [(7, 0, 0), (7, 0, 1), (7, 1, 0), (7, 1, 1)]);
+    }
+
+    /// The broker forgot the producer (UNKNOWN_PRODUCER_ID): a new id (InitProducerId with
+    /// -1), and the record is sent again under it, not failed.
+    #[tokio::test]
+    async fn unknown_producer_id_gets_a_new_id_and_resends() {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let bootstrap = fake_broker(script.clone()).await;
+        let producer = producer(&bootstrap).await;
+        send(&producer, "a").await.unwrap();
+        script.lock().unwrap().produce = VecDeque::from([ErrorCode::UnknownProducerId]);
+        send(&producer, "b").await.unwrap();
+        send(&producer, "c").await.unwrap();
+        let s = script.lock().unwrap();
+        assert_eq!(s.inits, [(-1, -1), (-1, -1)]);
+        assert_eq!(s.sequences, [(7, 0, 0), (7, 0, 1), (8, 0, 0), (8, 0, 1)]);
+    }
+
+    /// OUT_OF_ORDER_SEQUENCE_NUMBER on the next expected batch (a broker that lost batches):
+    /// bump the epoch and resend from 0; refused again at sequence 0 (it lost our state
+    /// altogether): a new id. The record is written, not failed.
+    #[tokio::test]
+    async fn out_of_order_sequence_bumps_then_resets() {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let bootstrap = fake_broker(script.clone()).await;
+        let producer = producer(&bootstrap).await;
+        send(&producer, "a").await.unwrap();
+        script.lock().unwrap().produce = VecDeque::from([
+            ErrorCode::OutOfOrderSequenceNumber,
+            ErrorCode::OutOfOrderSequenceNumber,
+        ]);
+        send(&producer, "b").await.unwrap();
+        let s = script.lock().unwrap();
+        assert_eq!(s.inits, [(-1, -1), (-1, -1)]);
+        assert_eq!(s.sequences, [(7, 0, 0), (7, 0, 1), (7, 1, 0), (8, 0, 0)]);
     }
 }
