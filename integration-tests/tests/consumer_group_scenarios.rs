@@ -15,9 +15,9 @@
 //!   with auto commit the moved partitions are committed at revocation (nothing read twice).
 //! - A join round longer than `request.timeout.ms` still completes.
 //!
-//! Two tests are `#[ignore]`d because they fail on a consumer bug (the group coordinator's
-//! requests share the broker connection with Fetch and commits; see their docs): run them with
-//! `cargo nextest run -p integration-tests --test consumer_group_scenarios --run-ignored all`.
+//! The group task talks to the coordinator on a connection of its own, so a JoinGroup the
+//! coordinator parks for a whole join round stalls neither Fetch nor commits (the two tests
+//! about it failed while the connection was shared).
 //! `SCENARIO_TRACE=1` prints the SDK's tracing events with timestamps, to see what a group task
 //! did in a failing scenario.
 //!
@@ -1209,13 +1209,11 @@ fn timeline(log: &MemberLog, origin: Instant) -> String {
     out.join("\n    ")
 }
 
-/// Fails today (run it with `--run-ignored all`): the group coordinator's JoinGroup/SyncGroup
-/// share the broker's one pooled connection with the consumer's Fetch and OffsetCommit, and a
-/// broker answers a connection's requests in order, so the Fetch of the kept partitions waits
-/// behind the JoinGroup the coordinator parks for the whole join round (~3 s on tansu, up to
-/// the rebalance timeout on Kafka). Java gives the coordinator a connection of its own.
+/// A broker answers a connection's requests in order and parks a JoinGroup for the whole join
+/// round (~3 s on tansu, up to the rebalance timeout on Kafka): the group task therefore has a
+/// connection of its own (as Java does), or the Fetch of the kept partitions would wait behind
+/// the JoinGroup (gaps of ~3 s while the connection was shared).
 #[tokio::test]
-#[ignore = "bug: Fetch shares the coordinator's connection and stalls behind a parked JoinGroup; see report"]
 async fn cooperative_sticky_keeps_unrevoked_partitions_flowing_during_a_join() {
     let seen = join_during_stream("cooperative-sticky").await;
     assert_eq!(seen.kept.len(), 2);
@@ -1303,14 +1301,11 @@ async fn cooperative_handover_commits_what_moves_so_nothing_is_read_twice() {
 /// own (rebalance timeout + request timeout), so the join must complete, both for a member
 /// joining alone and for one that keeps fetching its partitions through a cooperative round.
 ///
-/// Fails today (run it with `--run-ignored all`): every other request on the connection the
-/// JoinGroup is parked on (the consumer's metadata refresh, Fetch, OffsetCommit) waits behind
-/// it, times out after `request.timeout.ms`, poisons the connection — and the poisoned
-/// connection fails the JoinGroup ("group request failed; finding the coordinator again"). The
-/// member rejoins, and the same happens again: with request.timeout.ms=1500 a lone member never
-/// joins.
+/// While the JoinGroup shared the pooled connection, every other request on it (metadata
+/// refresh, Fetch, OffsetCommit) waited behind it, timed out after `request.timeout.ms` and
+/// poisoned the connection, which failed the JoinGroup: with request.timeout.ms=1500 a lone
+/// member never joined.
 #[tokio::test]
-#[ignore = "bug: requests queued behind a parked JoinGroup time out, poison the shared connection and fail the JoinGroup; see report"]
 async fn a_join_round_longer_than_request_timeout_completes() {
     let topic = unique_topic("scen-slowjoin");
     create_topic(&topic, 4).await;

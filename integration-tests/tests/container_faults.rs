@@ -280,7 +280,6 @@ async fn pause_unpause_under_live_producer_and_consumer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: after the broker restarts empty, the idempotent producer bumps its epoch with InitProducerId(transactional_id null, old id, old epoch); tansu answers UNKNOWN_SERVER_ERROR (Kafka would hand out a new id) and every later record fails with that error: 0 of 644 records after the restart were written. Fix in producer/sender.rs start_init_producer_id / idempotence.rs: a non-transactional idempotent producer bumps its epoch locally (KIP-360, as Java does) and re-inits with id -1 when that is refused"]
 async fn stop_start_under_live_idempotent_producer_and_consumer() {
     stop_start(true).await;
 }

@@ -13,11 +13,11 @@
 //! The mock's group coordinator waits `group.initial.rebalance.delay.ms` (3 s) before it
 //! completes the first join of a group, so each group scenario costs at least that.
 //!
-//! The group scenarios are `#[ignore]`d until the consumer looks its committed offsets up by
-//! partition (`AdminClient::list_group_offsets_for`): today it asks OffsetFetch for the null
-//! "every partition" list, which the mock answers with a null array, so no member ever gets
-//! a position. `committed_offsets_by_partition_work_on_the_mock` shows the fix works there.
-//! Run them with `--run-ignored all` once that lands.
+//! The consumer looks its committed offsets up by partition
+//! (`AdminClient::list_group_offsets_for`), as Java does: the mock answers OffsetFetch for
+//! the null "every partition" list with a null array, which would leave every member without
+//! a position. `fatal_join_group_authorization_failed_surfaces` stays `#[ignore]`d for a mock
+//! limitation (see its attribute).
 
 mod support;
 
@@ -345,7 +345,6 @@ async fn fetch_from_a_broker_with_round_trip_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a Fetch response whose top-level error_code is non-retriable is swallowed and retried forever (consumer/mod.rs handle_outcome, Err branch: only warns). Fix: keep non-retriable errors in pending_error so poll returns them"]
 async fn fatal_fetch_topic_authorization_failed_surfaces_once() {
     let (mock, bootstrap) = setup().await;
     let mut consumer = consumer(&bootstrap, None).await;
@@ -431,7 +430,6 @@ async fn check_committed(bootstrap: &str, group: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the consumer asks OffsetFetch for a null topic list (every partition); librdkafka's mock answers with a null Topics array, which the decoder rightly rejects (Malformed), so no member ever gets a position. Fix: consumer/offsets.rs committed() must call AdminClient::list_group_offsets_for(group, partitions, ..) (explicit partitions, as Java does)"]
 async fn find_coordinator_not_available() {
     let errors = [E::RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE; 3];
     group_scenario(
@@ -444,7 +442,6 @@ async fn find_coordinator_not_available() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the consumer asks OffsetFetch for a null topic list (every partition); librdkafka's mock answers with a null Topics array, which the decoder rightly rejects (Malformed), so no member ever gets a position. Fix: consumer/offsets.rs committed() must call AdminClient::list_group_offsets_for(group, partitions, ..) (explicit partitions, as Java does)"]
 async fn join_group_retriable_errors() {
     let errors = [
         E::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
@@ -461,7 +458,6 @@ async fn join_group_retriable_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the consumer asks OffsetFetch for a null topic list (every partition); librdkafka's mock answers with a null Topics array, which the decoder rightly rejects (Malformed), so no member ever gets a position. Fix: consumer/offsets.rs committed() must call AdminClient::list_group_offsets_for(group, partitions, ..) (explicit partitions, as Java does)"]
 async fn sync_group_retriable_errors() {
     let errors = [
         E::RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS,
@@ -477,7 +473,6 @@ async fn sync_group_retriable_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the consumer asks OffsetFetch for a null topic list (every partition); librdkafka's mock answers with a null Topics array, which the decoder rightly rejects (Malformed), so no member ever gets a position. Fix: consumer/offsets.rs committed() must call AdminClient::list_group_offsets_for(group, partitions, ..) (explicit partitions, as Java does)"]
 async fn offset_fetch_retriable_errors() {
     let errors = [
         E::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
@@ -494,7 +489,6 @@ async fn offset_fetch_retriable_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the consumer asks OffsetFetch for a null topic list (every partition); librdkafka's mock answers with a null Topics array, which the decoder rightly rejects (Malformed), so no member ever gets a position. Fix: consumer/offsets.rs committed() must call AdminClient::list_group_offsets_for(group, partitions, ..) (explicit partitions, as Java does)"]
 async fn heartbeat_rebalance_in_progress_and_not_coordinator_mid_stream() {
     let errors = [
         E::RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
@@ -510,7 +504,6 @@ async fn heartbeat_rebalance_in_progress_and_not_coordinator_mid_stream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the consumer asks OffsetFetch for a null topic list (every partition); librdkafka's mock answers with a null Topics array, which the decoder rightly rejects (Malformed), so no member ever gets a position. Fix: consumer/offsets.rs committed() must call AdminClient::list_group_offsets_for(group, partitions, ..) (explicit partitions, as Java does)"]
 async fn offset_commit_retriable_errors_mid_stream() {
     let errors = [
         E::RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
@@ -534,7 +527,6 @@ async fn offset_commit_retriable_errors_mid_stream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the consumer asks OffsetFetch for a null topic list (every partition); librdkafka's mock answers with a null Topics array, which the decoder rightly rejects (Malformed), so no member ever gets a position. Fix: consumer/offsets.rs committed() must call AdminClient::list_group_offsets_for(group, partitions, ..) (explicit partitions, as Java does)"]
 async fn coordinator_moves_mid_stream() {
     let (mock, bootstrap) = setup().await;
     let group = integration_tests::unique_topic("faults-coord-move");
@@ -592,7 +584,6 @@ async fn coordinator_moves_mid_stream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the consumer asks OffsetFetch for a null topic list (every partition); librdkafka's mock answers with a null Topics array, which the decoder rightly rejects (Malformed), so no member ever gets a position. Fix: consumer/offsets.rs committed() must call AdminClient::list_group_offsets_for(group, partitions, ..) (explicit partitions, as Java does)"]
 async fn second_member_joins_mid_stream_rebalance() {
     let (_mock, bootstrap) = setup().await;
     let group = integration_tests::unique_topic("faults-rebalance");
@@ -655,7 +646,7 @@ async fn second_member_joins_mid_stream_rebalance() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "mock limitation: its JoinGroup error response (v0-5) writes a null ProtocolName, which only v7+ allows, so the injected code reaches the client as Malformed; also blocked by the OffsetFetch null-topics bug of the group tests"]
+#[ignore = "mock limitation: its JoinGroup error response (v0-5) writes a null ProtocolName, which only v7+ allows, so the injected code reaches the client as Malformed"]
 async fn fatal_join_group_authorization_failed_surfaces() {
     let (mock, bootstrap) = setup().await;
     let group = integration_tests::unique_topic("faults-group-auth");
@@ -696,7 +687,6 @@ async fn fatal_join_group_authorization_failed_surfaces() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the consumer asks OffsetFetch for a null topic list (every partition); librdkafka's mock answers with a null Topics array, which the decoder rightly rejects (Malformed), so no member ever gets a position. Fix: consumer/offsets.rs committed() must call AdminClient::list_group_offsets_for(group, partitions, ..) (explicit partitions, as Java does)"]
 async fn fatal_offset_commit_authorization_failed_surfaces_once() {
     let (mock, bootstrap) = setup().await;
     let group = integration_tests::unique_topic("faults-commit-auth");

@@ -431,7 +431,6 @@ async fn fatal_invalid_required_acks() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: after one fatal batch error the idempotent producer re-inits with InitProducerId(current id, epoch); the mock refuses (INVALID_PRODUCER_ID_MAPPING) and every record buffered then fails (1013 of 1500, 1003 with that InitProducerId error). Fix in producer/idempotence.rs: bump the epoch locally for a non-transactional idempotent producer (KIP-360, as Java does), or fall back to InitProducerId without the old id"]
 async fn fatal_topic_authorization_failed_idempotent() {
     // With idempotence the failed batch leaves a gap in the sequence; the producer must
     // still fail only those records (a real broker would need the epoch bumped; the mock
@@ -446,7 +445,6 @@ async fn fatal_topic_authorization_failed_idempotent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: CLUSTER_AUTHORIZATION_FAILED from InitProducerId is retried (the next InitProducerId succeeds and all 20 records are written) instead of failing the producer fatally as Java does; fix in producer/sender.rs or idempotence.rs: treat non-retriable InitProducerId codes as fatal"]
 async fn fatal_cluster_authorization_failed_on_init_producer_id() {
     let (mock, bootstrap) = mock_with_topic(BROKERS, TOPIC, PARTITIONS).await;
     mock.request_errors(

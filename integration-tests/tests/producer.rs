@@ -149,7 +149,7 @@ async fn keyed_records_land_once_in_order_at_reported_offsets() {
     producer.close(Duration::from_secs(5)).await.unwrap();
 
     for (i, md) in acked.iter().enumerate() {
-        assert_eq!(md.topic, topic);
+        assert_eq!(&*md.topic, topic);
         let hashed = to_positive(murmur2(format!("key-{i}").as_bytes())) % P;
         assert_eq!(md.partition, hashed, "key-{i} not on its murmur2 partition");
         assert!(md.offset >= 0, "key-{i}: offset {}", md.offset);

@@ -296,14 +296,21 @@ impl Error {
         }
     }
 
-    /// Whether a transactional producer can do nothing more (fenced by a newer instance, not
-    /// authorized): drop it and, if appropriate, start a new one.
+    /// Whether the producer can do nothing more (fenced by a newer instance, not authorized,
+    /// or refused a producer id for good): drop it and, if appropriate, start a new one.
     pub fn is_fatal_for_producer(&self) -> bool {
         match self {
             Error::ProducerFenced { .. } | Error::TransactionalIdAuthorizationFailed { .. } => true,
             Error::InvalidTransactionState { cause, .. } => {
                 cause.as_deref().is_some_and(Error::is_fatal_for_producer)
             }
+            // A producer id the broker will not give (authorization, unsupported version, …)
+            // leaves the producer unable to send anything: Java treats it as fatal too.
+            Error::Protocol {
+                api: "InitProducerId",
+                code,
+                ..
+            } => !code.is_retriable(),
             _ => false,
         }
     }
@@ -341,6 +348,23 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refused_producer_id_is_fatal_for_the_producer() {
+        let refused = |code| Error::Protocol {
+            api: "InitProducerId",
+            code,
+            message: None,
+        };
+        assert!(refused(ErrorCode::ClusterAuthorizationFailed).is_fatal_for_producer());
+        assert!(!refused(ErrorCode::CoordinatorLoadInProgress).is_fatal_for_producer());
+        let produce = Error::Protocol {
+            api: "Produce",
+            code: ErrorCode::ClusterAuthorizationFailed,
+            message: None,
+        };
+        assert!(!produce.is_fatal_for_producer());
+    }
 
     #[test]
     fn classification() {

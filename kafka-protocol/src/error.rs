@@ -67,6 +67,14 @@ pub enum DecodeError {
         /// The tag before it.
         previous: u32,
     },
+    /// A response carried a correlation id that no request on its connection is waiting for
+    /// (never issued, or answered twice): the peer is broken, and nothing after it can be
+    /// matched with confidence.
+    #[error("response with correlation id {correlation_id}, which no request awaits")]
+    UnexpectedCorrelationId {
+        /// The id the response carried.
+        correlation_id: i32,
+    },
     /// Bytes were left over after a complete message: the peer and we disagree on the format.
     #[error("{remaining} trailing bytes after decoding {what}")]
     TrailingBytes {

@@ -856,6 +856,14 @@ impl Consumer {
         self.in_flight.remove(&outcome.node);
         let mut response = match outcome.result {
             Ok(response) => response,
+            Err(error) if !error.is_retriable() => {
+                // A top-level code no retry heals (TOPIC_AUTHORIZATION_FAILED, an unsupported
+                // version): the application must hear of it, or poll would return nothing
+                // forever while this retried in the background.
+                warn!(node = outcome.node, %error, "fetch failed; reporting it to poll");
+                self.pending_error = Some(error);
+                return;
+            }
             Err(error) => {
                 warn!(node = outcome.node, %error, "fetch failed; will retry");
                 drop(self.metadata.request_refresh());
@@ -880,14 +888,18 @@ impl Consumer {
                     data.last_stable_offset,
                 );
                 if let Some(records) = data.records.filter(|r| !r.is_empty()) {
-                    self.buffer.push(CompletedFetch::new(
-                        tp,
-                        fetch_offset,
-                        records,
-                        data.aborted_transactions,
-                        self.settings.read_committed,
-                        self.config.check_crcs,
-                    ));
+                    self.buffer.push(
+                        CompletedFetch::new(
+                            tp,
+                            fetch_offset,
+                            records,
+                            data.aborted_transactions,
+                            self.settings.read_committed,
+                            self.config.check_crcs,
+                        )
+                        // read_committed never delivers past the last stable offset.
+                        .with_last_stable_offset(data.last_stable_offset),
+                    );
                 }
                 continue;
             }
@@ -1406,5 +1418,82 @@ mod tests {
             "{err}"
         );
         assert!(consumer.group.is_none(), "nothing was started");
+    }
+
+    #[tokio::test]
+    async fn a_non_retriable_fetch_error_reaches_poll_and_a_retriable_one_does_not() {
+        let mut consumer = consumer().await;
+        let outcome = |result| FetchOutcome {
+            node: 1,
+            partitions: vec![(tp(0), 0)],
+            result,
+        };
+        let timeout = Error::Timeout {
+            what: "a Fetch response".into(),
+            after: Duration::from_secs(1),
+        };
+        assert!(timeout.is_retriable());
+        consumer.handle_outcome(outcome(Err(timeout)));
+        assert!(
+            consumer.pending_error.is_none(),
+            "a retriable failure is retried"
+        );
+        let denied =
+            Error::check("Fetch", ErrorCode::TopicAuthorizationFailed.code(), None).unwrap_err();
+        consumer.handle_outcome(outcome(Err(denied)));
+        let error = consumer.pending_error.take().expect("reported to poll");
+        assert_eq!(error.code(), Some(ErrorCode::TopicAuthorizationFailed));
+    }
+
+    #[tokio::test]
+    async fn read_committed_delivers_nothing_past_the_fetch_responses_last_stable_offset() {
+        use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+        use kafka_protocol::messages::FetchResponse;
+        use kafka_protocol::records::{Compression, RecordBatchBuilder};
+
+        let config = ConsumerConfig::from_properties([
+            ("bootstrap.servers", "127.0.0.1:1"),
+            ("isolation.level", "read_committed"),
+        ])
+        .unwrap();
+        let mut consumer = Consumer::new(config).await.unwrap();
+        consumer.assign([tp(0)]).unwrap();
+        consumer.seek(&tp(0), 0).unwrap();
+        // Two non-transactional batches (offsets 0-1 and 2-3); the broker says 2 is stable.
+        let mut log = Vec::new();
+        for base in [0, 2] {
+            let mut batch = RecordBatchBuilder::new(Compression::None);
+            batch.base_offset(base);
+            for _ in 0..2 {
+                batch.append(1000, None, Some(b"v"), &[]).unwrap();
+            }
+            log.extend_from_slice(&batch.finish().unwrap());
+        }
+        let response = FetchResponse {
+            responses: vec![FetchableTopicResponse {
+                topic: "orders".into(),
+                partitions: vec![PartitionData {
+                    partition_index: 0,
+                    high_watermark: 4,
+                    last_stable_offset: 2,
+                    records: Some(bytes::Bytes::from(log)),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        consumer.handle_outcome(FetchOutcome {
+            node: 1,
+            partitions: vec![(tp(0), 0)],
+            result: Ok(response),
+        });
+        let records = consumer
+            .buffer
+            .collect(100, &mut consumer.subscriptions)
+            .unwrap();
+        let offsets: Vec<i64> = records.iter().map(|r| r.offset).collect();
+        assert_eq!(offsets, [0, 1], "nothing at or past the LSO");
+        assert_eq!(consumer.position(&tp(0)), Some(2));
     }
 }

@@ -98,14 +98,32 @@ pub async fn commit(
     if offsets.is_empty() {
         return Ok(());
     }
-    let retry = Retry::new("offset_commit", timeout, metadata);
-    retry
-        .whole(metadata, || async {
+    let mut retry = Retry::new("offset_commit", timeout, metadata);
+    loop {
+        let attempt = async {
             let coordinator = find_coordinator(metadata, group).await?;
             let connection = metadata.pool().connection(coordinator).await?;
             offset_commit_on(&connection, group, generation, offsets).await
-        })
-        .await?;
+        };
+        let error = match retry.run(attempt).await {
+            Ok(()) => break,
+            Err(error) => error,
+        };
+        // REQUEST_TIMED_OUT from the coordinator is retriable for a commit (Java retries it
+        // as a coordinator problem); the admin retry rule does not list it, so it is asked
+        // about as the timeout it is, and the broker's own answer is what fails the call.
+        let decide = if error.code() == Some(ErrorCode::RequestTimedOut) {
+            Error::Timeout {
+                what: "OffsetCommit (the coordinator answered REQUEST_TIMED_OUT)".into(),
+                after: timeout,
+            }
+        } else {
+            error.clone()
+        };
+        if retry.backoff(decide, metadata).await.is_err() {
+            return Err(error);
+        }
+    }
     info!(group, partitions = offsets.len(), "committed offsets");
     Ok(())
 }

@@ -29,8 +29,8 @@
 //!
 //! # Poisoning
 //!
-//! When the socket breaks (EOF, I/O error), a frame cannot be split (bad size prefix), or a
-//! response is overdue, the connection is *poisoned*: the first error is kept, every pending
+//! When the socket breaks (EOF, I/O error), a frame cannot be split (bad size prefix), a
+//! response carries a correlation id no request awaits, or a response is overdue, the connection is *poisoned*: the first error is kept, every pending
 //! request fails with a clone of it, every later request fails with it at once, and both tasks
 //! stop, closing the socket. The pool notices with [`Connection::is_poisoned`] and reconnects.
 //! A response *body* that fails to decode does not poison: the frame boundaries are intact,
@@ -710,10 +710,18 @@ impl Demux {
                     );
                 }
             }
-            None => warn!(
-                correlation_id,
-                "response with an unknown correlation id dropped"
-            ),
+            // A request stays registered until its response comes or the connection dies
+            // (a caller that gives up leaves its entry behind), so an unknown id was never
+            // issued or is a second answer: the peer is broken. Fail now, as Java does, rather
+            // than let the real request wait out its timeout.
+            None => {
+                warn!(correlation_id, "response with an unknown correlation id");
+                return Err(Error::Malformed {
+                    broker: self.broker.clone(),
+                    source: DecodeError::UnexpectedCorrelationId { correlation_id },
+                    hint: None,
+                });
+            }
         }
         Ok(())
     }

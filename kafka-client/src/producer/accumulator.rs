@@ -29,6 +29,8 @@ pub(crate) struct AccumulatorConfig {
     pub compression: Compression,
     pub compression_level: Option<i32>,
     pub delivery_timeout: Duration,
+    /// Set for a transactional producer: its batches carry the transactional attribute.
+    pub transactional: bool,
 }
 
 /// How an append went.
@@ -78,11 +80,11 @@ pub(crate) struct RecordAccumulator {
 /// std's SipHash cost ~360 instructions a record (callgrind). Their keys are topic names and
 /// partition numbers the application chose, not attacker-controlled input, so HashDoS
 /// resistance buys nothing here.
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub(super) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// The multiply-rotate hash of rustc's `FxHasher` (Firefox's), word at a time.
 #[derive(Default, Clone, Copy)]
-struct FxHasher {
+pub(super) struct FxHasher {
     hash: u64,
 }
 
@@ -216,6 +218,7 @@ impl RecordAccumulator {
             size_hint,
             now,
         );
+        batch.transactional = self.config.transactional;
         batch.append(timestamp, key, value, headers, sender.take(), reserved)?;
         let full = batch.estimated_size() >= batch_size;
         batch.closed = full;
@@ -438,6 +441,7 @@ mod tests {
             compression: Compression::None,
             compression_level: None,
             delivery_timeout: Duration::from_secs(10),
+            transactional: false,
         }
     }
 

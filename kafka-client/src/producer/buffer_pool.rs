@@ -59,6 +59,19 @@ impl BufferPool {
         self.total - self.lock().available
     }
 
+    /// Reserves `size` bytes if they are free now and nobody waits for room; never waits.
+    /// `send`'s fast path: on `false` it falls back to [`reserve`](Self::reserve).
+    pub fn try_reserve(&self, size: usize) -> bool {
+        let size = size.min(self.total);
+        let mut state = self.lock();
+        if state.waiters.is_empty() && state.available >= size {
+            state.available -= size;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Reserves `size` bytes, waiting up to `max_block` (`max.block.ms`) behind earlier
     /// waiters. A `size` above the whole pool can never fit: the caller rejects such records
     /// before asking.
@@ -185,6 +198,29 @@ mod tests {
         big.await.unwrap().unwrap();
         small.await.unwrap().unwrap();
         assert_eq!(pool.used(), 100);
+    }
+
+    /// `send`'s fast path takes room only when it is free now and nobody waits: it never
+    /// overtakes a waiter, and a failed try reserves nothing.
+    #[tokio::test(start_paused = true)]
+    async fn try_reserve_never_overtakes_a_waiter() {
+        let pool = Arc::new(BufferPool::new(100));
+        assert!(pool.try_reserve(70));
+        assert!(!pool.try_reserve(40), "only 30 bytes are free");
+        assert_eq!(pool.used(), 70);
+        let waiter = {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.reserve(50, Duration::from_secs(10)).await })
+        };
+        tokio::task::yield_now().await;
+        assert!(
+            !pool.try_reserve(10),
+            "10 bytes fit, but a waiter came first"
+        );
+        pool.release(70);
+        waiter.await.unwrap().unwrap();
+        assert!(pool.try_reserve(10));
+        assert_eq!(pool.used(), 60);
     }
 
     #[tokio::test(start_paused = true)]

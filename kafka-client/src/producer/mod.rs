@@ -56,7 +56,7 @@ use crate::cluster::MetadataClient;
 use crate::consumer::ConsumerGroupMetadata;
 use crate::error::{Error, Result};
 use crate::net::pool::BrokerPool;
-use accumulator::{AccumulatorConfig, AppendOutcome, RecordAccumulator};
+use accumulator::{AccumulatorConfig, AppendOutcome, FastMap, RecordAccumulator};
 use batch::ProducerBatch;
 use buffer_pool::BufferPool;
 use transaction::Transactions;
@@ -134,6 +134,8 @@ pub(crate) struct Shared {
     /// Set when the idempotent producer cannot get a producer id (InitProducerId answered
     /// with a non-retriable error): every later `send` fails with it.
     fatal: Mutex<Option<Error>>,
+    /// Whether `fatal` is set: read on every `send`, so that the usual answer costs no lock.
+    has_fatal: AtomicBool,
     closed: AtomicBool,
     /// Set by close/drop: the sender finishes what is queued and stops.
     pub stopping: AtomicBool,
@@ -167,10 +169,14 @@ impl Shared {
     /// Makes the producer unusable: `send` fails with `error` from now on.
     pub fn set_fatal(&self, error: Error) {
         lock(&self.fatal).get_or_insert(error);
+        self.has_fatal.store(true, Ordering::Release);
     }
 
     /// The error that made the producer unusable, if any.
     pub fn fatal_error(&self) -> Option<Error> {
+        if !self.has_fatal.load(Ordering::Acquire) {
+            return None;
+        }
         lock(&self.fatal).clone()
     }
 
@@ -187,7 +193,37 @@ impl Shared {
 #[derive(Default)]
 struct RoutingCache {
     cluster: Option<Arc<Cluster>>,
-    topics: HashMap<String, Arc<TopicRouting>>,
+    /// Looked up on every `send`: Fx-hashed, as in the accumulator (SipHash cost ~240
+    /// instructions a record here).
+    topics: FastMap<String, Arc<TopicRouting>>,
+}
+
+/// A record past `send`'s checks that waits for its topic's metadata or for memory.
+struct Pending {
+    topic: String,
+    partition: Option<i32>,
+    key: Option<bytes::Bytes>,
+    value: Option<bytes::Bytes>,
+    headers: Vec<kafka_protocol::records::RecordHeader>,
+    timestamp: Option<i64>,
+    /// The record's size upper bound: what it reserves of `buffer.memory`.
+    size: usize,
+    sender: Option<batch::DeliverySender>,
+}
+
+/// Fails a record whose explicit partition the topic does not have.
+fn check_partition(pending: &Pending, routing: &TopicRouting) -> Result<()> {
+    match pending.partition {
+        Some(p) if p < 0 || p >= routing.partition_count => Err(Error::Protocol {
+            api: "Produce",
+            code: ErrorCode::UnknownTopicOrPartition,
+            message: Some(format!(
+                "partition {p} of topic {}, which has {} partitions",
+                pending.topic, routing.partition_count
+            )),
+        }),
+        _ => Ok(()),
+    }
 }
 
 struct TopicRouting {
@@ -275,6 +311,7 @@ impl Producer {
             compression: config.compression,
             compression_level: config.compression_level,
             delivery_timeout: config.delivery_timeout,
+            transactional: config.transactional_id.is_some(),
         });
         let shared = Arc::new(Shared {
             partitioner: config.build_partitioner(),
@@ -286,6 +323,7 @@ impl Producer {
             metrics: Metrics::default(),
             forgotten_error: Mutex::new(None),
             fatal: Mutex::new(None),
+            has_fatal: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             force_close: AtomicBool::new(false),
@@ -321,21 +359,33 @@ impl Producer {
     /// write anything, so drop it.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
         let (tx, rx) = oneshot::channel();
-        self.enqueue(record, Some(tx)).await?;
+        if let Some(pending) = self.try_enqueue(record, Some(tx))? {
+            // Boxed so that the waiting machinery (metadata refresh, buffer-pool wait) is not
+            // part of `send`'s own future, which callers create and move once per record.
+            Box::pin(self.enqueue_waiting(pending)).await?;
+        }
         Ok(DeliveryFuture { receiver: rx })
     }
 
     /// Enqueues `record` without a delivery future: the cheapest way to send. A failure is
     /// reported by the next [`flush`](Self::flush).
     pub async fn send_and_forget(&self, record: ProducerRecord) -> Result<()> {
-        self.enqueue(record, None).await
+        match self.try_enqueue(record, None)? {
+            None => Ok(()),
+            Some(pending) => Box::pin(self.enqueue_waiting(pending)).await,
+        }
     }
 
-    async fn enqueue(
+    /// The checks every record passes, then the fast path: with the topic's routing cached
+    /// and room in `buffer.memory`, appends right away, without awaiting (`Ok(None)`).
+    /// Otherwise hands the record back (`Ok(Some(_))`) for
+    /// [`enqueue_waiting`](Self::enqueue_waiting), having reserved nothing and consulted no
+    /// partitioner, so that path behaves as if the fast one had not been tried.
+    fn try_enqueue(
         &self,
         record: ProducerRecord,
         sender: Option<batch::DeliverySender>,
-    ) -> Result<()> {
+    ) -> Result<Option<Pending>> {
         let shared = self.shared();
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
@@ -348,8 +398,6 @@ impl Producer {
             txn.manager().check_send()?;
         }
         let config = &shared.config;
-        let started = Instant::now();
-        let deadline = started + config.max_block;
         let ProducerRecord {
             topic,
             partition,
@@ -374,36 +422,85 @@ impl Producer {
                 key: "buffer.memory",
             });
         }
-        let routing = self.routing(&topic, deadline).await?;
-        let explicit = partition.is_some();
-        let mut partition = match partition {
-            Some(p) if p >= 0 && p < routing.partition_count => p,
-            Some(p) => {
-                return Err(Error::Protocol {
-                    api: "Produce",
-                    code: ErrorCode::UnknownTopicOrPartition,
-                    message: Some(format!(
-                        "partition {p} of topic {topic}, which has {} partitions",
-                        routing.partition_count
-                    )),
-                })
-            }
-            None => shared.partitioner.partition(
-                &topic,
-                key.as_deref(),
+        let pending = Pending {
+            topic,
+            partition,
+            key,
+            value,
+            headers,
+            timestamp,
+            size,
+            sender,
+        };
+        let routing = match self.known_routing(&pending.topic) {
+            Some(routing) => routing?,
+            None => return Ok(Some(pending)),
+        };
+        check_partition(&pending, &routing)?;
+        if !shared.pool.try_reserve(size) {
+            return Ok(Some(pending));
+        }
+        let partition = self.choose_partition(&pending, &routing);
+        // The one monotonic clock read of the fast path: a new batch's creation time.
+        self.append_reserved(pending, &routing, partition, Instant::now())
+            .map(|()| None)
+    }
+
+    /// The slow path of `send`: waits (within `max.block.ms`) for the topic's metadata and
+    /// for `buffer.memory` space, then appends.
+    async fn enqueue_waiting(&self, pending: Pending) -> Result<()> {
+        let shared = self.shared();
+        let deadline = Instant::now() + shared.config.max_block;
+        let routing = self.routing(&pending.topic, deadline).await?;
+        check_partition(&pending, &routing)?;
+        let partition = self.choose_partition(&pending, &routing);
+        shared
+            .pool
+            .reserve(
+                pending.size,
+                deadline.saturating_duration_since(Instant::now()),
+            )
+            .await?;
+        self.append_reserved(pending, &routing, partition, Instant::now())
+    }
+
+    /// The partition of a record whose explicit partition (if any) `check_partition` passed.
+    fn choose_partition(&self, pending: &Pending, routing: &TopicRouting) -> i32 {
+        match pending.partition {
+            Some(p) => p,
+            None => self.shared().partitioner.partition(
+                &pending.topic,
+                pending.key.as_deref(),
                 routing.partition_count,
                 &routing.available,
             ),
-        };
-        shared
-            .pool
-            .reserve(size, deadline.saturating_duration_since(Instant::now()))
-            .await?;
+        }
+    }
+
+    /// Appends a record whose `buffer.memory` bytes are reserved (released again on failure).
+    /// `now` is the monotonic time a new batch is stamped with. Never waits.
+    fn append_reserved(
+        &self,
+        pending: Pending,
+        routing: &TopicRouting,
+        mut partition: i32,
+        now: Instant,
+    ) -> Result<()> {
+        let shared = self.shared();
+        let Pending {
+            topic,
+            partition: explicit,
+            key,
+            value,
+            headers,
+            timestamp,
+            size,
+            mut sender,
+        } = pending;
         let timestamp = timestamp.unwrap_or_else(now_ms);
         // Only a partition the partitioner chose for a keyless record may move when its batch
         // fills (KIP-480): keyed records must stay where their key hashes.
-        let mut abort_on_new_batch = !explicit && key.is_none();
-        let mut sender = sender;
+        let mut abort_on_new_batch = explicit.is_none() && key.is_none();
         loop {
             if let Some(error) = shared.fatal_error() {
                 // Checked again: InitProducerId may have failed while `send` waited.
@@ -427,7 +524,7 @@ impl Producer {
                 &mut sender,
                 size,
                 abort_on_new_batch,
-                Instant::now(),
+                now,
             );
             match outcome {
                 Ok(AppendOutcome::Appended { new_batch, full }) => {
@@ -460,50 +557,55 @@ impl Producer {
         }
     }
 
+    /// The routing of `topic` from the cache or the current metadata, without waiting:
+    /// `None` when the metadata does not know the topic's partitions yet, `Some(Err)` when it
+    /// reports a non-retriable error for it.
+    fn known_routing(&self, topic: &str) -> Option<Result<Arc<TopicRouting>>> {
+        let shared = self.shared();
+        let cluster = shared.metadata.cluster();
+        let mut cache = lock(&shared.routing);
+        if !cache
+            .cluster
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, &cluster))
+        {
+            cache.cluster = Some(cluster.clone());
+            cache.topics.clear();
+        }
+        if let Some(routing) = cache.topics.get(topic) {
+            return Some(Ok(routing.clone()));
+        }
+        let info = cluster.topic(topic)?;
+        match info.error {
+            Some(code) if !code.is_retriable() => Some(Err(Error::Protocol {
+                api: "Metadata",
+                code,
+                message: Some(format!("metadata for topic {topic}")),
+            })),
+            _ if !info.partitions.is_empty() => {
+                let routing = Arc::new(TopicRouting {
+                    partition_count: info.partitions.len() as i32,
+                    available: info
+                        .partitions
+                        .iter()
+                        .filter(|p| p.leader.is_some())
+                        .map(|p| p.partition)
+                        .collect(),
+                });
+                cache.topics.insert(topic.to_owned(), routing.clone());
+                Some(Ok(routing))
+            }
+            _ => None,
+        }
+    }
+
     /// The partition count and available partitions of `topic`, waiting (until `deadline`)
     /// for metadata when the topic is not known yet.
     async fn routing(&self, topic: &str, deadline: Instant) -> Result<Arc<TopicRouting>> {
         let shared = self.shared();
         loop {
-            let cluster = shared.metadata.cluster();
-            {
-                let mut cache = lock(&shared.routing);
-                if !cache
-                    .cluster
-                    .as_ref()
-                    .is_some_and(|c| Arc::ptr_eq(c, &cluster))
-                {
-                    cache.cluster = Some(cluster.clone());
-                    cache.topics.clear();
-                }
-                if let Some(routing) = cache.topics.get(topic) {
-                    return Ok(routing.clone());
-                }
-                if let Some(info) = cluster.topic(topic) {
-                    match info.error {
-                        Some(code) if !code.is_retriable() => {
-                            return Err(Error::Protocol {
-                                api: "Metadata",
-                                code,
-                                message: Some(format!("metadata for topic {topic}")),
-                            })
-                        }
-                        _ if !info.partitions.is_empty() => {
-                            let routing = Arc::new(TopicRouting {
-                                partition_count: info.partitions.len() as i32,
-                                available: info
-                                    .partitions
-                                    .iter()
-                                    .filter(|p| p.leader.is_some())
-                                    .map(|p| p.partition)
-                                    .collect(),
-                            });
-                            cache.topics.insert(topic.to_owned(), routing.clone());
-                            return Ok(routing);
-                        }
-                        _ => {}
-                    }
-                }
+            if let Some(routing) = self.known_routing(topic) {
+                return routing;
             }
             let now = Instant::now();
             if now >= deadline {

@@ -1,6 +1,8 @@
 //! What the application hands the producer ([`ProducerRecord`]) and what it gets back once the
 //! broker has the record ([`RecordMetadata`]). Plain data, no behaviour.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use kafka_protocol::records::RecordHeader;
 
@@ -79,8 +81,9 @@ impl ProducerRecord {
 /// Where a record landed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMetadata {
-    /// The topic.
-    pub topic: String,
+    /// The topic, shared by every record of its batch (compare with `&*metadata.topic`, or
+    /// `metadata.topic.to_string()` for an owned `String`).
+    pub topic: Arc<str>,
     /// The partition.
     pub partition: i32,
     /// The record's offset; `-1` with `acks=0`, where the broker does not say.

@@ -19,6 +19,14 @@
 //! The producer id and epoch come from `init_transactions` (not from the sender's own
 //! InitProducerId), and a batch failure inside a transaction makes it abortable.
 //!
+//! A non-transactional idempotent producer gets its id with InitProducerId (id and epoch -1)
+//! before the first drain. When a partition's sequence cannot continue, the sequence
+//! bookkeeping asks for a recovery (`idempotence.rs`); the sender lets what is in flight come
+//! back, then applies it: an epoch bump is local (no request), a reset asks InitProducerId
+//! for a new id. Either way the queued batches are re-sequenced from 0 before draining
+//! resumes. A non-retriable InitProducerId answer (CLUSTER_AUTHORIZATION_FAILED, …) is fatal:
+//! queued records fail with it and `send` refuses new ones.
+//!
 //! Request order on a connection is the order of drain: each request future is polled once as
 //! soon as it is created, which writes it to the connection's queue (its in-flight slot is
 //! free, since we never exceed the limit), before the next one is created. So batches of a
@@ -31,13 +39,12 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::stream::FuturesUnordered;
 use futures::{Future, StreamExt};
 use kafka_protocol::messages::init_producer_id_request::InitProducerIdRequest;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse};
-use kafka_protocol::records::rewrite_producer_state;
 use kafka_protocol::wire::Uuid;
 use kafka_protocol::ErrorCode;
 use tokio::time::Instant;
@@ -199,7 +206,9 @@ impl Sender {
                 if self.init_pid_in_flight || self.total_in_flight > 0 {
                     return next_check;
                 }
-                if !tm.bump_epoch_locally() {
+                if tm.bump_epoch_locally() {
+                    self.forget_stale_sequences();
+                } else {
                     match self.init_pid_retry_at {
                         Some(at) if at > now => {
                             next_check = Some(next_check.map_or(at, |n| n.min(at)));
@@ -407,23 +416,9 @@ impl Sender {
         let mut bytes_sent = 0usize;
         let mut records = 0usize;
         let mut batches = Vec::with_capacity(drained.len());
-        for (batch, mut bytes) in drained {
-            if let (true, Some(state)) = (transactional_id.is_some(), batch.producer_state) {
-                // The batch is encoded without the transactional attribute: set it (a copy
-                // and a CRC; the batch keeps its own bytes, so a retry comes here again).
-                let mut copy = BytesMut::from(&bytes[..]);
-                if rewrite_producer_state(
-                    &mut copy,
-                    state.producer_id,
-                    state.producer_epoch,
-                    state.base_sequence,
-                    true,
-                )
-                .is_ok()
-                {
-                    bytes = copy.freeze();
-                }
-            }
+        // A transactional producer's batches carry the transactional attribute from their
+        // encoding (`ProducerBatch::transactional`): sent as they are.
+        for (batch, bytes) in drained {
             bytes_sent += bytes.len();
             records += batch.record_count();
             let partition = PartitionProduceData {
@@ -530,6 +525,7 @@ impl Sender {
                         self.init_pid_retry_at = None;
                         if let Some(tm) = &mut self.tm {
                             tm.set_producer(pid);
+                            self.forget_stale_sequences();
                         }
                     }
                     Err(error) if init_producer_id_is_retriable(&error) => {
@@ -784,6 +780,30 @@ impl Sender {
         self.shared.batch_finished(id, reserved);
     }
 
+    /// After a new epoch or producer id (nothing in flight, so every unacknowledged batch is
+    /// queued): clears the producer fields of the queued batches, so each is stamped with a
+    /// fresh sequence when drained, in queue order. Needed because a broker that restarted
+    /// empty may hand out the very id and epoch it gave before (tansu does): such batches
+    /// would look current and keep sequences the broker no longer expects.
+    fn forget_stale_sequences(&mut self) {
+        if self.txn.is_some() {
+            return;
+        }
+        let mut acc = self.shared.accumulator();
+        let batches = acc.drain_all();
+        let stale = batches
+            .iter()
+            .filter(|b| b.producer_state.is_some())
+            .count();
+        for mut batch in batches {
+            batch.producer_state = None;
+            acc.reenqueue(batch);
+        }
+        if stale > 0 {
+            debug!(batches = stale, "queued batches will be re-sequenced");
+        }
+    }
+
     fn fail_everything(&mut self, error: Error) {
         let batches = self.shared.accumulator().drain_all();
         for batch in batches {
@@ -835,6 +855,8 @@ mod wire_tests {
     struct Script {
         init: VecDeque<ErrorCode>,
         produce: VecDeque<ErrorCode>,
+        /// Hand out id 7, epoch 0 every time (a broker that restarted empty, like tansu).
+        same_id: bool,
         /// Per InitProducerId: the (id, epoch) it named.
         inits: Vec<(i64, i16)>,
         /// Per Produce: (producer id, epoch, base sequence) of its batch.
@@ -908,7 +930,8 @@ mod wire_tests {
                                     let mut s = script.lock().unwrap();
                                     s.inits.push((decoded.producer_id, decoded.producer_epoch));
                                     let code = pop(&mut s.init);
-                                    (code, s.inits.len() as i64)
+                                    let issued = if s.same_id { 1 } else { s.inits.len() };
+                                    (code, issued as i64)
                                 };
                                 let response = InitProducerIdResponse {
                                     error_code: code,
@@ -968,6 +991,7 @@ mod wire_tests {
             ("retry.backoff.max.ms", "20"),
             ("linger.ms", "0"),
             ("max.block.ms", "5000"),
+            ("request.timeout.ms", "3000"),
             ("delivery.timeout.ms", "5000"),
         ])
         .unwrap();
@@ -1059,6 +1083,30 @@ mod wire_tests {
         let s = script.lock().unwrap();
         assert_eq!(s.inits, [(-1, -1), (-1, -1)]);
         assert_eq!(s.sequences, [(7, 0, 0), (7, 0, 1), (8, 0, 0), (8, 0, 1)]);
+    }
+
+    /// A broker that restarted empty forgets the producer and hands out the same id and
+    /// epoch again: the batch is still re-sequenced from 0 (it would otherwise keep its old
+    /// sequence, which the broker refuses as out of order until the delivery timeout).
+    #[tokio::test]
+    async fn reset_to_the_same_id_still_resequences() {
+        let script = Arc::new(Mutex::new(Script {
+            same_id: true,
+            ..Script::default()
+        }));
+        let bootstrap = fake_broker(script.clone()).await;
+        let producer = producer(&bootstrap).await;
+        send(&producer, "a").await.unwrap();
+        send(&producer, "b").await.unwrap();
+        script.lock().unwrap().produce = VecDeque::from([ErrorCode::UnknownProducerId]);
+        send(&producer, "c").await.unwrap();
+        send(&producer, "d").await.unwrap();
+        let s = script.lock().unwrap();
+        assert_eq!(s.inits, [(-1, -1), (-1, -1)]);
+        assert_eq!(
+            s.sequences,
+            [(7, 0, 0), (7, 0, 1), (7, 0, 2), (7, 0, 0), (7, 0, 1)]
+        );
     }
 
     /// OUT_OF_ORDER_SEQUENCE_NUMBER on the next expected batch (a broker that lost batches):

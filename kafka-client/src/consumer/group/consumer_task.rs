@@ -24,7 +24,8 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::consumer_protocol::{ConsumerDecision, ConsumerGroupMember, ConsumerProtocolConfig};
-use super::coordinator::{connect, sleep_until_some, CommitState, GroupCommand, GroupEvent};
+use super::coordinator::{sleep_until_some, CommitState, GroupCommand, GroupEvent};
+use super::link::CoordinatorLink;
 use super::membership::CommitRejected;
 use crate::cluster::MetadataClient;
 use crate::consumer::offsets;
@@ -40,6 +41,8 @@ enum Reply {
 pub(super) struct ConsumerProtocolTask {
     pub(super) config: ConsumerProtocolConfig,
     pub(super) metadata: MetadataClient,
+    /// The task's own connection to the coordinator (see the `link` module).
+    pub(super) link: CoordinatorLink,
     pub(super) request_timeout: Duration,
     pub(super) max_poll_interval: Duration,
     pub(super) commands: mpsc::UnboundedReceiver<GroupCommand>,
@@ -324,12 +327,11 @@ impl Driver {
         &self,
         request: ConsumerGroupHeartbeatRequest,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let metadata = self.task.metadata.clone();
+        let link = self.task.link.clone();
         let coordinator = self.coordinator;
         let replies = self.replies.0.clone();
         async move {
-            let result =
-                async { connect(&metadata, coordinator).await?.send(&request).await }.await;
+            let result = async { link.connection(coordinator).await?.send(&request).await }.await;
             let _ = replies.send(Reply::Heartbeat(result));
         }
     }

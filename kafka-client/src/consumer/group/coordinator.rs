@@ -1,6 +1,7 @@
 //! The group coordinator request manager: one background task per subscribed consumer that owns
 //! the [`Membership`] state machine and does its I/O (FindCoordinator, JoinGroup, SyncGroup,
-//! Heartbeat, LeaveGroup at the coordinator's connection from the pool).
+//! Heartbeat, LeaveGroup on a connection to the coordinator of its own, not the pool's: see
+//! the private `link` module for why).
 //!
 //! It is separate from the consumer so that heartbeats go on however slowly the application
 //! polls (Java's heartbeat thread, in the shape of the new consumer's background request
@@ -44,6 +45,7 @@ use tracing::{debug, info, warn};
 
 use super::consumer_protocol::ConsumerProtocolConfig;
 use super::consumer_task::ConsumerProtocolTask;
+use super::link::CoordinatorLink;
 use super::membership::{CommitGeneration, CommitRejected, Decision, GroupConfig, Membership};
 use super::protocol::{Subscription, TopicPartition};
 use super::{CooperativeStickyAssignor, PartitionAssignor, RangeAssignor, RoundRobinAssignor};
@@ -130,6 +132,7 @@ impl GroupHandle {
             retry_backoff: config.retry_backoff,
             group_id: config.group_id.clone(),
             membership: Membership::new(config, assignors),
+            link: CoordinatorLink::new(metadata.clone()),
             metadata,
             request_timeout,
             metadata_max_age,
@@ -166,6 +169,7 @@ impl GroupHandle {
         let task = ConsumerProtocolTask {
             max_poll_interval: config.rebalance_timeout,
             config,
+            link: CoordinatorLink::new(metadata.clone()),
             metadata,
             request_timeout,
             commands: commands_rx,
@@ -260,6 +264,8 @@ enum Reply {
 struct GroupTask {
     membership: Membership,
     metadata: MetadataClient,
+    /// The task's own connection to the coordinator.
+    link: CoordinatorLink,
     group_id: String,
     max_poll_interval: Duration,
     /// `heartbeat.interval.ms`, for the heartbeats sent while a revocation is handled.
@@ -303,6 +309,7 @@ impl GroupTask {
                         }
                         let decisions = self.membership.leave(now(), "the consumer is closing");
                         self.execute(decisions, true).await;
+                        self.link.close();
                         if let Some(GroupCommand::Leave(done)) = command {
                             let _ = done.send(());
                         }
@@ -351,8 +358,16 @@ impl GroupTask {
             Reply::Join(Ok((response, partitions))) => {
                 self.membership.on_join_response(at, &response, &partitions)
             }
-            Reply::Sync(Ok(response)) => self.membership.on_sync_response(at, &response),
-            Reply::Heartbeat(Ok(response)) => self.membership.on_heartbeat_response(at, &response),
+            Reply::Sync(Ok(response)) => {
+                debug!(group = %self.group_id, code = response.error_code, "SyncGroup answered");
+                self.membership.on_sync_response(at, &response)
+            }
+            Reply::Heartbeat(Ok(response)) => {
+                if response.error_code != 0 {
+                    debug!(group = %self.group_id, code = response.error_code, "Heartbeat answered");
+                }
+                self.membership.on_heartbeat_response(at, &response)
+            }
             Reply::Topics(result) => self.on_topics(at, result),
             Reply::Unsupported(error, code) => {
                 warn!(group = %self.group_id, %error, "the group member cannot go on");
@@ -398,11 +413,11 @@ impl GroupTask {
                 group_instance_id: self.group_instance_id.clone(),
                 ..Default::default()
             };
-            let metadata = self.metadata.clone();
+            let link = self.link.clone();
             let coordinator = self.coordinator;
             tokio::spawn(async move {
                 let result =
-                    async { connect(&metadata, coordinator).await?.send(&request).await }.await;
+                    async { link.connection(coordinator).await?.send(&request).await }.await;
                 match result {
                     Ok(response) => debug!(code = response.error_code, "heartbeat while revoking"),
                     Err(error) => debug!(%error, "heartbeat while revoking failed"),
@@ -484,7 +499,10 @@ impl GroupTask {
             match decision {
                 Decision::FindCoordinator => self.find_coordinator(Duration::ZERO),
                 Decision::SendJoinGroup(request) => self.send_join(request),
-                Decision::SendSyncGroup(request) => self.send_sync(request),
+                Decision::SendSyncGroup(request) => {
+                    debug!(group = %self.group_id, generation = request.generation_id, assignments = request.assignments.len(), "sending SyncGroup");
+                    self.send_sync(request)
+                }
                 Decision::SendHeartbeat(request) => self.send_heartbeat(request),
                 Decision::SendLeaveGroup(request) => {
                     let sent = self.send_leave(request);
@@ -558,6 +576,7 @@ impl GroupTask {
 
     fn send_join(&self, request: JoinGroupRequest) {
         let metadata = self.metadata.clone();
+        let link = self.link.clone();
         let coordinator = self.coordinator;
         let replies = self.replies_tx.clone();
         // The coordinator holds a JoinGroup until every member rejoined or the rebalance
@@ -567,7 +586,7 @@ impl GroupTask {
         tokio::spawn(async move {
             let started = Instant::now();
             let result = async {
-                let connection = connect(&metadata, coordinator).await?;
+                let connection = link.connection(coordinator).await?;
                 let version = connection.version_for(ApiKey::JoinGroup)?;
                 if request.group_instance_id.is_some() && version < 5 {
                     // The field would be dropped by the encoder: the member would silently be
@@ -577,13 +596,21 @@ impl GroupTask {
                 let response = connection
                     .call_with_timeout(&request, version, timeout)
                     .await?;
-                debug!(elapsed = ?started.elapsed(), code = response.error_code, "JoinGroup answered");
-                let partitions = if response.error_code == 0 && response.leader == response.member_id
-                {
-                    leader_partitions(&metadata, &response).await?
-                } else {
-                    BTreeMap::new()
-                };
+                debug!(
+                    elapsed = ?started.elapsed(),
+                    code = response.error_code,
+                    generation = response.generation_id,
+                    member = %response.member_id,
+                    leader = %response.leader,
+                    members = response.members.len(),
+                    "JoinGroup answered"
+                );
+                let partitions =
+                    if response.error_code == 0 && response.leader == response.member_id {
+                        leader_partitions(&metadata, &response).await?
+                    } else {
+                        BTreeMap::new()
+                    };
                 Ok((response, partitions))
             }
             .await;
@@ -612,12 +639,11 @@ impl GroupTask {
         R: Request + Send + Sync + 'static,
         R::Response: Send,
     {
-        let metadata = self.metadata.clone();
+        let link = self.link.clone();
         let coordinator = self.coordinator;
         let replies = self.replies_tx.clone();
         tokio::spawn(async move {
-            let result =
-                async { connect(&metadata, coordinator).await?.send(&request).await }.await;
+            let result = async { link.connection(coordinator).await?.send(&request).await }.await;
             let _ = replies.send(reply(result));
         });
     }
@@ -626,16 +652,18 @@ impl GroupTask {
         &self,
         request: LeaveGroupRequest,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let metadata = self.metadata.clone();
+        let link = self.link.clone();
         let coordinator = self.coordinator;
         let group = self.group_id.clone();
         async move {
             let result = async {
-                let response = connect(&metadata, coordinator)
-                    .await?
-                    .send(&request)
-                    .await?;
-                Error::check("LeaveGroup", response.error_code, None)
+                let response = link.connection(coordinator).await?.send(&request).await?;
+                Error::check("LeaveGroup", response.error_code, None)?;
+                // v3+ answers per member too: a refusal there is not in the top-level code.
+                for member in &response.members {
+                    Error::check("LeaveGroup", member.error_code, None)?;
+                }
+                Ok::<(), Error>(())
             }
             .await;
             match result {
@@ -664,18 +692,6 @@ fn static_membership_unsupported(version: i16) -> Error {
     )
 }
 
-pub(super) async fn connect(
-    metadata: &MetadataClient,
-    coordinator: Option<i32>,
-) -> Result<crate::net::Connection> {
-    let id = coordinator.ok_or_else(|| Error::Protocol {
-        api: "FindCoordinator",
-        code: ErrorCode::CoordinatorNotAvailable,
-        message: Some("the group coordinator is not known".into()),
-    })?;
-    metadata.pool().connection(id).await
-}
-
 /// The partition counts of every topic some member subscribes to, for the leader's assignor.
 async fn leader_partitions(
     metadata: &MetadataClient,
@@ -690,8 +706,19 @@ async fn leader_partitions(
             }
         }
     }
-    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-    let cluster = metadata.refresh_topics(&names).await?;
+    // The cached view is enough when it knows every topic: a Metadata round trip here would
+    // hold the SyncGroup (and so every member's assignment) for nothing. Only topics it does
+    // not know yet are asked for.
+    let mut cluster = metadata.cluster();
+    let unknown: Vec<&str> = topics
+        .iter()
+        .filter(|t| cluster.partitions_for(t).is_none_or(|p| p.is_empty()))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        debug!(topics = ?unknown, "refreshing metadata for the leader's assignment");
+        cluster = metadata.refresh_topics(&unknown).await?;
+    }
     Ok(topics
         .iter()
         .filter_map(|t| {
@@ -720,6 +747,7 @@ mod tests {
         let (events, _) = mpsc::unbounded_channel();
         let (generation, _) = watch::channel(Err(CommitRejected::CommitFailed));
         let (replies_tx, replies) = mpsc::unbounded_channel();
+        let metadata = MetadataClient::from_config(client).unwrap();
         GroupTask {
             max_poll_interval: config.max_poll_interval,
             heartbeat_interval: config.heartbeat_interval,
@@ -727,7 +755,8 @@ mod tests {
             retry_backoff: config.retry_backoff,
             group_id: config.group_id.clone(),
             membership: Membership::new(config, assignors(&["range".to_owned()]).unwrap()),
-            metadata: MetadataClient::from_config(client).unwrap(),
+            link: CoordinatorLink::new(metadata.clone()),
+            metadata,
             request_timeout: Duration::from_secs(1),
             metadata_max_age: Duration::from_secs(30),
             pattern: Some(TopicPattern::new(pattern).unwrap()),

@@ -17,6 +17,7 @@ pub mod assignor;
 pub mod consumer_protocol;
 mod consumer_task;
 pub mod coordinator;
+mod link;
 pub mod membership;
 pub mod protocol;
 
