@@ -14,6 +14,13 @@
 //! - the broker could not be reached, or the connection broke ([`Error::Io`],
 //!   [`Error::ConnectionClosed`], [`Error::Timeout`], [`Error::NoBrokerAvailable`]).
 //!
+//! One call widens that rule: OffsetCommit also retries `REQUEST_TIMED_OUT` (see
+//! [`OFFSET_COMMIT_RETRIABLE`]), which a coordinator answers when it could not write the
+//! commit to its offsets log in time. Re-sending the same offsets is harmless (a commit is
+//! idempotent), and the Java client retries it as a coordinator problem too. For other admin
+//! calls it stays final: a CreateTopics that timed out on the controller may still have
+//! happened, and a retry would only turn that into a confusing `TOPIC_ALREADY_EXISTS`.
+//!
 //! Between attempts the call asks for a metadata refresh (the controller or leader may have
 //! moved; a restarted broker may have a new address), waits `retry.backoff.ms` growing to
 //! `retry.backoff.max.ms`, then waits for that refresh — all within the call's deadline.
@@ -50,6 +57,14 @@ pub fn should_retry(error: &Error) -> bool {
     }
 }
 
+/// [`should_retry`], widened by a call's own retriable protocol codes `also`.
+fn retriable_with(error: &Error, also: &[ErrorCode]) -> bool {
+    should_retry(error) || matches!(error, Error::Protocol { code, .. } if also.contains(code))
+}
+
+/// The error codes OffsetCommit retries on top of [`should_retry`]'s (see the module docs).
+pub const OFFSET_COMMIT_RETRIABLE: &[ErrorCode] = &[ErrorCode::RequestTimedOut];
+
 /// The retry budget of one admin call.
 #[derive(Debug)]
 pub(crate) struct Retry {
@@ -58,6 +73,8 @@ pub(crate) struct Retry {
     deadline: Instant,
     attempts: u32,
     backoff: ExponentialBackoff,
+    /// Protocol codes this call retries besides those of [`should_retry`].
+    also_retriable: &'static [ErrorCode],
 }
 
 impl Retry {
@@ -68,7 +85,20 @@ impl Retry {
             deadline: Instant::now() + timeout,
             attempts: 0,
             backoff: ExponentialBackoff::retry(metadata.pool().config()),
+            also_retriable: &[],
         }
+    }
+
+    /// Also retries the protocol errors `codes` (a call's own rule, e.g.
+    /// [`OFFSET_COMMIT_RETRIABLE`]).
+    pub(crate) fn also_retrying(mut self, codes: &'static [ErrorCode]) -> Retry {
+        self.also_retriable = codes;
+        self
+    }
+
+    /// Whether this call tries again after `error`: [`should_retry`], or one of its own codes.
+    pub(crate) fn retries(&self, error: &Error) -> bool {
+        retriable_with(error, self.also_retriable)
     }
 
     /// Time left before the deadline.
@@ -99,7 +129,7 @@ impl Retry {
     /// After a failed attempt: `Ok` once it is time to try again (metadata refreshed, backoff
     /// waited), or the error back when it is not worth retrying or the deadline would pass.
     pub(crate) async fn backoff(&mut self, error: Error, metadata: &MetadataClient) -> Result<()> {
-        if !should_retry(&error) {
+        if !self.retries(&error) {
             return Err(error);
         }
         let delay = self.backoff.delay(self.attempts);
@@ -159,7 +189,7 @@ impl Retry {
                     pending.clear();
                     for (key, result) in results {
                         match result {
-                            Err(error) if should_retry(&error) => {
+                            Err(error) if self.retries(&error) => {
                                 pending.push(key.clone());
                                 done.insert(key, Err(error.clone()));
                                 retry_error = Some(error);
@@ -242,5 +272,31 @@ mod tests {
             client_max: 3,
         }));
         assert!(!should_retry(&Error::Closed));
+    }
+
+    #[test]
+    fn offset_commit_also_retries_request_timed_out() {
+        let timed_out = Error::Protocol {
+            api: "OffsetCommit",
+            code: ErrorCode::RequestTimedOut,
+            message: None,
+        };
+        assert!(!should_retry(&timed_out), "final for other admin calls");
+        assert!(!retriable_with(&timed_out, &[]));
+        assert!(retriable_with(&timed_out, OFFSET_COMMIT_RETRIABLE));
+        let fenced = Error::Protocol {
+            api: "OffsetCommit",
+            code: ErrorCode::IllegalGeneration,
+            message: None,
+        };
+        assert!(!retriable_with(&fenced, OFFSET_COMMIT_RETRIABLE));
+        assert!(retriable_with(
+            &Error::Protocol {
+                api: "OffsetCommit",
+                code: ErrorCode::NotCoordinator,
+                message: None,
+            },
+            OFFSET_COMMIT_RETRIABLE
+        ));
     }
 }

@@ -125,9 +125,24 @@ impl MetadataClient {
 
     /// Adds `topics` to the set refreshes ask about, and waits for a refresh that includes
     /// them. Returns the new view (topics unknown to the broker are in it with their error).
+    /// A refresh for topics not asked about before is not held back by the backoff.
     pub async fn refresh_topics(&self, topics: &[&str]) -> Result<Arc<Cluster>> {
-        lock(&self.shared.topics).extend(topics.iter().map(|t| (*t).to_owned()));
-        self.request_refresh().wait().await
+        let added = {
+            let mut known = lock(&self.shared.topics);
+            let before = known.len();
+            known.extend(topics.iter().map(|t| (*t).to_owned()));
+            known.len() > before
+        };
+        let waiter = {
+            let mut state = lock(&self.shared.state);
+            if added {
+                state.request_refresh_for_new_topics()
+            } else {
+                state.request_refresh()
+            }
+        };
+        self.shared.wake.notify_one();
+        waiter.wait().await
     }
 
     /// A view at least as new as the first successful refresh: the current one if there was

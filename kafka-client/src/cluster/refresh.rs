@@ -143,6 +143,14 @@ impl RefreshState {
         }
     }
 
+    /// [`request_refresh`](Self::request_refresh) for topics the refreshes did not ask about
+    /// until now: it is not held back by the backoff after the last refresh, which may have
+    /// gone out without them a moment ago (Java's `requestUpdateForNewTopics`).
+    pub fn request_refresh_for_new_topics(&mut self) -> RefreshWaiter {
+        self.next_allowed = None;
+        self.request_refresh()
+    }
+
     /// Joins the refresh in flight if there is one, else requests one like
     /// [`request_refresh`](Self::request_refresh). For callers that only need a view newer
     /// than none (e.g. the first lookup of a topic), not one newer than an error they saw.
@@ -314,6 +322,16 @@ mod tests {
             RefreshDecision::WaitUntil(t0 + ms(100))
         );
         assert_eq!(s.poll(t0 + ms(100)), RefreshDecision::Start);
+    }
+
+    #[test]
+    fn a_refresh_for_new_topics_skips_the_backoff() {
+        let mut s = state();
+        let t0 = Instant::now();
+        let ticket = s.start(t0).unwrap();
+        s.complete(ticket, t0, Ok(cluster()));
+        let _waiter = s.request_refresh_for_new_topics();
+        assert_eq!(s.poll(t0 + ms(10)), RefreshDecision::Start);
     }
 
     #[test]

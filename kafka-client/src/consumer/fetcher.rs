@@ -78,6 +78,10 @@ use crate::net::Connection;
 /// The highest Fetch version used: v13+ names topics by id.
 pub const MAX_FETCH_VERSION: i16 = 12;
 
+/// The fewest bytes one record takes in a v2 batch (empty key and value, no headers: length,
+/// attributes, deltas, key and value lengths, header count), for estimates only.
+const MIN_RECORD_BYTES: usize = 8;
+
 /// Request-wide Fetch settings (from the consumer config).
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
@@ -248,6 +252,8 @@ pub struct CompletedFetch {
     /// A decode error met after some records were returned: reported by the next drain.
     error: Option<Error>,
     done: bool,
+    /// Length of the fetched bytes (with the decoder's position: the bytes not yet decoded).
+    input_len: usize,
 }
 
 impl CompletedFetch {
@@ -275,6 +281,7 @@ impl CompletedFetch {
             BinaryHeap::new()
         };
         CompletedFetch {
+            input_len: records.len(),
             topic: Arc::from(tp.topic.as_str()),
             tp,
             next_fetch_offset: fetch_offset,
@@ -319,6 +326,16 @@ impl CompletedFetch {
     /// Whether everything has been drained.
     pub fn is_consumed(&self) -> bool {
         self.done && self.records.is_empty() && self.batch_end.is_none() && self.error.is_none()
+    }
+
+    /// An upper estimate of the records left to drain: those of the decoded batch, plus the
+    /// undecoded bytes over [`MIN_RECORD_BYTES`]. Sizes the drain's output up front.
+    pub fn records_hint(&self) -> usize {
+        if self.done {
+            return self.records.len();
+        }
+        let undecoded = self.input_len.saturating_sub(self.decoder.position());
+        self.records.len() + undecoded / MIN_RECORD_BYTES
     }
 
     /// Moves records into `out` until it holds `max` or this fetch is drained, advancing
@@ -548,7 +565,14 @@ impl FetchBuffer {
         max: usize,
         subscriptions: &mut SubscriptionState,
     ) -> Result<Vec<ConsumerRecord>> {
-        let mut out = Vec::new();
+        // Sized once: growing it record by record cost a reallocation and copy per doubling
+        // (hundreds per run in the consume benchmark).
+        let hint: usize = self
+            .fetches
+            .iter()
+            .map(CompletedFetch::records_hint)
+            .fold(0, usize::saturating_add);
+        let mut out = Vec::with_capacity(hint.min(max));
         let mut index = 0;
         while index < self.fetches.len() && out.len() < max {
             let fetch = &mut self.fetches[index];

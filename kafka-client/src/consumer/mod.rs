@@ -25,6 +25,8 @@ pub mod group;
 mod group_metadata;
 pub mod listener;
 pub mod offsets;
+#[cfg(test)]
+mod startup_tests;
 pub mod subscription;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
@@ -41,7 +43,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::admin::{AdminClient, AdminConfig};
-use crate::cluster::MetadataClient;
+use crate::cluster::{Cluster, MetadataClient, RefreshWaiter};
 use crate::error::{Error, Result};
 
 pub use crate::admin::{IsolationLevel, TopicPartition};
@@ -163,6 +165,9 @@ pub struct Consumer {
     outcomes: mpsc::UnboundedReceiver<FetchOutcome>,
     /// The assignment changed: its topics must be added to the metadata refreshes.
     topics_changed: bool,
+    /// The metadata refresh asked for when a fetchable partition had no known leader: with
+    /// nothing in flight, `poll` waits for it (not a blind `retry.backoff.ms`).
+    leader_refresh: Option<RefreshWaiter>,
     /// An error a Fetch answer carried, surfaced by the next `poll`.
     pending_error: Option<Error>,
     next_auto_commit: Instant,
@@ -221,6 +226,7 @@ impl Consumer {
             outcomes_tx,
             outcomes,
             topics_changed: false,
+            leader_refresh: None,
             pending_error: None,
             group: None,
             rebalance_events: VecDeque::new(),
@@ -653,6 +659,15 @@ impl Consumer {
                 return Err(error);
             }
             self.apply_group_events().await?;
+            // Before the offset lookups: they then find the leaders in the view instead of
+            // refreshing it themselves, and the fetches after them need no second refresh
+            // (which the metadata backoff would hold back by `retry.backoff.ms`).
+            if tokio::time::timeout_at(deadline, self.refresh_assigned_topics())
+                .await
+                .is_err()
+            {
+                return Ok(Vec::new());
+            }
             match tokio::time::timeout_at(deadline, self.update_positions()).await {
                 Ok(result) => result?,
                 Err(_) => return Ok(Vec::new()),
@@ -679,8 +694,25 @@ impl Consumer {
                 return Ok(Vec::new());
             }
             if self.in_flight.is_empty() {
-                // Nothing to wait for (no leader known, all paused, nothing assigned): look
-                // again after a backoff rather than spin.
+                if let Some(refresh) = self.leader_refresh.take() {
+                    // A leader is unknown: look again as soon as the refresh asked for it
+                    // answers. The metadata backoff paces refreshes, so a leader that stays
+                    // unknown costs one refresh per `retry.backoff.ms`, not a spin.
+                    debug!("no fetch in flight; waiting for the metadata refresh");
+                    let waited = tokio::time::timeout_at(deadline, refresh.wait()).await;
+                    match waited {
+                        Err(_) => return Ok(Vec::new()),
+                        Ok(Err(Error::Closed)) => return Err(Error::Closed),
+                        Ok(Err(error)) => {
+                            // Failed refreshes back off in the refresher; retried next round.
+                            debug!(%error, "metadata refresh for a leader failed");
+                        }
+                        Ok(Ok(_)) => {}
+                    }
+                    continue;
+                }
+                // Nothing to wait for (all paused, nothing assigned): look again after a
+                // backoff rather than spin.
                 let wake =
                     (Instant::now() + self.metadata.pool().config().retry_backoff).min(deadline);
                 tokio::time::sleep_until(wake).await;
@@ -759,24 +791,66 @@ impl Consumer {
         Ok(())
     }
 
+    /// After the assignment changed, makes sure metadata is tracked and known for its topics.
+    /// Returns whether it is (`false`: the refresh failed; tried again on the next call).
+    ///
+    /// No round trip when the view already names a leader for every assigned partition
+    /// (a topic is in the view only if refreshes ask about it): a second refresh so soon
+    /// after the one that brought them would only wait out the metadata backoff.
+    async fn refresh_assigned_topics(&mut self) -> bool {
+        if !self.topics_changed {
+            return true;
+        }
+        let assignment = self.subscriptions.assignment();
+        let known = |cluster: &Cluster| {
+            assignment
+                .iter()
+                .all(|tp| cluster.leader_for(&tp.topic, tp.partition).is_some())
+        };
+        if known(&self.metadata.cluster()) {
+            debug!(
+                partitions = assignment.len(),
+                "leaders of the assigned partitions already known"
+            );
+            self.topics_changed = false;
+            return true;
+        }
+        let topics: BTreeSet<&str> = assignment.iter().map(|tp| tp.topic.as_str()).collect();
+        let names: Vec<&str> = topics.into_iter().collect();
+        // `refresh_topics` waits for a refresh that starts after it is called; right after
+        // start-up that is the one after the client's first, which the metadata backoff holds
+        // back `retry.backoff.ms`. But the first one may already carry these topics (the
+        // refresher reads the topic set when it starts): so, once the topics are registered
+        // (the first poll of `refresh`, hence `biased`), whichever view comes first and names
+        // every leader will do.
+        let refresh = self.metadata.refresh_topics(&names);
+        let joined = self.metadata.ready_cluster();
+        tokio::pin!(refresh, joined);
+        let outcome = tokio::select! {
+            biased;
+            outcome = &mut refresh => outcome.map(drop),
+            outcome = &mut joined => match outcome {
+                Ok(cluster) if known(&cluster) => Ok(()),
+                _ => (&mut refresh).await.map(drop),
+            },
+        };
+        if let Err(error) = outcome {
+            warn!(%error, "metadata refresh for the assigned topics failed");
+            return false;
+        }
+        debug!(
+            topics = names.len(),
+            "metadata refreshed for the assigned topics"
+        );
+        self.topics_changed = false;
+        true
+    }
+
     /// Sends a Fetch to each leader of fetchable partitions that have no buffered data and
     /// no fetch in flight, unless that leader already has one in flight.
     async fn send_fetches(&mut self) {
-        if self.topics_changed {
-            let topics: Vec<String> = self
-                .subscriptions
-                .assignment()
-                .into_iter()
-                .map(|tp| tp.topic)
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-            if let Err(error) = self.metadata.refresh_topics(&names).await {
-                warn!(%error, "metadata refresh for the assigned topics failed");
-                return;
-            }
-            self.topics_changed = false;
+        if !self.refresh_assigned_topics().await {
+            return;
         }
         let cluster = self.metadata.cluster();
         let buffered = self.buffer.partitions();
@@ -795,7 +869,7 @@ impl Consumer {
         });
         if !leaderless.is_empty() {
             debug!(partitions = ?leaderless, "no known leader; refreshing metadata");
-            drop(self.metadata.request_refresh());
+            self.leader_refresh = Some(self.metadata.request_refresh());
         }
         let timeout = self.config.client.request_timeout + self.config.fetch_max_wait;
         let backoff = self.config.client.retry_backoff;
@@ -823,7 +897,7 @@ impl Consumer {
                 Ok(connection) => connection,
                 Err(error) => {
                     warn!(node, %error, "cannot reach leader for fetch");
-                    drop(self.metadata.request_refresh());
+                    self.leader_refresh = Some(self.metadata.request_refresh());
                     continue;
                 }
             };

@@ -22,7 +22,7 @@ use tracing::{debug, info};
 use super::config::OffsetReset;
 use super::group::membership::CommitGeneration;
 use super::TopicPartition;
-use crate::admin::retry::Retry;
+use crate::admin::retry::{Retry, OFFSET_COMMIT_RETRIABLE};
 use crate::admin::{AdminClient, AdminOptions, IsolationLevel, ListOffsetsOptions, OffsetSpec};
 use crate::cluster::MetadataClient;
 use crate::error::{Error, Result};
@@ -85,7 +85,8 @@ pub async fn committed(
         .collect())
 }
 
-/// Commits `offsets` for `group`, retrying a moved or loading coordinator within `timeout`:
+/// Commits `offsets` for `group`, retrying a moved, loading or slow (`REQUEST_TIMED_OUT`)
+/// coordinator within `timeout`:
 /// as a group member when `generation` is given, else as a standalone (memberless) commit.
 /// Fails with the first partition error.
 pub async fn commit(
@@ -98,7 +99,8 @@ pub async fn commit(
     if offsets.is_empty() {
         return Ok(());
     }
-    let mut retry = Retry::new("offset_commit", timeout, metadata);
+    let mut retry =
+        Retry::new("offset_commit", timeout, metadata).also_retrying(OFFSET_COMMIT_RETRIABLE);
     loop {
         let attempt = async {
             let coordinator = find_coordinator(metadata, group).await?;
@@ -109,20 +111,7 @@ pub async fn commit(
             Ok(()) => break,
             Err(error) => error,
         };
-        // REQUEST_TIMED_OUT from the coordinator is retriable for a commit (Java retries it
-        // as a coordinator problem); the admin retry rule does not list it, so it is asked
-        // about as the timeout it is, and the broker's own answer is what fails the call.
-        let decide = if error.code() == Some(ErrorCode::RequestTimedOut) {
-            Error::Timeout {
-                what: "OffsetCommit (the coordinator answered REQUEST_TIMED_OUT)".into(),
-                after: timeout,
-            }
-        } else {
-            error.clone()
-        };
-        if retry.backoff(decide, metadata).await.is_err() {
-            return Err(error);
-        }
+        retry.backoff(error, metadata).await?;
     }
     info!(group, partitions = offsets.len(), "committed offsets");
     Ok(())

@@ -200,26 +200,21 @@ struct RoutingCache {
 
 /// A record past `send`'s checks that waits for its topic's metadata or for memory.
 struct Pending {
-    topic: String,
-    partition: Option<i32>,
-    key: Option<bytes::Bytes>,
-    value: Option<bytes::Bytes>,
-    headers: Vec<kafka_protocol::records::RecordHeader>,
-    timestamp: Option<i64>,
+    record: ProducerRecord,
     /// The record's size upper bound: what it reserves of `buffer.memory`.
     size: usize,
     sender: Option<batch::DeliverySender>,
 }
 
 /// Fails a record whose explicit partition the topic does not have.
-fn check_partition(pending: &Pending, routing: &TopicRouting) -> Result<()> {
-    match pending.partition {
+fn check_partition(record: &ProducerRecord, routing: &TopicRouting) -> Result<()> {
+    match record.partition {
         Some(p) if p < 0 || p >= routing.partition_count => Err(Error::Protocol {
             api: "Produce",
             code: ErrorCode::UnknownTopicOrPartition,
             message: Some(format!(
                 "partition {p} of topic {}, which has {} partitions",
-                pending.topic, routing.partition_count
+                record.topic, routing.partition_count
             )),
         }),
         _ => Ok(()),
@@ -398,15 +393,11 @@ impl Producer {
             txn.manager().check_send()?;
         }
         let config = &shared.config;
-        let ProducerRecord {
-            topic,
-            partition,
-            key,
-            value,
-            headers,
-            timestamp,
-        } = record;
-        let size = ProducerBatch::record_size_hint(key.as_deref(), value.as_deref(), &headers);
+        let size = ProducerBatch::record_size_hint(
+            record.key.as_deref(),
+            record.value.as_deref(),
+            &record.headers,
+        );
         let batch_bytes = size + RECORD_BATCH_OVERHEAD;
         if batch_bytes > config.max_request_size {
             return Err(Error::RecordTooLarge {
@@ -422,27 +413,28 @@ impl Producer {
                 key: "buffer.memory",
             });
         }
-        let pending = Pending {
-            topic,
-            partition,
-            key,
-            value,
-            headers,
-            timestamp,
-            size,
-            sender,
-        };
-        let routing = match self.known_routing(&pending.topic) {
+        let routing = match self.known_routing(&record.topic) {
             Some(routing) => routing?,
-            None => return Ok(Some(pending)),
+            None => {
+                return Ok(Some(Pending {
+                    record,
+                    size,
+                    sender,
+                }))
+            }
         };
-        check_partition(&pending, &routing)?;
+        check_partition(&record, &routing)?;
         if !shared.pool.try_reserve(size) {
-            return Ok(Some(pending));
+            return Ok(Some(Pending {
+                record,
+                size,
+                sender,
+            }));
         }
-        let partition = self.choose_partition(&pending, &routing);
-        // The one monotonic clock read of the fast path: a new batch's creation time.
-        self.append_reserved(pending, &routing, partition, Instant::now())
+        let partition = self.choose_partition(&record, &routing);
+        // The one monotonic clock read of the fast path: a new batch's creation time. The
+        // record is lent, not moved: each move of it is a copy.
+        self.append_reserved(&record, size, sender, &routing, partition, Instant::now())
             .map(|()| None)
     }
 
@@ -451,26 +443,28 @@ impl Producer {
     async fn enqueue_waiting(&self, pending: Pending) -> Result<()> {
         let shared = self.shared();
         let deadline = Instant::now() + shared.config.max_block;
-        let routing = self.routing(&pending.topic, deadline).await?;
-        check_partition(&pending, &routing)?;
-        let partition = self.choose_partition(&pending, &routing);
+        let Pending {
+            record,
+            size,
+            sender,
+        } = pending;
+        let routing = self.routing(&record.topic, deadline).await?;
+        check_partition(&record, &routing)?;
+        let partition = self.choose_partition(&record, &routing);
         shared
             .pool
-            .reserve(
-                pending.size,
-                deadline.saturating_duration_since(Instant::now()),
-            )
+            .reserve(size, deadline.saturating_duration_since(Instant::now()))
             .await?;
-        self.append_reserved(pending, &routing, partition, Instant::now())
+        self.append_reserved(&record, size, sender, &routing, partition, Instant::now())
     }
 
     /// The partition of a record whose explicit partition (if any) `check_partition` passed.
-    fn choose_partition(&self, pending: &Pending, routing: &TopicRouting) -> i32 {
-        match pending.partition {
+    fn choose_partition(&self, record: &ProducerRecord, routing: &TopicRouting) -> i32 {
+        match record.partition {
             Some(p) => p,
             None => self.shared().partitioner.partition(
-                &pending.topic,
-                pending.key.as_deref(),
+                &record.topic,
+                record.key.as_deref(),
                 routing.partition_count,
                 &routing.available,
             ),
@@ -481,22 +475,22 @@ impl Producer {
     /// `now` is the monotonic time a new batch is stamped with. Never waits.
     fn append_reserved(
         &self,
-        pending: Pending,
+        record: &ProducerRecord,
+        size: usize,
+        mut sender: Option<batch::DeliverySender>,
         routing: &TopicRouting,
         mut partition: i32,
         now: Instant,
     ) -> Result<()> {
         let shared = self.shared();
-        let Pending {
+        let ProducerRecord {
             topic,
             partition: explicit,
             key,
             value,
             headers,
             timestamp,
-            size,
-            mut sender,
-        } = pending;
+        } = record;
         let timestamp = timestamp.unwrap_or_else(now_ms);
         // Only a partition the partitioner chose for a keyless record may move when its batch
         // fills (KIP-480): keyed records must stay where their key hashes.
@@ -509,18 +503,18 @@ impl Producer {
             }
             if let Some(txn) = &shared.txn {
                 // Checked again: the transaction may have ended while `send` waited.
-                if let Err(error) = txn.manager().on_send(&topic, partition) {
+                if let Err(error) = txn.manager().on_send(topic, partition) {
                     shared.pool.release(size);
                     return Err(error);
                 }
             }
             let outcome = shared.accumulator().append(
-                &topic,
+                topic,
                 partition,
                 timestamp,
                 key.as_deref(),
                 value.as_deref(),
-                &headers,
+                headers,
                 &mut sender,
                 size,
                 abort_on_new_batch,
@@ -536,13 +530,13 @@ impl Producer {
                 Ok(AppendOutcome::NewBatchRequired) => {
                     shared.wake_sender.notify_one();
                     shared.partitioner.on_new_batch(
-                        &topic,
+                        topic,
                         partition,
                         routing.partition_count,
                         &routing.available,
                     );
                     partition = shared.partitioner.partition(
-                        &topic,
+                        topic,
                         None,
                         routing.partition_count,
                         &routing.available,
