@@ -30,6 +30,8 @@ pub mod consumer;
 pub mod error;
 pub mod net;
 pub mod producer;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use admin::AdminClient;
 pub use config::ClientConfig;

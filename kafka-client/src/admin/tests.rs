@@ -5,12 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
-use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
-use kafka_protocol::messages::metadata_response::MetadataResponseBroker;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, CreatePartitionsRequest,
-    CreatePartitionsResponse, Message, MetadataRequest, MetadataResponse,
+    ApiKey, CreatePartitionsRequest, CreatePartitionsResponse, Message, MetadataRequest,
 };
 use kafka_protocol::ErrorCode;
 use tokio::net::TcpListener;
@@ -18,99 +15,60 @@ use tokio::net::TcpListener;
 use super::topics::create_partitions_request;
 use super::*;
 use crate::error::Error;
-use crate::net::test_peer::Peer;
+use crate::test_support::{cluster, respond, FakeBroker, Reply};
 
 /// A one-broker fake cluster (node 1, the controller) that offers CreatePartitions. The first
 /// CreatePartitions gets NOT_CONTROLLER; later ones succeed for `grow`, fail for `shrink`.
 /// Returns its address and the CreatePartitions requests it received.
 async fn fake_cluster() -> (String, Arc<Mutex<Vec<(i16, CreatePartitionsRequest)>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut peer = Peer::new(stream);
-                while let Some(request) = peer.read_request().await {
-                    let (id, version) = (request.correlation_id(), request.version());
-                    match request.api() {
-                        ApiKey::ApiVersions => {
-                            let range = |api: ApiKey, max| ApiVersion {
-                                api_key: api.key(),
-                                min_version: 0,
-                                max_version: max,
-                                ..Default::default()
-                            };
-                            let response = ApiVersionsResponse {
-                                api_keys: vec![
-                                    range(ApiKey::ApiVersions, 3),
-                                    range(ApiKey::Metadata, 12),
-                                    range(ApiKey::CreatePartitions, 3),
-                                ],
-                                ..Default::default()
-                            };
-                            peer.respond::<ApiVersionsRequest>(id, version, &response)
-                                .await;
-                        }
-                        ApiKey::Metadata => {
-                            let response = MetadataResponse {
-                                brokers: vec![MetadataResponseBroker {
-                                    node_id: 1,
-                                    host: address.ip().to_string(),
-                                    port: i32::from(address.port()),
-                                    ..Default::default()
-                                }],
-                                controller_id: 1,
-                                ..Default::default()
-                            };
-                            peer.respond::<MetadataRequest>(id, version, &response)
-                                .await;
-                        }
-                        ApiKey::CreatePartitions => {
-                            let decoded: CreatePartitionsRequest = request.decode();
-                            let first = {
-                                let mut log = log.lock().unwrap();
-                                log.push((version, decoded.clone()));
-                                log.len() == 1
-                            };
-                            let results = decoded
-                                .topics
-                                .iter()
-                                .map(|t| {
-                                    let (code, message) = if first {
-                                        (ErrorCode::NotController, None)
-                                    } else if t.name == "shrink" {
-                                        (
-                                            ErrorCode::InvalidPartitions,
-                                            Some("Topic currently has 3 partitions".to_owned()),
-                                        )
-                                    } else {
-                                        (ErrorCode::None, None)
-                                    };
-                                    CreatePartitionsTopicResult {
-                                        name: t.name.clone(),
-                                        error_code: code.code(),
-                                        error_message: message,
-                                        ..Default::default()
-                                    }
-                                })
-                                .collect();
-                            let response = CreatePartitionsResponse {
-                                results,
-                                ..Default::default()
-                            };
-                            peer.respond::<CreatePartitionsRequest>(id, version, &response)
-                                .await;
-                        }
-                        other => panic!("fake cluster: unexpected {other:?}"),
+    let apis = [
+        (ApiKey::ApiVersions, 3),
+        (ApiKey::Metadata, 12),
+        (ApiKey::CreatePartitions, 3),
+    ];
+    let broker = FakeBroker::start(&apis, move |request, address| match request.api() {
+        ApiKey::Metadata => respond::<MetadataRequest>(request, &cluster(address, Vec::new())),
+        ApiKey::CreatePartitions => {
+            let decoded: CreatePartitionsRequest = request.decode();
+            let first = {
+                let mut log = log.lock().unwrap();
+                log.push((request.version(), decoded.clone()));
+                log.len() == 1
+            };
+            let results = decoded
+                .topics
+                .iter()
+                .map(|t| {
+                    let (code, message) = if first {
+                        (ErrorCode::NotController, None)
+                    } else if t.name == "shrink" {
+                        (
+                            ErrorCode::InvalidPartitions,
+                            Some("Topic currently has 3 partitions".to_owned()),
+                        )
+                    } else {
+                        (ErrorCode::None, None)
+                    };
+                    CreatePartitionsTopicResult {
+                        name: t.name.clone(),
+                        error_code: code.code(),
+                        error_message: message,
+                        ..Default::default()
                     }
-                }
-            });
+                })
+                .collect();
+            let response = CreatePartitionsResponse {
+                results,
+                ..Default::default()
+            };
+            respond::<CreatePartitionsRequest>(request, &response)
         }
-    });
-    (address.to_string(), seen)
+        _ => Reply::Unhandled,
+    })
+    .await;
+    (broker.address(), seen)
 }
 
 fn admin(bootstrap: &str) -> AdminClient {

@@ -6,23 +6,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
-use kafka_protocol::messages::metadata_response::{
-    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
-};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, FetchRequest, FetchResponse,
-    ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
+    ApiKey, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest,
 };
 use kafka_protocol::records::{Compression, RecordBatchBuilder};
-use tokio::net::TcpListener;
 
 use super::{Consumer, ConsumerConfig, TopicPartition};
-use crate::net::test_peer::Peer;
+use crate::test_support::{cluster, one_partition_topic, respond, FakeBroker, Reply};
 
 const TOPIC: &str = "t";
 
@@ -47,130 +41,80 @@ fn log() -> Bytes {
 /// A one-broker fake cluster (node 1) holding [`TOPIC`] with one partition and two records.
 /// Fetches past the end are answered empty after a short wait, as a broker's long poll.
 async fn fake_cluster() -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let record = record.clone();
-            tokio::spawn(async move {
-                let mut peer = Peer::new(stream);
-                while let Some(request) = peer.read_request().await {
-                    let (id, version) = (request.correlation_id(), request.version());
-                    match request.api() {
-                        ApiKey::ApiVersions => {
-                            let range = |api: ApiKey, max| ApiVersion {
-                                api_key: api.key(),
-                                min_version: 0,
-                                max_version: max,
-                                ..Default::default()
-                            };
-                            let response = ApiVersionsResponse {
-                                api_keys: vec![
-                                    range(ApiKey::ApiVersions, 3),
-                                    range(ApiKey::Metadata, 12),
-                                    range(ApiKey::ListOffsets, 7),
-                                    range(ApiKey::Fetch, 12),
-                                ],
-                                ..Default::default()
-                            };
-                            peer.respond::<ApiVersionsRequest>(id, version, &response)
-                                .await;
-                        }
-                        ApiKey::Metadata => {
-                            let decoded: MetadataRequest = request.decode();
-                            let names_topic = decoded
-                                .topics
-                                .iter()
-                                .flatten()
-                                .any(|t| t.name.as_deref() == Some(TOPIC));
-                            record.lock().unwrap().push(Seen::Metadata { names_topic });
-                            let topics = if names_topic {
-                                vec![MetadataResponseTopic {
-                                    name: Some(TOPIC.to_owned()),
-                                    partitions: vec![MetadataResponsePartition {
-                                        partition_index: 0,
-                                        leader_id: 1,
-                                        replica_nodes: vec![1],
-                                        isr_nodes: vec![1],
-                                        ..Default::default()
-                                    }],
-                                    ..Default::default()
-                                }]
-                            } else {
-                                Vec::new()
-                            };
-                            let response = MetadataResponse {
-                                brokers: vec![MetadataResponseBroker {
-                                    node_id: 1,
-                                    host: address.ip().to_string(),
-                                    port: i32::from(address.port()),
-                                    ..Default::default()
-                                }],
-                                controller_id: 1,
-                                topics,
-                                ..Default::default()
-                            };
-                            peer.respond::<MetadataRequest>(id, version, &response)
-                                .await;
-                        }
-                        ApiKey::ListOffsets => {
-                            record.lock().unwrap().push(Seen::ListOffsets);
-                            let response = ListOffsetsResponse {
-                                topics: vec![ListOffsetsTopicResponse {
-                                    name: TOPIC.to_owned(),
-                                    partitions: vec![ListOffsetsPartitionResponse {
-                                        partition_index: 0,
-                                        timestamp: -1,
-                                        offset: 0,
-                                        leader_epoch: -1,
-                                        ..Default::default()
-                                    }],
-                                    ..Default::default()
-                                }],
-                                ..Default::default()
-                            };
-                            peer.respond::<ListOffsetsRequest>(id, version, &response)
-                                .await;
-                        }
-                        ApiKey::Fetch => {
-                            record.lock().unwrap().push(Seen::Fetch);
-                            let decoded: FetchRequest = request.decode();
-                            let offset = decoded
-                                .topics
-                                .first()
-                                .and_then(|t| t.partitions.first())
-                                .map_or(0, |p| p.fetch_offset);
-                            let records = if offset == 0 {
-                                log()
-                            } else {
-                                tokio::time::sleep(Duration::from_millis(50)).await;
-                                Bytes::new()
-                            };
-                            let response = FetchResponse {
-                                responses: vec![FetchableTopicResponse {
-                                    topic: TOPIC.to_owned(),
-                                    partitions: vec![PartitionData {
-                                        partition_index: 0,
-                                        high_watermark: 2,
-                                        last_stable_offset: 2,
-                                        records: Some(records),
-                                        ..Default::default()
-                                    }],
-                                    ..Default::default()
-                                }],
-                                ..Default::default()
-                            };
-                            peer.respond::<FetchRequest>(id, version, &response).await;
-                        }
-                        other => panic!("fake cluster: unexpected {other:?}"),
-                    }
-                }
-            });
+    let apis = [
+        (ApiKey::ApiVersions, 3),
+        (ApiKey::Metadata, 12),
+        (ApiKey::ListOffsets, 7),
+        (ApiKey::Fetch, 12),
+    ];
+    let broker = FakeBroker::start(&apis, move |request, address| match request.api() {
+        ApiKey::Metadata => {
+            let decoded: MetadataRequest = request.decode();
+            let names_topic = decoded
+                .topics
+                .iter()
+                .flatten()
+                .any(|t| t.name.as_deref() == Some(TOPIC));
+            record.lock().unwrap().push(Seen::Metadata { names_topic });
+            let topics = if names_topic {
+                vec![one_partition_topic(TOPIC)]
+            } else {
+                Vec::new()
+            };
+            respond::<MetadataRequest>(request, &cluster(address, topics))
         }
-    });
-    (address.to_string(), seen)
+        ApiKey::ListOffsets => {
+            record.lock().unwrap().push(Seen::ListOffsets);
+            let response = ListOffsetsResponse {
+                topics: vec![ListOffsetsTopicResponse {
+                    name: TOPIC.to_owned(),
+                    partitions: vec![ListOffsetsPartitionResponse {
+                        partition_index: 0,
+                        timestamp: -1,
+                        offset: 0,
+                        leader_epoch: -1,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            respond::<ListOffsetsRequest>(request, &response)
+        }
+        ApiKey::Fetch => {
+            record.lock().unwrap().push(Seen::Fetch);
+            let decoded: FetchRequest = request.decode();
+            let offset = decoded
+                .topics
+                .first()
+                .and_then(|t| t.partitions.first())
+                .map_or(0, |p| p.fetch_offset);
+            let at_end = offset != 0;
+            let response = FetchResponse {
+                responses: vec![FetchableTopicResponse {
+                    topic: TOPIC.to_owned(),
+                    partitions: vec![PartitionData {
+                        partition_index: 0,
+                        high_watermark: 2,
+                        last_stable_offset: 2,
+                        records: Some(if at_end { Bytes::new() } else { log() }),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            match respond::<FetchRequest>(request, &response) {
+                Reply::Frame(frame) if at_end => Reply::After(Duration::from_millis(50), frame),
+                reply => reply,
+            }
+        }
+        _ => Reply::Unhandled,
+    })
+    .await;
+    (broker.address(), seen)
 }
 
 /// An assigned consumer needs one Metadata round trip for its topic before its first Fetch:

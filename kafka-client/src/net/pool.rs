@@ -523,44 +523,14 @@ mod tests {
     use super::*;
     use tokio::net::TcpListener;
 
-    use kafka_protocol::messages::api_versions_response::ApiVersion;
-    use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
+    use kafka_protocol::messages::ApiKey;
 
-    use crate::net::test_peer::Peer;
+    use crate::test_support::{FakeBroker, Reply};
 
     /// A fake broker that answers ApiVersions on every connection and counts connections.
     async fn fake_broker() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap().to_string();
-        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let count = accepted.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut peer = Peer::new(stream);
-                    while let Some(request) = peer.read_request().await {
-                        assert_eq!(request.api(), ApiKey::ApiVersions);
-                        let response = ApiVersionsResponse {
-                            api_keys: vec![ApiVersion {
-                                api_key: ApiKey::Metadata.key(),
-                                min_version: 0,
-                                max_version: 12,
-                                ..Default::default()
-                            }],
-                            ..Default::default()
-                        };
-                        peer.respond::<ApiVersionsRequest>(
-                            request.correlation_id(),
-                            request.version(),
-                            &response,
-                        )
-                        .await;
-                    }
-                });
-            }
-        });
-        (address, accepted)
+        let broker = FakeBroker::start(&[(ApiKey::Metadata, 12)], |_, _| Reply::Unhandled).await;
+        (broker.address(), broker.accepted())
     }
 
     /// An address nothing listens on.

@@ -831,23 +831,15 @@ mod wire_tests {
     use std::collections::VecDeque;
     use std::sync::{Arc, Mutex};
 
-    use kafka_protocol::messages::api_versions_response::ApiVersion;
-    use kafka_protocol::messages::metadata_response::{
-        MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
-    };
-    use kafka_protocol::messages::produce_response::{
-        PartitionProduceResponse, TopicProduceResponse,
-    };
     use kafka_protocol::messages::{
-        ApiKey, ApiVersionsRequest, ApiVersionsResponse, InitProducerIdRequest,
-        InitProducerIdResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+        ApiKey, InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, ProduceRequest,
     };
-    use kafka_protocol::records::decode_batches;
     use kafka_protocol::ErrorCode;
-    use tokio::net::TcpListener;
 
-    use crate::net::test_peer::Peer;
     use crate::producer::{Producer, ProducerConfig, ProducerRecord};
+    use crate::test_support::{
+        cluster, one_partition_topic, pop, produced, produced_batches, respond, FakeBroker, Reply,
+    };
 
     /// Error codes the fake broker answers with (popped per request; none once empty), and
     /// what it saw.
@@ -863,124 +855,55 @@ mod wire_tests {
         sequences: Vec<(i64, i16, i32)>,
     }
 
-    fn pop(queue: &mut VecDeque<ErrorCode>) -> i16 {
-        queue.pop_front().unwrap_or(ErrorCode::None).code()
-    }
-
     /// One broker, leader of partition 0 of topic "t". Each successful InitProducerId hands
     /// out a new id (7, 8, …) at epoch 0.
     async fn fake_broker(script: Arc<Mutex<Script>>) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let script = script.clone();
-                tokio::spawn(async move {
-                    let mut peer = Peer::new(stream);
-                    while let Some(request) = peer.read_request().await {
-                        let (id, version) = (request.correlation_id(), request.version());
-                        match request.api() {
-                            ApiKey::ApiVersions => {
-                                let range = |api: ApiKey, max| ApiVersion {
-                                    api_key: api.key(),
-                                    min_version: 0,
-                                    max_version: max,
-                                    ..Default::default()
-                                };
-                                let response = ApiVersionsResponse {
-                                    api_keys: vec![
-                                        range(ApiKey::ApiVersions, 3),
-                                        range(ApiKey::Metadata, 12),
-                                        range(ApiKey::InitProducerId, 5),
-                                        range(ApiKey::Produce, 11),
-                                    ],
-                                    ..Default::default()
-                                };
-                                peer.respond::<ApiVersionsRequest>(id, version, &response)
-                                    .await;
-                            }
-                            ApiKey::Metadata => {
-                                let response = MetadataResponse {
-                                    brokers: vec![MetadataResponseBroker {
-                                        node_id: 1,
-                                        host: address.ip().to_string(),
-                                        port: i32::from(address.port()),
-                                        ..Default::default()
-                                    }],
-                                    controller_id: 1,
-                                    topics: vec![MetadataResponseTopic {
-                                        name: Some("t".into()),
-                                        partitions: vec![MetadataResponsePartition {
-                                            partition_index: 0,
-                                            leader_id: 1,
-                                            replica_nodes: vec![1],
-                                            isr_nodes: vec![1],
-                                            ..Default::default()
-                                        }],
-                                        ..Default::default()
-                                    }],
-                                    ..Default::default()
-                                };
-                                peer.respond::<MetadataRequest>(id, version, &response)
-                                    .await;
-                            }
-                            ApiKey::InitProducerId => {
-                                let decoded: InitProducerIdRequest = request.decode();
-                                let (code, issued) = {
-                                    let mut s = script.lock().unwrap();
-                                    s.inits.push((decoded.producer_id, decoded.producer_epoch));
-                                    let code = pop(&mut s.init);
-                                    let issued = if s.same_id { 1 } else { s.inits.len() };
-                                    (code, issued as i64)
-                                };
-                                let response = InitProducerIdResponse {
-                                    error_code: code,
-                                    producer_id: if code == 0 { 6 + issued } else { -1 },
-                                    producer_epoch: if code == 0 { 0 } else { -1 },
-                                    ..Default::default()
-                                };
-                                peer.respond::<InitProducerIdRequest>(id, version, &response)
-                                    .await;
-                            }
-                            ApiKey::Produce => {
-                                let decoded: ProduceRequest = request.decode();
-                                let records = decoded.topic_data[0].partition_data[0]
-                                    .records
-                                    .clone()
-                                    .unwrap();
-                                let batch = &decode_batches(records).unwrap().batches[0];
-                                let code = {
-                                    let mut s = script.lock().unwrap();
-                                    s.sequences.push((
-                                        batch.producer_id,
-                                        batch.producer_epoch,
-                                        batch.base_sequence,
-                                    ));
-                                    pop(&mut s.produce)
-                                };
-                                let response = ProduceResponse {
-                                    responses: vec![TopicProduceResponse {
-                                        name: "t".into(),
-                                        partition_responses: vec![PartitionProduceResponse {
-                                            index: 0,
-                                            error_code: code,
-                                            base_offset: 0,
-                                            log_append_time_ms: -1,
-                                            ..Default::default()
-                                        }],
-                                        ..Default::default()
-                                    }],
-                                    ..Default::default()
-                                };
-                                peer.respond::<ProduceRequest>(id, version, &response).await;
-                            }
-                            other => panic!("fake broker: unexpected {other:?}"),
-                        }
-                    }
-                });
+        let apis = [
+            (ApiKey::ApiVersions, 3),
+            (ApiKey::Metadata, 12),
+            (ApiKey::InitProducerId, 5),
+            (ApiKey::Produce, 11),
+        ];
+        let broker = FakeBroker::start(&apis, move |request, address| match request.api() {
+            ApiKey::Metadata => respond::<MetadataRequest>(
+                request,
+                &cluster(address, vec![one_partition_topic("t")]),
+            ),
+            ApiKey::InitProducerId => {
+                let decoded: InitProducerIdRequest = request.decode();
+                let (code, issued) = {
+                    let mut s = script.lock().unwrap();
+                    s.inits.push((decoded.producer_id, decoded.producer_epoch));
+                    let code = pop(&mut s.init);
+                    let issued = if s.same_id { 1 } else { s.inits.len() };
+                    (code, issued as i64)
+                };
+                let response = InitProducerIdResponse {
+                    error_code: code,
+                    producer_id: if code == 0 { 6 + issued } else { -1 },
+                    producer_epoch: if code == 0 { 0 } else { -1 },
+                    ..Default::default()
+                };
+                respond::<InitProducerIdRequest>(request, &response)
             }
-        });
-        address.to_string()
+            ApiKey::Produce => {
+                let decoded: ProduceRequest = request.decode();
+                let batch = &produced_batches(&decoded)[0];
+                let code = {
+                    let mut s = script.lock().unwrap();
+                    s.sequences.push((
+                        batch.producer_id,
+                        batch.producer_epoch,
+                        batch.base_sequence,
+                    ));
+                    pop(&mut s.produce)
+                };
+                respond::<ProduceRequest>(request, &produced("t", code))
+            }
+            _ => Reply::Unhandled,
+        })
+        .await;
+        broker.address()
     }
 
     async fn producer(bootstrap: &str) -> Producer {

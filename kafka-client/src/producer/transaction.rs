@@ -1307,27 +1307,22 @@ mod wire_tests {
     use std::collections::VecDeque;
     use std::sync::{Arc, Mutex};
 
-    use kafka_protocol::messages::api_versions_response::ApiVersion;
+    use kafka_protocol::messages::add_partitions_to_txn_response::{
+        AddPartitionsToTxnPartitionResult, AddPartitionsToTxnTopicResult,
+    };
     use kafka_protocol::messages::find_coordinator_response::Coordinator;
-    use kafka_protocol::messages::metadata_response::{
-        MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
-    };
-    use kafka_protocol::messages::produce_response::{
-        PartitionProduceResponse, TopicProduceResponse,
-    };
     use kafka_protocol::messages::{
-        AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, ApiKey, ApiVersionsRequest,
-        ApiVersionsResponse, EndTxnRequest, EndTxnResponse, FindCoordinatorRequest,
-        FindCoordinatorResponse, InitProducerIdRequest, InitProducerIdResponse, MetadataRequest,
-        MetadataResponse, ProduceRequest, ProduceResponse,
+        AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, ApiKey, EndTxnRequest,
+        EndTxnResponse, FindCoordinatorRequest, FindCoordinatorResponse, InitProducerIdRequest,
+        InitProducerIdResponse, MetadataRequest, ProduceRequest,
     };
-    use kafka_protocol::records::decode_batches;
     use kafka_protocol::ErrorCode;
-    use tokio::net::TcpListener;
 
     use crate::error::Error;
-    use crate::net::test_peer::Peer;
     use crate::producer::{Producer, ProducerConfig, ProducerRecord, TransactionState};
+    use crate::test_support::{
+        cluster, one_partition_topic, pop, produced, produced_batches, respond, FakeBroker, Reply,
+    };
 
     /// What the fake broker answers (error codes popped per request; 0 once empty) and
     /// what it saw.
@@ -1349,181 +1344,116 @@ mod wire_tests {
         ended: Vec<bool>,
     }
 
-    fn pop(queue: &mut VecDeque<ErrorCode>) -> i16 {
-        queue.pop_front().unwrap_or(ErrorCode::None).code()
-    }
-
     async fn fake_broker(script: Arc<Mutex<Script>>) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let script = script.clone();
-                tokio::spawn(async move {
-                    let mut peer = Peer::new(stream);
-                    while let Some(request) = peer.read_request().await {
-                        let (id, version) = (request.correlation_id(), request.version());
-                        script.lock().unwrap().seen.push((request.api(), version));
-                        match request.api() {
-                            ApiKey::ApiVersions => {
-                                let range = |api: ApiKey, max| ApiVersion {
-                                    api_key: api.key(),
-                                    min_version: 0,
-                                    max_version: max,
-                                    ..Default::default()
-                                };
-                                let response = ApiVersionsResponse {
-                                    api_keys: vec![
-                                        range(ApiKey::ApiVersions, 3),
-                                        range(ApiKey::Metadata, 12),
-                                        range(ApiKey::FindCoordinator, 4),
-                                        range(ApiKey::InitProducerId, 5),
-                                        range(ApiKey::AddPartitionsToTxn, 5),
-                                        range(ApiKey::EndTxn, 5),
-                                        range(ApiKey::Produce, 12),
-                                    ],
-                                    ..Default::default()
-                                };
-                                peer.respond::<ApiVersionsRequest>(id, version, &response)
-                                    .await;
-                            }
-                            ApiKey::Metadata => {
-                                let response = MetadataResponse {
-                                    brokers: vec![MetadataResponseBroker {
-                                        node_id: 1,
-                                        host: address.ip().to_string(),
-                                        port: i32::from(address.port()),
+        let apis = [
+            (ApiKey::ApiVersions, 3),
+            (ApiKey::Metadata, 12),
+            (ApiKey::FindCoordinator, 4),
+            (ApiKey::InitProducerId, 5),
+            (ApiKey::AddPartitionsToTxn, 5),
+            (ApiKey::EndTxn, 5),
+            (ApiKey::Produce, 12),
+        ];
+        let broker = FakeBroker::start(&apis, move |request, address| {
+            script
+                .lock()
+                .unwrap()
+                .seen
+                .push((request.api(), request.version()));
+            match request.api() {
+                ApiKey::Metadata => respond::<MetadataRequest>(
+                    request,
+                    &cluster(address, vec![one_partition_topic("t")]),
+                ),
+                ApiKey::FindCoordinator => {
+                    let decoded: FindCoordinatorRequest = request.decode();
+                    assert_eq!(decoded.key_type, 1, "transaction coordinator");
+                    let response = FindCoordinatorResponse {
+                        coordinators: vec![Coordinator {
+                            key: decoded.coordinator_keys[0].clone(),
+                            node_id: 1,
+                            host: address.ip().to_string(),
+                            port: i32::from(address.port()),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    };
+                    respond::<FindCoordinatorRequest>(request, &response)
+                }
+                ApiKey::InitProducerId => {
+                    let decoded: InitProducerIdRequest = request.decode();
+                    assert_eq!(decoded.transactional_id.as_deref(), Some("tx"));
+                    assert_eq!(decoded.transaction_timeout_ms, 9000);
+                    let code = {
+                        let mut s = script.lock().unwrap();
+                        s.inits.push((decoded.producer_id, decoded.producer_epoch));
+                        pop(&mut s.init)
+                    };
+                    // A KIP-360 bump names the current epoch and gets the next.
+                    let response = InitProducerIdResponse {
+                        error_code: code,
+                        producer_id: 7,
+                        producer_epoch: decoded.producer_epoch.max(-1) + 1,
+                        ..Default::default()
+                    };
+                    respond::<InitProducerIdRequest>(request, &response)
+                }
+                ApiKey::AddPartitionsToTxn => {
+                    let decoded: AddPartitionsToTxnRequest = request.decode();
+                    let code = pop(&mut script.lock().unwrap().add);
+                    let mut response = AddPartitionsToTxnResponse::default();
+                    for topic in &decoded.v3_and_below_topics {
+                        response.results_by_topic_v3_and_below.push(
+                            AddPartitionsToTxnTopicResult {
+                                name: topic.name.clone(),
+                                results_by_partition: topic
+                                    .partitions
+                                    .iter()
+                                    .map(|p| AddPartitionsToTxnPartitionResult {
+                                        partition_index: *p,
+                                        partition_error_code: code,
                                         ..Default::default()
-                                    }],
-                                    controller_id: 1,
-                                    topics: vec![MetadataResponseTopic {
-                                        name: Some("t".into()),
-                                        partitions: vec![MetadataResponsePartition {
-                                            partition_index: 0,
-                                            leader_id: 1,
-                                            replica_nodes: vec![1],
-                                            isr_nodes: vec![1],
-                                            ..Default::default()
-                                        }],
-                                        ..Default::default()
-                                    }],
-                                    ..Default::default()
-                                };
-                                peer.respond::<MetadataRequest>(id, version, &response)
-                                    .await;
-                            }
-                            ApiKey::FindCoordinator => {
-                                let decoded: FindCoordinatorRequest = request.decode();
-                                assert_eq!(decoded.key_type, 1, "transaction coordinator");
-                                let response = FindCoordinatorResponse {
-                                    coordinators: vec![Coordinator {
-                                        key: decoded.coordinator_keys[0].clone(),
-                                        node_id: 1,
-                                        host: address.ip().to_string(),
-                                        port: i32::from(address.port()),
-                                        ..Default::default()
-                                    }],
-                                    ..Default::default()
-                                };
-                                peer.respond::<FindCoordinatorRequest>(id, version, &response)
-                                    .await;
-                            }
-                            ApiKey::InitProducerId => {
-                                let decoded: InitProducerIdRequest = request.decode();
-                                assert_eq!(decoded.transactional_id.as_deref(), Some("tx"));
-                                assert_eq!(decoded.transaction_timeout_ms, 9000);
-                                let code = {
-                                    let mut s = script.lock().unwrap();
-                                    s.inits.push((decoded.producer_id, decoded.producer_epoch));
-                                    pop(&mut s.init)
-                                };
-                                // A KIP-360 bump names the current epoch and gets the next.
-                                let response = InitProducerIdResponse {
-                                    error_code: code,
-                                    producer_id: 7,
-                                    producer_epoch: decoded.producer_epoch.max(-1) + 1,
-                                    ..Default::default()
-                                };
-                                peer.respond::<InitProducerIdRequest>(id, version, &response)
-                                    .await;
-                            }
-                            ApiKey::AddPartitionsToTxn => {
-                                let decoded: AddPartitionsToTxnRequest = request.decode();
-                                let code = pop(&mut script.lock().unwrap().add);
-                                let mut response = AddPartitionsToTxnResponse::default();
-                                for topic in &decoded.v3_and_below_topics {
-                                    response.results_by_topic_v3_and_below.push(
-                                        kafka_protocol::messages::add_partitions_to_txn_response::AddPartitionsToTxnTopicResult {
-                                            name: topic.name.clone(),
-                                            results_by_partition: topic.partitions.iter().map(|p| {
-                                                kafka_protocol::messages::add_partitions_to_txn_response::AddPartitionsToTxnPartitionResult {
-                                                    partition_index: *p,
-                                                    partition_error_code: code,
-                                                    ..Default::default()
-                                                }
-                                            }).collect(),
-                                            ..Default::default()
-                                        },
-                                    );
-                                }
-                                peer.respond::<AddPartitionsToTxnRequest>(id, version, &response)
-                                    .await;
-                            }
-                            ApiKey::Produce => {
-                                let decoded: ProduceRequest = request.decode();
-                                let records = decoded.topic_data[0].partition_data[0]
-                                    .records
-                                    .clone()
-                                    .unwrap();
-                                let batches = decode_batches(records).unwrap().batches;
-                                let code = {
-                                    let mut s = script.lock().unwrap();
-                                    s.produced.push((
-                                        decoded.transactional_id.clone(),
-                                        batches.iter().all(|b| b.is_transactional),
-                                    ));
-                                    s.sequences.push((
-                                        batches[0].producer_epoch,
-                                        batches[0].base_sequence,
-                                    ));
-                                    pop(&mut s.produce)
-                                };
-                                let response = ProduceResponse {
-                                    responses: vec![TopicProduceResponse {
-                                        name: "t".into(),
-                                        partition_responses: vec![PartitionProduceResponse {
-                                            index: 0,
-                                            error_code: code,
-                                            base_offset: 0,
-                                            log_append_time_ms: -1,
-                                            ..Default::default()
-                                        }],
-                                        ..Default::default()
-                                    }],
-                                    ..Default::default()
-                                };
-                                peer.respond::<ProduceRequest>(id, version, &response).await;
-                            }
-                            ApiKey::EndTxn => {
-                                let decoded: EndTxnRequest = request.decode();
-                                let code = {
-                                    let mut s = script.lock().unwrap();
-                                    s.ended.push(decoded.committed);
-                                    pop(&mut s.end)
-                                };
-                                let response = EndTxnResponse {
-                                    error_code: code,
-                                    ..Default::default()
-                                };
-                                peer.respond::<EndTxnRequest>(id, version, &response).await;
-                            }
-                            other => panic!("fake broker: unexpected {other:?}"),
-                        }
+                                    })
+                                    .collect(),
+                                ..Default::default()
+                            },
+                        );
                     }
-                });
+                    respond::<AddPartitionsToTxnRequest>(request, &response)
+                }
+                ApiKey::Produce => {
+                    let decoded: ProduceRequest = request.decode();
+                    let batches = produced_batches(&decoded);
+                    let code = {
+                        let mut s = script.lock().unwrap();
+                        s.produced.push((
+                            decoded.transactional_id.clone(),
+                            batches.iter().all(|b| b.is_transactional),
+                        ));
+                        s.sequences
+                            .push((batches[0].producer_epoch, batches[0].base_sequence));
+                        pop(&mut s.produce)
+                    };
+                    respond::<ProduceRequest>(request, &produced("t", code))
+                }
+                ApiKey::EndTxn => {
+                    let decoded: EndTxnRequest = request.decode();
+                    let code = {
+                        let mut s = script.lock().unwrap();
+                        s.ended.push(decoded.committed);
+                        pop(&mut s.end)
+                    };
+                    let response = EndTxnResponse {
+                        error_code: code,
+                        ..Default::default()
+                    };
+                    respond::<EndTxnRequest>(request, &response)
+                }
+                _ => Reply::Unhandled,
             }
-        });
-        address.to_string()
+        })
+        .await;
+        broker.address()
     }
 
     async fn producer(bootstrap: &str) -> Producer {

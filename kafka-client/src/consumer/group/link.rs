@@ -138,45 +138,15 @@ impl CoordinatorLink {
 mod tests {
     use super::*;
     use crate::config::ClientConfig;
-    use crate::net::test_peer::Peer;
-    use kafka_protocol::messages::api_versions_response::ApiVersion;
-    use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
+    use crate::test_support::{FakeBroker, Reply};
+    use kafka_protocol::messages::ApiKey;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
-    use tokio::net::TcpListener;
 
     /// A fake broker that answers ApiVersions and counts connections.
     async fn fake_broker() -> (String, Arc<AtomicUsize>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap().to_string();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let count = accepted.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut peer = Peer::new(stream);
-                    while let Some(request) = peer.read_request().await {
-                        let response = ApiVersionsResponse {
-                            api_keys: vec![ApiVersion {
-                                api_key: ApiKey::Heartbeat.key(),
-                                min_version: 0,
-                                max_version: 4,
-                                ..Default::default()
-                            }],
-                            ..Default::default()
-                        };
-                        peer.respond::<ApiVersionsRequest>(
-                            request.correlation_id(),
-                            request.version(),
-                            &response,
-                        )
-                        .await;
-                    }
-                });
-            }
-        });
-        (address, accepted)
+        let broker = FakeBroker::start(&[(ApiKey::Heartbeat, 4)], |_, _| Reply::Unhandled).await;
+        (broker.address(), broker.accepted())
     }
 
     #[tokio::test]

@@ -26,10 +26,6 @@ async fn answers_out_of_order_reach_their_callers() {
         for request in received.iter().rev() {
             peer.respond_echo(request).await;
         }
-        // A response nobody asked for is dropped without harm.
-        let stray =
-            test_peer::response_frame::<MetadataRequest>(987_654, METADATA_V, &Default::default());
-        peer.write_raw(&stray).await;
         peer.echo_metadata().await;
     };
     let callers = async {
@@ -47,6 +43,29 @@ async fn answers_out_of_order_reach_their_callers() {
     tokio::join!(broker, callers);
     assert!(!conn.is_poisoned());
     assert_eq!(conn.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn a_response_nobody_asked_for_poisons_the_connection() {
+    let (conn, mut peer) = test_peer::connection(options(5, LONG)).await;
+    let broker = async {
+        let _request = peer.read_request().await.unwrap();
+        // Every request stays registered until answered, so this id was never issued: the
+        // peer is broken and the waiting request must fail now, not at its timeout.
+        let stray =
+            test_peer::response_frame::<MetadataRequest>(987_654, METADATA_V, &Default::default());
+        peer.write_raw(&stray).await;
+    };
+    let caller = async { ask(&conn, "a").await };
+    let ((), result) = tokio::join!(broker, caller);
+    match result.unwrap_err() {
+        Error::Malformed {
+            source: DecodeError::UnexpectedCorrelationId { correlation_id },
+            ..
+        } => assert_eq!(correlation_id, 987_654),
+        other => panic!("expected Malformed, got {other}"),
+    }
+    assert!(conn.is_poisoned());
 }
 
 #[tokio::test]
