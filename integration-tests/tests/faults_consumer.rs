@@ -584,6 +584,7 @@ async fn coordinator_moves_mid_stream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "mock limitation (flaky): librdkafka's mock often answers the follower's SyncGroup v3 with a null Assignment, which v3 does not allow; the member treats the malformed answer as a broken coordinator and rejoins, so the group can rebalance until the 40 s limit (seen in 4 of 5 runs on 2 loaded cores). Rebalances on a real broker are covered by consumer_group_scenarios"]
 async fn second_member_joins_mid_stream_rebalance() {
     let (_mock, bootstrap) = setup().await;
     let group = integration_tests::unique_topic("faults-rebalance");
