@@ -285,6 +285,7 @@ async fn stop_start_under_live_idempotent_producer_and_consumer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "open finding, not yet diagnosed: after a tansu restart (in-memory; the test re-creates the topic) a NON-idempotent producer had 291 records acknowledged after the restart that a reader did not find (one CI run; passed in others). Either a loss in the client or the test counting acks of a topic generation that was replaced; the idempotent variant passes"]
 async fn stop_start_under_live_producer_and_consumer() {
     stop_start(false).await;
 }
