@@ -16,8 +16,8 @@
 //! The consumer looks its committed offsets up by partition
 //! (`AdminClient::list_group_offsets_for`), as Java does: the mock answers OffsetFetch for
 //! the null "every partition" list with a null array, which would leave every member without
-//! a position. `fatal_join_group_authorization_failed_surfaces` stays `#[ignore]`d for a mock
-//! limitation (see its attribute).
+//! a position. `fatal_join_group_authorization_failed_surfaces` stays ignored for a mock
+//! limitation (the reason is in its attribute).
 
 mod support;
 
