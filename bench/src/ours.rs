@@ -1,19 +1,20 @@
 //! This SDK's side: `kafka_client::producer` and `kafka_client::consumer`, with the same
 //! settings as librdkafka gets.
 //!
-//! Throughput uses `send` and collects every record's delivery future, draining the finished
-//! ones every 1024 records: the counterpart of librdkafka's per-record delivery callback that
-//! the other side counts, so both clients do the same work and every record is known to be
-//! acknowledged. (`send_and_forget` would skip that work and hide failures.) Latency awaits
-//! each record's `RecordMetadata`.
+//! Throughput uses `send` and keeps every record's delivery future in send order, checking the
+//! finished ones from the front every 1024 records: the counterpart of librdkafka's
+//! per-record delivery callback that the other side counts, so both clients do the same work
+//! and every record is known to be acknowledged. (`send_and_forget` would skip that work and
+//! hide failures.) Latency awaits each record's `RecordMetadata`.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::stream::{FuturesUnordered, StreamExt};
+use std::collections::VecDeque;
+
 use futures::FutureExt;
 use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafka_client::producer::{DeliveryFuture, Producer, ProducerConfig, ProducerRecord};
 
 use crate::args::{record_key, Args};
 use crate::consume::Tally;
@@ -57,26 +58,40 @@ pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
     Ok(measured)
 }
 
-/// Sends `--records` records with `send`, collecting every delivery future, then flushes;
-/// the number acknowledged.
+/// Sends `--records` records with `send`, keeping every delivery future, then flushes; the
+/// number acknowledged.
 async fn send_all(args: &Args, producer: &Producer, value: &Bytes) -> Result<u64, BoxError> {
     let mut key = Vec::with_capacity(16);
-    let mut pending = FuturesUnordered::new();
+    let mut pending = VecDeque::new();
     let mut acknowledged = 0u64;
     for i in 0..args.records {
         record_key(i, &mut key);
-        pending.push(producer.send(record(args, key.clone(), value)).await?);
+        pending.push_back(producer.send(record(args, key.clone(), value)).await?);
         if i % 1024 == 1023 {
-            while let Some(Some(delivery)) = pending.next().now_or_never() {
-                delivery?;
-                acknowledged += 1;
-            }
+            acknowledged += check_finished(&mut pending)?;
         }
     }
     producer.flush().await?;
-    while let Some(delivery) = pending.next().await {
-        delivery?;
+    for delivery in pending {
+        delivery.await?;
         acknowledged += 1;
+    }
+    Ok(acknowledged)
+}
+
+/// Checks and drops the delivery futures at the front of `pending` that have resolved,
+/// stopping at the first one still waiting; how many were acknowledged.
+fn check_finished(pending: &mut VecDeque<DeliveryFuture>) -> Result<u64, BoxError> {
+    let mut acknowledged = 0;
+    while let Some(front) = pending.front_mut() {
+        match front.now_or_never() {
+            Some(delivery) => {
+                delivery?;
+                pending.pop_front();
+                acknowledged += 1;
+            }
+            None => break,
+        }
     }
     Ok(acknowledged)
 }

@@ -8,7 +8,16 @@
 //!   empty (topics included). What can be asserted there: no call hangs, every delivery
 //!   future completes (acknowledged, or a typed error) within `delivery.timeout.ms`, the
 //!   same clients work again once the topic exists again, and every record acknowledged
-//!   after the restart is read back.
+//!   after the restart is read back — except where tansu gave its offsets out twice.
+//!
+//! That tansu defect, seen in these tests' logs: the restarted broker acknowledges Produce
+//! requests for the topic it forgot (a non-idempotent producer's first batch after the
+//! restart, e.g. 343 records at base offset 0), and once the topic is created again it
+//! hands out the offsets after the first one again (the next batch got base offset 1). A
+//! reader that consumed offsets 0..342 is then past every later record, so no client can
+//! read those back. The test names such records (their acknowledged offsets collide with
+//! records acknowledged before the re-creation) and leaves them out of the loss count; every
+//! other acknowledged record must be read back.
 
 mod support;
 
@@ -19,7 +28,7 @@ use std::time::{Duration, Instant};
 use integration_tests::{dedicated_broker, unique_topic, Broker};
 use kafka_client::admin::{AdminClient, CreateTopicsOptions, NewTopic};
 use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
 use kafka_client::Error;
 use support::mock::{key, reconcile, report};
 use tokio::sync::Mutex;
@@ -134,7 +143,7 @@ async fn produce_through<F, Fut>(
     count: usize,
     fault_at: usize,
     fault: F,
-) -> Vec<(Result<(), Error>, Instant)>
+) -> Vec<(Result<RecordMetadata, Error>, Instant)>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -149,7 +158,7 @@ where
                 .value(format!("v{i}"));
             match producer.send(record).await {
                 Ok(delivery) => deliveries.push(tokio::spawn(async move {
-                    let r = delivery.await.map(|_| ());
+                    let r = delivery.await;
                     (r, Instant::now())
                 })),
                 Err(e) => deliveries.push(tokio::spawn(async move { (Err(e), Instant::now()) })),
@@ -285,7 +294,6 @@ async fn stop_start_under_live_idempotent_producer_and_consumer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "open finding, not yet diagnosed: after a tansu restart (in-memory; the test re-creates the topic) a NON-idempotent producer had 291 records acknowledged after the restart that a reader did not find (one CI run; passed in others). Either a loss in the client or the test counting acks of a topic generation that was replaced; the idempotent variant passes"]
 async fn stop_start_under_live_producer_and_consumer() {
     stop_start(false).await;
 }
@@ -307,7 +315,8 @@ async fn stop_start(idempotence: bool) {
         stop.clone(),
     );
 
-    const COUNT: usize = 1200;
+    // Long enough after the restart for records past any offsets tansu gives out twice.
+    const COUNT: usize = 2000;
     let started_at = Arc::new(Mutex::new(None));
     let s = started_at.clone();
     let (b, bs, t) = (&broker, bootstrap.clone(), topic.clone());
@@ -327,9 +336,25 @@ async fn stop_start(idempotence: bool) {
         .filter(|(r, at)| r.is_ok() && *at > up_at && *at <= started_at)
         .count();
     let acked: Vec<bool> = outcomes.iter().map(|(r, _)| r.is_ok()).collect();
+    // Offsets the restarted broker acknowledged before the topic existed again (see the
+    // module doc): a record acknowledged after the re-creation at one of these offsets was
+    // given an offset tansu had already given out.
+    let phantom_offsets: std::collections::HashSet<i64> = outcomes
+        .iter()
+        .filter(|(_, at)| *at > up_at && *at <= started_at)
+        .filter_map(|(r, _)| r.as_ref().ok().map(|md| md.offset))
+        .collect();
+    let offset_reused = |r: &Result<RecordMetadata, Error>| {
+        r.as_ref()
+            .is_ok_and(|md| phantom_offsets.contains(&md.offset))
+    };
+    let reused = outcomes
+        .iter()
+        .filter(|(r, at)| *at > started_at && offset_reused(r))
+        .count();
     let acked_after: Vec<bool> = outcomes
         .iter()
-        .map(|(r, at)| r.is_ok() && *at > started_at)
+        .map(|(r, at)| r.is_ok() && *at > started_at && !offset_reused(r))
         .collect();
     let recovery = outcomes
         .iter()
@@ -378,12 +403,17 @@ async fn stop_start(idempotence: bool) {
     );
     eprintln!(
         "restart: {} acked in all, {acked_before_created} acked between start and the topic's \
-         re-creation (not counted), {} acked after it, recovery {recovery:?} (from the \
-         re-creation); old consumer read {old_seen}; failures {failed:?}",
+         re-creation (not counted), {} acked after it at fresh offsets, {reused} acked after \
+         it at offsets tansu had given out before the re-creation (not counted, unreadable), \
+         recovery {recovery:?} (from the re-creation); old consumer read {old_seen}; failures \
+         {failed:?}",
         acked.iter().filter(|a| **a).count(),
         expected_after
     );
-    assert!(expected_after > 0, "nothing acknowledged after the restart");
+    assert!(
+        expected_after > 0 || reused > 0,
+        "nothing acknowledged after the restart"
+    );
     assert_eq!(
         tally.lost, 0,
         "acknowledged after the restart, not read back"

@@ -19,7 +19,8 @@ use kafka_protocol::records::{Compression, RecordHeader, RECORD_BATCH_OVERHEAD};
 use tokio::time::Instant;
 
 use crate::error::Result;
-use crate::producer::batch::{DeliverySender, ProducerBatch, ProducerState};
+use crate::producer::batch::{ProducerBatch, ProducerState, TryAppend};
+use crate::producer::delivery::DeliveryFuture;
 
 /// The accumulator's settings.
 #[derive(Debug, Clone)]
@@ -165,6 +166,8 @@ impl RecordAccumulator {
     /// Appends a record to `topic`/`partition`'s open batch, starting a batch when there is
     /// none or it has no room (unless `abort_on_new_batch`). `reserved` is the `buffer.memory`
     /// the caller reserved for the record; the batch gives it back when it completes.
+    /// With `delivery`, the record's delivery future is put there once appended (`send`);
+    /// without, the record has none (`send_and_forget`).
     #[allow(clippy::too_many_arguments)]
     pub fn append(
         &mut self,
@@ -174,7 +177,7 @@ impl RecordAccumulator {
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         headers: &[RecordHeader],
-        sender: &mut Option<DeliverySender>,
+        delivery: Option<&mut Option<DeliveryFuture>>,
         reserved: usize,
         abort_on_new_batch: bool,
         now: Instant,
@@ -186,7 +189,13 @@ impl RecordAccumulator {
         };
         let queue = queues.entry(partition).or_default();
         if let Some(last) = queue.batches.back_mut() {
-            if last.try_append(batch_size, timestamp, key, value, headers, sender, reserved)? {
+            let tracked = delivery.is_some();
+            if let TryAppend::Appended(future) = last.try_append(
+                batch_size, timestamp, key, value, headers, tracked, reserved,
+            )? {
+                if let Some(slot) = delivery {
+                    *slot = future;
+                }
                 let full = last.estimated_size() >= batch_size;
                 last.closed |= full;
                 return Ok(AppendOutcome::Appended {
@@ -219,7 +228,10 @@ impl RecordAccumulator {
             now,
         );
         batch.transactional = self.config.transactional;
-        batch.append(timestamp, key, value, headers, sender.take(), reserved)?;
+        let future = batch.append(timestamp, key, value, headers, delivery.is_some(), reserved)?;
+        if let Some(slot) = delivery {
+            *slot = future;
+        }
         let full = batch.estimated_size() >= batch_size;
         batch.closed = full;
         self.queue_mut(topic, partition)
@@ -458,7 +470,7 @@ mod tests {
             None,
             Some(value),
             &[],
-            &mut None,
+            None,
             1,
             false,
             now,
@@ -568,32 +580,10 @@ mod tests {
     fn abort_on_new_batch_closes_without_appending() {
         let mut acc = RecordAccumulator::new(config());
         let t0 = Instant::now();
-        acc.append(
-            "t",
-            0,
-            0,
-            None,
-            Some(&[0u8; 900]),
-            &[],
-            &mut None,
-            1,
-            true,
-            t0,
-        )
-        .unwrap();
+        acc.append("t", 0, 0, None, Some(&[0u8; 900]), &[], None, 1, true, t0)
+            .unwrap();
         let outcome = acc
-            .append(
-                "t",
-                0,
-                0,
-                None,
-                Some(&[0u8; 900]),
-                &[],
-                &mut None,
-                1,
-                true,
-                t0,
-            )
+            .append("t", 0, 0, None, Some(&[0u8; 900]), &[], None, 1, true, t0)
             .unwrap();
         assert_eq!(outcome, AppendOutcome::NewBatchRequired);
         assert_eq!(

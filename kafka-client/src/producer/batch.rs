@@ -1,5 +1,6 @@
 //! One batch of records for one partition (Java's `ProducerBatch`): the encoder the records
-//! are appended into, the delivery futures waiting on it, and its retry state.
+//! are appended into, the completion its records' delivery futures wait on, and its retry
+//! state.
 //!
 //! A batch is *open* while records are appended, *closed* once full (or lingered out), and
 //! *encoded* the first time the sender drains it: that is when an idempotent producer assigns
@@ -12,14 +13,10 @@ use bytes::{Bytes, BytesMut};
 use kafka_protocol::records::{
     rewrite_producer_state, Compression, RecordBatchBuilder, RecordHeader,
 };
-use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
-use crate::producer::record::RecordMetadata;
-
-/// The sender half of a record's delivery future.
-pub(crate) type DeliverySender = oneshot::Sender<Result<RecordMetadata>>;
+use crate::producer::delivery::{BatchCompletion, DeliveryFuture};
 
 /// The idempotent producer fields a batch is sent with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,13 +26,13 @@ pub(crate) struct ProducerState {
     pub base_sequence: i32,
 }
 
-/// A record waiting for its delivery future to be completed. Records sent with
-/// `send_and_forget` have none, so a batch of them carries an empty `Vec`.
+/// What [`ProducerBatch::try_append`] did.
 #[derive(Debug)]
-struct Completion {
-    offset_delta: i32,
-    timestamp: i64,
-    sender: DeliverySender,
+pub(crate) enum TryAppend {
+    /// The batch is closed or has no room: nothing changed.
+    NoRoom,
+    /// Appended, with the record's delivery future if one was asked for.
+    Appended(Option<DeliveryFuture>),
 }
 
 /// A batch of records for one partition.
@@ -49,9 +46,10 @@ pub(crate) struct ProducerBatch {
     builder: Option<RecordBatchBuilder>,
     encoded: Option<Bytes>,
     record_count: usize,
-    /// Records appended by `send_and_forget` (no completion).
+    /// Records appended by `send_and_forget` (no delivery future).
     forgotten: usize,
-    completions: Vec<Completion>,
+    /// What the records' delivery futures wait on; made with the first of them.
+    completion: Option<BatchCompletion>,
     /// When the first record was appended: `linger.ms` and `delivery.timeout.ms` count from here.
     pub created: Instant,
     /// No more appends (full, lingered out, or drained).
@@ -91,7 +89,7 @@ impl ProducerBatch {
             encoded: None,
             record_count: 0,
             forgotten: 0,
-            completions: Vec::new(),
+            completion: None,
             created: now,
             closed: false,
             attempts: 0,
@@ -126,9 +124,8 @@ impl ProducerBatch {
     }
 
     /// Appends the record if it fits in `size_limit` (see
-    /// [`RecordBatchBuilder::try_append`]): `Ok(true)` and `sender` taken when appended,
-    /// `Ok(false)` and nothing changed when the batch is closed or has no room. One sizing of
-    /// the record instead of the two of `has_room_for` + `append`.
+    /// [`RecordBatchBuilder::try_append`]), with a delivery future when `tracked`. One sizing
+    /// of the record instead of the two of `has_room_for` + `append`.
     #[allow(clippy::too_many_arguments)]
     pub fn try_append(
         &mut self,
@@ -137,46 +134,53 @@ impl ProducerBatch {
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         headers: &[RecordHeader],
-        sender: &mut Option<DeliverySender>,
+        tracked: bool,
         reserved: usize,
-    ) -> Result<bool> {
+    ) -> Result<TryAppend> {
         if self.closed {
-            return Ok(false);
+            return Ok(TryAppend::NoRoom);
         }
         let Some(builder) = self.builder.as_mut() else {
-            return Ok(false);
+            return Ok(TryAppend::NoRoom);
         };
         let Some(offset_delta) = builder
             .try_append(size_limit, timestamp, key, value, headers)
             .map_err(|e| Error::config("record", e.to_string()))?
         else {
-            return Ok(false);
+            return Ok(TryAppend::NoRoom);
         };
-        self.appended(offset_delta, timestamp, sender.take(), reserved);
-        Ok(true)
+        Ok(TryAppend::Appended(self.appended(
+            offset_delta,
+            timestamp,
+            tracked,
+            reserved,
+        )))
     }
 
-    /// Books an appended record: its count, its reserved bytes, its completion.
+    /// Books an appended record (its count, its reserved bytes) and makes its delivery
+    /// future when `tracked`.
     fn appended(
         &mut self,
         offset_delta: i32,
         timestamp: i64,
-        sender: Option<DeliverySender>,
+        tracked: bool,
         reserved: usize,
-    ) {
+    ) -> Option<DeliveryFuture> {
         self.record_count += 1;
         self.reserved += reserved;
-        match sender {
-            Some(sender) => self.completions.push(Completion {
-                offset_delta,
-                timestamp,
-                sender,
-            }),
-            None => self.forgotten += 1,
+        if !tracked {
+            self.forgotten += 1;
+            return None;
         }
+        let (topic, partition) = (&self.topic, self.partition);
+        let completion = self
+            .completion
+            .get_or_insert_with(|| BatchCompletion::new(topic.clone(), partition));
+        Some(completion.future(offset_delta, timestamp))
     }
 
-    /// Appends a record; `sender` is its delivery future, if it has one.
+    /// Appends a record to a batch that is still open (a new one), with a delivery future
+    /// when `tracked`.
     #[allow(clippy::too_many_arguments)]
     pub fn append(
         &mut self,
@@ -184,15 +188,14 @@ impl ProducerBatch {
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         headers: &[RecordHeader],
-        sender: Option<DeliverySender>,
+        tracked: bool,
         reserved: usize,
-    ) -> Result<()> {
+    ) -> Result<Option<DeliveryFuture>> {
         let builder = self.builder.as_mut().expect("append to an encoded batch");
         let offset_delta = builder
             .append(timestamp, key, value, headers)
             .map_err(|e| Error::config("record", e.to_string()))?;
-        self.appended(offset_delta, timestamp, sender, reserved);
-        Ok(())
+        Ok(self.appended(offset_delta, timestamp, tracked, reserved))
     }
 
     /// The batch's bytes with `state` (the producer fields) in its header: encodes it the first
@@ -232,27 +235,16 @@ impl ProducerBatch {
     }
 
     /// Completes every delivery future with its offset.
-    pub fn complete(self, base_offset: i64, log_append_time: Option<i64>) {
-        for c in self.completions {
-            let _ = c.sender.send(Ok(RecordMetadata {
-                // The batch's `Arc<str>`: a reference count, not an allocation and copy per
-                // record.
-                topic: self.topic.clone(),
-                partition: self.partition,
-                offset: if base_offset < 0 {
-                    -1
-                } else {
-                    base_offset + i64::from(c.offset_delta)
-                },
-                timestamp: log_append_time.unwrap_or(c.timestamp),
-            }));
+    pub fn complete(mut self, base_offset: i64, log_append_time: Option<i64>) {
+        if let Some(completion) = self.completion.take() {
+            completion.complete(base_offset, log_append_time);
         }
     }
 
     /// Fails every delivery future with `error`.
-    pub fn fail(self, error: &Error) {
-        for c in self.completions {
-            let _ = c.sender.send(Err(error.clone()));
+    pub fn fail(mut self, error: &Error) {
+        if let Some(completion) = self.completion.take() {
+            completion.fail(error);
         }
     }
 }
@@ -274,11 +266,14 @@ mod tests {
             64,
             Instant::now(),
         );
-        let (tx, rx) = oneshot::channel();
-        batch
-            .append(5, None, Some(b"a"), &[], Some(tx), 10)
-            .unwrap();
-        batch.append(6, None, Some(b"b"), &[], None, 10).unwrap();
+        let delivery = batch
+            .append(5, None, Some(b"a"), &[], true, 10)
+            .unwrap()
+            .expect("tracked");
+        assert!(batch
+            .append(6, None, Some(b"b"), &[], false, 10)
+            .unwrap()
+            .is_none());
         assert!(batch.has_forgotten_records());
         assert_eq!(batch.reserved, 20);
         let state = ProducerState {
@@ -309,7 +304,7 @@ mod tests {
             (9, 1, 0)
         );
         batch.complete(100, None);
-        let md = rx.await.unwrap().unwrap();
+        let md = delivery.await.unwrap();
         assert_eq!((md.offset, md.timestamp, md.partition), (100, 5, 0));
         assert_eq!(&*md.topic, "t");
     }
@@ -329,7 +324,7 @@ mod tests {
             Instant::now(),
         );
         batch.transactional = true;
-        batch.append(5, None, Some(b"a"), &[], None, 10).unwrap();
+        batch.append(5, None, Some(b"a"), &[], false, 10).unwrap();
         let state = ProducerState {
             producer_id: 9,
             producer_epoch: 0,

@@ -5,7 +5,8 @@
 //! - [`config`]: [`ProducerConfig`] (Kafka's keys and defaults);
 //! - [`partitioner`]: which partition a record goes to;
 //! - `buffer_pool`: `buffer.memory`, the one place `send` waits;
-//! - `batch`: one partition's batch of encoded records and its delivery futures;
+//! - `batch`: one partition's batch of encoded records;
+//! - `delivery`: [`DeliveryFuture`], resolved by its batch's one shared completion;
 //! - `accumulator`: per-partition batch queues, readiness (`linger.ms`, `batch.size`) and
 //!   draining — plain data taking `now`;
 //! - `idempotence`: producer id, epoch and sequence numbers — plain data;
@@ -24,25 +25,24 @@ pub mod serializer;
 mod accumulator;
 mod batch;
 mod buffer_pool;
+mod delivery;
 mod idempotence;
 mod sender;
 mod transaction;
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kafka_protocol::records::RECORD_BATCH_OVERHEAD;
 use kafka_protocol::ErrorCode;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::{info_span, Instrument};
 
 pub use config::{Acks, ProducerConfig, ProducerConfigBuilder};
+pub use delivery::DeliveryFuture;
 pub use partitioner::{
     murmur2, DefaultPartitioner, Partitioner, PartitionerKind, RoundRobinPartitioner,
     UniformStickyPartitioner,
@@ -203,7 +203,16 @@ struct Pending {
     record: ProducerRecord,
     /// The record's size upper bound: what it reserves of `buffer.memory`.
     size: usize,
-    sender: Option<batch::DeliverySender>,
+    /// Whether it gets a delivery future (`send`) or not (`send_and_forget`).
+    tracked: bool,
+}
+
+/// What [`Producer::try_enqueue`] did.
+enum Enqueued {
+    /// Appended, with the record's delivery future when it is tracked.
+    Appended(Option<DeliveryFuture>),
+    /// Waiting for metadata or memory: for [`Producer::enqueue_waiting`].
+    Waiting(Pending),
 }
 
 /// Fails a record whose explicit partition the topic does not have.
@@ -272,22 +281,6 @@ pub struct ProducerMetrics {
     pub request_latency_max_us: u64,
 }
 
-/// Resolves when the broker has acknowledged the record (or it failed for good).
-#[derive(Debug)]
-pub struct DeliveryFuture {
-    receiver: oneshot::Receiver<Result<RecordMetadata>>,
-}
-
-impl Future for DeliveryFuture {
-    type Output = Result<RecordMetadata>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.receiver)
-            .poll(cx)
-            .map(|r| r.unwrap_or(Err(Error::Closed)))
-    }
-}
-
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -353,34 +346,30 @@ impl Producer {
     /// CLUSTER_AUTHORIZATION_FAILED), fails at once with that error: the producer cannot
     /// write anything, so drop it.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
-        let (tx, rx) = oneshot::channel();
-        if let Some(pending) = self.try_enqueue(record, Some(tx))? {
+        let delivery = match self.try_enqueue(record, true)? {
+            Enqueued::Appended(delivery) => delivery,
             // Boxed so that the waiting machinery (metadata refresh, buffer-pool wait) is not
             // part of `send`'s own future, which callers create and move once per record.
-            Box::pin(self.enqueue_waiting(pending)).await?;
-        }
-        Ok(DeliveryFuture { receiver: rx })
+            Enqueued::Waiting(pending) => Box::pin(self.enqueue_waiting(pending)).await?,
+        };
+        Ok(delivery.expect("a tracked record is appended with its delivery future"))
     }
 
     /// Enqueues `record` without a delivery future: the cheapest way to send. A failure is
     /// reported by the next [`flush`](Self::flush).
     pub async fn send_and_forget(&self, record: ProducerRecord) -> Result<()> {
-        match self.try_enqueue(record, None)? {
-            None => Ok(()),
-            Some(pending) => Box::pin(self.enqueue_waiting(pending)).await,
+        match self.try_enqueue(record, false)? {
+            Enqueued::Appended(_) => Ok(()),
+            Enqueued::Waiting(pending) => Box::pin(self.enqueue_waiting(pending)).await.map(drop),
         }
     }
 
     /// The checks every record passes, then the fast path: with the topic's routing cached
-    /// and room in `buffer.memory`, appends right away, without awaiting (`Ok(None)`).
-    /// Otherwise hands the record back (`Ok(Some(_))`) for
+    /// and room in `buffer.memory`, appends right away, without awaiting
+    /// ([`Enqueued::Appended`]). Otherwise hands the record back ([`Enqueued::Waiting`]) for
     /// [`enqueue_waiting`](Self::enqueue_waiting), having reserved nothing and consulted no
     /// partitioner, so that path behaves as if the fast one had not been tried.
-    fn try_enqueue(
-        &self,
-        record: ProducerRecord,
-        sender: Option<batch::DeliverySender>,
-    ) -> Result<Option<Pending>> {
+    fn try_enqueue(&self, record: ProducerRecord, tracked: bool) -> Result<Enqueued> {
         let shared = self.shared();
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
@@ -416,37 +405,37 @@ impl Producer {
         let routing = match self.known_routing(&record.topic) {
             Some(routing) => routing?,
             None => {
-                return Ok(Some(Pending {
+                return Ok(Enqueued::Waiting(Pending {
                     record,
                     size,
-                    sender,
+                    tracked,
                 }))
             }
         };
         check_partition(&record, &routing)?;
         if !shared.pool.try_reserve(size) {
-            return Ok(Some(Pending {
+            return Ok(Enqueued::Waiting(Pending {
                 record,
                 size,
-                sender,
+                tracked,
             }));
         }
         let partition = self.choose_partition(&record, &routing);
         // The one monotonic clock read of the fast path: a new batch's creation time. The
         // record is lent, not moved: each move of it is a copy.
-        self.append_reserved(&record, size, sender, &routing, partition, Instant::now())
-            .map(|()| None)
+        self.append_reserved(&record, size, tracked, &routing, partition, Instant::now())
+            .map(Enqueued::Appended)
     }
 
     /// The slow path of `send`: waits (within `max.block.ms`) for the topic's metadata and
-    /// for `buffer.memory` space, then appends.
-    async fn enqueue_waiting(&self, pending: Pending) -> Result<()> {
+    /// for `buffer.memory` space, then appends. The record's delivery future when tracked.
+    async fn enqueue_waiting(&self, pending: Pending) -> Result<Option<DeliveryFuture>> {
         let shared = self.shared();
         let deadline = Instant::now() + shared.config.max_block;
         let Pending {
             record,
             size,
-            sender,
+            tracked,
         } = pending;
         let routing = self.routing(&record.topic, deadline).await?;
         check_partition(&record, &routing)?;
@@ -455,7 +444,7 @@ impl Producer {
             .pool
             .reserve(size, deadline.saturating_duration_since(Instant::now()))
             .await?;
-        self.append_reserved(&record, size, sender, &routing, partition, Instant::now())
+        self.append_reserved(&record, size, tracked, &routing, partition, Instant::now())
     }
 
     /// The partition of a record whose explicit partition (if any) `check_partition` passed.
@@ -472,16 +461,17 @@ impl Producer {
     }
 
     /// Appends a record whose `buffer.memory` bytes are reserved (released again on failure).
-    /// `now` is the monotonic time a new batch is stamped with. Never waits.
+    /// `now` is the monotonic time a new batch is stamped with. Never waits. Returns the
+    /// record's delivery future when `tracked`.
     fn append_reserved(
         &self,
         record: &ProducerRecord,
         size: usize,
-        mut sender: Option<batch::DeliverySender>,
+        tracked: bool,
         routing: &TopicRouting,
         mut partition: i32,
         now: Instant,
-    ) -> Result<()> {
+    ) -> Result<Option<DeliveryFuture>> {
         let shared = self.shared();
         let ProducerRecord {
             topic,
@@ -495,6 +485,7 @@ impl Producer {
         // Only a partition the partitioner chose for a keyless record may move when its batch
         // fills (KIP-480): keyed records must stay where their key hashes.
         let mut abort_on_new_batch = explicit.is_none() && key.is_none();
+        let mut delivery = None;
         loop {
             if let Some(error) = shared.fatal_error() {
                 // Checked again: InitProducerId may have failed while `send` waited.
@@ -515,7 +506,7 @@ impl Producer {
                 key.as_deref(),
                 value.as_deref(),
                 headers,
-                &mut sender,
+                tracked.then_some(&mut delivery),
                 size,
                 abort_on_new_batch,
                 now,
@@ -525,7 +516,7 @@ impl Producer {
                     if new_batch || full {
                         shared.wake_sender.notify_one();
                     }
-                    return Ok(());
+                    return Ok(delivery);
                 }
                 Ok(AppendOutcome::NewBatchRequired) => {
                     shared.wake_sender.notify_one();
