@@ -14,6 +14,7 @@
 //! Auto-creation is off: looking a topic up must not create it.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
@@ -67,6 +68,9 @@ struct Shared {
     /// Wakes the task when a refresh is requested.
     wake: Notify,
     cluster: RwLock<Arc<Cluster>>,
+    /// Bumped with every new `cluster`: lets a hot path check for a new view with one atomic
+    /// load instead of cloning the `Arc` (a contended reference count).
+    generation: AtomicU64,
     /// The topics refreshes ask about.
     topics: Mutex<BTreeSet<String>>,
 }
@@ -85,6 +89,7 @@ impl MetadataClient {
             pool,
             wake: Notify::new(),
             cluster: RwLock::new(Arc::new(Cluster::default())),
+            generation: AtomicU64::new(0),
             topics: Mutex::new(BTreeSet::new()),
         });
         let task =
@@ -112,6 +117,12 @@ impl MetadataClient {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// A number that changes whenever [`cluster`](Self::cluster) returns a new view: read it
+    /// before `cluster()`, and a later equal value means that view is still current.
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
     }
 
     /// Asks for a refresh that starts after this call (see
@@ -287,7 +298,11 @@ async fn refresh_once(shared: &Shared) -> Result<Arc<Cluster>> {
     let report = cluster.merge(&response, version, MetadataScope::Subset)?;
     shared.pool.set_brokers_from(&cluster);
     let cluster = Arc::new(cluster);
-    *shared.cluster.write().unwrap_or_else(|e| e.into_inner()) = cluster.clone();
+    {
+        let mut current = shared.cluster.write().unwrap_or_else(|e| e.into_inner());
+        *current = cluster.clone();
+        shared.generation.fetch_add(1, Ordering::Release);
+    }
     if report.topic_errors.is_empty() {
         debug!(broker = %key, topics = topics.len(), brokers = cluster.brokers.len(), duration_ms = started.elapsed().as_millis() as u64, "metadata refreshed");
     } else {

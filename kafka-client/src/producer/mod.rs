@@ -51,7 +51,6 @@ pub use record::{ProducerRecord, RecordMetadata};
 pub use transaction::TransactionState;
 
 use crate::admin::TopicPartition;
-use crate::cluster::metadata::Cluster;
 use crate::cluster::MetadataClient;
 use crate::consumer::ConsumerGroupMetadata;
 use crate::error::{Error, Result};
@@ -123,7 +122,7 @@ impl Drop for Handle {
 pub(crate) struct Shared {
     pub config: ProducerConfig,
     pub metadata: MetadataClient,
-    accumulator: Mutex<RecordAccumulator>,
+    accumulator: Mutex<Appender>,
     pool: BufferPool,
     partitioner: Arc<dyn Partitioner>,
     pub wake_sender: Notify,
@@ -141,7 +140,6 @@ pub(crate) struct Shared {
     pub stopping: AtomicBool,
     /// Set when close's timeout ran out: the sender fails what is left.
     pub force_close: AtomicBool,
-    routing: Mutex<RoutingCache>,
     /// The transaction manager of a transactional producer.
     pub txn: Option<Arc<Transactions>>,
 }
@@ -151,7 +149,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub fn accumulator(&self) -> MutexGuard<'_, RecordAccumulator> {
+    /// The batches (and the routing cache beside them), locked.
+    pub fn accumulator(&self) -> MutexGuard<'_, Appender> {
         lock(&self.accumulator)
     }
 
@@ -188,14 +187,87 @@ impl Shared {
     }
 }
 
+/// What `send` appends under one lock: the accumulator's batches and the routing cache it
+/// looks the topic up in first. One lock a record instead of two (with the `Arc` count they
+/// cost, the two were a tenth of a record's cost; perf). Derefs to the accumulator.
+pub(crate) struct Appender {
+    batches: RecordAccumulator,
+    routing: RoutingCache,
+}
+
+impl std::ops::Deref for Appender {
+    type Target = RecordAccumulator;
+
+    fn deref(&self) -> &RecordAccumulator {
+        &self.batches
+    }
+}
+
+impl std::ops::DerefMut for Appender {
+    fn deref_mut(&mut self) -> &mut RecordAccumulator {
+        &mut self.batches
+    }
+}
+
 /// Partition counts and partitions with a leader, per topic, for one metadata snapshot:
 /// computed once per topic and snapshot rather than per record.
 #[derive(Default)]
 struct RoutingCache {
-    cluster: Option<Arc<Cluster>>,
+    /// The metadata generation `topics` was computed for; `None` before the first lookup.
+    generation: Option<u64>,
     /// Looked up on every `send`: Fx-hashed, as in the accumulator (SipHash cost ~240
-    /// instructions a record here).
-    topics: FastMap<String, Arc<TopicRouting>>,
+    /// instructions a record here). Indexes into `routes` (so that a hit is one lookup and
+    /// still lends the routing out).
+    topics: FastMap<String, usize>,
+    routes: Vec<Arc<TopicRouting>>,
+}
+
+impl RoutingCache {
+    /// The routing of `topic` from the cache or `metadata`'s current view (whose
+    /// [`generation`](MetadataClient::generation) is `generation`), without waiting: `None`
+    /// when the metadata does not know the topic's partitions yet, `Some(Err)` when it reports
+    /// a non-retriable error for it.
+    fn lookup(
+        &mut self,
+        topic: &str,
+        generation: u64,
+        metadata: &MetadataClient,
+    ) -> Option<Result<&Arc<TopicRouting>>> {
+        if self.generation != Some(generation) {
+            self.generation = Some(generation);
+            self.topics.clear();
+            self.routes.clear();
+        }
+        if let Some(&i) = self.topics.get(topic) {
+            return Some(Ok(&self.routes[i]));
+        }
+        // The `Arc<Cluster>` (whose count the sender task touches too) is cloned only here,
+        // when a topic's routing has to be computed.
+        let cluster = metadata.cluster();
+        let info = cluster.topic(topic)?;
+        match info.error {
+            Some(code) if !code.is_retriable() => Some(Err(Error::Protocol {
+                api: "Metadata",
+                code,
+                message: Some(format!("metadata for topic {topic}")),
+            })),
+            _ if !info.partitions.is_empty() => {
+                let routing = Arc::new(TopicRouting {
+                    partition_count: info.partitions.len() as i32,
+                    available: info
+                        .partitions
+                        .iter()
+                        .filter(|p| p.leader.is_some())
+                        .map(|p| p.partition)
+                        .collect(),
+                });
+                self.topics.insert(topic.to_owned(), self.routes.len());
+                self.routes.push(routing);
+                self.routes.last().map(Ok)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A record past `send`'s checks that waits for its topic's metadata or for memory.
@@ -211,8 +283,10 @@ struct Pending {
 enum Enqueued {
     /// Appended, with the record's delivery future when it is tracked.
     Appended(Option<DeliveryFuture>),
-    /// Waiting for metadata or memory: for [`Producer::enqueue_waiting`].
-    Waiting(Pending),
+    /// Waiting for metadata or memory: for [`Producer::enqueue_waiting`]. Boxed: the rare
+    /// path pays an allocation so that the common result stays small (moving a whole record
+    /// back and forth was ~3% of a record's cost).
+    Waiting(Box<Pending>),
 }
 
 /// Fails a record whose explicit partition the topic does not have.
@@ -304,7 +378,10 @@ impl Producer {
         let shared = Arc::new(Shared {
             partitioner: config.build_partitioner(),
             pool: BufferPool::new(config.buffer_memory),
-            accumulator: Mutex::new(accumulator),
+            accumulator: Mutex::new(Appender {
+                batches: accumulator,
+                routing: RoutingCache::default(),
+            }),
             metadata,
             wake_sender: Notify::new(),
             batch_done: Notify::new(),
@@ -315,7 +392,6 @@ impl Producer {
             closed: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             force_close: AtomicBool::new(false),
-            routing: Mutex::new(RoutingCache::default()),
             txn: config
                 .transactional_id
                 .as_deref()
@@ -402,41 +478,59 @@ impl Producer {
                 key: "buffer.memory",
             });
         }
-        let routing = match self.known_routing(&record.topic) {
+        let generation = shared.metadata.generation();
+        let mut guard = shared.accumulator();
+        let Appender { batches, routing } = &mut *guard;
+        let routing = match routing.lookup(&record.topic, generation, &shared.metadata) {
             Some(routing) => routing?,
             None => {
-                return Ok(Enqueued::Waiting(Pending {
+                drop(guard);
+                return Ok(Enqueued::Waiting(Box::new(Pending {
                     record,
                     size,
                     tracked,
-                }))
+                })));
             }
         };
-        check_partition(&record, &routing)?;
+        check_partition(&record, routing)?;
         if !shared.pool.try_reserve(size) {
-            return Ok(Enqueued::Waiting(Pending {
+            drop(guard);
+            return Ok(Enqueued::Waiting(Box::new(Pending {
                 record,
                 size,
                 tracked,
-            }));
+            })));
         }
-        let partition = self.choose_partition(&record, &routing);
-        // The one monotonic clock read of the fast path: a new batch's creation time. The
-        // record is lent, not moved: each move of it is a copy.
-        self.append_reserved(&record, size, tracked, &routing, partition, Instant::now())
-            .map(Enqueued::Appended)
+        let partition = self.choose_partition(&record, routing);
+        // The record is lent, not moved: each move of it is a copy.
+        let appended = self.append_reserved(batches, &record, size, tracked, routing, partition);
+        drop(guard);
+        self.woken_after_append(appended).map(Enqueued::Appended)
+    }
+
+    /// Wakes the sender when an append asked for it (a new or full batch), once the
+    /// accumulator is unlocked so that the sender does not wake into a held lock.
+    fn woken_after_append(
+        &self,
+        appended: Result<(Option<DeliveryFuture>, bool)>,
+    ) -> Result<Option<DeliveryFuture>> {
+        let (delivery, wake) = appended?;
+        if wake {
+            self.shared().wake_sender.notify_one();
+        }
+        Ok(delivery)
     }
 
     /// The slow path of `send`: waits (within `max.block.ms`) for the topic's metadata and
     /// for `buffer.memory` space, then appends. The record's delivery future when tracked.
-    async fn enqueue_waiting(&self, pending: Pending) -> Result<Option<DeliveryFuture>> {
+    async fn enqueue_waiting(&self, pending: Box<Pending>) -> Result<Option<DeliveryFuture>> {
         let shared = self.shared();
         let deadline = Instant::now() + shared.config.max_block;
         let Pending {
             record,
             size,
             tracked,
-        } = pending;
+        } = *pending;
         let routing = self.routing(&record.topic, deadline).await?;
         check_partition(&record, &routing)?;
         let partition = self.choose_partition(&record, &routing);
@@ -444,7 +538,17 @@ impl Producer {
             .pool
             .reserve(size, deadline.saturating_duration_since(Instant::now()))
             .await?;
-        self.append_reserved(&record, size, tracked, &routing, partition, Instant::now())
+        let mut guard = shared.accumulator();
+        let appended = self.append_reserved(
+            &mut guard.batches,
+            &record,
+            size,
+            tracked,
+            &routing,
+            partition,
+        );
+        drop(guard);
+        self.woken_after_append(appended)
     }
 
     /// The partition of a record whose explicit partition (if any) `check_partition` passed.
@@ -460,18 +564,21 @@ impl Producer {
         }
     }
 
-    /// Appends a record whose `buffer.memory` bytes are reserved (released again on failure).
-    /// `now` is the monotonic time a new batch is stamped with. Never waits. Returns the
-    /// record's delivery future when `tracked`.
+    /// Appends a record whose `buffer.memory` bytes are reserved (released again on failure)
+    /// to `batches`, locked by the caller. Never waits. Returns the record's delivery future
+    /// when `tracked`, and whether the sender should be woken (a batch was started or filled).
+    ///
+    /// The partitioner runs under that lock, as librdkafka's does under its topic lock: it is
+    /// called once a record and must be quick.
     fn append_reserved(
         &self,
+        batches: &mut RecordAccumulator,
         record: &ProducerRecord,
         size: usize,
         tracked: bool,
         routing: &TopicRouting,
         mut partition: i32,
-        now: Instant,
-    ) -> Result<Option<DeliveryFuture>> {
+    ) -> Result<(Option<DeliveryFuture>, bool)> {
         let shared = self.shared();
         let ProducerRecord {
             topic,
@@ -486,6 +593,7 @@ impl Producer {
         // fills (KIP-480): keyed records must stay where their key hashes.
         let mut abort_on_new_batch = explicit.is_none() && key.is_none();
         let mut delivery = None;
+        let mut wake = false;
         loop {
             if let Some(error) = shared.fatal_error() {
                 // Checked again: InitProducerId may have failed while `send` waited.
@@ -493,13 +601,14 @@ impl Producer {
                 return Err(error);
             }
             if let Some(txn) = &shared.txn {
-                // Checked again: the transaction may have ended while `send` waited.
+                // Checked again: the transaction may have ended while `send` waited. (The
+                // manager is locked inside the accumulator's lock, the sender's order too.)
                 if let Err(error) = txn.manager().on_send(topic, partition) {
                     shared.pool.release(size);
                     return Err(error);
                 }
             }
-            let outcome = shared.accumulator().append(
+            let outcome = batches.append(
                 topic,
                 partition,
                 timestamp,
@@ -509,17 +618,14 @@ impl Producer {
                 tracked.then_some(&mut delivery),
                 size,
                 abort_on_new_batch,
-                now,
+                Instant::now,
             );
             match outcome {
                 Ok(AppendOutcome::Appended { new_batch, full }) => {
-                    if new_batch || full {
-                        shared.wake_sender.notify_one();
-                    }
-                    return Ok(delivery);
+                    return Ok((delivery, wake || new_batch || full));
                 }
                 Ok(AppendOutcome::NewBatchRequired) => {
-                    shared.wake_sender.notify_one();
+                    wake = true;
                     shared.partitioner.on_new_batch(
                         topic,
                         partition,
@@ -542,46 +648,13 @@ impl Producer {
         }
     }
 
-    /// The routing of `topic` from the cache or the current metadata, without waiting:
-    /// `None` when the metadata does not know the topic's partitions yet, `Some(Err)` when it
-    /// reports a non-retriable error for it.
+    /// [`RoutingCache::lookup`] for a caller that may wait: the routing, shared.
     fn known_routing(&self, topic: &str) -> Option<Result<Arc<TopicRouting>>> {
         let shared = self.shared();
-        let cluster = shared.metadata.cluster();
-        let mut cache = lock(&shared.routing);
-        if !cache
-            .cluster
-            .as_ref()
-            .is_some_and(|c| Arc::ptr_eq(c, &cluster))
-        {
-            cache.cluster = Some(cluster.clone());
-            cache.topics.clear();
-        }
-        if let Some(routing) = cache.topics.get(topic) {
-            return Some(Ok(routing.clone()));
-        }
-        let info = cluster.topic(topic)?;
-        match info.error {
-            Some(code) if !code.is_retriable() => Some(Err(Error::Protocol {
-                api: "Metadata",
-                code,
-                message: Some(format!("metadata for topic {topic}")),
-            })),
-            _ if !info.partitions.is_empty() => {
-                let routing = Arc::new(TopicRouting {
-                    partition_count: info.partitions.len() as i32,
-                    available: info
-                        .partitions
-                        .iter()
-                        .filter(|p| p.leader.is_some())
-                        .map(|p| p.partition)
-                        .collect(),
-                });
-                cache.topics.insert(topic.to_owned(), routing.clone());
-                Some(Ok(routing))
-            }
-            _ => None,
-        }
+        let generation = shared.metadata.generation();
+        let mut guard = shared.accumulator();
+        let routing = guard.routing.lookup(topic, generation, &shared.metadata)?;
+        Some(routing.cloned())
     }
 
     /// The partition count and available partitions of `topic`, waiting (until `deadline`)

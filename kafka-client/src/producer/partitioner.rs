@@ -79,6 +79,9 @@ pub fn to_positive(n: i32) -> i32 {
 /// `partition_count` is the topic's number of partitions (positive); `available` lists the ids
 /// of the partitions that currently have a leader and may be empty when none is known.
 /// Implementations are shared by every task that sends, hence `Send + Sync` and `&self`.
+/// `partition` is called for every record while the producer holds its batches' lock (as
+/// librdkafka calls its partitioner under the topic lock): keep it quick, and never call the
+/// producer from it.
 ///
 /// # Example
 /// A partitioner that sends everything to partition 0:
