@@ -9,6 +9,10 @@
 //! stands behind it — and not while it is backing off after a failure. Only the front batch of
 //! a partition is ever looked at, so a retried batch (put back at the front) goes out before
 //! anything newer: order is kept.
+//!
+//! Beside each topic's queues sits its [`TopicRouting`] (partition count, partitions with a
+//! leader) for the metadata generation it was computed from: `send` finds a topic once, by
+//! [`TopicId`], for both its routing and its append.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -18,7 +22,7 @@ use std::time::Duration;
 use kafka_protocol::records::{Compression, RecordHeader, RECORD_BATCH_OVERHEAD};
 use tokio::time::Instant;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::producer::batch::{ProducerBatch, ProducerState, TryAppend};
 use crate::producer::delivery::DeliveryFuture;
 
@@ -61,11 +65,76 @@ struct PartitionQueue {
     batches: VecDeque<ProducerBatch>,
 }
 
+/// One topic's partition queues, indexed by partition number: partitions are numbered
+/// densely from 0, so a record finds its queue without a second hash lookup.
+#[derive(Debug, Default)]
+struct TopicQueues {
+    partitions: Vec<PartitionQueue>,
+}
+
+impl TopicQueues {
+    /// The queue of `partition`, made when missing; `None` for a negative partition (which
+    /// `send` never lets through).
+    fn entry(&mut self, partition: i32) -> Option<&mut PartitionQueue> {
+        let i = usize::try_from(partition).ok()?;
+        if i >= self.partitions.len() {
+            self.partitions.resize_with(i + 1, PartitionQueue::default);
+        }
+        self.partitions.get_mut(i)
+    }
+
+    fn get_mut(&mut self, partition: i32) -> Option<&mut PartitionQueue> {
+        self.partitions.get_mut(usize::try_from(partition).ok()?)
+    }
+
+    /// `(partition, queue)` in partition order.
+    fn iter(&self) -> impl Iterator<Item = (i32, &PartitionQueue)> {
+        self.partitions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (i as i32, q))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &PartitionQueue> {
+        self.partitions.iter()
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut PartitionQueue> {
+        self.partitions.iter_mut()
+    }
+}
+
+/// A topic's place in the accumulator: found by name once per record
+/// ([`RecordAccumulator::topic_id`]), then used for its routing and its append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TopicId(usize);
+
+/// What the producer knows of a topic's partitions from one metadata view: how many, and
+/// which have a leader (for partitioners that avoid the others).
+#[derive(Debug)]
+pub(crate) struct TopicRouting {
+    pub partition_count: i32,
+    pub available: Vec<i32>,
+}
+
+/// A topic's queues and the routing cached for it.
+#[derive(Debug)]
+struct TopicEntry {
+    name: Arc<str>,
+    queues: TopicQueues,
+    /// The routing and the metadata generation it was computed from.
+    routing: Option<(u64, Arc<TopicRouting>)>,
+}
+
 /// Batches per partition.
 #[derive(Debug)]
 pub(crate) struct RecordAccumulator {
     config: AccumulatorConfig,
-    topics: FastMap<Arc<str>, FastMap<i32, PartitionQueue>>,
+    /// Every topic appended to (or routed) so far; never shrinks, so a [`TopicId`] stays
+    /// valid.
+    topics: Vec<TopicEntry>,
+    /// Indexes `topics`.
+    by_name: FastMap<Arc<str>, usize>,
     next_batch_id: u64,
     /// Batches created and not yet completed or failed, by id: what `flush` waits for.
     incomplete: BTreeSet<u64>,
@@ -77,8 +146,8 @@ pub(crate) struct RecordAccumulator {
     drain_rotation: usize,
 }
 
-/// The accumulator's maps: looked up twice per record (topic, then partition), where
-/// std's SipHash cost ~360 instructions a record (callgrind). Their keys are topic names and
+/// The accumulator's topic index: looked up once per record, where std's SipHash cost ~180
+/// instructions a record (callgrind). Their keys are topic names and
 /// partition numbers the application chose, not attacker-controlled input, so HashDoS
 /// resistance buys nothing here.
 pub(super) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
@@ -154,13 +223,53 @@ impl RecordAccumulator {
     pub fn new(config: AccumulatorConfig) -> Self {
         RecordAccumulator {
             config,
-            topics: FastMap::default(),
+            topics: Vec::new(),
+            by_name: FastMap::default(),
             next_batch_id: 0,
             incomplete: BTreeSet::new(),
             flush_up_to: None,
             closing: false,
             drain_rotation: 0,
         }
+    }
+
+    /// The id of `topic`, added on first use: the one lookup by name a record costs.
+    pub fn topic_id(&mut self, topic: &str) -> TopicId {
+        if let Some(&i) = self.by_name.get(topic) {
+            return TopicId(i);
+        }
+        let name: Arc<str> = Arc::from(topic);
+        let i = self.topics.len();
+        self.topics.push(TopicEntry {
+            name: name.clone(),
+            queues: TopicQueues::default(),
+            routing: None,
+        });
+        self.by_name.insert(name, i);
+        TopicId(i)
+    }
+
+    /// The routing cached for `topic` if it was computed from metadata `generation`.
+    pub fn routing(&self, topic: TopicId, generation: u64) -> Option<&Arc<TopicRouting>> {
+        match &self.topics[topic.0].routing {
+            Some((g, routing)) if *g == generation => Some(routing),
+            _ => None,
+        }
+    }
+
+    /// The routing cached for `topic`, whatever its generation.
+    pub fn last_routing(&self, topic: TopicId) -> Option<&Arc<TopicRouting>> {
+        self.topics[topic.0].routing.as_ref().map(|(_, r)| r)
+    }
+
+    /// Caches `routing`, computed from metadata `generation`, for `topic`.
+    pub fn set_routing(
+        &mut self,
+        topic: TopicId,
+        generation: u64,
+        routing: Arc<TopicRouting>,
+    ) -> &Arc<TopicRouting> {
+        &self.topics[topic.0].routing.insert((generation, routing)).1
     }
 
     /// Appends a record to `topic`/`partition`'s open batch, starting a batch when there is
@@ -173,7 +282,7 @@ impl RecordAccumulator {
     #[allow(clippy::too_many_arguments)]
     pub fn append(
         &mut self,
-        topic: &str,
+        topic: TopicId,
         partition: i32,
         timestamp: i64,
         key: Option<&[u8]>,
@@ -185,11 +294,13 @@ impl RecordAccumulator {
         now: impl FnOnce() -> Instant,
     ) -> Result<AppendOutcome> {
         let batch_size = self.config.batch_size;
-        let queues = match self.topics.get_mut(topic) {
-            Some(queues) => queues,
-            None => self.topics.entry(Arc::from(topic)).or_default(),
+        let entry = &mut self.topics[topic.0];
+        let Some(queue) = entry.queues.entry(partition) else {
+            return Err(Error::config(
+                "partition",
+                format!("partition {partition} of topic {} is negative", entry.name),
+            ));
         };
-        let queue = queues.entry(partition).or_default();
         if let Some(last) = queue.batches.back_mut() {
             let tracked = delivery.is_some();
             if let TryAppend::Appended(future) = last.try_append(
@@ -210,14 +321,10 @@ impl RecordAccumulator {
                 return Ok(AppendOutcome::NewBatchRequired);
             }
         }
+        let topic_arc = entry.name.clone();
         let id = self.next_batch_id;
         self.next_batch_id += 1;
         self.incomplete.insert(id);
-        let topic_arc = self
-            .topics
-            .get_key_value(topic)
-            .map(|(k, _)| k.clone())
-            .expect("inserted above");
         let size_hint = RECORD_BATCH_OVERHEAD
             .max(ProducerBatch::record_size_hint(key, value, headers).max(batch_size));
         let mut batch = ProducerBatch::new(
@@ -236,7 +343,9 @@ impl RecordAccumulator {
         }
         let full = batch.estimated_size() >= batch_size;
         batch.closed = full;
-        self.queue_mut(topic, partition)
+        self.topics[topic.0]
+            .queues
+            .get_mut(partition)
             .expect("created above")
             .batches
             .push_back(batch);
@@ -246,8 +355,8 @@ impl RecordAccumulator {
         })
     }
 
-    fn queue_mut(&mut self, topic: &str, partition: i32) -> Option<&mut PartitionQueue> {
-        self.topics.get_mut(topic)?.get_mut(&partition)
+    fn queue_mut(&mut self, topic: TopicId, partition: i32) -> Option<&mut PartitionQueue> {
+        self.topics.get_mut(topic.0)?.queues.get_mut(partition)
     }
 
     fn sendable(&self, batch: &ProducerBatch, queue_len: usize, now: Instant) -> bool {
@@ -262,8 +371,13 @@ impl RecordAccumulator {
     /// partition to its leader's broker id, `None` when unknown.
     pub fn ready(&self, now: Instant, leader_of: impl Fn(&str, i32) -> Option<i32>) -> ReadyCheck {
         let mut check = ReadyCheck::default();
-        for (topic, queues) in &self.topics {
-            for (&partition, queue) in queues {
+        for TopicEntry {
+            name: topic,
+            queues,
+            ..
+        } in &self.topics
+        {
+            for (partition, queue) in queues.iter() {
                 let Some(front) = queue.batches.front() else {
                     continue;
                 };
@@ -304,9 +418,10 @@ impl RecordAccumulator {
         leader_of: impl Fn(&str, i32) -> Option<i32>,
         mut stamp: impl FnMut(&ProducerBatch) -> Option<Option<ProducerState>>,
     ) -> Vec<(ProducerBatch, bytes::Bytes)> {
-        let mut candidates: Vec<(Arc<str>, i32)> = Vec::new();
-        for (topic, queues) in &self.topics {
-            for (&partition, queue) in queues {
+        let mut candidates: Vec<(TopicId, i32)> = Vec::new();
+        for (i, entry) in self.topics.iter().enumerate() {
+            let topic = &entry.name;
+            for (partition, queue) in entry.queues.iter() {
                 let Some(front) = queue.batches.front() else {
                     continue;
                 };
@@ -316,7 +431,7 @@ impl RecordAccumulator {
                 {
                     continue;
                 }
-                candidates.push((topic.clone(), partition));
+                candidates.push((TopicId(i), partition));
             }
         }
         if candidates.is_empty() {
@@ -330,7 +445,7 @@ impl RecordAccumulator {
         let mut size = 0usize;
         for (topic, partition) in candidates {
             let queue = self
-                .queue_mut(&topic, partition)
+                .queue_mut(topic, partition)
                 .expect("candidate queue exists");
             let front = queue.batches.front().expect("candidate has a batch");
             if !drained.is_empty() && size + front.estimated_size() > max_request_size {
@@ -361,13 +476,13 @@ impl RecordAccumulator {
     /// Puts a batch back for a retry, ahead of every newer batch of its partition, so that
     /// order is kept (batches are ordered by id, which is creation order).
     pub fn reenqueue(&mut self, batch: ProducerBatch) {
-        let topic = batch.topic.clone();
-        let queue = self
-            .topics
-            .entry(topic)
-            .or_default()
-            .entry(batch.partition)
-            .or_default();
+        let topic = self.topic_id(&batch.topic);
+        let Some(queue) = self.topics[topic.0].queues.entry(batch.partition) else {
+            // Unreachable: batches are only made for partitions `append` accepted.
+            self.incomplete.remove(&batch.id);
+            batch.fail(&Error::config("partition", "negative partition".to_owned()));
+            return;
+        };
         let at = queue
             .batches
             .iter()
@@ -380,8 +495,8 @@ impl RecordAccumulator {
     pub fn expire(&mut self, now: Instant) -> Vec<ProducerBatch> {
         let timeout = self.config.delivery_timeout;
         let mut expired = Vec::new();
-        for queues in self.topics.values_mut() {
-            for queue in queues.values_mut() {
+        for entry in &mut self.topics {
+            for queue in entry.queues.values_mut() {
                 // Oldest first: stop at the first batch still within its deadline (a retried
                 // batch at the front may be older than those behind it, never younger).
                 while queue
@@ -399,8 +514,8 @@ impl RecordAccumulator {
     /// Removes every queued batch (on close after the timeout).
     pub fn drain_all(&mut self) -> Vec<ProducerBatch> {
         let mut all = Vec::new();
-        for queues in self.topics.values_mut() {
-            for queue in queues.values_mut() {
+        for entry in &mut self.topics {
+            for queue in entry.queues.values_mut() {
                 all.extend(queue.batches.drain(..));
             }
         }
@@ -410,8 +525,8 @@ impl RecordAccumulator {
     /// Whether no batch is queued.
     pub fn is_empty(&self) -> bool {
         self.topics
-            .values()
-            .all(|queues| queues.values().all(|q| q.batches.is_empty()))
+            .iter()
+            .all(|entry| entry.queues.values().all(|q| q.batches.is_empty()))
     }
 
     /// A batch completed or failed: `flush` stops waiting for it.
@@ -465,8 +580,9 @@ mod tests {
         value: &[u8],
         now: Instant,
     ) -> AppendOutcome {
+        let t = acc.topic_id("t");
         acc.append(
-            "t",
+            t,
             partition,
             0,
             None,
@@ -582,32 +698,11 @@ mod tests {
     fn abort_on_new_batch_closes_without_appending() {
         let mut acc = RecordAccumulator::new(config());
         let t0 = Instant::now();
-        acc.append(
-            "t",
-            0,
-            0,
-            None,
-            Some(&[0u8; 900]),
-            &[],
-            None,
-            1,
-            true,
-            || t0,
-        )
-        .unwrap();
+        let t = acc.topic_id("t");
+        acc.append(t, 0, 0, None, Some(&[0u8; 900]), &[], None, 1, true, || t0)
+            .unwrap();
         let outcome = acc
-            .append(
-                "t",
-                0,
-                0,
-                None,
-                Some(&[0u8; 900]),
-                &[],
-                None,
-                1,
-                true,
-                || t0,
-            )
+            .append(t, 0, 0, None, Some(&[0u8; 900]), &[], None, 1, true, || t0)
             .unwrap();
         assert_eq!(outcome, AppendOutcome::NewBatchRequired);
         assert_eq!(

@@ -51,11 +51,12 @@ pub use record::{ProducerRecord, RecordMetadata};
 pub use transaction::TransactionState;
 
 use crate::admin::TopicPartition;
+use crate::cluster::metadata::Cluster;
 use crate::cluster::MetadataClient;
 use crate::consumer::ConsumerGroupMetadata;
 use crate::error::{Error, Result};
 use crate::net::pool::BrokerPool;
-use accumulator::{AccumulatorConfig, AppendOutcome, FastMap, RecordAccumulator};
+use accumulator::{AccumulatorConfig, AppendOutcome, RecordAccumulator, TopicId, TopicRouting};
 use batch::ProducerBatch;
 use buffer_pool::BufferPool;
 use transaction::Transactions;
@@ -122,7 +123,7 @@ impl Drop for Handle {
 pub(crate) struct Shared {
     pub config: ProducerConfig,
     pub metadata: MetadataClient,
-    accumulator: Mutex<Appender>,
+    accumulator: Mutex<RecordAccumulator>,
     pool: BufferPool,
     partitioner: Arc<dyn Partitioner>,
     pub wake_sender: Notify,
@@ -149,8 +150,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// The batches (and the routing cache beside them), locked.
-    pub fn accumulator(&self) -> MutexGuard<'_, Appender> {
+    pub fn accumulator(&self) -> MutexGuard<'_, RecordAccumulator> {
         lock(&self.accumulator)
     }
 
@@ -187,86 +187,26 @@ impl Shared {
     }
 }
 
-/// What `send` appends under one lock: the accumulator's batches and the routing cache it
-/// looks the topic up in first. One lock a record instead of two (with the `Arc` count they
-/// cost, the two were a tenth of a record's cost; perf). Derefs to the accumulator.
-pub(crate) struct Appender {
-    batches: RecordAccumulator,
-    routing: RoutingCache,
-}
-
-impl std::ops::Deref for Appender {
-    type Target = RecordAccumulator;
-
-    fn deref(&self) -> &RecordAccumulator {
-        &self.batches
-    }
-}
-
-impl std::ops::DerefMut for Appender {
-    fn deref_mut(&mut self) -> &mut RecordAccumulator {
-        &mut self.batches
-    }
-}
-
-/// Partition counts and partitions with a leader, per topic, for one metadata snapshot:
-/// computed once per topic and snapshot rather than per record.
-#[derive(Default)]
-struct RoutingCache {
-    /// The metadata generation `topics` was computed for; `None` before the first lookup.
-    generation: Option<u64>,
-    /// Looked up on every `send`: Fx-hashed, as in the accumulator (SipHash cost ~240
-    /// instructions a record here). Indexes into `routes` (so that a hit is one lookup and
-    /// still lends the routing out).
-    topics: FastMap<String, usize>,
-    routes: Vec<Arc<TopicRouting>>,
-}
-
-impl RoutingCache {
-    /// The routing of `topic` from the cache or `metadata`'s current view (whose
-    /// [`generation`](MetadataClient::generation) is `generation`), without waiting: `None`
-    /// when the metadata does not know the topic's partitions yet, `Some(Err)` when it reports
-    /// a non-retriable error for it.
-    fn lookup(
-        &mut self,
-        topic: &str,
-        generation: u64,
-        metadata: &MetadataClient,
-    ) -> Option<Result<&Arc<TopicRouting>>> {
-        if self.generation != Some(generation) {
-            self.generation = Some(generation);
-            self.topics.clear();
-            self.routes.clear();
-        }
-        if let Some(&i) = self.topics.get(topic) {
-            return Some(Ok(&self.routes[i]));
-        }
-        // The `Arc<Cluster>` (whose count the sender task touches too) is cloned only here,
-        // when a topic's routing has to be computed.
-        let cluster = metadata.cluster();
-        let info = cluster.topic(topic)?;
-        match info.error {
-            Some(code) if !code.is_retriable() => Some(Err(Error::Protocol {
-                api: "Metadata",
-                code,
-                message: Some(format!("metadata for topic {topic}")),
-            })),
-            _ if !info.partitions.is_empty() => {
-                let routing = Arc::new(TopicRouting {
-                    partition_count: info.partitions.len() as i32,
-                    available: info
-                        .partitions
-                        .iter()
-                        .filter(|p| p.leader.is_some())
-                        .map(|p| p.partition)
-                        .collect(),
-                });
-                self.topics.insert(topic.to_owned(), self.routes.len());
-                self.routes.push(routing);
-                self.routes.last().map(Ok)
-            }
-            _ => None,
-        }
+/// The routing of `topic` in `cluster`: `None` when the metadata does not know the topic's
+/// partitions yet, `Some(Err)` when it reports a non-retriable error for it.
+fn routing_in(cluster: &Cluster, topic: &str) -> Option<Result<TopicRouting>> {
+    let info = cluster.topic(topic)?;
+    match info.error {
+        Some(code) if !code.is_retriable() => Some(Err(Error::Protocol {
+            api: "Metadata",
+            code,
+            message: Some(format!("metadata for topic {topic}")),
+        })),
+        _ if !info.partitions.is_empty() => Some(Ok(TopicRouting {
+            partition_count: info.partitions.len() as i32,
+            available: info
+                .partitions
+                .iter()
+                .filter(|p| p.leader.is_some())
+                .map(|p| p.partition)
+                .collect(),
+        })),
+        _ => None,
     }
 }
 
@@ -302,11 +242,6 @@ fn check_partition(record: &ProducerRecord, routing: &TopicRouting) -> Result<()
         }),
         _ => Ok(()),
     }
-}
-
-struct TopicRouting {
-    partition_count: i32,
-    available: Vec<i32>,
 }
 
 /// Counters behind [`Producer::metrics`].
@@ -378,10 +313,7 @@ impl Producer {
         let shared = Arc::new(Shared {
             partitioner: config.build_partitioner(),
             pool: BufferPool::new(config.buffer_memory),
-            accumulator: Mutex::new(Appender {
-                batches: accumulator,
-                routing: RoutingCache::default(),
-            }),
+            accumulator: Mutex::new(accumulator),
             metadata,
             wake_sender: Notify::new(),
             batch_done: Notify::new(),
@@ -478,13 +410,16 @@ impl Producer {
                 key: "buffer.memory",
             });
         }
+        // One lock and one lookup by name a record: the topic's routing is cached beside its
+        // queues (two locks and lookups, with the `Arc` counts they cost, were a tenth of a
+        // record's cost; perf).
         let generation = shared.metadata.generation();
-        let mut guard = shared.accumulator();
-        let Appender { batches, routing } = &mut *guard;
-        let routing = match routing.lookup(&record.topic, generation, &shared.metadata) {
+        let mut acc = shared.accumulator();
+        let topic = acc.topic_id(&record.topic);
+        let routing = match self.cached_routing(&mut acc, topic, &record.topic, generation) {
             Some(routing) => routing?,
             None => {
-                drop(guard);
+                drop(acc);
                 return Ok(Enqueued::Waiting(Box::new(Pending {
                     record,
                     size,
@@ -494,7 +429,7 @@ impl Producer {
         };
         check_partition(&record, routing)?;
         if !shared.pool.try_reserve(size) {
-            drop(guard);
+            drop(acc);
             return Ok(Enqueued::Waiting(Box::new(Pending {
                 record,
                 size,
@@ -503,9 +438,29 @@ impl Producer {
         }
         let partition = self.choose_partition(&record, routing);
         // The record is lent, not moved: each move of it is a copy.
-        let appended = self.append_reserved(batches, &record, size, tracked, routing, partition);
-        drop(guard);
+        let appended = self.append_reserved(&mut acc, topic, &record, size, tracked, partition);
+        drop(acc);
         self.woken_after_append(appended).map(Enqueued::Appended)
+    }
+
+    /// `topic`'s routing for metadata `generation`, from `acc`'s cache or computed from the
+    /// current metadata (and cached): `None` while the metadata does not know the topic's
+    /// partitions, `Some(Err)` when it reports a non-retriable error for it.
+    fn cached_routing<'a>(
+        &self,
+        acc: &'a mut RecordAccumulator,
+        topic: TopicId,
+        name: &str,
+        generation: u64,
+    ) -> Option<Result<&'a Arc<TopicRouting>>> {
+        if acc.routing(topic, generation).is_some() {
+            return acc.routing(topic, generation).map(Ok);
+        }
+        // The `Arc<Cluster>` (whose count the sender task touches too) is cloned only here.
+        match routing_in(&self.shared().metadata.cluster(), name)? {
+            Ok(routing) => Some(Ok(acc.set_routing(topic, generation, Arc::new(routing)))),
+            Err(error) => Some(Err(error)),
+        }
     }
 
     /// Wakes the sender when an append asked for it (a new or full batch), once the
@@ -538,16 +493,10 @@ impl Producer {
             .pool
             .reserve(size, deadline.saturating_duration_since(Instant::now()))
             .await?;
-        let mut guard = shared.accumulator();
-        let appended = self.append_reserved(
-            &mut guard.batches,
-            &record,
-            size,
-            tracked,
-            &routing,
-            partition,
-        );
-        drop(guard);
+        let mut acc = shared.accumulator();
+        let topic = acc.topic_id(&record.topic);
+        let appended = self.append_reserved(&mut acc, topic, &record, size, tracked, partition);
+        drop(acc);
         self.woken_after_append(appended)
     }
 
@@ -572,11 +521,11 @@ impl Producer {
     /// called once a record and must be quick.
     fn append_reserved(
         &self,
-        batches: &mut RecordAccumulator,
+        acc: &mut RecordAccumulator,
+        topic_id: TopicId,
         record: &ProducerRecord,
         size: usize,
         tracked: bool,
-        routing: &TopicRouting,
         mut partition: i32,
     ) -> Result<(Option<DeliveryFuture>, bool)> {
         let shared = self.shared();
@@ -608,8 +557,8 @@ impl Producer {
                     return Err(error);
                 }
             }
-            let outcome = batches.append(
-                topic,
+            let outcome = acc.append(
+                topic_id,
                 partition,
                 timestamp,
                 key.as_deref(),
@@ -626,6 +575,11 @@ impl Producer {
                 }
                 Ok(AppendOutcome::NewBatchRequired) => {
                     wake = true;
+                    abort_on_new_batch = false;
+                    // The routing the partition was chosen with (both paths cache it first).
+                    let Some(routing) = acc.last_routing(topic_id) else {
+                        continue;
+                    };
                     shared.partitioner.on_new_batch(
                         topic,
                         partition,
@@ -638,7 +592,6 @@ impl Producer {
                         routing.partition_count,
                         &routing.available,
                     );
-                    abort_on_new_batch = false;
                 }
                 Err(error) => {
                     shared.pool.release(size);
@@ -648,12 +601,13 @@ impl Producer {
         }
     }
 
-    /// [`RoutingCache::lookup`] for a caller that may wait: the routing, shared.
+    /// [`cached_routing`](Self::cached_routing) for a caller that may wait: the routing,
+    /// shared.
     fn known_routing(&self, topic: &str) -> Option<Result<Arc<TopicRouting>>> {
-        let shared = self.shared();
-        let generation = shared.metadata.generation();
-        let mut guard = shared.accumulator();
-        let routing = guard.routing.lookup(topic, generation, &shared.metadata)?;
+        let generation = self.shared().metadata.generation();
+        let mut acc = self.shared().accumulator();
+        let id = acc.topic_id(topic);
+        let routing = self.cached_routing(&mut acc, id, topic, generation)?;
         Some(routing.cloned())
     }
 

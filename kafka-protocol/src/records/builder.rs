@@ -277,6 +277,11 @@ impl RecordBatchBuilder {
     }
 
     /// [`append`](Self::append) given `key_value_headers_size` of the record.
+    ///
+    /// Called once per record by the producer, so the common case costs one size computation,
+    /// one range check and one write pass; the per-field checks run only when that range check
+    /// fails, to name the field at fault.
+    #[inline]
     fn append_sized(
         &mut self,
         fields_size: usize,
@@ -285,57 +290,42 @@ impl RecordBatchBuilder {
         value: Option<&[u8]>,
         headers: &[RecordHeader],
     ) -> Result<i32, RecordsError> {
-        for field in [key, value].into_iter().flatten() {
-            check_i32_len(field.len(), "record key or value")?;
-        }
-        for h in headers {
-            check_i32_len(h.key.len(), "record header key")?;
-            if let Some(v) = &h.value {
-                check_i32_len(v.len(), "record header value")?;
-            }
-        }
-        let header_count = check_i32_len(headers.len(), "record header count")?;
         let offset_delta = self.record_count;
-        if offset_delta == i32::MAX {
-            return Err(RecordsError::TooLarge {
-                context: "record count",
-                size: offset_delta as usize,
-            });
-        }
-        let base_timestamp = *self.base_timestamp.get_or_insert(timestamp);
+        let base_timestamp = self.base_timestamp.unwrap_or(timestamp);
         // Wrapping, like the Java client: the decoder adds it back with the same wrap.
         let timestamp_delta = timestamp.wrapping_sub(base_timestamp);
-
-        let body_size = 1usize
-            .saturating_add(varlong_len(timestamp_delta))
-            .saturating_add(varint_len(offset_delta))
+        let body_size = (1 + varlong_len(timestamp_delta) + varint_len(offset_delta))
             .saturating_add(fields_size);
-        let body_size_i32 = check_i32_len(body_size, "record")?;
+        // Every field is part of the body, so a body within i32 range means every length and
+        // count in it is too.
+        let Ok(body_size_i32) = i32::try_from(body_size) else {
+            return Err(self.oversized_record(key, value, headers, body_size));
+        };
         let total = varint_len(body_size_i32) + body_size;
-        if self.buf.len().saturating_add(total) > i32::MAX as usize {
-            return Err(RecordsError::TooLarge {
-                context: "record batch",
-                size: self.buf.len().saturating_add(total),
-            });
+        if offset_delta == i32::MAX || self.buf.len().saturating_add(total) > i32::MAX as usize {
+            return Err(self.oversized_record(key, value, headers, body_size));
         }
 
-        let buf = &mut self.buf;
-        let before = buf.len();
-        buf.reserve(total);
-        put_varint(buf, body_size_i32);
-        buf.put_i8(0); // record attributes: unused
-        put_varlong(buf, timestamp_delta);
-        put_varint(buf, offset_delta);
-        put_nullable(buf, key);
-        put_nullable(buf, value);
-        put_varint(buf, header_count);
-        for h in headers {
-            put_varint(buf, h.key.len() as i32);
-            buf.put_slice(&h.key);
-            put_nullable(buf, h.value.as_deref());
+        // The record goes into a slot of its exact size, written through a slice cursor: the
+        // capacity check and the length update happen once for the record, not once per byte
+        // (as `BytesMut::put_u8` does them), and the cursor stays in registers.
+        let start = self.buf.len();
+        self.buf.resize(start + total, 0);
+        let mut slot = &mut self.buf[start..];
+        put_varint(&mut slot, body_size_i32);
+        slot.put_u8(0); // record attributes: unused
+        put_varlong(&mut slot, timestamp_delta);
+        put_varint(&mut slot, offset_delta);
+        put_nullable(&mut slot, key);
+        put_nullable(&mut slot, value);
+        if headers.is_empty() {
+            slot.put_u8(0); // varint 0: no headers
+        } else {
+            put_headers(&mut slot, headers);
         }
-        debug_assert_eq!(buf.len() - before, total);
+        debug_assert!(slot.is_empty(), "record size computed wrong");
 
+        self.base_timestamp = Some(base_timestamp);
         self.record_count += 1;
         self.max_timestamp = if self.record_count == 1 {
             timestamp
@@ -343,6 +333,48 @@ impl RecordBatchBuilder {
             self.max_timestamp.max(timestamp)
         };
         Ok(offset_delta)
+    }
+
+    /// Why a record cannot be appended, once [`append_sized`](Self::append_sized) has found
+    /// that something is out of `i32` range: the checks in the order a reader expects (the
+    /// field first, then the batch), each naming what is too large.
+    #[cold]
+    #[inline(never)]
+    fn oversized_record(
+        &self,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[RecordHeader],
+        body_size: usize,
+    ) -> RecordsError {
+        let too_large = |context, size| RecordsError::TooLarge { context, size };
+        let i32_max = i32::MAX as usize;
+        if let Some(field) = [key, value]
+            .into_iter()
+            .flatten()
+            .find(|f| f.len() > i32_max)
+        {
+            return too_large("record key or value", field.len());
+        }
+        for h in headers {
+            if h.key.len() > i32_max {
+                return too_large("record header key", h.key.len());
+            }
+            if let Some(v) = h.value.as_ref().filter(|v| v.len() > i32_max) {
+                return too_large("record header value", v.len());
+            }
+        }
+        if headers.len() > i32_max {
+            return too_large("record header count", headers.len());
+        }
+        if self.record_count == i32::MAX {
+            return too_large("record count", self.record_count as usize);
+        }
+        let Ok(body_size_i32) = i32::try_from(body_size) else {
+            return too_large("record", body_size);
+        };
+        let total = varint_len(body_size_i32) + body_size;
+        too_large("record batch", self.buf.len().saturating_add(total))
     }
 
     /// Appends a control record (key: version and type; value as given). The batch must be a
@@ -491,10 +523,14 @@ fn check_v2_batch(batch: &[u8]) -> Result<(), RecordsError> {
     }
 }
 
-fn check_i32_len(len: usize, context: &'static str) -> Result<i32, RecordsError> {
-    i32::try_from(len).map_err(|_| RecordsError::TooLarge { context, size: len })
+/// The length a nullable field is written with: -1 for null. Callers have checked that the
+/// record, hence the field, is within `i32` range.
+#[inline]
+fn nullable_len(field: Option<&[u8]>) -> i32 {
+    field.map_or(-1, |b| b.len() as i32)
 }
 
+#[inline]
 fn nullable_size(field: Option<&[u8]>) -> usize {
     match field {
         None => 1, // varint -1
@@ -502,14 +538,20 @@ fn nullable_size(field: Option<&[u8]>) -> usize {
     }
 }
 
+/// Bytes of a record's key, value and headers (with their lengths and the header count),
+/// saturating rather than overflowing so that a huge field fails the `i32` range check.
+#[inline]
 fn key_value_headers_size(
     key: Option<&[u8]>,
     value: Option<&[u8]>,
     headers: &[RecordHeader],
 ) -> usize {
-    let mut size = nullable_size(key)
-        .saturating_add(nullable_size(value))
-        .saturating_add(varint_len(headers.len().min(i32::MAX as usize) as i32));
+    let key_value = nullable_size(key).saturating_add(nullable_size(value));
+    if headers.is_empty() {
+        return key_value.saturating_add(1); // varint 0: no headers
+    }
+    let mut size =
+        key_value.saturating_add(varint_len(headers.len().min(i32::MAX as usize) as i32));
     for h in headers {
         size = size
             .saturating_add(nullable_size(Some(&h.key)))
@@ -518,13 +560,21 @@ fn key_value_headers_size(
     size
 }
 
-fn put_nullable(buf: &mut BytesMut, field: Option<&[u8]>) {
-    match field {
-        None => put_varint(buf, -1),
-        Some(b) => {
-            put_varint(buf, b.len() as i32);
-            buf.put_slice(b);
-        }
+#[inline]
+fn put_nullable(buf: &mut impl BufMut, field: Option<&[u8]>) {
+    put_varint(buf, nullable_len(field));
+    if let Some(b) = field {
+        buf.put_slice(b);
+    }
+}
+
+/// The header count and the headers; kept out of line, as most records have none.
+#[inline(never)]
+fn put_headers(buf: &mut impl BufMut, headers: &[RecordHeader]) {
+    put_varint(buf, headers.len() as i32);
+    for h in headers {
+        put_nullable(buf, Some(&h.key));
+        put_nullable(buf, h.value.as_deref());
     }
 }
 

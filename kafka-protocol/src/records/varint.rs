@@ -19,10 +19,12 @@ pub(crate) fn varlong_len(v: i64) -> usize {
     unsigned_len(zigzag64(v))
 }
 
+#[inline]
 pub(crate) fn put_varint(buf: &mut impl BufMut, v: i32) {
     put_unsigned(buf, zigzag32(v) as u64);
 }
 
+#[inline]
 pub(crate) fn put_varlong(buf: &mut impl BufMut, v: i64) {
     put_unsigned(buf, zigzag64(v));
 }
@@ -48,10 +50,12 @@ pub(crate) fn get_varlong(src: &[u8]) -> Option<Result<(i64, usize), ()>> {
     }
 }
 
+#[inline]
 fn zigzag32(v: i32) -> u32 {
     ((v << 1) ^ (v >> 31)) as u32
 }
 
+#[inline]
 fn zigzag64(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
@@ -65,6 +69,7 @@ fn unsigned_len(v: u64) -> usize {
     (bits * 9 + 64) / 64
 }
 
+#[inline]
 fn put_unsigned(buf: &mut impl BufMut, mut v: u64) {
     while v >= 0x80 {
         buf.put_u8((v as u8) | 0x80);
