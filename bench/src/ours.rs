@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 
 use futures::FutureExt;
 use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
-use kafka_client::producer::{DeliveryFuture, Producer, ProducerConfig, ProducerRecord};
+use kafka_client::producer::{DeliveryFuture, Producer, ProducerConfig, ProducerRecord, Topic};
 
 use crate::args::{record_key, Args};
 use crate::consume::Tally;
@@ -30,21 +30,22 @@ async fn producer(args: &Args) -> Result<Producer, BoxError> {
     Ok(Producer::new(config).await?)
 }
 
-fn record(args: &Args, key: Bytes, value: &Bytes) -> ProducerRecord {
-    ProducerRecord::new(args.topic.as_str())
-        .key(key)
-        .value(value.clone())
+/// A record of `topic`: the name is shared, not copied, as a program sending to one topic
+/// would hold it.
+fn record(topic: &Topic, key: Bytes, value: &Bytes) -> ProducerRecord {
+    ProducerRecord::new(topic).key(key).value(value.clone())
 }
 
 /// `produce`: one warm-up record (connection, metadata), then the measured window from the
-/// first `send_and_forget` until `flush` returns.
+/// first `send` until `flush` returns and every delivery future is checked.
 pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
+    let topic = Topic::from(args.topic.as_str());
     let producer = producer(args).await?;
     let value = Bytes::from(vec![b'x'; args.size]);
 
     producer
         .send(record(
-            args,
+            &topic,
             Bytes::from_static(b"key-warmup------"),
             &value,
         ))
@@ -85,11 +86,12 @@ impl Keys {
 /// Sends `--records` records with `send`, keeping every delivery future, then flushes; the
 /// number acknowledged.
 async fn send_all(args: &Args, producer: &Producer, value: &Bytes) -> Result<u64, BoxError> {
+    let topic = Topic::from(args.topic.as_str());
     let mut keys = Keys::default();
     let mut pending = VecDeque::new();
     let mut acknowledged = 0u64;
     for i in 0..args.records {
-        pending.push_back(producer.send(record(args, keys.key(i), value)).await?);
+        pending.push_back(producer.send(record(&topic, keys.key(i), value)).await?);
         if i % 1024 == 1023 {
             acknowledged += check_finished(&mut pending)?;
         }
@@ -175,12 +177,13 @@ pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
 
 /// `latency`: send one record, await its acknowledgement, repeat.
 pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
+    let topic = Topic::from(args.topic.as_str());
     let producer = producer(args).await?;
     let value = Bytes::from(vec![b'x'; args.size]);
 
     producer
         .send(record(
-            args,
+            &topic,
             Bytes::from_static(b"key-warmup------"),
             &value,
         ))
@@ -193,7 +196,7 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     for i in 0..args.records {
         let key = keys.key(i);
         let sent = Instant::now();
-        producer.send(record(args, key, &value)).await?.await?;
+        producer.send(record(&topic, key, &value)).await?.await?;
         samples.push(sent.elapsed());
     }
     let measured = window.stop();

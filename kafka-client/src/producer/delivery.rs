@@ -152,7 +152,7 @@ impl DeliveryFuture {
         match decided {
             Ok(ack) => Ok(RecordMetadata {
                 // The batch's `Arc<str>`: a reference count, not a copy per record.
-                topic: self.outcome.topic.clone(),
+                topic: self.outcome.topic.clone().into(),
                 partition: self.outcome.partition,
                 offset: if ack.base_offset < 0 {
                     -1

@@ -1,10 +1,160 @@
-//! What the application hands the producer ([`ProducerRecord`]) and what it gets back once the
-//! broker has the record ([`RecordMetadata`]). Plain data, no behaviour.
+//! What the application hands the producer ([`ProducerRecord`], naming its [`Topic`]) and what
+//! it gets back once the broker has the record ([`RecordMetadata`]). Plain data, no behaviour.
 
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use kafka_protocol::records::RecordHeader;
+
+/// A topic name, shared rather than copied: cloning one is a reference count. Make it once
+/// per topic and clone it into each record, and naming the topic costs `send` no allocation
+/// (a `&str` or `String` works too, at one allocation a record).
+///
+/// Compares, hashes and prints as the name; derefs to `&str`.
+///
+/// ```
+/// use kafka_client::producer::Topic;
+/// use kafka_client::ProducerRecord;
+///
+/// let orders = Topic::from("orders");
+/// let record = ProducerRecord::new(&orders).value("v");
+/// assert_eq!(record.topic, "orders");
+/// assert_eq!(record.topic.len(), 6);
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Topic(Arc<str>);
+
+impl Topic {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Topic {
+    fn default() -> Self {
+        Topic(Arc::from(""))
+    }
+}
+
+impl Deref for Topic {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Topic {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Topic {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for Topic {
+    fn from(name: &str) -> Self {
+        Topic(Arc::from(name))
+    }
+}
+
+impl From<&String> for Topic {
+    fn from(name: &String) -> Self {
+        Topic(Arc::from(name.as_str()))
+    }
+}
+
+impl From<String> for Topic {
+    fn from(name: String) -> Self {
+        Topic(Arc::from(name))
+    }
+}
+
+impl From<Arc<str>> for Topic {
+    fn from(name: Arc<str>) -> Self {
+        Topic(name)
+    }
+}
+
+impl From<&Arc<str>> for Topic {
+    fn from(name: &Arc<str>) -> Self {
+        Topic(name.clone())
+    }
+}
+
+impl From<&Topic> for Topic {
+    fn from(topic: &Topic) -> Self {
+        topic.clone()
+    }
+}
+
+impl From<Topic> for Arc<str> {
+    fn from(topic: Topic) -> Self {
+        topic.0
+    }
+}
+
+impl From<Topic> for String {
+    fn from(topic: Topic) -> Self {
+        topic.0.to_string()
+    }
+}
+
+impl PartialEq<str> for Topic {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Topic {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Topic {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Topic> for str {
+    fn eq(&self, other: &Topic) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<Topic> for &str {
+    fn eq(&self, other: &Topic) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<Topic> for String {
+    fn eq(&self, other: &Topic) -> bool {
+        **self == *other.0
+    }
+}
 
 /// A record to send: the topic, and optionally the partition, key, value, headers and
 /// timestamp. Built with chained setters.
@@ -21,8 +171,8 @@ use kafka_protocol::records::RecordHeader;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProducerRecord {
-    /// The topic.
-    pub topic: String,
+    /// The topic (a [`Topic`]: clone one into each record to send without allocating).
+    pub topic: Topic,
     /// The partition; `None` lets the partitioner choose.
     pub partition: Option<i32>,
     /// The key; `None` is a null key (and keyless partitioning).
@@ -36,8 +186,8 @@ pub struct ProducerRecord {
 }
 
 impl ProducerRecord {
-    /// A record for `topic` with no key, value or headers.
-    pub fn new(topic: impl Into<String>) -> Self {
+    /// A record for `topic` (a `&str`, `String` or [`Topic`]) with no key, value or headers.
+    pub fn new(topic: impl Into<Topic>) -> Self {
         ProducerRecord {
             topic: topic.into(),
             ..ProducerRecord::default()
@@ -81,9 +231,8 @@ impl ProducerRecord {
 /// Where a record landed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMetadata {
-    /// The topic, shared by every record of its batch (compare with `&*metadata.topic`, or
-    /// `metadata.topic.to_string()` for an owned `String`).
-    pub topic: Arc<str>,
+    /// The topic, shared by every record of its batch.
+    pub topic: Topic,
     /// The partition.
     pub partition: i32,
     /// The record's offset; `-1` with `acks=0`, where the broker does not say.

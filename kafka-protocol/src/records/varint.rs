@@ -7,6 +7,11 @@
 
 use bytes::BufMut;
 
+/// Most bytes a varint takes: 32 bits at 7 a byte.
+pub(crate) const MAX_VARINT_LEN: usize = 5;
+/// Most bytes a varlong takes: 64 bits at 7 a byte.
+pub(crate) const MAX_VARLONG_LEN: usize = 10;
+
 /// Bytes a zig-zag varint of `v` takes.
 #[inline]
 pub(crate) fn varint_len(v: i32) -> usize {
@@ -19,20 +24,18 @@ pub(crate) fn varlong_len(v: i64) -> usize {
     unsigned_len(zigzag64(v))
 }
 
-#[inline]
 pub(crate) fn put_varint(buf: &mut impl BufMut, v: i32) {
     put_unsigned(buf, zigzag32(v) as u64);
 }
 
-#[inline]
 pub(crate) fn put_varlong(buf: &mut impl BufMut, v: i64) {
     put_unsigned(buf, zigzag64(v));
 }
 
 /// Reads a zig-zag varint from the front of `src`; returns the value and the bytes used.
-/// `None` if `src` ends first, `Some(Err)` if the varint is longer than 5 bytes.
+/// `None` if `src` ends first, `Some(Err)` if the varint is longer than [`MAX_VARINT_LEN`].
 pub(crate) fn get_varint(src: &[u8]) -> Option<Result<(i32, usize), ()>> {
-    match get_unsigned(src, 5)? {
+    match get_unsigned(src, MAX_VARINT_LEN)? {
         Ok((raw, n)) => {
             // Truncation to 32 bits is deliberate: the Java reader shifts extra bits out.
             let raw = raw as u32;
@@ -44,18 +47,16 @@ pub(crate) fn get_varint(src: &[u8]) -> Option<Result<(i32, usize), ()>> {
 
 /// Reads a zig-zag varlong from the front of `src`; see [`get_varint`].
 pub(crate) fn get_varlong(src: &[u8]) -> Option<Result<(i64, usize), ()>> {
-    match get_unsigned(src, 10)? {
+    match get_unsigned(src, MAX_VARLONG_LEN)? {
         Ok((raw, n)) => Some(Ok((((raw >> 1) as i64) ^ -((raw & 1) as i64), n))),
         Err(()) => Some(Err(())),
     }
 }
 
-#[inline]
 fn zigzag32(v: i32) -> u32 {
     ((v << 1) ^ (v >> 31)) as u32
 }
 
-#[inline]
 fn zigzag64(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
@@ -69,7 +70,6 @@ fn unsigned_len(v: u64) -> usize {
     (bits * 9 + 64) / 64
 }
 
-#[inline]
 fn put_unsigned(buf: &mut impl BufMut, mut v: u64) {
     while v >= 0x80 {
         buf.put_u8((v as u8) | 0x80);
@@ -138,6 +138,8 @@ mod tests {
         for v in [0, 1, -1, 1 << 40, -(1 << 40), i64::MAX, i64::MIN] {
             roundtrip64(v);
         }
+        assert_eq!(varint_len(i32::MIN), MAX_VARINT_LEN);
+        assert_eq!(varlong_len(i64::MIN), MAX_VARLONG_LEN);
         // Every length boundary (`unsigned_len` computes it without a loop).
         for shift in 0..63 {
             for v in [(1i64 << shift) - 1, 1i64 << shift, -(1i64 << shift)] {
