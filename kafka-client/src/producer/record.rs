@@ -188,9 +188,15 @@ pub struct ProducerRecord {
 impl ProducerRecord {
     /// A record for `topic` (a `&str`, `String` or [`Topic`]) with no key, value or headers.
     pub fn new(topic: impl Into<Topic>) -> Self {
+        // Every field spelled out: `..Default::default()` would build (and free) an empty
+        // `Topic` per record.
         ProducerRecord {
             topic: topic.into(),
-            ..ProducerRecord::default()
+            partition: None,
+            key: None,
+            value: None,
+            headers: Vec::new(),
+            timestamp: None,
         }
     }
 
