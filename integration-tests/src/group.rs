@@ -34,7 +34,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use kafka_client::consumer::{Consumer, ConsumerConfig, RebalanceEvent, TopicPartition};
+use kafka_client::consumer::{
+    Consumer, ConsumerConfig, ConsumerRecord, RebalanceEvent, TopicPartition,
+};
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
 use tokio::task::JoinHandle;
 
@@ -70,6 +72,35 @@ pub async fn member_consumer(group: &str, extra: &[(&str, &str)]) -> Consumer {
     Consumer::new(config)
         .await
         .unwrap_or_else(|e| panic!("consumer for group {group}: {e}"))
+}
+
+/// The partitions `consumer` owns now.
+pub fn owned(consumer: &Consumer) -> BTreeSet<TopicPartition> {
+    consumer.assignment().into_iter().collect()
+}
+
+/// Polls `consumers` in turn, on the test's own task, until `done` holds (failing after
+/// `limit`); returns the records each got and how long it took.
+pub async fn poll_until(
+    consumers: &mut [&mut Consumer],
+    limit: Duration,
+    mut done: impl FnMut(&[&mut Consumer], &[Vec<ConsumerRecord>]) -> bool,
+) -> (Vec<Vec<ConsumerRecord>>, Duration) {
+    let start = Instant::now();
+    let mut records = vec![Vec::new(); consumers.len()];
+    loop {
+        for (i, consumer) in consumers.iter_mut().enumerate() {
+            records[i].extend(consumer.poll(POLL_TIMEOUT).await.unwrap());
+        }
+        if done(consumers, &records) {
+            return (records, start.elapsed());
+        }
+        let owned: Vec<_> = consumers.iter().map(|c| owned(c)).collect();
+        assert!(
+            start.elapsed() < limit,
+            "not done after {limit:?}: assignments {owned:?}"
+        );
+    }
 }
 
 /// Every partition of `topic` (`0..partitions`).

@@ -9,10 +9,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use integration_tests::{broker, create_topic, unique_topic};
-use kafka_client::consumer::{
-    Consumer, ConsumerConfig, ConsumerRecord, RebalanceEvent, TopicPartition,
+use integration_tests::group::{
+    all_partitions as all, member_consumer as member, owned, poll_until,
 };
+use integration_tests::{broker, create_topic, unique_topic};
+use kafka_client::consumer::{ConsumerRecord, RebalanceEvent, TopicPartition};
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
 
 async fn bootstrap() -> String {
@@ -41,59 +42,6 @@ async fn produce(topic: &str, partitions: i32, from: usize, count: usize) {
         }
     }
     producer.close(Duration::from_secs(5)).await.unwrap();
-}
-
-async fn member(group: &str, extra: &[(&str, &str)]) -> Consumer {
-    let bootstrap = bootstrap().await;
-    let mut props = vec![
-        ("bootstrap.servers", bootstrap.as_str()),
-        ("group.id", group),
-        ("auto.offset.reset", "earliest"),
-        ("fetch.max.wait.ms", "100"),
-        ("enable.auto.commit", "false"),
-        ("default.api.timeout.ms", "20000"),
-        ("session.timeout.ms", "6000"),
-        ("heartbeat.interval.ms", "500"),
-        ("max.poll.interval.ms", "10000"),
-    ];
-    props.extend_from_slice(extra);
-    Consumer::new(ConsumerConfig::from_properties(props).unwrap())
-        .await
-        .unwrap()
-}
-
-fn all(topic: &str, partitions: i32) -> BTreeSet<TopicPartition> {
-    (0..partitions)
-        .map(|p| TopicPartition::new(topic, p))
-        .collect()
-}
-
-fn owned(consumer: &Consumer) -> BTreeSet<TopicPartition> {
-    consumer.assignment().into_iter().collect()
-}
-
-/// Polls `consumers` in turn until `done` holds (failing after `limit`); returns the records
-/// each got and how long it took.
-async fn poll_until(
-    consumers: &mut [&mut Consumer],
-    limit: Duration,
-    mut done: impl FnMut(&[&mut Consumer], &[Vec<ConsumerRecord>]) -> bool,
-) -> (Vec<Vec<ConsumerRecord>>, Duration) {
-    let start = Instant::now();
-    let mut records = vec![Vec::new(); consumers.len()];
-    loop {
-        for (i, consumer) in consumers.iter_mut().enumerate() {
-            records[i].extend(consumer.poll(Duration::from_millis(100)).await.unwrap());
-        }
-        if done(consumers, &records) {
-            return (records, start.elapsed());
-        }
-        let owned: Vec<_> = consumers.iter().map(|c| owned(c)).collect();
-        assert!(
-            start.elapsed() < limit,
-            "not done after {limit:?}: assignments {owned:?}"
-        );
-    }
 }
 
 fn values(records: &[ConsumerRecord]) -> BTreeSet<String> {

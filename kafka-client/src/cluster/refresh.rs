@@ -96,6 +96,9 @@ pub struct RefreshState {
     failures: u32,
     /// Waiters for the next refresh to start; `Some` means a refresh was requested.
     pending: Option<Slot>,
+    /// The pending refresh asks about topics no refresh asked about before: the backoff after
+    /// the refresh in flight (which went out without them) must not hold it back.
+    pending_for_new_topics: bool,
     in_flight: Option<InFlight>,
     next_id: u64,
 }
@@ -111,6 +114,7 @@ impl RefreshState {
             next_allowed: None,
             failures: 0,
             pending: None,
+            pending_for_new_topics: false,
             in_flight: None,
             next_id: 0,
         }
@@ -146,8 +150,13 @@ impl RefreshState {
     /// [`request_refresh`](Self::request_refresh) for topics the refreshes did not ask about
     /// until now: it is not held back by the backoff after the last refresh, which may have
     /// gone out without them a moment ago (Java's `requestUpdateForNewTopics`).
+    ///
+    /// Also when a refresh is in flight: its completion then does not impose the backoff on
+    /// this one (without that, a consumer assigned right after start-up waited 100 ms for
+    /// its first records whenever the client's first refresh was still out).
     pub fn request_refresh_for_new_topics(&mut self) -> RefreshWaiter {
         self.next_allowed = None;
+        self.pending_for_new_topics = true;
         self.request_refresh()
     }
 
@@ -201,6 +210,7 @@ impl RefreshState {
             .pending
             .take()
             .unwrap_or_else(|| watch::Sender::new(None));
+        self.pending_for_new_topics = false;
         self.next_id += 1;
         self.in_flight = Some(InFlight {
             id: self.next_id,
@@ -226,7 +236,12 @@ impl RefreshState {
         // After a success, or the first failure, wait the base backoff; it doubles with each
         // further consecutive failure (Java: `backoff(attempts - 1)`).
         let delay = self.backoff.delay(self.failures.saturating_sub(1));
-        self.next_allowed = Some(saturating_add(now, delay));
+        // A failure still backs off: the broker may be down for the new topics too.
+        self.next_allowed = if self.pending_for_new_topics && outcome.is_ok() {
+            None
+        } else {
+            Some(saturating_add(now, delay))
+        };
         // `send_replace` stores the value even when no waiter is left.
         in_flight.slot.send_replace(Some(outcome));
     }
@@ -332,6 +347,33 @@ mod tests {
         s.complete(ticket, t0, Ok(cluster()));
         let _waiter = s.request_refresh_for_new_topics();
         assert_eq!(s.poll(t0 + ms(10)), RefreshDecision::Start);
+    }
+
+    /// Requested while the client's first refresh (without the topics) is out: the refresh
+    /// after it goes at once, not a backoff later.
+    #[test]
+    fn new_topics_requested_during_a_refresh_skip_the_backoff_after_it() {
+        let mut s = state();
+        let t0 = Instant::now();
+        let first = s.start(t0).unwrap();
+        let _waiter = s.request_refresh_for_new_topics();
+        s.complete(first, t0 + ms(1), Ok(cluster()));
+        assert_eq!(s.poll(t0 + ms(1)), RefreshDecision::Start);
+        // The one after that is rate-limited again.
+        let second = s.start(t0 + ms(1)).unwrap();
+        s.complete(second, t0 + ms(2), Ok(cluster()));
+        let _again = s.request_refresh();
+        assert!(matches!(s.poll(t0 + ms(3)), RefreshDecision::WaitUntil(_)));
+    }
+
+    #[test]
+    fn new_topics_requested_during_a_failing_refresh_still_back_off() {
+        let mut s = state();
+        let t0 = Instant::now();
+        let first = s.start(t0).unwrap();
+        let _waiter = s.request_refresh_for_new_topics();
+        s.complete(first, t0 + ms(1), Err(timeout()));
+        assert!(matches!(s.poll(t0 + ms(2)), RefreshDecision::WaitUntil(_)));
     }
 
     #[test]
