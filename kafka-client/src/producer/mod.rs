@@ -422,7 +422,7 @@ impl Producer {
         // record's cost; perf).
         let generation = shared.metadata.generation();
         let mut acc = shared.accumulator();
-        let topic = acc.topic_id(&record.topic);
+        let topic = acc.record_topic_id(&record.topic);
         let routing = match self.cached_routing(&mut acc, topic, &record.topic, generation) {
             Some(routing) => routing?,
             None => {
@@ -501,7 +501,7 @@ impl Producer {
             .reserve(size, deadline.saturating_duration_since(Instant::now()))
             .await?;
         let mut acc = shared.accumulator();
-        let topic = acc.topic_id(&record.topic);
+        let topic = acc.record_topic_id(&record.topic);
         let appended = self.append_reserved(&mut acc, topic, &record, size, tracked, partition);
         drop(acc);
         self.woken_after_append(appended)

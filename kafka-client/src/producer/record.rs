@@ -32,6 +32,11 @@ impl Topic {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether `other` is a clone of this one (the same shared name): a pointer comparison.
+    pub(crate) fn same_name_as(&self, other: &Topic) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Default for Topic {
