@@ -1,20 +1,23 @@
 //! This SDK's side: `kafka_client::producer` and `kafka_client::consumer`, with the same
 //! settings as librdkafka gets.
 //!
-//! Throughput uses `send` and keeps every record's delivery future in send order, checking the
-//! finished ones from the front every 1024 records: the counterpart of librdkafka's
-//! per-record delivery callback that the other side counts, so both clients do the same work
-//! and every record is known to be acknowledged. (`send_and_forget` would skip that work and
-//! hide failures.) Latency awaits each record's `RecordMetadata`.
+//! Records are lent with `send_ref` (key and value copied into the batch during the call), as
+//! librdkafka is lent them on the other side (its copy-on-produce): neither client allocates
+//! or reference-counts per record on the application's behalf. Throughput keeps every
+//! record's delivery future in send order, checking the finished ones from the front every
+//! 1024 records: the counterpart of librdkafka's per-record delivery callback that the other
+//! side counts, so both clients do the same work and every record is known to be
+//! acknowledged. (`send_and_forget` would skip that work and hide failures.) Latency awaits
+//! each record's `RecordMetadata`.
 
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::collections::VecDeque;
 
 use futures::FutureExt;
 use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
-use kafka_client::producer::{DeliveryFuture, Producer, ProducerConfig, ProducerRecord, Topic};
+use kafka_client::producer::{DeliveryFuture, Producer, ProducerConfig, RecordRef, Topic};
 
 use crate::args::{record_key, Args};
 use crate::consume::Tally;
@@ -30,11 +33,8 @@ async fn producer(args: &Args) -> Result<Producer, BoxError> {
     Ok(Producer::new(config).await?)
 }
 
-/// A record of `topic`: the name is shared, not copied, as a program sending to one topic
-/// would hold it.
-fn record(topic: &Topic, key: Bytes, value: &Bytes) -> ProducerRecord {
-    ProducerRecord::new(topic).key(key).value(value.clone())
-}
+/// The key of the warm-up record (16 bytes, like the measured ones).
+const WARMUP_KEY: &[u8] = b"key-warmup------";
 
 /// `produce`: one warm-up record (connection, metadata), then the measured window from the
 /// first `send` until `flush` returns and every delivery future is checked.
@@ -44,11 +44,7 @@ pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
     let value = Bytes::from(vec![b'x'; args.size]);
 
     producer
-        .send(record(
-            &topic,
-            Bytes::from_static(b"key-warmup------"),
-            &value,
-        ))
+        .send_ref(RecordRef::new(&topic).key(WARMUP_KEY).value(&value))
         .await?
         .await?;
 
@@ -63,35 +59,17 @@ pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
     Ok(measured)
 }
 
-/// Record keys carved out of shared 64 KiB buffers: a `Bytes` key without an allocation per
-/// record, the way a program producing at this rate would hold them. (librdkafka, on the
-/// other side, is lent the key and copies it.)
-#[derive(Default)]
-struct Keys {
-    arena: BytesMut,
-    scratch: Vec<u8>,
-}
-
-impl Keys {
-    fn key(&mut self, i: u64) -> Bytes {
-        record_key(i, &mut self.scratch);
-        if self.arena.capacity() < self.scratch.len() {
-            self.arena.reserve(64 * 1024);
-        }
-        self.arena.extend_from_slice(&self.scratch);
-        self.arena.split().freeze()
-    }
-}
-
 /// Sends `--records` records with `send`, keeping every delivery future, then flushes; the
 /// number acknowledged.
 async fn send_all(args: &Args, producer: &Producer, value: &Bytes) -> Result<u64, BoxError> {
     let topic = Topic::from(args.topic.as_str());
-    let mut keys = Keys::default();
+    let mut key = Vec::with_capacity(16);
     let mut pending = VecDeque::new();
     let mut acknowledged = 0u64;
     for i in 0..args.records {
-        pending.push_back(producer.send(record(&topic, keys.key(i), value)).await?);
+        record_key(i, &mut key);
+        let record = RecordRef::new(&topic).key(&key).value(value);
+        pending.push_back(producer.send_ref(record).await?);
         if i % 1024 == 1023 {
             acknowledged += check_finished(&mut pending)?;
         }
@@ -182,21 +160,18 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     let value = Bytes::from(vec![b'x'; args.size]);
 
     producer
-        .send(record(
-            &topic,
-            Bytes::from_static(b"key-warmup------"),
-            &value,
-        ))
+        .send_ref(RecordRef::new(&topic).key(WARMUP_KEY).value(&value))
         .await?
         .await?;
 
     let mut samples = Vec::with_capacity(args.records as usize);
-    let mut keys = Keys::default();
+    let mut key = Vec::with_capacity(16);
     let window = Window::start(args.broker_pid);
     for i in 0..args.records {
-        let key = keys.key(i);
+        record_key(i, &mut key);
         let sent = Instant::now();
-        producer.send(record(&topic, key, &value)).await?.await?;
+        let record = RecordRef::new(&topic).key(&key).value(&value);
+        producer.send_ref(record).await?.await?;
         samples.push(sent.elapsed());
     }
     let measured = window.stop();

@@ -13,11 +13,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures::future::join_all;
 use integration_tests::{broker, kcat_consume, kcat_produce, unique_topic};
 use kafka_client::admin::AdminClient;
 use kafka_client::producer::partitioner::{murmur2, to_positive};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
+use kafka_client::producer::{
+    Producer, ProducerConfig, ProducerRecord, RecordMetadata, RecordRef, Topic,
+};
+use kafka_client::protocol::records::RecordHeader;
 use kafka_client::protocol::ErrorCode;
 use kafka_client::Error;
 
@@ -288,6 +292,54 @@ async fn headers_and_timestamps_are_preserved() {
             BASE_TS + (i as i64) * 1_000 + 7
         );
         assert_eq!(*line, expected);
+    }
+}
+
+/// `send_ref` copies a lent record during the call: the same key and value buffers, rewritten
+/// for every record, still land as distinct records, with their headers, in order.
+#[tokio::test]
+async fn lent_records_are_copied_at_send() {
+    const N: usize = 200;
+    let topic_name = unique_topic("producer-send-ref");
+    integration_tests::create_topic(&topic_name, 1).await;
+    let topic = Topic::from(topic_name.as_str());
+    let producer = producer(&[("linger.ms", "20")]).await;
+    let mut key = Vec::new();
+    let mut value = Vec::new();
+    let mut deliveries = Vec::new();
+    for i in 0..N {
+        key.clear();
+        key.extend_from_slice(format!("key-{i}").as_bytes());
+        value.clear();
+        value.extend_from_slice(format!("value-{i}").as_bytes());
+        let headers = [RecordHeader {
+            key: Bytes::from_static(b"n"),
+            value: Some(Bytes::from(i.to_string())),
+        }];
+        let record = RecordRef::new(&topic)
+            .key(&key)
+            .value(&value)
+            .headers(&headers)
+            .partition(0);
+        deliveries.push(producer.send_ref(record).await.unwrap());
+    }
+    let mut offsets = Vec::new();
+    for d in deliveries {
+        let md = d.await.unwrap();
+        assert_eq!(md.topic, topic);
+        offsets.push(md.offset);
+    }
+    assert!(
+        offsets.windows(2).all(|w| w[1] == w[0] + 1),
+        "acknowledged offsets are consecutive: {offsets:?}"
+    );
+    producer.close(Duration::from_secs(5)).await.unwrap();
+
+    let out = kcat_consume(&bootstrap().await, &topic_name, N, "%k|%h|%s\n").await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), N, "{out}");
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(*line, format!("key-{i}|n={i}|value-{i}"));
     }
 }
 

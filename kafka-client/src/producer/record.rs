@@ -239,6 +239,99 @@ impl ProducerRecord {
     }
 }
 
+impl ProducerRecord {
+    /// The record lent as a [`RecordRef`].
+    pub fn as_record_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            topic: &self.topic,
+            partition: self.partition,
+            key: self.key.as_deref(),
+            value: self.value.as_deref(),
+            headers: &self.headers,
+            timestamp: self.timestamp,
+        }
+    }
+}
+
+/// A record lent to [`Producer::send_ref`](crate::Producer::send_ref): the producer copies
+/// its key, value and headers into the batch while it appends, so sending allocates and
+/// reference-counts nothing per record (librdkafka's copy-on-produce). The fields are those
+/// of [`ProducerRecord`], borrowed.
+///
+/// ```no_run
+/// # async fn demo(producer: kafka_client::Producer) -> kafka_client::Result<()> {
+/// use kafka_client::producer::{RecordRef, Topic};
+///
+/// let orders = Topic::from("orders");
+/// let mut value = Vec::new();
+/// for i in 0..1000 {
+///     value.clear();
+///     value.extend_from_slice(format!("event {i}").as_bytes());
+///     let delivery = producer.send_ref(RecordRef::new(&orders).key(b"k").value(&value)).await?;
+///     # drop(delivery);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    /// The topic.
+    pub topic: &'a Topic,
+    /// The partition; `None` lets the partitioner choose.
+    pub partition: Option<i32>,
+    /// The key; `None` is a null key (and keyless partitioning).
+    pub key: Option<&'a [u8]>,
+    /// The value; `None` is a null value.
+    pub value: Option<&'a [u8]>,
+    /// Record headers, in order.
+    pub headers: &'a [RecordHeader],
+    /// Create time in milliseconds since the epoch; `None` means "now" at `send_ref`.
+    pub timestamp: Option<i64>,
+}
+
+impl<'a> RecordRef<'a> {
+    /// A record for `topic` with no key, value or headers.
+    pub fn new(topic: &'a Topic) -> Self {
+        RecordRef {
+            topic,
+            partition: None,
+            key: None,
+            value: None,
+            headers: &[],
+            timestamp: None,
+        }
+    }
+
+    /// Sets the key.
+    pub fn key(mut self, key: &'a [u8]) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Sets the value.
+    pub fn value(mut self, value: &'a [u8]) -> Self {
+        self.value = Some(value);
+        self
+    }
+
+    /// Sets the headers.
+    pub fn headers(mut self, headers: &'a [RecordHeader]) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// Sends to this partition instead of asking the partitioner.
+    pub fn partition(mut self, partition: i32) -> Self {
+        self.partition = Some(partition);
+        self
+    }
+
+    /// Sets the create time (milliseconds since the epoch).
+    pub fn timestamp(mut self, timestamp_ms: i64) -> Self {
+        self.timestamp = Some(timestamp_ms);
+        self
+    }
+}
+
 /// Where a record landed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMetadata {
