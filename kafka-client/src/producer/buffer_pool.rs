@@ -64,7 +64,10 @@ impl BufferPool {
 
     /// Bytes currently reserved.
     pub fn used(&self) -> usize {
-        self.total - self.available.load(Ordering::SeqCst)
+        // Saturating: a release is never larger than its reservation, but a count must not
+        // panic if one were.
+        self.total
+            .saturating_sub(self.available.load(Ordering::SeqCst))
     }
 
     /// Takes `size` bytes if that many are free.
