@@ -52,6 +52,136 @@ pub fn encode_request<R: Request>(
     Ok(())
 }
 
+/// A complete request frame (size prefix, header, body) in the order its parts go on the
+/// wire: the encoded bytes, with each large `bytes` field (a Produce request's record
+/// batches) between them as its own `Bytes`, referenced rather than copied. Written with one
+/// vectored write; [`RequestFrame::to_bytes`] joins it for callers that want one buffer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFrame {
+    parts: Vec<Bytes>,
+    /// Bytes encoded into the frame's own buffer; the rest is referenced.
+    encoded: usize,
+}
+
+impl RequestFrame {
+    /// The parts, in wire order; none is empty.
+    pub fn parts(&self) -> &[Bytes] {
+        &self.parts
+    }
+
+    /// Bytes in the whole frame.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(Bytes::len).sum()
+    }
+
+    /// Bytes the encoder wrote into the frame's own buffer (the whole frame, less the fields
+    /// referenced): a size hint for the next buffer.
+    pub fn encoded_len(&self) -> usize {
+        self.encoded
+    }
+
+    /// Whether the frame has no bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// The frame in one buffer (a copy unless it has a single part).
+    pub fn to_bytes(&self) -> Bytes {
+        match self.parts.as_slice() {
+            [] => Bytes::new(),
+            [one] => one.clone(),
+            parts => {
+                let mut all = BytesMut::with_capacity(self.len());
+                for part in parts {
+                    all.extend_from_slice(part);
+                }
+                all.freeze()
+            }
+        }
+    }
+}
+
+impl From<Bytes> for RequestFrame {
+    fn from(frame: Bytes) -> Self {
+        RequestFrame {
+            encoded: frame.len(),
+            parts: if frame.is_empty() {
+                Vec::new()
+            } else {
+                vec![frame]
+            },
+        }
+    }
+}
+
+/// [`encode_request`] into `buf` (empty; its capacity is the caller's size hint), with every
+/// `bytes` field of at least [`SPLICE_MIN`](crate::wire::SPLICE_MIN) bytes referenced
+/// instead of copied: a Produce frame costs no copy of its record batches.
+///
+/// ```
+/// use bytes::{Bytes, BytesMut};
+/// use kafka_protocol::frame::{encode_request, encode_request_frame};
+/// use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+/// use kafka_protocol::messages::ProduceRequest;
+///
+/// let batch = Bytes::from(vec![0u8; 4096]);
+/// let mut request = ProduceRequest::default();
+/// let mut topic = TopicProduceData::default();
+/// topic.name = "t".into();
+/// let mut partition = PartitionProduceData::default();
+/// partition.records = Some(batch.clone());
+/// topic.partition_data.push(partition);
+/// request.topic_data.push(topic);
+///
+/// let frame = encode_request_frame(BytesMut::new(), 7, Some("me"), 9, &request).unwrap();
+/// assert_eq!(frame.parts().len(), 3, "before the batch, the batch, after it");
+/// assert_eq!(frame.parts()[1].as_ptr(), batch.as_ptr(), "referenced, not copied");
+/// let mut whole = BytesMut::new();
+/// encode_request(&mut whole, 7, Some("me"), 9, &request).unwrap();
+/// assert_eq!(frame.to_bytes(), whole.freeze());
+/// ```
+pub fn encode_request_frame<R: Request>(
+    mut buf: BytesMut,
+    correlation_id: i32,
+    client_id: Option<&str>,
+    version: i16,
+    body: &R,
+) -> Result<RequestFrame, EncodeError> {
+    debug_assert!(buf.is_empty());
+    let (encoded, splices) = crate::wire::collect_splices(|| {
+        encode_request(&mut buf, correlation_id, client_id, version, body)
+    });
+    encoded?;
+    if splices.is_empty() {
+        return Ok(RequestFrame::from(buf.freeze()));
+    }
+    // The size prefix `encode_request` wrote counts only what is in `buf`.
+    let spliced: usize = splices.iter().map(|s| s.bytes.len()).sum();
+    let size = buf.len() - SIZE_PREFIX_LEN + spliced;
+    let size = i32::try_from(size).map_err(|_| EncodeError::TooLong {
+        what: "request frame",
+        length: size,
+    })?;
+    buf[..SIZE_PREFIX_LEN].copy_from_slice(&size.to_be_bytes());
+    let encoded = buf.freeze();
+    let mut parts = Vec::with_capacity(2 * splices.len() + 1);
+    let mut from = 0;
+    for splice in splices {
+        if splice.at > from {
+            parts.push(encoded.slice(from..splice.at));
+        }
+        parts.push(splice.bytes);
+        from = splice.at;
+    }
+    if from < encoded.len() {
+        parts.push(encoded.slice(from..));
+    }
+    Ok(RequestFrame {
+        parts,
+        encoded: encoded.len(),
+    })
+}
+
 /// Reads the correlation id at the front of a response frame (without its size prefix), before
 /// the caller knows which request it answers and so which header version to decode.
 pub fn peek_correlation_id(frame: &[u8]) -> Result<i32, DecodeError> {

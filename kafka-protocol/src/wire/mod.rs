@@ -5,11 +5,13 @@
 //! hostile length prefix costs an error, never memory.
 
 mod read;
+mod splice;
 mod tagged;
 mod uuid;
 mod write;
 
 pub use read::*;
+pub use splice::{collect_splices, Splice, SPLICE_MIN};
 pub use tagged::RawTaggedField;
 pub use uuid::Uuid;
 pub use write::*;

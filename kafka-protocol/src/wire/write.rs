@@ -106,7 +106,10 @@ pub fn write_nullable_bytes(
 ) -> Result<(), EncodeError> {
     write_len(buf, "bytes", v.map(Bytes::len), compact, false)?;
     if let Some(b) = v {
-        buf.put_slice(b);
+        // Left out (referenced) when a zero-copy frame is being encoded; see `splice`.
+        if !super::splice::splice(buf, b) {
+            buf.put_slice(b);
+        }
     }
     Ok(())
 }

@@ -511,7 +511,7 @@ async fn vectored_writes_put_whole_frames_in_order_despite_short_writes() {
     let batch: Vec<Outgoing> = frames
         .iter()
         .map(|f| Outgoing {
-            frame: Bytes::from_static(f),
+            frame: RequestFrame::from(Bytes::from_static(f)),
             written: None,
             _slot: None,
         })
@@ -521,6 +521,40 @@ async fn vectored_writes_put_whole_frames_in_order_despite_short_writes() {
     assert_eq!(socket.got, frames.concat());
     // 29 bytes, at most 3 a write: every short write was resumed where it stopped.
     assert_eq!(socket.writes, 10);
+}
+
+/// A Produce frame goes out as its parts (record batches referenced, not copied), and the
+/// socket gets exactly the bytes of the frame encoded in one buffer.
+#[tokio::test]
+async fn produce_frames_are_written_from_their_parts() {
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafka_protocol::messages::ProduceRequest;
+
+    let partition = |index: i32, fill: u8| PartitionProduceData {
+        index,
+        records: Some(Bytes::from(vec![fill; 5000])),
+        ..Default::default()
+    };
+    let request = ProduceRequest {
+        topic_data: vec![TopicProduceData {
+            name: "t".into(),
+            partition_data: vec![partition(0, 1), partition(1, 2)],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let frame = frame::encode_request_frame(BytesMut::new(), 3, Some("c"), 9, &request).unwrap();
+    assert_eq!(frame.parts().len(), 5);
+    let mut whole = BytesMut::new();
+    frame::encode_request(&mut whole, 3, Some("c"), 9, &request).unwrap();
+    let batch = [Outgoing {
+        frame,
+        written: None,
+        _slot: None,
+    }];
+    let mut socket = Trickle::default();
+    write_frames(&mut socket, &batch).await.unwrap();
+    assert_eq!(socket.got, whole.to_vec());
 }
 
 #[tokio::test]
@@ -548,7 +582,7 @@ async fn a_socket_that_takes_nothing_fails_the_write() {
         }
     }
     let batch = [Outgoing {
-        frame: Bytes::from_static(b"frame"),
+        frame: RequestFrame::from(Bytes::from_static(b"frame")),
         written: None,
         _slot: None,
     }];
