@@ -166,22 +166,7 @@ impl AdminClient {
         options: AdminOptions,
     ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
         let span = info_span!("kafka.admin", op = "list_group_offsets", group = group_id);
-        let retry = Retry::new(
-            "list_group_offsets",
-            self.timeout(options.timeout),
-            &self.metadata,
-        );
-        retry
-            .whole(&self.metadata, || async {
-                let ids = [group_id.to_owned()];
-                let (_, coordinator) = self
-                    .find_coordinators(&ids)
-                    .await?
-                    .pop()
-                    .expect("one answer per group");
-                let connection = self.metadata.pool().connection(coordinator?).await?;
-                offset_fetch_on(&connection, group_id, None).await
-            })
+        self.group_offsets(group_id, None, options)
             .instrument(span)
             .await
     }
@@ -220,6 +205,19 @@ impl AdminClient {
             group = group_id,
             partitions = partitions.len()
         );
+        self.group_offsets(group_id, Some(partitions), options)
+            .instrument(span)
+            .await
+    }
+
+    /// OffsetFetch for `group_id` at its coordinator, for `partitions` (`None`: every
+    /// partition the group committed to), retried as one operation within the timeout.
+    async fn group_offsets(
+        &self,
+        group_id: &str,
+        partitions: Option<&[TopicPartition]>,
+        options: AdminOptions,
+    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
         let retry = Retry::new(
             "list_group_offsets",
             self.timeout(options.timeout),
@@ -234,9 +232,8 @@ impl AdminClient {
                     .pop()
                     .expect("one answer per group");
                 let connection = self.metadata.pool().connection(coordinator?).await?;
-                offset_fetch_on(&connection, group_id, Some(partitions)).await
+                offset_fetch_on(&connection, group_id, partitions).await
             })
-            .instrument(span)
             .await
     }
 
