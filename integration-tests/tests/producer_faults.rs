@@ -21,6 +21,8 @@
 //! neither v0 nor flexible, and it sends one stray byte after flexible Metadata bodies.
 //! [`preflight`] fails each test at once, with the client's error, when it cannot.
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -28,11 +30,10 @@ use futures::future::join_all;
 use kafka_client::producer::partitioner::{murmur2, to_positive};
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
 use kafka_client::AdminClient;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use support::mock::rd_read_back;
 
 const RECORDS: usize = 3000;
 const PARTITIONS: i32 = 4;
@@ -168,7 +169,7 @@ async fn run_scenario(name: &str, actions: Vec<(usize, Action)>) -> Outcome {
     producer.close(Duration::from_secs(5)).await.unwrap();
     let produced_in = started.elapsed();
 
-    let held = tokio::task::spawn_blocking(move || read_back(&bootstrap))
+    let held = tokio::task::spawn_blocking(move || rd_read_back(&bootstrap, TOPIC, PARTITIONS))
         .await
         .unwrap();
     let outcome = tally(&acked, &held, retries);
@@ -209,53 +210,6 @@ async fn preflight(bootstrap: &str) {
     let partitions = cluster.topic(TOPIC).map_or(0, |t| t.partitions.len());
     assert_eq!(partitions, PARTITIONS as usize, "mock topic {TOPIC}");
     admin.close();
-}
-
-/// Everything the mock holds for the topic, per partition in offset order: `(offset, key)`.
-/// Read with librdkafka's consumer up to each partition's high watermark (the mock's are
-/// exact).
-fn read_back(bootstrap: &str) -> BTreeMap<i32, Vec<(i64, String)>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "producer-faults-readback")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("librdkafka consumer");
-    let mut assignment = TopicPartitionList::new();
-    let mut high = BTreeMap::new();
-    for p in 0..PARTITIONS {
-        let (_, hw) = consumer
-            .fetch_watermarks(TOPIC, p, Duration::from_secs(5))
-            .expect("watermarks");
-        high.insert(p, hw);
-        assignment
-            .add_partition_offset(TOPIC, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let mut held: BTreeMap<i32, Vec<(i64, String)>> = BTreeMap::new();
-    let done = |held: &BTreeMap<i32, Vec<(i64, String)>>| {
-        high.iter().all(|(p, &hw)| {
-            held.get(p)
-                .and_then(|r| r.last())
-                .map_or(hw == 0, |(o, _)| o + 1 >= hw)
-        })
-    };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done(&held) {
-        assert!(
-            Instant::now() < deadline,
-            "read back stalled: high watermarks {high:?}"
-        );
-        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
-            let message = message.expect("consume");
-            let key = String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned();
-            held.entry(message.partition())
-                .or_default()
-                .push((message.offset(), key));
-        }
-    }
-    held
 }
 
 fn tally(
