@@ -1456,6 +1456,16 @@ mod wire_tests {
         broker.address()
     }
 
+    /// A fake broker following `script`, and a transactional producer on it past
+    /// `init_transactions`.
+    async fn initialized(script: Script) -> (Arc<Mutex<Script>>, Producer) {
+        let script = Arc::new(Mutex::new(script));
+        let bootstrap = fake_broker(script.clone()).await;
+        let producer = producer(&bootstrap).await;
+        producer.init_transactions().await.unwrap();
+        (script, producer)
+    }
+
     async fn producer(bootstrap: &str) -> Producer {
         let config = ProducerConfig::from_properties([
             ("bootstrap.servers", bootstrap),
@@ -1485,23 +1495,20 @@ mod wire_tests {
     /// request the transactional id; client-form versions are used.
     #[tokio::test]
     async fn retriable_errors_are_retried_and_partitions_added_first() {
-        let script = Arc::new(Mutex::new(Script::default()));
-        {
-            let mut s = script.lock().unwrap();
-            s.init = VecDeque::from([
+        let (script, producer) = initialized(Script {
+            init: VecDeque::from([
                 ErrorCode::ConcurrentTransactions,
                 ErrorCode::CoordinatorLoadInProgress,
-            ]);
-            s.add = VecDeque::from([ErrorCode::ConcurrentTransactions]);
-            s.end = VecDeque::from([
+            ]),
+            add: VecDeque::from([ErrorCode::ConcurrentTransactions]),
+            end: VecDeque::from([
                 ErrorCode::CoordinatorLoadInProgress,
                 ErrorCode::NotCoordinator,
                 ErrorCode::ConcurrentTransactions,
-            ]);
-        }
-        let bootstrap = fake_broker(script.clone()).await;
-        let producer = producer(&bootstrap).await;
-        producer.init_transactions().await.unwrap();
+            ]),
+            ..Script::default()
+        })
+        .await;
         assert_eq!(count(&script, ApiKey::InitProducerId), 3);
 
         producer.begin_transaction().unwrap();
@@ -1560,11 +1567,11 @@ mod wire_tests {
     /// later call too. A later abort with nothing sent asks the broker nothing.
     #[tokio::test]
     async fn fenced_end_txn_is_fatal() {
-        let script = Arc::new(Mutex::new(Script::default()));
-        script.lock().unwrap().end = VecDeque::from([ErrorCode::ProducerFenced]);
-        let bootstrap = fake_broker(script.clone()).await;
-        let producer = producer(&bootstrap).await;
-        producer.init_transactions().await.unwrap();
+        let (script, producer) = initialized(Script {
+            end: VecDeque::from([ErrorCode::ProducerFenced]),
+            ..Script::default()
+        })
+        .await;
         producer.begin_transaction().unwrap();
         producer
             .send(ProducerRecord::new("t").partition(0).value("v"))
@@ -1589,11 +1596,11 @@ mod wire_tests {
     /// back to a usable state.
     #[tokio::test]
     async fn abortable_add_partitions_then_abort_and_retry() {
-        let script = Arc::new(Mutex::new(Script::default()));
-        script.lock().unwrap().add = VecDeque::from([ErrorCode::TopicAuthorizationFailed]);
-        let bootstrap = fake_broker(script.clone()).await;
-        let producer = producer(&bootstrap).await;
-        producer.init_transactions().await.unwrap();
+        let (script, producer) = initialized(Script {
+            add: VecDeque::from([ErrorCode::TopicAuthorizationFailed]),
+            ..Script::default()
+        })
+        .await;
         producer.begin_transaction().unwrap();
         let delivery = producer
             .send(ProducerRecord::new("t").partition(0).value("v"))
@@ -1639,10 +1646,7 @@ mod wire_tests {
     /// continue across transactions on the same epoch.
     #[tokio::test]
     async fn abort_with_a_sequence_gap_bumps_the_epoch() {
-        let script = Arc::new(Mutex::new(Script::default()));
-        let bootstrap = fake_broker(script.clone()).await;
-        let producer = producer(&bootstrap).await;
-        producer.init_transactions().await.unwrap();
+        let (script, producer) = initialized(Script::default()).await;
 
         // Transaction 1 commits records with sequences 0 and 1.
         producer.begin_transaction().unwrap();
