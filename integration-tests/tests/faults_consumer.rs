@@ -125,9 +125,27 @@ impl Run {
     }
 }
 
-/// Polls until every record was read at least once (or `LIMIT`), calling `inject` once when
-/// `inject_at` distinct records were read. Commits after each non-empty poll when `commit`.
+/// [`read_all`] within `LIMIT`: a run that never ends fails the test, naming `fault`.
 async fn consume(
+    fault: &str,
+    consumer: &mut Consumer,
+    bootstrap: &str,
+    inject_at: usize,
+    inject: impl FnMut(),
+    commit: bool,
+) -> Run {
+    tokio::time::timeout(
+        LIMIT,
+        read_all(consumer, bootstrap, inject_at, inject, commit),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{fault}: not done within {LIMIT:?}"))
+}
+
+/// Polls until every record was read at least once, calling `inject` once when `inject_at`
+/// distinct records were read. Commits after each non-empty poll when `commit`. Fails as
+/// stalled 2 s before `LIMIT`, with what it saw.
+async fn read_all(
     consumer: &mut Consumer,
     bootstrap: &str,
     inject_at: usize,
@@ -202,18 +220,15 @@ async fn assigned_scenario(fault: &str, api: Api, errors: &[E], at: usize) {
     let (mock, bootstrap) = setup().await;
     let mut consumer = consumer(&bootstrap, None).await;
     consumer.assign(all_partitions()).unwrap();
-    let run = tokio::time::timeout(
-        LIMIT,
-        consume(
-            &mut consumer,
-            &bootstrap,
-            at,
-            || mock.request_errors(api, errors),
-            false,
-        ),
+    let run = consume(
+        fault,
+        &mut consumer,
+        &bootstrap,
+        at,
+        || mock.request_errors(api, errors),
+        false,
     )
-    .await
-    .unwrap_or_else(|_| panic!("{fault}: not done within {LIMIT:?}"));
+    .await;
     let tally = check(fault, errors.len(), &run);
     assert!(
         run.errors.iter().all(Error::is_retriable),
@@ -294,25 +309,22 @@ async fn partition_leaders_move_mid_stream() {
     let mut consumer = consumer(&bootstrap, None).await;
     consumer.assign(all_partitions()).unwrap();
     let mut moves = 0;
-    let run = tokio::time::timeout(
-        LIMIT,
-        consume(
-            &mut consumer,
-            &bootstrap,
-            200,
-            || {
-                for p in 0..PARTITIONS {
-                    // p was led by p % 3 + 1: move each to the next broker.
-                    mock.partition_leader(TOPIC, p, Some((p + 1) % BROKERS + 1))
-                        .unwrap();
-                    moves += 1;
-                }
-            },
-            false,
-        ),
+    let run = consume(
+        "leader move",
+        &mut consumer,
+        &bootstrap,
+        200,
+        || {
+            for p in 0..PARTITIONS {
+                // p was led by p % 3 + 1: move each to the next broker.
+                mock.partition_leader(TOPIC, p, Some((p + 1) % BROKERS + 1))
+                    .unwrap();
+                moves += 1;
+            }
+        },
+        false,
     )
-    .await
-    .expect("leader move: not done in time");
+    .await;
     let tally = check("partition leaders moved (assign)", moves, &run);
     assert_eq!(tally.duplicated, 0);
     consumer.close().await.unwrap();
@@ -323,21 +335,18 @@ async fn fetch_from_a_broker_with_round_trip_time() {
     let (mock, bootstrap) = setup().await;
     let mut consumer = consumer(&bootstrap, None).await;
     consumer.assign(all_partitions()).unwrap();
-    let run = tokio::time::timeout(
-        LIMIT,
-        consume(
-            &mut consumer,
-            &bootstrap,
-            100,
-            || {
-                mock.broker_round_trip_time(-1, Duration::from_millis(300))
-                    .unwrap()
-            },
-            false,
-        ),
+    let run = consume(
+        "rtt",
+        &mut consumer,
+        &bootstrap,
+        100,
+        || {
+            mock.broker_round_trip_time(-1, Duration::from_millis(300))
+                .unwrap()
+        },
+        false,
     )
-    .await
-    .expect("rtt: not done in time");
+    .await;
     let tally = check("RTT 300 ms, all brokers (assign)", 1, &run);
     assert_eq!(tally.duplicated, 0);
     assert!(run.errors.is_empty(), "{:?}", run.errors);
@@ -349,23 +358,20 @@ async fn fatal_fetch_topic_authorization_failed_surfaces_once() {
     let (mock, bootstrap) = setup().await;
     let mut consumer = consumer(&bootstrap, None).await;
     consumer.assign(all_partitions()).unwrap();
-    let run = tokio::time::timeout(
-        LIMIT,
-        consume(
-            &mut consumer,
-            &bootstrap,
-            200,
-            || {
-                mock.request_errors(
-                    Api::Fetch,
-                    &[E::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED],
-                )
-            },
-            false,
-        ),
+    let run = consume(
+        "fatal fetch",
+        &mut consumer,
+        &bootstrap,
+        200,
+        || {
+            mock.request_errors(
+                Api::Fetch,
+                &[E::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED],
+            )
+        },
+        false,
     )
-    .await
-    .expect("fatal fetch: not done in time");
+    .await;
     check("Fetch TOPIC_AUTHORIZATION_FAILED (fatal)", 1, &run);
     let codes: Vec<_> = run.errors.iter().map(Error::code).collect();
     assert_eq!(
@@ -392,18 +398,15 @@ async fn group_scenario(fault: &str, api: Api, errors: &[E], at: usize) -> Run {
     let group = integration_tests::unique_topic("faults-group");
     let mut consumer = consumer(&bootstrap, Some(&group)).await;
     consumer.subscribe(&[TOPIC]).unwrap();
-    let run = tokio::time::timeout(
-        LIMIT,
-        consume(
-            &mut consumer,
-            &bootstrap,
-            at,
-            || mock.request_errors(api, errors),
-            true,
-        ),
+    let run = consume(
+        fault,
+        &mut consumer,
+        &bootstrap,
+        at,
+        || mock.request_errors(api, errors),
+        true,
     )
-    .await
-    .unwrap_or_else(|_| panic!("{fault}: not done within {LIMIT:?}"));
+    .await;
     check(fault, errors.len(), &run);
     assert!(
         run.errors.iter().all(Error::is_retriable),
@@ -693,23 +696,20 @@ async fn fatal_offset_commit_authorization_failed_surfaces_once() {
     let group = integration_tests::unique_topic("faults-commit-auth");
     let mut consumer = consumer(&bootstrap, Some(&group)).await;
     consumer.subscribe(&[TOPIC]).unwrap();
-    let run = tokio::time::timeout(
-        LIMIT,
-        consume(
-            &mut consumer,
-            &bootstrap,
-            200,
-            || {
-                mock.request_errors(
-                    Api::OffsetCommit,
-                    &[E::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
-                )
-            },
-            true,
-        ),
+    let run = consume(
+        "fatal commit",
+        &mut consumer,
+        &bootstrap,
+        200,
+        || {
+            mock.request_errors(
+                Api::OffsetCommit,
+                &[E::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
+            )
+        },
+        true,
     )
-    .await
-    .expect("fatal commit: not done in time");
+    .await;
     check("OffsetCommit GROUP_AUTHORIZATION_FAILED (fatal)", 1, &run);
     let codes: Vec<_> = run.commit_errors.iter().map(Error::code).collect();
     assert_eq!(
