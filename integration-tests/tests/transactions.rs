@@ -104,6 +104,13 @@ async fn read(
     out
 }
 
+/// The values partition 0 of `topic` holds for an `isolation` reader: [`read`] of `want`
+/// records within 10 s, then `quiet` more.
+async fn values_read(topic: &str, isolation: &str, want: usize, quiet: Duration) -> Vec<String> {
+    let mut consumer = reader(topic, 1, isolation, None).await;
+    values(&read(&mut consumer, want, Duration::from_secs(10), quiet).await)
+}
+
 fn values(records: &[ConsumerRecord]) -> Vec<String> {
     records
         .iter()
@@ -371,24 +378,14 @@ async fn abort_leaves_offsets_and_hides_records() {
     send_all(&producer, &output, 0, &["after"]).await;
     producer.commit_transaction().await.unwrap();
 
-    let mut consumer = reader(&output, 1, "read_committed", None).await;
-    let got = read(
-        &mut consumer,
-        2,
-        Duration::from_secs(10),
-        Duration::from_millis(500),
-    )
-    .await;
-    assert_eq!(values(&got), ["kept", "after"]);
-    let mut consumer = reader(&output, 1, "read_uncommitted", None).await;
-    let got = read(
-        &mut consumer,
-        4,
-        Duration::from_secs(10),
-        Duration::from_millis(300),
-    )
-    .await;
-    assert_eq!(values(&got), ["kept", "dropped-1", "dropped-2", "after"]);
+    assert_eq!(
+        values_read(&output, "read_committed", 2, Duration::from_millis(500)).await,
+        ["kept", "after"]
+    );
+    assert_eq!(
+        values_read(&output, "read_uncommitted", 4, Duration::from_millis(300)).await,
+        ["kept", "dropped-1", "dropped-2", "after"]
+    );
     assert_eq!(
         committed(&group, std::slice::from_ref(&tp)).await[&tp],
         Some(5)
@@ -445,15 +442,10 @@ async fn second_producer_fences_the_first() {
     second.begin_transaction().unwrap();
     send_all(&second, &output, 0, &["successor"]).await;
     second.commit_transaction().await.unwrap();
-    let mut consumer = reader(&output, 1, "read_committed", None).await;
-    let got = read(
-        &mut consumer,
-        1,
-        Duration::from_secs(10),
-        Duration::from_millis(500),
-    )
-    .await;
-    assert_eq!(values(&got), ["successor"]);
+    assert_eq!(
+        values_read(&output, "read_committed", 1, Duration::from_millis(500)).await,
+        ["successor"]
+    );
     second.close(Duration::from_secs(5)).await.unwrap();
 }
 
@@ -481,29 +473,19 @@ async fn successor_cleans_up_a_dropped_producer() {
     send_all(&successor, &output, 0, &["successor"]).await;
     successor.commit_transaction().await.unwrap();
 
-    let mut consumer = reader(&output, 1, "read_committed", None).await;
-    let got = read(
-        &mut consumer,
-        1,
-        Duration::from_secs(10),
-        Duration::from_millis(500),
-    )
-    .await;
-    assert_eq!(values(&got), ["successor"]);
+    assert_eq!(
+        values_read(&output, "read_committed", 1, Duration::from_millis(500)).await,
+        ["successor"]
+    );
     // The marker that makes it so: tansu aborted the dropped transaction (same producer id,
     // older epoch) before the successor's records.
     let raw = raw_fetch(&output, 0, 0).await;
     let controls: Vec<_> = raw.batches.iter().filter_map(|b| b.4.clone()).collect();
     assert_eq!(controls, ["Abort", "Commit"], "{:?}", raw.batches);
-    let mut consumer = reader(&output, 1, "read_uncommitted", None).await;
-    let got = read(
-        &mut consumer,
-        2,
-        Duration::from_secs(10),
-        Duration::from_millis(300),
-    )
-    .await;
-    assert_eq!(values(&got), ["dropped", "successor"]);
+    assert_eq!(
+        values_read(&output, "read_uncommitted", 2, Duration::from_millis(300)).await,
+        ["dropped", "successor"]
+    );
     successor.close(Duration::from_secs(5)).await.unwrap();
 }
 
