@@ -172,7 +172,12 @@ impl Pipeline {
         let mut consumer =
             app::consumer(&args.bootstrap, &defaults, &args.properties, true).await?;
         let partitions = app::partitions_of(&args.bootstrap, &args.properties, &args.input).await?;
-        let committed = consumer.committed(&partitions).await?;
+        let committed: HashMap<TopicPartition, Option<i64>> = consumer
+            .committed(&partitions)
+            .await?
+            .into_iter()
+            .map(|(tp, found)| (tp, found.map(|c| c.offset)))
+            .collect();
         let resumed: i64 = committed.values().flatten().sum();
         eprintln!(
             "{program}: group `{}` resumes {} at {resumed} of {} records (committed: {})",

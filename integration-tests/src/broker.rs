@@ -63,6 +63,47 @@ fn external_list() -> Option<String> {
         .filter(|l| !l.is_empty())
 }
 
+/// The cluster named by `KAFKA_BOOTSTRAP_SERVERS`, when the tests run against one.
+pub fn external_cluster() -> Option<String> {
+    external_list()
+}
+
+/// Where [`not_applicable_to_external_cluster`] writes one line per test it skips, so that
+/// `scripts/test` can list them after the run (nextest hides a passing test's output).
+pub const NOT_APPLICABLE_LOG: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../target/not-applicable.log");
+
+/// For a test that needs a broker container of its own to misbehave (stopped, paused,
+/// restarted): with `KAFKA_BOOTSTRAP_SERVERS` set, says that `test` does not apply and why
+/// (on stderr, and one line appended to [`NOT_APPLICABLE_LOG`]) and returns `true`, and the
+/// test returns at once. Without that variable it returns `false` and the test goes on; a
+/// broker that cannot start then fails it as always (nothing is skipped for that).
+///
+/// ```no_run
+/// # async fn example() {
+/// if integration_tests::not_applicable_to_external_cluster("my_test", "stops the broker") {
+///     return;
+/// }
+/// # }
+/// ```
+pub fn not_applicable_to_external_cluster(test: &str, needs: &str) -> bool {
+    let Some(list) = external_list() else {
+        return false;
+    };
+    let line =
+        format!("NOT APPLICABLE: {test}: {needs}; the tests run against {BOOTSTRAP_ENV}={list}");
+    eprintln!("{line}");
+    use std::io::Write as _;
+    if let Ok(mut log) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(NOT_APPLICABLE_LOG)
+    {
+        let _ = writeln!(log, "{line}");
+    }
+    true
+}
+
 /// What to do about a missing broker, for the failure message.
 fn hint() -> &'static str {
     if external_list().is_some() {

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kafka_client::consumer::{
-    Consumer, ConsumerConfig, ConsumerRecord, RebalanceEvent, TopicPartition,
+    Consumer, ConsumerConfig, ConsumerRecord, OffsetAndMetadata, RebalanceEvent, TopicPartition,
 };
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
 use tokio::task::JoinHandle;
@@ -517,4 +517,15 @@ impl tracing::Subscriber for StderrTrace {
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// The committed offsets of [`Consumer::committed`](kafka_client::consumer::Consumer::committed)
+/// without their metadata strings, for comparing with positions.
+pub fn offsets_only<S: std::hash::BuildHasher + Default>(
+    committed: std::collections::HashMap<TopicPartition, Option<OffsetAndMetadata>, S>,
+) -> std::collections::HashMap<TopicPartition, Option<i64>> {
+    committed
+        .into_iter()
+        .map(|(tp, found)| (tp, found.map(|c| c.offset)))
+        .collect()
 }

@@ -17,9 +17,12 @@
 //! It is a separate crate so every test binary in the workspace can share it,
 //! and so that no Docker or process plumbing leaks into the SDK crates.
 //!
-//! Nothing here ever skips a test: when no broker can be had, [`broker`]
-//! panics with the reason and the fix (`scripts/install-broker`, or
-//! `KAFKA_BOOTSTRAP_SERVERS`).
+//! Nothing here ever skips a test because a broker is missing: when no broker
+//! can be had, [`broker`] panics with the reason and the fix
+//! (`scripts/install-broker`, or `KAFKA_BOOTSTRAP_SERVERS`). The one skip is by
+//! design: against an external cluster, a test that needs its own broker
+//! container to misbehave calls [`not_applicable_to_external_cluster`], which
+//! names it as not applicable.
 //!
 //! ```no_run
 //! # async fn example() {
@@ -46,7 +49,10 @@ pub mod tls;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use broker::{broker, dedicated_broker, Broker, BOOTSTRAP_ENV, TANSU_IMAGE, TANSU_TAG};
+pub use broker::{
+    broker, dedicated_broker, external_cluster, not_applicable_to_external_cluster, Broker,
+    BOOTSTRAP_ENV, NOT_APPLICABLE_LOG, TANSU_IMAGE, TANSU_TAG,
+};
 pub use kcat::{kcat, kcat_consume, kcat_produce, KcatOutput, MockCluster};
 pub use probe::{probe_api_versions, ApiVersionRange};
 

@@ -148,6 +148,32 @@ impl Reader<'_> {
     }
 }
 
+/// Whether the shared test broker ([`crate::broker`]) advertises `api_key` in its ApiVersions
+/// answer: tests that expect a broker feature (KIP-848's ConsumerGroupHeartbeat, key 68;
+/// CreatePartitions, key 37) follow what the broker says instead of assuming tansu, so they
+/// hold against a `KAFKA_BOOTSTRAP_SERVERS` cluster too. Panics when the broker does not answer.
+///
+/// ```no_run
+/// # async fn example() {
+/// let kip_848 = integration_tests::probe::broker_advertises(68).await;
+/// println!("ConsumerGroupHeartbeat: {kip_848}");
+/// # }
+/// ```
+pub async fn broker_advertises(api_key: i16) -> bool {
+    let bootstrap = crate::broker().await.bootstrap();
+    let addr = bootstrap
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    probe_api_versions(&addr, Duration::from_secs(10))
+        .await
+        .unwrap_or_else(|e| panic!("ApiVersions from {addr}: {e}"))
+        .iter()
+        .any(|a| a.api_key == api_key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,12 @@ const RECOVERY_BOUND: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn admin_client_recovers_after_a_broker_restart() {
+    if integration_tests::not_applicable_to_external_cluster(
+        "broker_restart::admin_client_recovers_after_a_broker_restart",
+        "restarts its own broker container",
+    ) {
+        return;
+    }
     let broker = dedicated_broker().await;
     let admin = AdminClient::from_properties([
         ("bootstrap.servers", broker.bootstrap().as_str()),

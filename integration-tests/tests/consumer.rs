@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use integration_tests::group::offsets_only;
 use integration_tests::{broker, unique_topic};
 use kafka_client::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
@@ -97,14 +98,20 @@ async fn poll_exactly(consumer: &mut Consumer, count: usize) -> Vec<ConsumerReco
     records
 }
 
-/// Polls for `wait` and returns whatever came.
-async fn poll_for(consumer: &mut Consumer, wait: Duration) -> Vec<ConsumerRecord> {
-    let deadline = Instant::now() + wait;
-    let mut records = Vec::new();
-    while Instant::now() < deadline {
-        records.extend(consumer.poll(Duration::from_millis(200)).await.unwrap());
+/// Polls until `tp`'s position is `end` (failing after 20 s), and fails if any poll on the
+/// way returns a record: "nothing more arrives" shown by the consumer's own position reaching
+/// the end, not by a quiet period.
+async fn poll_nothing_until_position(consumer: &mut Consumer, tp: &TopicPartition, end: i64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while consumer.position(tp) != Some(end) {
+        assert!(
+            Instant::now() < deadline,
+            "{tp:?}: position {:?}, want {end}",
+            consumer.position(tp)
+        );
+        let records = consumer.poll(Duration::from_millis(200)).await.unwrap();
+        assert!(records.is_empty(), "nothing more was expected: {records:?}");
     }
-    records
 }
 
 fn text(b: &Option<bytes::Bytes>) -> String {
@@ -131,10 +138,8 @@ async fn assign_and_poll_reads_exactly_what_was_produced() {
     consumer.assign(tps(&topic, 3)).unwrap();
     assert_eq!(consumer.assignment(), tps(&topic, 3));
     let records = poll_exactly(&mut consumer, 30).await;
-    // Nothing more arrives.
-    assert!(poll_for(&mut consumer, Duration::from_millis(600))
-        .await
-        .is_empty());
+    // Nothing more arrives: every position is at its partition's end (asserted below), so
+    // no fetch can return more.
 
     for (p, offsets) in &written {
         let got: Vec<&ConsumerRecord> = records.iter().filter(|r| r.partition == *p).collect();
@@ -188,10 +193,7 @@ async fn seek_and_seek_to_beginning_replay() {
 
     // seek_to_end: nothing left to read, position at the end.
     consumer.seek_to_end(std::slice::from_ref(&tp));
-    assert!(poll_for(&mut consumer, Duration::from_millis(600))
-        .await
-        .is_empty());
-    assert_eq!(consumer.position(&tp), Some(10));
+    poll_nothing_until_position(&mut consumer, &tp, 10).await;
 
     let err = consumer
         .seek(&TopicPartition::new(&topic, 5), 0)
@@ -213,15 +215,33 @@ async fn pause_stops_a_partition_and_resume_restarts_it() {
     assert_eq!(consumer.paused(), vec![p1.clone()]);
     let first = poll_exactly(&mut consumer, 5).await;
     assert!(first.iter().all(|r| r.partition == 0), "{first:?}");
-    assert!(poll_for(&mut consumer, Duration::from_millis(800))
-        .await
-        .is_empty());
+    // Partition 0 goes on, one record at a time, each polled until it arrives: the fetches
+    // that bring them (events, not a quiet period) would have brought partition 1's five
+    // records too, were it not paused, and those would be returned before the later one.
+    let mut next = Vec::new();
+    for offset in 5..7 {
+        produce_from(&topic, 1, offset as usize, 1).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while next
+            .last()
+            .map(|r: &ConsumerRecord| (r.partition, r.offset))
+            != Some((0, offset))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "partition 0 offset {offset}: {next:?}"
+            );
+            next.extend(consumer.poll(Duration::from_millis(200)).await.unwrap());
+        }
+    }
+    let next: Vec<(i32, i64)> = next.iter().map(|r| (r.partition, r.offset)).collect();
+    assert_eq!(next, [(0, 5), (0, 6)], "a paused partition was read");
 
     consumer.resume(std::slice::from_ref(&p1));
     assert!(consumer.paused().is_empty());
     let rest = poll_exactly(&mut consumer, 5).await;
     assert!(rest.iter().all(|r| r.partition == 1), "{rest:?}");
-    assert_eq!(consumer.position(&p0), Some(5));
+    assert_eq!(consumer.position(&p0), Some(7));
     assert_eq!(consumer.position(&p1), Some(5));
 }
 
@@ -239,7 +259,7 @@ async fn commit_sync_is_seen_by_a_new_consumer() {
     let got = poll_exactly(&mut first, 4).await;
     assert_eq!(got.last().unwrap().offset, 3);
     first.commit_sync().await.unwrap();
-    let committed = first.committed(&[p0.clone(), p1.clone()]).await.unwrap();
+    let committed = offsets_only(first.committed(&[p0.clone(), p1.clone()]).await.unwrap());
     assert_eq!(committed[&p0], Some(4));
     assert_eq!(committed[&p1], None);
 
@@ -255,7 +275,7 @@ async fn commit_sync_is_seen_by_a_new_consumer() {
     // A new consumer of the group: committed() sees it, and it starts there (reset=none:
     // a missing commit would fail).
     let mut second = consumer(&[("group.id", &group), ("auto.offset.reset", "none")]).await;
-    let committed = second.committed(&[p0.clone(), p1.clone()]).await.unwrap();
+    let committed = offsets_only(second.committed(&[p0.clone(), p1.clone()]).await.unwrap());
     assert_eq!(committed[&p0], Some(6));
     assert_eq!(committed[&p1], Some(2));
     second.assign([p0.clone(), p1.clone()]).unwrap();
@@ -314,10 +334,7 @@ async fn auto_offset_reset_latest_skips_old_records() {
 
     let mut consumer = consumer(&[("auto.offset.reset", "latest")]).await;
     consumer.assign([tp.clone()]).unwrap();
-    assert!(poll_for(&mut consumer, Duration::from_millis(800))
-        .await
-        .is_empty());
-    assert_eq!(consumer.position(&tp), Some(5));
+    poll_nothing_until_position(&mut consumer, &tp, 5).await;
 
     produce_from(&topic, 1, 5, 3).await;
     let new = poll_exactly(&mut consumer, 3).await;

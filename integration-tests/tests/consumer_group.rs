@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use integration_tests::group::{
-    all_partitions as all, member_consumer as member, owned, poll_until,
+    all_partitions as all, member_consumer as member, offsets_only, owned, poll_until,
 };
 use integration_tests::{broker, create_topic, unique_topic};
 use kafka_client::consumer::{ConsumerRecord, RebalanceEvent, TopicPartition};
@@ -42,6 +42,32 @@ async fn produce(topic: &str, partitions: i32, from: usize, count: usize) {
         }
     }
     producer.close(Duration::from_secs(5)).await.unwrap();
+}
+
+/// The group's state and member ids as the broker describes them (DescribeGroups).
+async fn described(group: &str) -> (String, Vec<String>) {
+    use kafka_client::admin::{AdminClient, AdminOptions};
+    let bootstrap = bootstrap().await;
+    let admin = AdminClient::from_properties([
+        ("bootstrap.servers", bootstrap.as_str()),
+        ("default.api.timeout.ms", "10000"),
+    ])
+    .unwrap();
+    let mut described = admin
+        .describe_groups(&[group], AdminOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("describe {group}: {e}"));
+    admin.close();
+    let description = described
+        .remove(group)
+        .expect("a result for the group")
+        .unwrap_or_else(|e| panic!("describe {group}: {e}"));
+    let members = description
+        .members
+        .into_iter()
+        .map(|m| m.member_id)
+        .collect();
+    (description.state, members)
 }
 
 fn values(records: &[ConsumerRecord]) -> BTreeSet<String> {
@@ -163,12 +189,14 @@ async fn a_new_member_resumes_from_the_group_commit() {
     eprintln!("first member read 10 records in {took:?}");
     assert_eq!(values(&records[0]), expected(2, 0, 5));
     first.commit_sync().await.unwrap();
-    let committed: BTreeMap<TopicPartition, Option<i64>> = first
-        .committed(&all(&topic, 2).into_iter().collect::<Vec<_>>())
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
+    let committed: BTreeMap<TopicPartition, Option<i64>> = offsets_only(
+        first
+            .committed(&all(&topic, 2).into_iter().collect::<Vec<_>>())
+            .await
+            .unwrap(),
+    )
+    .into_iter()
+    .collect();
     assert!(committed.values().all(|o| *o == Some(5)), "{committed:?}");
     first.close().await.unwrap();
 
@@ -191,7 +219,8 @@ async fn a_member_that_stops_polling_loses_its_partitions_and_cannot_commit() {
     let topic = unique_topic("group-lost");
     create_topic(&topic, 2).await;
     produce(&topic, 2, 0, 2).await;
-    let mut consumer = member(&unique_topic("g-lost"), &[("max.poll.interval.ms", "3000")]).await;
+    let group = unique_topic("g-lost");
+    let mut consumer = member(&group, &[("max.poll.interval.ms", "3000")]).await;
     consumer.subscribe(&[&topic]).unwrap();
     let (_, took) = poll_until(&mut [&mut consumer], Duration::from_secs(60), |_, r| {
         r[0].len() >= 4
@@ -202,7 +231,27 @@ async fn a_member_that_stops_polling_loses_its_partitions_and_cannot_commit() {
 
     // No poll for longer than max.poll.interval.ms: the background task leaves the group and
     // the partitions are lost (heartbeats alone do not keep a member that stopped polling).
-    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    // Wait for that on the broker: until the group no longer holds the member (bounded).
+    let member_id = consumer.group_metadata().unwrap().member_id;
+    assert!(!member_id.is_empty(), "a stable member has a member id");
+    let stopped = Instant::now();
+    let left = loop {
+        let (state, members) = described(&group).await;
+        if !members.contains(&member_id) {
+            break stopped.elapsed();
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(30),
+            "the member that stopped polling is still in the group after 30 s ({state}, \
+             {members:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    eprintln!("the broker dropped the member {left:?} after its last poll (max.poll 3 s)");
+    assert!(
+        left >= Duration::from_secs(2),
+        "the member left after {left:?}, well before max.poll.interval.ms (3 s)"
+    );
     let error = consumer.commit_sync().await.unwrap_err();
     assert!(
         matches!(error, kafka_client::Error::CommitFailed { .. }),
@@ -227,16 +276,29 @@ async fn a_member_that_stops_polling_loses_its_partitions_and_cannot_commit() {
 async fn heartbeats_keep_a_slowly_polling_member_in_the_group() {
     let topic = unique_topic("group-slow");
     create_topic(&topic, 2).await;
-    let mut consumer = member(&unique_topic("g-slow"), &[]).await;
+    let group = unique_topic("g-slow");
+    let mut consumer = member(&group, &[]).await;
     consumer.subscribe(&[&topic]).unwrap();
     poll_until(&mut [&mut consumer], Duration::from_secs(60), |c, _| {
         owned(c[0]).len() == 2
     })
     .await;
     consumer.rebalance_events();
-    // Longer than session.timeout.ms (6 s), shorter than max.poll.interval.ms (10 s): only the
-    // background heartbeats keep the member in.
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // No poll for longer than session.timeout.ms (6 s), shorter than max.poll.interval.ms
+    // (10 s): only the background heartbeats keep the member in. The broker is asked
+    // throughout that the member is still there and the group stable.
+    let member_id = consumer.group_metadata().unwrap().member_id;
+    assert!(!member_id.is_empty(), "a stable member has a member id");
+    let quiet_from = Instant::now();
+    while quiet_from.elapsed() < Duration::from_secs(7) {
+        let (state, members) = described(&group).await;
+        assert!(
+            state == "Stable" && members == [member_id.clone()],
+            "{:?} without a poll: group {state}, members {members:?} (want {member_id})",
+            quiet_from.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     consumer.poll(Duration::from_millis(100)).await.unwrap();
     consumer.commit_sync().await.unwrap();
     assert_eq!(owned(&consumer), all(&topic, 2));
@@ -273,10 +335,12 @@ async fn auto_commit_commits_revoked_partitions_before_the_rebalance() {
     .await;
     eprintln!("split after {took:?}");
     // Eager rebalance: the first member gave up both partitions, committing what it had read.
-    let committed = first
-        .committed(&all(&topic, 2).into_iter().collect::<Vec<_>>())
-        .await
-        .unwrap();
+    let committed = offsets_only(
+        first
+            .committed(&all(&topic, 2).into_iter().collect::<Vec<_>>())
+            .await
+            .unwrap(),
+    );
     assert!(committed.values().all(|o| *o == Some(3)), "{committed:?}");
     first.close().await.unwrap();
     second.close().await.unwrap();

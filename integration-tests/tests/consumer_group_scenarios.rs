@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use integration_tests::group::{
-    all_partitions, is_partitioned, longest_gap, member_consumer, produce,
+    all_partitions, is_partitioned, longest_gap, member_consumer, offsets_only, produce,
     trace_to_stderr_if_asked, wait_until, BackgroundProducer, Member, MemberLog, MemberOptions,
     Produced,
 };
@@ -586,10 +586,12 @@ async fn a_killed_members_partitions_resume_from_its_last_commit() {
     // timeout lets anyone else own them).
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut inspector = member_consumer(&group, &[]).await;
-    let committed = inspector
-        .committed(&orphaned.iter().cloned().collect::<Vec<_>>())
-        .await
-        .unwrap();
+    let committed = offsets_only(
+        inspector
+            .committed(&orphaned.iter().cloned().collect::<Vec<_>>())
+            .await
+            .unwrap(),
+    );
     assert!(
         survivor.assignment().is_disjoint(&orphaned),
         "the survivor owns the dead member's partitions before its session expired"
@@ -772,16 +774,6 @@ async fn poll_count(consumer: &mut Consumer, count: usize) -> Vec<ConsumerRecord
     records
 }
 
-/// Polls for `wait`; returns whatever came.
-async fn poll_for(consumer: &mut Consumer, wait: Duration) -> Vec<ConsumerRecord> {
-    let deadline = Instant::now() + wait;
-    let mut records = Vec::new();
-    while Instant::now() < deadline {
-        records.extend(consumer.poll(Duration::from_millis(100)).await.unwrap());
-    }
-    records
-}
-
 fn offsets_of(records: &[ConsumerRecord], partition: i32) -> Vec<i64> {
     records
         .iter()
@@ -819,7 +811,10 @@ async fn commit_sync_survives_a_restart_with_nothing_lost_or_repeated() {
         .iter()
         .map(|tp| (tp.clone(), first.position(tp)))
         .collect();
-    assert_eq!(first.committed(&tps).await.unwrap(), positions);
+    assert_eq!(
+        offsets_only(first.committed(&tps).await.unwrap()),
+        positions
+    );
     first.close().await.unwrap();
 
     // A new consumer of the group (auto.offset.reset=none: a missing commit would fail).
@@ -859,7 +854,7 @@ async fn commit_async_completes_and_is_visible_even_when_dropped() {
         .await
         .expect("commit_async did not complete in 10 s")
         .unwrap();
-    let committed = consumer.committed(&tps).await.unwrap();
+    let committed = offsets_only(consumer.committed(&tps).await.unwrap());
     assert!(committed.values().all(|o| *o == Some(5)), "{committed:?}");
 
     // A dropped commit_async still commits.
@@ -869,7 +864,7 @@ async fn commit_async_completes_and_is_visible_even_when_dropped() {
     let p0 = tps[0].clone();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let now = consumer.committed(std::slice::from_ref(&p0)).await.unwrap()[&p0];
+        let now = offsets_only(consumer.committed(std::slice::from_ref(&p0)).await.unwrap())[&p0];
         if now == Some(8) {
             break;
         }
@@ -916,7 +911,8 @@ async fn auto_commit_never_commits_past_what_poll_returned() {
             returned_end = last.offset + 1;
             assert!(records.len() <= 2);
         }
-        let committed = consumer.committed(std::slice::from_ref(&tp)).await.unwrap()[&tp];
+        let committed =
+            offsets_only(consumer.committed(std::slice::from_ref(&tp)).await.unwrap())[&tp];
         let committed = committed.unwrap_or(0);
         assert!(
             committed <= returned_end,
@@ -943,10 +939,12 @@ async fn auto_commit_never_commits_past_what_poll_returned() {
     // close() commits what was returned.
     consumer.close().await.unwrap();
     let mut inspector = member_consumer(&group, &[]).await;
-    let committed = inspector
-        .committed(std::slice::from_ref(&tp))
-        .await
-        .unwrap();
+    let committed = offsets_only(
+        inspector
+            .committed(std::slice::from_ref(&tp))
+            .await
+            .unwrap(),
+    );
     assert_eq!(
         committed[&tp],
         Some(20),
@@ -976,14 +974,30 @@ async fn seek_pause_and_resume_in_group_mode() {
     let replay = poll_count(&mut consumer, 10).await;
     assert_eq!(offsets_of(&replay, 1), (0..10).collect::<Vec<_>>());
 
-    // Paused: new records of p0 are not returned; p1's are.
+    // Paused: new records of p0 are not returned; p1's are. One record per partition at a
+    // time, each polled until p1's arrives: the fetches that bring p1's (events, not a quiet
+    // period) would bring p0's too were it not paused, and those would come out before
+    // p1's next one.
     consumer.pause(std::slice::from_ref(&p0));
-    produce(&topic, "t", 2, 10, 3).await;
-    let unpaused = poll_count(&mut consumer, 3).await;
-    assert_eq!(offsets_of(&unpaused, 1), [10, 11, 12]);
-    assert!(poll_for(&mut consumer, Duration::from_millis(800))
-        .await
-        .is_empty());
+    let mut unpaused = Vec::new();
+    for n in 10..13 {
+        produce(&topic, "t", 2, n, 1).await;
+        let deadline = Instant::now() + SETTLE;
+        while unpaused
+            .last()
+            .map(|r: &ConsumerRecord| (r.partition, r.offset))
+            != Some((1, n as i64))
+        {
+            assert!(Instant::now() < deadline, "p1 offset {n}: {unpaused:?}");
+            unpaused.extend(consumer.poll(Duration::from_millis(200)).await.unwrap());
+        }
+    }
+    let unpaused: Vec<(i32, i64)> = unpaused.iter().map(|r| (r.partition, r.offset)).collect();
+    assert_eq!(
+        unpaused,
+        [(1, 10), (1, 11), (1, 12)],
+        "a paused partition was read"
+    );
     assert_eq!(consumer.position(&p0), Some(10));
     consumer.resume(std::slice::from_ref(&p0));
     let resumed = poll_count(&mut consumer, 3).await;
@@ -992,11 +1006,18 @@ async fn seek_pause_and_resume_in_group_mode() {
     // seek_to_end skips nothing new: what comes after is read.
     consumer.seek(&p0, 0).unwrap();
     consumer.seek_to_end(&[p0.clone(), p1.clone()]);
-    assert!(poll_for(&mut consumer, Duration::from_millis(600))
-        .await
-        .is_empty());
-    assert_eq!(consumer.position(&p0), Some(13));
-    assert_eq!(consumer.position(&p1), Some(13));
+    // Nothing comes while the positions move to the end (the event that ends the wait).
+    let deadline = Instant::now() + SETTLE;
+    while consumer.position(&p0) != Some(13) || consumer.position(&p1) != Some(13) {
+        assert!(
+            Instant::now() < deadline,
+            "seek_to_end: positions {:?} {:?}",
+            consumer.position(&p0),
+            consumer.position(&p1)
+        );
+        let records = consumer.poll(Duration::from_millis(200)).await.unwrap();
+        assert!(records.is_empty(), "read after seek_to_end: {records:?}");
+    }
     produce(&topic, "u", 2, 13, 2).await;
     let tail = poll_count(&mut consumer, 4).await;
     assert_eq!(offsets_of(&tail, 0), [13, 14]);

@@ -10,6 +10,17 @@
 //! (`--nocapture`): fault, times injected, sent / received / lost / duplicated, recovery time
 //! (from the injection to the next record or successful call after it).
 //!
+//! How a scenario can fail: the consumer reads with a bounded wait (it stops when every key
+//! was seen and every partition's position is at its end, or at the deadline), and only then
+//! are the keys read compared with the keys written, so a lost record is reported by name
+//! rather than as a time-out. Each injected fault must have been hit: the mock tracks the
+//! requests it receives, and after the run the test asserts that more requests of the faulted
+//! API reached it after the injection than errors were queued (the mock answers the next
+//! requests of that API with the queued errors, one each, so every error was used and the
+//! client sent that request again after the last one). The librdkafka writer sends none of the
+//! faulted APIs except Metadata, and it only starts writing the second half once our consumer
+//! has read a record after the injection, by which time the Metadata errors were ours.
+//!
 //! The mock's group coordinator waits `group.initial.rebalance.delay.ms` (3 s) before it
 //! completes the first join of a group, so each group scenario costs at least that.
 //!
@@ -19,7 +30,11 @@
 //! a position. `fatal_join_group_authorization_failed_surfaces` stays ignored for a mock
 //! limitation (the reason is in its attribute).
 
+#![recursion_limit = "256"]
+
 mod support;
+#[path = "support/tracked_mock.rs"]
+mod tracked_mock;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -29,7 +44,8 @@ use kafka_client::protocol::ErrorCode;
 use kafka_client::Error;
 use rdkafka::mocking::MockCoordinator;
 use rdkafka::types::{RDKafkaApiKey as Api, RDKafkaRespErr as E};
-use support::mock::{self, mock_with_topic, rd_committed, rd_produce, reconcile, report, Mock};
+use support::mock::{self, rd_committed, rd_produce, reconcile, report};
+use tracked_mock::TrackedMock;
 
 const BROKERS: i32 = 3;
 const PARTITIONS: i32 = 3;
@@ -37,19 +53,55 @@ const TOPIC: &str = "consumer-faults";
 const RECORDS: usize = 600;
 /// Every scenario must be done within this.
 const LIMIT: Duration = Duration::from_secs(40);
+/// How long a run reads before it stops and compares what it read (a hang inside one call is
+/// caught by `LIMIT`).
+const READ_FOR: Duration = Duration::from_secs(35);
 
 /// Records written before the consumer starts; the rest are written once the fault is
 /// injected, so that the fault hits Fetches that carry data (not a buffer already full).
 const FIRST: usize = RECORDS / 2;
 
-async fn setup() -> (Mock, String) {
+/// A tracked mock of [`BROKERS`] brokers holding [`TOPIC`] (partition p led by broker
+/// `p % BROKERS + 1`) and its first [`FIRST`] records, written by librdkafka.
+async fn setup() -> (TrackedMock, String) {
     support::log::init();
-    let (mock, bootstrap) = mock_with_topic(BROKERS, TOPIC, PARTITIONS).await;
+    let tracked = TrackedMock::new(BROKERS);
+    {
+        let mock = tracked.mock();
+        mock.create_topic(TOPIC, PARTITIONS, BROKERS)
+            .expect("mock topic");
+        for p in 0..PARTITIONS {
+            mock.partition_leader(TOPIC, p, Some(p % BROKERS + 1))
+                .expect("mock leader");
+        }
+        mock::clamp_group_apis(&mock);
+    }
+    let bootstrap = tracked.bootstrap();
+    mock::preflight(&bootstrap, TOPIC, PARTITIONS).await;
     let b = bootstrap.clone();
     tokio::task::spawn_blocking(move || rd_produce(&b, TOPIC, PARTITIONS, 0, FIRST))
         .await
         .unwrap();
-    (mock, bootstrap)
+    (tracked, bootstrap)
+}
+
+/// Queues `errors` for the next `api` requests (any broker), after forgetting the requests
+/// tracked so far, so that [`assert_hit`] counts only what came after.
+fn inject_errors(tracked: &TrackedMock, api: Api, errors: &[E]) {
+    tracked.clear();
+    tracked.mock().request_errors(api, errors);
+}
+
+/// The `injected` errors queued by [`inject_errors`] for `api` were all used, and the client
+/// sent `api` again after the last: more than `injected` such requests reached the mock.
+fn assert_hit(fault: &str, tracked: &TrackedMock, api: Api, injected: usize) {
+    let seen = tracked.count(api, None);
+    eprintln!("{fault}: {seen} {api:?} requests after injecting {injected} errors");
+    assert!(
+        seen > injected,
+        "{fault}: only {seen} {api:?} requests reached the mock after {injected} errors were \
+         queued: the fault was not hit in full, or the client never retried"
+    );
 }
 
 /// Writes the records after [`FIRST`] in the background.
@@ -95,6 +147,10 @@ struct Run {
     commit_errors: Vec<Error>,
     /// From the injection (when there was one mid-stream) to the first record after it.
     recovery: Option<Duration>,
+    /// Records written (acknowledged by librdkafka): the first `written` keys.
+    written: usize,
+    /// Why reading stopped before every record was read, when it did.
+    stalled: Option<String>,
 }
 
 impl Run {
@@ -125,7 +181,7 @@ impl Run {
     }
 }
 
-/// [`read_all`] within `LIMIT`: a run that never ends fails the test, naming `fault`.
+/// [`read_all`] within `LIMIT`: a call that hangs fails the test, naming `fault`.
 async fn consume(
     fault: &str,
     consumer: &mut Consumer,
@@ -142,9 +198,24 @@ async fn consume(
     .unwrap_or_else(|_| panic!("{fault}: not done within {LIMIT:?}"))
 }
 
-/// Polls until every record was read at least once, calling `inject` once when `inject_at`
-/// distinct records were read. Commits after each non-empty poll when `commit`. Fails as
-/// stalled 2 s before `LIMIT`, with what it saw.
+/// Whether every partition's position is at its end (every record of it read), as far as
+/// `consumer` owns the partition.
+fn at_end(consumer: &Consumer) -> bool {
+    let assignment = consumer.assignment();
+    assignment.len() == PARTITIONS as usize
+        && assignment.iter().all(|tp| {
+            let end = (0..RECORDS)
+                .filter(|i| *i as i32 % PARTITIONS == tp.partition)
+                .count() as i64;
+            consumer.position(tp) == Some(end)
+        })
+}
+
+/// Polls until every record was read and every position is at its partition's end, or until
+/// [`READ_FOR`] passed (then `stalled` says what was missing); never fails by itself, so the
+/// caller compares what was read with what was written. Calls `inject` once when `inject_at`
+/// distinct records were read; the second half of the records is written once a record was
+/// read after the injection. Commits after each non-empty poll when `commit`.
 async fn read_all(
     consumer: &mut Consumer,
     bootstrap: &str,
@@ -154,24 +225,31 @@ async fn read_all(
 ) -> Run {
     assert!(inject_at <= FIRST);
     let started = Instant::now();
-    let mut run = Run::default();
+    let mut run = Run {
+        written: FIRST,
+        ..Run::default()
+    };
     let mut injected_at: Option<Instant> = None;
+    let mut read_at_injection = 0;
     let mut rest = None;
     if inject_at == 0 {
         inject();
         injected_at = Some(Instant::now());
-        rest = Some(produce_rest(bootstrap));
     }
-    while run.distinct() < RECORDS {
-        assert!(
-            started.elapsed() < LIMIT - Duration::from_secs(2),
-            "stalled: {} of {RECORDS} read; assignment {:?}; {} errors, first {:?}; commit errors {:?}",
-            run.distinct(),
-            consumer.assignment(),
-            run.errors.len(),
-            run.errors.iter().take(3).collect::<Vec<_>>(),
-            run.commit_errors.iter().take(3).collect::<Vec<_>>()
-        );
+    while !(run.distinct() >= RECORDS && at_end(consumer)) {
+        if started.elapsed() >= READ_FOR {
+            run.stalled = Some(format!(
+                "stopped reading after {READ_FOR:?}: {} of {} written read; assignment {:?}; \
+                 {} errors, first {:?}; commit errors {:?}",
+                run.distinct(),
+                if rest.is_some() { RECORDS } else { run.written },
+                consumer.assignment(),
+                run.errors.len(),
+                run.errors.iter().take(3).collect::<Vec<_>>(),
+                run.commit_errors.iter().take(3).collect::<Vec<_>>()
+            ));
+            break;
+        }
         match consumer.poll(Duration::from_millis(200)).await {
             Ok(records) => {
                 run.take_after(&records, injected_at);
@@ -186,11 +264,15 @@ async fn read_all(
         if injected_at.is_none() && run.distinct() >= inject_at {
             inject();
             injected_at = Some(Instant::now());
+            read_at_injection = run.read.len();
+        }
+        if rest.is_none() && injected_at.is_some() && run.read.len() > read_at_injection {
             rest = Some(produce_rest(bootstrap));
         }
     }
     if let Some(rest) = rest {
         rest.await.unwrap();
+        run.written = RECORDS;
     }
     if commit {
         // A last commit of everything read; a retriable failure may be retried once more.
@@ -202,15 +284,37 @@ async fn read_all(
     run
 }
 
-fn acked_all() -> Vec<bool> {
-    vec![true; RECORDS]
-}
-
-/// Checks the run read every record, and prints its row.
+/// Compares the keys read with the keys written (every one of them must have been read, in
+/// order per partition), and prints the run's row.
 fn check(fault: &str, injected: usize, run: &Run) -> mock::Tally {
-    let tally = reconcile(&acked_all(), run.read.iter().map(|(p, k)| (*p, k.as_str())));
+    let mut acked = vec![false; RECORDS];
+    acked[..run.written].fill(true);
+    let tally = reconcile(&acked, run.read.iter().map(|(p, k)| (*p, k.as_str())));
     report(fault, injected, &tally, run.recovery);
-    assert_eq!(tally.lost, 0, "{fault}: records never read");
+    let mut read = vec![false; RECORDS];
+    for (_, k) in &run.read {
+        if let Some(i) = mock::index_of(k) {
+            read[i] = true;
+        }
+    }
+    let lost: Vec<String> = (0..RECORDS)
+        .filter(|i| acked[*i] && !read[*i])
+        .take(10)
+        .map(mock::key)
+        .collect();
+    assert_eq!(
+        tally.lost,
+        0,
+        "{fault}: records never read, first {lost:?} ({})",
+        run.stalled
+            .as_deref()
+            .unwrap_or("every position at its end")
+    );
+    assert_eq!(
+        run.written, RECORDS,
+        "{fault}: the second half was never written: {:?}",
+        run.stalled
+    );
     assert_eq!(tally.reordered, 0, "{fault}: records out of order");
     tally
 }
@@ -225,11 +329,12 @@ async fn assigned_scenario(fault: &str, api: Api, errors: &[E], at: usize) {
         &mut consumer,
         &bootstrap,
         at,
-        || mock.request_errors(api, errors),
+        || inject_errors(&mock, api, errors),
         false,
     )
     .await;
     let tally = check(fault, errors.len(), &run);
+    assert_hit(fault, &mock, api, errors.len());
     assert!(
         run.errors.iter().all(Error::is_retriable),
         "{fault}: a retriable fault surfaced as a fatal error: {:?}",
@@ -315,9 +420,11 @@ async fn partition_leaders_move_mid_stream() {
         &bootstrap,
         200,
         || {
+            mock.clear();
             for p in 0..PARTITIONS {
                 // p was led by p % 3 + 1: move each to the next broker.
-                mock.partition_leader(TOPIC, p, Some((p + 1) % BROKERS + 1))
+                mock.mock()
+                    .partition_leader(TOPIC, p, Some((p + 1) % BROKERS + 1))
                     .unwrap();
                 moves += 1;
             }
@@ -327,6 +434,12 @@ async fn partition_leaders_move_mid_stream() {
     .await;
     let tally = check("partition leaders moved (assign)", moves, &run);
     assert_eq!(tally.duplicated, 0);
+    // The old leaders refuse the Fetch (NOT_LEADER_OR_FOLLOWER): the move was seen when the
+    // consumer asked for metadata again.
+    assert!(
+        mock.count(Api::Metadata, None) > 0,
+        "leader move: no Metadata request after the move, so the consumer never noticed it"
+    );
     consumer.close().await.unwrap();
 }
 
@@ -341,13 +454,19 @@ async fn fetch_from_a_broker_with_round_trip_time() {
         &bootstrap,
         100,
         || {
-            mock.broker_round_trip_time(-1, Duration::from_millis(300))
+            mock.clear();
+            mock.mock()
+                .broker_round_trip_time(-1, Duration::from_millis(300))
                 .unwrap()
         },
         false,
     )
     .await;
     let tally = check("RTT 300 ms, all brokers (assign)", 1, &run);
+    assert!(
+        mock.count(Api::Fetch, None) > 0,
+        "rtt: no Fetch after the delay was set"
+    );
     assert_eq!(tally.duplicated, 0);
     assert!(run.errors.is_empty(), "{:?}", run.errors);
     consumer.close().await.unwrap();
@@ -364,7 +483,8 @@ async fn fatal_fetch_topic_authorization_failed_surfaces_once() {
         &bootstrap,
         200,
         || {
-            mock.request_errors(
+            inject_errors(
+                &mock,
                 Api::Fetch,
                 &[E::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED],
             )
@@ -403,11 +523,12 @@ async fn group_scenario(fault: &str, api: Api, errors: &[E], at: usize) -> Run {
         &mut consumer,
         &bootstrap,
         at,
-        || mock.request_errors(api, errors),
+        || inject_errors(&mock, api, errors),
         true,
     )
     .await;
     check(fault, errors.len(), &run);
+    assert_hit(fault, &mock, api, errors.len());
     assert!(
         run.errors.iter().all(Error::is_retriable),
         "{fault}: a retriable fault surfaced as a fatal error: {:?}",
@@ -542,16 +663,21 @@ async fn coordinator_moves_mid_stream() {
     let mut next_move = 150;
     let mut first_move: Option<Instant> = None;
     let mut rest = None;
-    while run.distinct() < RECORDS {
-        assert!(
-            started.elapsed() < LIMIT,
-            "coordinator move: stalled at {} read; assignment {:?}; {} errors, first {:?}; commit errors {:?}",
-            run.distinct(),
-            consumer.assignment(),
-            run.errors.len(),
-            run.errors.iter().take(3).collect::<Vec<_>>(),
-            run.commit_errors.iter().take(3).collect::<Vec<_>>()
-        );
+    let mut targets = Vec::new();
+    run.written = FIRST;
+    while !(run.distinct() >= RECORDS && at_end(&consumer)) {
+        if started.elapsed() >= READ_FOR {
+            run.stalled = Some(format!(
+                "coordinator move: stopped reading at {} read; assignment {:?}; {} errors, \
+                 first {:?}; commit errors {:?}",
+                run.distinct(),
+                consumer.assignment(),
+                run.errors.len(),
+                run.errors.iter().take(3).collect::<Vec<_>>(),
+                run.commit_errors.iter().take(3).collect::<Vec<_>>()
+            ));
+            break;
+        }
         match consumer.poll(Duration::from_millis(200)).await {
             Ok(records) => {
                 run.take_after(&records, first_move);
@@ -567,8 +693,13 @@ async fn coordinator_moves_mid_stream() {
             // The next coordinator request goes to a different broker; the old one answers
             // NOT_COORDINATOR from now on.
             target = target % BROKERS + 1;
-            mock.coordinator(MockCoordinator::Group(group.clone()), target)
+            if first_move.is_none() {
+                mock.clear();
+            }
+            mock.mock()
+                .coordinator(MockCoordinator::Group(group.clone()), target)
                 .unwrap();
+            targets.push(target);
             moves += 1;
             next_move += 150;
             first_move = first_move.or(Some(Instant::now()));
@@ -577,9 +708,25 @@ async fn coordinator_moves_mid_stream() {
             }
         }
     }
-    rest.expect("moved").await.unwrap();
+    if let Some(rest) = rest {
+        rest.await.unwrap();
+        run.written = RECORDS;
+    }
     consumer.commit_sync().await.expect("final commit");
     check("group coordinator moved (x3)", moves, &run);
+    // Each move was seen: the consumer looked the coordinator up again, and committed to
+    // every broker it was moved to.
+    assert!(
+        mock.count(Api::FindCoordinator, None) >= moves,
+        "coordinator move: {} FindCoordinator requests after {moves} moves",
+        mock.count(Api::FindCoordinator, None)
+    );
+    for t in &targets {
+        assert!(
+            mock.count(Api::OffsetCommit, Some(*t)) > 0,
+            "coordinator move: no OffsetCommit reached broker {t}, a coordinator it was moved to"
+        );
+    }
     assert!(run.errors.is_empty(), "{:?}", run.errors);
     assert!(run.commit_errors.is_empty(), "{:?}", run.commit_errors);
     consumer.close().await.unwrap();
@@ -599,15 +746,18 @@ async fn second_member_joins_mid_stream_rebalance() {
     let mut rebalanced_at = None;
     let mut per_member = BTreeMap::<&str, usize>::new();
     let mut rest = None;
+    run.written = FIRST;
     while run.distinct() < RECORDS {
-        assert!(
-            started.elapsed() < LIMIT,
-            "rebalance: stalled at {} read; {} errors, first {:?}; commit errors {:?}",
-            run.distinct(),
-            run.errors.len(),
-            run.errors.iter().take(3).collect::<Vec<_>>(),
-            run.commit_errors.iter().take(3).collect::<Vec<_>>()
-        );
+        if started.elapsed() >= READ_FOR {
+            run.stalled = Some(format!(
+                "rebalance: stopped reading at {} read; {} errors, first {:?}; commit errors {:?}",
+                run.distinct(),
+                run.errors.len(),
+                run.errors.iter().take(3).collect::<Vec<_>>(),
+                run.commit_errors.iter().take(3).collect::<Vec<_>>()
+            ));
+            break;
+        }
         for (name, c) in [("a", Some(&mut a)), ("b", b.as_mut())] {
             let Some(c) = c else { continue };
             match c.poll(Duration::from_millis(100)).await {
@@ -633,7 +783,10 @@ async fn second_member_joins_mid_stream_rebalance() {
             rest = Some(produce_rest(&bootstrap));
         }
     }
-    rest.expect("second member").await.unwrap();
+    if let Some(rest) = rest {
+        rest.await.unwrap();
+        run.written = RECORDS;
+    }
     for c in [&mut a].into_iter().chain(b.as_mut()) {
         let _ = c.commit_sync().await;
     }
@@ -655,7 +808,7 @@ async fn fatal_join_group_authorization_failed_surfaces() {
     let (mock, bootstrap) = setup().await;
     let group = integration_tests::unique_topic("faults-group-auth");
     let mut consumer = consumer(&bootstrap, Some(&group)).await;
-    mock.request_errors(
+    mock.mock().request_errors(
         Api::JoinGroup,
         &[E::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
     );
@@ -702,7 +855,8 @@ async fn fatal_offset_commit_authorization_failed_surfaces_once() {
         &bootstrap,
         200,
         || {
-            mock.request_errors(
+            inject_errors(
+                &mock,
                 Api::OffsetCommit,
                 &[E::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
             )

@@ -287,6 +287,9 @@ async fn init_producer_id_retriable_errors() {
         E::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
         E::RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
     ];
+    // The fault's proof is the client's own retry event: nothing else sends InitProducerId
+    // to the mock, and the producer logs each retriable failure once before it asks again.
+    let retried = support::events::count("InitProducerId failed; retrying");
     // Before the first record: the producer id is fetched first.
     retriable(
         "InitProducerId COORDINATOR_NOT_AVAILABLE/NOT_COORDINATOR/LOAD_IN_PROGRESS/REQUEST_TIMED_OUT",
@@ -296,6 +299,14 @@ async fn init_producer_id_retriable_errors() {
         false,
     )
     .await;
+    let retried = retried.load(std::sync::atomic::Ordering::SeqCst);
+    eprintln!("InitProducerId: {retried} retries logged");
+    assert!(
+        retried >= errors.len(),
+        "InitProducerId: {retried} retries logged for {} injected errors: the fault was not \
+         hit, or not retried",
+        errors.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

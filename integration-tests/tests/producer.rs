@@ -502,8 +502,11 @@ async fn linger_zero_sends_a_lone_record_at_once() {
     producer.close(Duration::from_secs(5)).await.unwrap();
     let median = median(latencies.clone());
     eprintln!("linger.ms=0 delivery latency: median {median:?}, all {latencies:?}");
+    // A record that waited for its batch to fill would wait out delivery.timeout.ms (30 s):
+    // the bound sits far from that and from a normal delivery (milliseconds), so load on the
+    // machine cannot decide the outcome.
     assert!(
-        median < Duration::from_millis(200),
+        median < Duration::from_secs(1),
         "median delivery latency {median:?} with linger.ms=0"
     );
     kcat_consume(&bootstrap().await, &topic, 21, "%s\n").await;
@@ -590,7 +593,14 @@ async fn send_waits_for_buffer_memory_and_never_exceeds_it() {
 async fn oversized_record_fails_at_once_and_harms_nothing_else() {
     let topic = unique_topic("producer-too-large");
     integration_tests::create_topic(&topic, 1).await;
-    let producer = producer(&[("linger.ms", "5"), ("max.request.size", "1048576")]).await;
+    // max.block.ms far above the bound below: a refusal that waited (for buffer space, for
+    // metadata) instead of failing at once would take up to a minute.
+    let producer = producer(&[
+        ("linger.ms", "5"),
+        ("max.request.size", "1048576"),
+        ("max.block.ms", "60000"),
+    ])
+    .await;
     let before = producer
         .send(ProducerRecord::new(&topic).value("before"))
         .await
@@ -613,7 +623,7 @@ async fn oversized_record_fails_at_once_and_harms_nothing_else() {
         "{err:?}"
     );
     assert!(err.to_string().contains("max.request.size"), "{err}");
-    assert!(took < Duration::from_millis(500), "took {took:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
 
     let after = producer
         .send(ProducerRecord::new(&topic).value("after"))
@@ -668,7 +678,7 @@ async fn unknown_topic_fails_within_max_block() {
 ///     topic.
 #[tokio::test]
 async fn invalid_topic_name_fails_clearly() {
-    let producer = producer(&[("max.block.ms", "1500")]).await;
+    let producer = producer(&[("max.block.ms", "60000")]).await;
     for topic in ["bad topic name!", "", &"x".repeat(300)] {
         let started = Instant::now();
         let err = producer
@@ -679,11 +689,8 @@ async fn invalid_topic_name_fails_clearly() {
         let shown: String = topic.chars().take(40).collect();
         eprintln!("invalid topic {shown:?} after {took:?}: {err}");
         // The broker says INVALID_TOPIC_EXCEPTION, which no retry heals: fail at once rather
-        // than wait out max.block.ms.
-        assert!(
-            took < Duration::from_millis(1000),
-            "{shown:?}: took {took:?}"
-        );
+        // than wait out max.block.ms (60 s, far from this bound).
+        assert!(took < Duration::from_secs(5), "{shown:?}: took {took:?}");
         assert_eq!(
             err.code(),
             Some(ErrorCode::InvalidTopicException),

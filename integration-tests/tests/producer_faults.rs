@@ -81,6 +81,11 @@ struct Outcome {
     failed: usize,
     offset_mismatches: usize,
     retries: u64,
+    /// Records handed to `send` while their partition's leader was down.
+    sent_to_down_leader: usize,
+    /// Of those, the ones acknowledged before that broker was up again: the broker was not
+    /// really down for them (a fault that never hit), or an acknowledgement came from nowhere.
+    acked_while_down: usize,
 }
 
 /// Runs one scenario: `actions` fire at their record index while 3000 keyed records go out.
@@ -113,6 +118,11 @@ async fn run_scenario(name: &str, actions: Vec<(usize, Action)>) -> Outcome {
     let started = Instant::now();
     let mut actions = actions.into_iter().peekable();
     let mut deliveries = Vec::with_capacity(RECORDS);
+    // Brokers down now; and per record sent to a down leader, that broker.
+    let mut down: Vec<i32> = Vec::new();
+    let mut to_down_leader: Vec<(usize, i32)> = Vec::new();
+    // When each broker came back up (the last time).
+    let mut up_at: HashMap<i32, Instant> = HashMap::new();
     for i in 0..RECORDS {
         while let Some((_, action)) = actions.next_if(|(at, _)| *at <= i) {
             match action {
@@ -133,15 +143,31 @@ async fn run_scenario(name: &str, actions: Vec<(usize, Action)>) -> Outcome {
                             .unwrap();
                     }
                 }
-                Action::BrokerDown(broker) => mock.broker_down(broker).unwrap(),
-                Action::BrokerUp(broker) => mock.broker_up(broker).unwrap(),
+                Action::BrokerDown(broker) => {
+                    mock.broker_down(broker).unwrap();
+                    down.push(broker);
+                }
+                Action::BrokerUp(broker) => {
+                    mock.broker_up(broker).unwrap();
+                    down.retain(|b| *b != broker);
+                    up_at.insert(broker, Instant::now());
+                }
                 Action::Hold(duration) => tokio::time::sleep(duration).await,
             }
         }
         let record = ProducerRecord::new(TOPIC)
             .key(key(i))
             .value(format!("value-{i}"));
-        deliveries.push(producer.send(record).await.unwrap());
+        let leader = leaders[partition_of(i) as usize];
+        if down.contains(&leader) {
+            to_down_leader.push((i, leader));
+        }
+        let delivery = producer.send(record).await.unwrap();
+        // Spawned so that each acknowledgement's time is taken when it arrives.
+        deliveries.push(tokio::spawn(async move {
+            let r = delivery.await;
+            (r, Instant::now())
+        }));
         // Pace the stream (~1 s in all) so the faults land among batches in flight rather
         // than before or after all of them.
         if i % 10 == 9 {
@@ -151,11 +177,24 @@ async fn run_scenario(name: &str, actions: Vec<(usize, Action)>) -> Outcome {
     for (_, action) in actions {
         if let Action::BrokerUp(broker) = action {
             mock.broker_up(broker).unwrap();
+            up_at.insert(broker, Instant::now());
         }
     }
-    let results: Vec<_> = join_all(deliveries).await;
+    let results: Vec<_> = join_all(deliveries)
+        .await
+        .into_iter()
+        .map(|r| r.expect("delivery task"))
+        .collect();
+    let acked_while_down = to_down_leader
+        .iter()
+        .filter(|(i, broker)| {
+            let (r, at) = &results[*i];
+            r.is_ok() && up_at.get(broker).is_none_or(|up| at < up)
+        })
+        .count();
     let acked: Vec<Option<RecordMetadata>> = results
         .into_iter()
+        .map(|(r, _)| r)
         .enumerate()
         .map(|(i, r)| match r {
             Ok(md) => Some(md),
@@ -172,7 +211,9 @@ async fn run_scenario(name: &str, actions: Vec<(usize, Action)>) -> Outcome {
     let held = tokio::task::spawn_blocking(move || rd_read_back(&bootstrap, TOPIC, PARTITIONS))
         .await
         .unwrap();
-    let outcome = tally(&acked, &held, retries);
+    let mut outcome = tally(&acked, &held, retries);
+    outcome.sent_to_down_leader = to_down_leader.len();
+    outcome.acked_while_down = acked_while_down;
     eprintln!(
         "fault={name} sent={} received={} lost={} duplicated={} reordered={} retries={} \
          failed={}",
@@ -258,6 +299,8 @@ fn tally(
         failed,
         offset_mismatches,
         retries,
+        sent_to_down_leader: 0,
+        acked_while_down: 0,
     }
 }
 
@@ -273,7 +316,7 @@ fn assert_clean(name: &str, o: &Outcome) {
     );
 }
 
-async fn scenario(name: &str, actions: Vec<(usize, Action)>, expect_retries: bool) {
+async fn scenario(name: &str, actions: Vec<(usize, Action)>, expect_retries: bool) -> Outcome {
     let outcome = tokio::time::timeout(SCENARIO_LIMIT, run_scenario(name, actions))
         .await
         .unwrap_or_else(|_| panic!("fault={name}: not done within {SCENARIO_LIMIT:?}"));
@@ -284,6 +327,7 @@ async fn scenario(name: &str, actions: Vec<(usize, Action)>, expect_retries: boo
             "fault={name}: no retries, the fault never hit"
         );
     }
+    outcome
 }
 
 fn produce_errors(code: RDKafkaRespErr) -> Vec<(usize, Action)> {
@@ -345,7 +389,22 @@ async fn broker_down_then_up() {
         (1500, Action::Hold(Duration::from_millis(1500))),
         (2000, Action::BrokerUp(1)),
     ];
-    scenario("broker_down_up", actions, false).await;
+    let outcome = scenario("broker_down_up", actions, false).await;
+    // The fault was hit: records for broker 1's partitions were sent while it was down, and
+    // none of them was acknowledged before it was back.
+    eprintln!(
+        "fault=broker_down_up: {} records sent to the down leader, {} acknowledged while it \
+         was down",
+        outcome.sent_to_down_leader, outcome.acked_while_down
+    );
+    assert!(
+        outcome.sent_to_down_leader > 0,
+        "fault=broker_down_up: no record was sent while its leader was down"
+    );
+    assert_eq!(
+        outcome.acked_while_down, 0,
+        "fault=broker_down_up: records acknowledged by a broker that was down"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,6 +34,12 @@
 //!
 //! The schedule (pauses, member choice, crash or close) comes from a seed printed at the start
 //! (`SOAK_SEED` replays it); at least [`MIN_RESTARTS`] restarts happen whatever `SOAK_SECS`.
+//!
+//! Nothing is swallowed: a poll error fails the test; a commit error fails it unless it is the
+//! group refusing a commit across a rebalance (`CommitFailed`, REBALANCE_IN_PROGRESS,
+//! ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID: the next owner starts from the last good commit,
+//! which is what at-least-once allows); a `close()` that fails or takes longer than its bound,
+//! and a member task that panics or does not stop, fail it too.
 
 mod support;
 
@@ -45,6 +51,8 @@ use std::time::{Duration, Instant};
 use integration_tests::{broker, create_topic, unique_topic};
 use kafka_client::consumer::{Consumer, ConsumerConfig};
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafka_client::protocol::ErrorCode;
+use kafka_client::Error;
 use support::mock::{key, reconcile, report};
 
 const PARTITIONS: i32 = 4;
@@ -77,8 +85,28 @@ impl Rng {
 struct Log {
     /// (partition, key) in the order read.
     read: Vec<(i32, String)>,
-    poll_errors: usize,
-    commit_errors: usize,
+    /// Every error `poll` returned: each one fails the test.
+    poll_errors: Vec<String>,
+    /// Commits the group refused across a rebalance (allowed, counted).
+    commits_refused_by_rebalance: usize,
+    /// Any other commit error: each one fails the test.
+    commit_errors: Vec<String>,
+    /// A `close()` that failed or did not return within its bound.
+    close_errors: Vec<String>,
+}
+
+/// The group refused a commit because its generation moved on (a rebalance): at least once
+/// allows it, the next owner reads from the last good commit.
+fn refused_by_rebalance(e: &Error) -> bool {
+    matches!(e, Error::CommitFailed { .. })
+        || matches!(
+            e.code(),
+            Some(
+                ErrorCode::RebalanceInProgress
+                    | ErrorCode::IllegalGeneration
+                    | ErrorCode::UnknownMemberId
+            )
+        )
 }
 
 /// What a member task publishes about its consumer, for the stability check.
@@ -177,13 +205,17 @@ fn spawn_member(
                         // Processed, not committed: the next owner reads these again.
                         break;
                     }
-                    if consumer.commit_sync().await.is_err() {
-                        log.lock().unwrap().commit_errors += 1;
+                    match consumer.commit_sync().await {
+                        Ok(()) => {}
+                        Err(e) if refused_by_rebalance(&e) => {
+                            log.lock().unwrap().commits_refused_by_rebalance += 1;
+                        }
+                        Err(e) => log.lock().unwrap().commit_errors.push(format!("{e:?}")),
                     }
                 }
                 Ok(_) => {}
-                Err(_) => {
-                    log.lock().unwrap().poll_errors += 1;
+                Err(e) => {
+                    log.lock().unwrap().poll_errors.push(format!("{e:?}"));
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
@@ -192,7 +224,15 @@ fn spawn_member(
         if crash.load(Ordering::SeqCst) {
             drop(consumer);
         } else {
-            let _ = tokio::time::timeout(Duration::from_secs(15), consumer.close()).await;
+            match tokio::time::timeout(Duration::from_secs(15), consumer.close()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => log.lock().unwrap().close_errors.push(format!("{e:?}")),
+                Err(_) => log
+                    .lock()
+                    .unwrap()
+                    .close_errors
+                    .push("close() did not return within 15 s".to_owned()),
+            }
         }
     })
 }
@@ -390,7 +430,7 @@ async fn soak(crashes: bool) {
         tokio::time::timeout(Duration::from_secs(20), old.task)
             .await
             .unwrap_or_else(|_| panic!("soak (SOAK_SEED={seed}): member {which} did not stop"))
-            .unwrap();
+            .unwrap_or_else(|e| panic!("soak (SOAK_SEED={seed}): member {which} panicked: {e}"));
         let stop_took = stopping.elapsed();
         let alone = settle(
             &[&slots[survivor]],
@@ -434,8 +474,11 @@ async fn soak(crashes: bool) {
     for slot in &slots {
         slot.stop.store(true, Ordering::SeqCst);
     }
-    for slot in slots {
-        let _ = tokio::time::timeout(Duration::from_secs(20), slot.task).await;
+    for (i, slot) in slots.into_iter().enumerate() {
+        tokio::time::timeout(Duration::from_secs(20), slot.task)
+            .await
+            .unwrap_or_else(|_| panic!("soak (SOAK_SEED={seed}): member {i} did not stop"))
+            .unwrap_or_else(|e| panic!("soak (SOAK_SEED={seed}): member {i} panicked: {e}"));
     }
     producer.close(Duration::from_secs(5)).await.unwrap();
 
@@ -456,10 +499,12 @@ async fn soak(crashes: bool) {
     );
     eprintln!(
         "soak: seed {seed}; restarts (at, slot, crash, stop took, survivor alone after, \
-         settled after rejoin) {restarts:?}; poll errors {}, commit errors {}; reads per \
-         partition {per_partition:?}; not acked {}; total {:?}",
-        log.poll_errors,
-        log.commit_errors,
+         settled after rejoin) {restarts:?}; poll errors {}, commits refused by a rebalance \
+         {}, other commit errors {}; reads per partition {per_partition:?}; not acked {}; \
+         total {:?}",
+        log.poll_errors.len(),
+        log.commits_refused_by_rebalance,
+        log.commit_errors.len(),
         acked.len() - sent,
         test_started.elapsed()
     );
@@ -469,4 +514,19 @@ async fn soak(crashes: bool) {
         "acknowledged records never consumed (SOAK_SEED={seed})"
     );
     assert!(restarts.len() >= MIN_RESTARTS, "too few restarts");
+    assert!(
+        log.poll_errors.is_empty(),
+        "soak (SOAK_SEED={seed}): poll errors: {:?}",
+        log.poll_errors
+    );
+    assert!(
+        log.commit_errors.is_empty(),
+        "soak (SOAK_SEED={seed}): commit errors other than a rebalance's refusal: {:?}",
+        log.commit_errors
+    );
+    assert!(
+        log.close_errors.is_empty(),
+        "soak (SOAK_SEED={seed}): close: {:?}",
+        log.close_errors
+    );
 }

@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use integration_tests::group::offsets_only;
 use integration_tests::{broker, create_topic, unique_topic};
 use kafka_client::consumer::{
     Consumer, ConsumerConfig, ConsumerGroupMetadata, ConsumerRecord, TopicPartition,
@@ -84,31 +85,31 @@ async fn reader(topic: &str, partitions: i32, isolation: &str, group: Option<&st
     consumer
 }
 
-/// Polls until `want` records arrived or `limit` passed, then polls `quiet` more to catch
-/// records that should not be there.
-async fn read(
-    consumer: &mut Consumer,
-    want: usize,
-    limit: Duration,
-    quiet: Duration,
-) -> Vec<ConsumerRecord> {
+/// Polls until `want` records arrived and every assigned partition's position reached the
+/// end of its log as this consumer reads it (`end_offsets`: the last stable offset under
+/// read_committed, the high watermark otherwise), or until `limit` passed. Records that
+/// should not be there are caught because the position is at the end, so nothing is left to
+/// return, rather than by a quiet period.
+async fn read(consumer: &mut Consumer, want: usize, limit: Duration) -> Vec<ConsumerRecord> {
     let mut out = Vec::new();
     let started = Instant::now();
-    while out.len() < want && started.elapsed() < limit {
+    let assignment = consumer.assignment();
+    let ends = consumer.end_offsets(&assignment).await.unwrap();
+    let at_end = |c: &Consumer| {
+        ends.iter()
+            .all(|(tp, end)| c.position(tp).is_some_and(|p| p >= *end))
+    };
+    while (out.len() < want || !at_end(consumer)) && started.elapsed() < limit {
         out.extend(consumer.poll(Duration::from_millis(200)).await.unwrap());
-    }
-    let started = Instant::now();
-    while started.elapsed() < quiet {
-        out.extend(consumer.poll(Duration::from_millis(100)).await.unwrap());
     }
     out
 }
 
 /// The values partition 0 of `topic` holds for an `isolation` reader: [`read`] of `want`
-/// records within 10 s, then `quiet` more.
-async fn values_read(topic: &str, isolation: &str, want: usize, quiet: Duration) -> Vec<String> {
+/// records (and up to the end of the log) within 10 s.
+async fn values_read(topic: &str, isolation: &str, want: usize) -> Vec<String> {
     let mut consumer = reader(topic, 1, isolation, None).await;
-    values(&read(&mut consumer, want, Duration::from_secs(10), quiet).await)
+    values(&read(&mut consumer, want, Duration::from_secs(10)).await)
 }
 
 fn values(records: &[ConsumerRecord]) -> Vec<String> {
@@ -281,7 +282,7 @@ async fn committed(group: &str, tps: &[TopicPartition]) -> HashMap<TopicPartitio
     ])
     .unwrap();
     let mut consumer = Consumer::new(config).await.unwrap();
-    consumer.committed(tps).await.unwrap()
+    offsets_only(consumer.committed(tps).await.unwrap())
 }
 
 /// `commit_transaction` makes the transaction's records visible to a read_committed reader
@@ -313,15 +314,7 @@ async fn commit_makes_records_and_offsets_visible() {
     producer.commit_transaction().await.unwrap();
 
     let mut consumer = reader(&output, 2, "read_committed", None).await;
-    let mut got = values(
-        &read(
-            &mut consumer,
-            3,
-            Duration::from_secs(10),
-            Duration::from_millis(500),
-        )
-        .await,
-    );
+    let mut got = values(&read(&mut consumer, 3, Duration::from_secs(10)).await);
     got.sort();
     assert_eq!(got, ["a", "b", "c"]);
 
@@ -379,11 +372,11 @@ async fn abort_leaves_offsets_and_hides_records() {
     producer.commit_transaction().await.unwrap();
 
     assert_eq!(
-        values_read(&output, "read_committed", 2, Duration::from_millis(500)).await,
+        values_read(&output, "read_committed", 2).await,
         ["kept", "after"]
     );
     assert_eq!(
-        values_read(&output, "read_uncommitted", 4, Duration::from_millis(300)).await,
+        values_read(&output, "read_uncommitted", 4).await,
         ["kept", "dropped-1", "dropped-2", "after"]
     );
     assert_eq!(
@@ -443,7 +436,7 @@ async fn second_producer_fences_the_first() {
     send_all(&second, &output, 0, &["successor"]).await;
     second.commit_transaction().await.unwrap();
     assert_eq!(
-        values_read(&output, "read_committed", 1, Duration::from_millis(500)).await,
+        values_read(&output, "read_committed", 1).await,
         ["successor"]
     );
     second.close(Duration::from_secs(5)).await.unwrap();
@@ -474,7 +467,7 @@ async fn successor_cleans_up_a_dropped_producer() {
     successor.commit_transaction().await.unwrap();
 
     assert_eq!(
-        values_read(&output, "read_committed", 1, Duration::from_millis(500)).await,
+        values_read(&output, "read_committed", 1).await,
         ["successor"]
     );
     // The marker that makes it so: tansu aborted the dropped transaction (same producer id,
@@ -483,7 +476,7 @@ async fn successor_cleans_up_a_dropped_producer() {
     let controls: Vec<_> = raw.batches.iter().filter_map(|b| b.4.clone()).collect();
     assert_eq!(controls, ["Abort", "Commit"], "{:?}", raw.batches);
     assert_eq!(
-        values_read(&output, "read_uncommitted", 2, Duration::from_millis(300)).await,
+        values_read(&output, "read_uncommitted", 2).await,
         ["dropped", "successor"]
     );
     successor.close(Duration::from_secs(5)).await.unwrap();
@@ -575,7 +568,7 @@ async fn read_process_write_with_a_group_member() {
 
     let mut consumer = integration_tests::group::member_consumer(&group, &[]).await;
     consumer.subscribe(&[input.as_str()]).unwrap();
-    let records = read(&mut consumer, 3, Duration::from_secs(30), Duration::ZERO).await;
+    let records = read(&mut consumer, 3, Duration::from_secs(30)).await;
     assert_eq!(records.len(), 3, "{:?}", values(&records));
     let metadata = consumer.group_metadata().unwrap();
     assert!(
@@ -608,17 +601,13 @@ async fn read_process_write_with_a_group_member() {
 
     let tp = TopicPartition::new(&input, 0);
     assert_eq!(
-        consumer.committed(std::slice::from_ref(&tp)).await.unwrap()[&tp],
+        consumer.committed(std::slice::from_ref(&tp)).await.unwrap()[&tp]
+            .as_ref()
+            .map(|c| c.offset),
         Some(3)
     );
     let mut reader = reader(&output, 1, "read_committed", None).await;
-    let got = read(
-        &mut reader,
-        3,
-        Duration::from_secs(10),
-        Duration::from_millis(300),
-    )
-    .await;
+    let got = read(&mut reader, 3, Duration::from_secs(10)).await;
     assert_eq!(values(&got), ["out-in-p0-0", "out-in-p0-1", "out-in-p0-2"]);
     producer.close(Duration::from_secs(5)).await.unwrap();
     consumer.close().await.unwrap();
@@ -676,13 +665,7 @@ async fn mock_cluster_commit_and_abort() {
     .unwrap();
     let mut consumer = Consumer::new(config).await.unwrap();
     consumer.assign([TopicPartition::new(&topic, 0)]).unwrap();
-    let got = read(
-        &mut consumer,
-        3,
-        Duration::from_secs(10),
-        Duration::from_millis(500),
-    )
-    .await;
+    let got = read(&mut consumer, 3, Duration::from_secs(10)).await;
     assert_eq!(
         (f.high_watermark, f.last_stable_offset),
         (4, 4),
@@ -735,13 +718,7 @@ async fn measure_transaction_latency() {
     );
     let mut consumer = reader(&topic, 1, "read_committed", None).await;
     let started = Instant::now();
-    let got = read(
-        &mut consumer,
-        transactions * per,
-        Duration::from_secs(30),
-        Duration::ZERO,
-    )
-    .await;
+    let got = read(&mut consumer, transactions * per, Duration::from_secs(30)).await;
     eprintln!(
         "read_committed read {} records in {:?}",
         got.len(),

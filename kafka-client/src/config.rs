@@ -577,6 +577,22 @@ impl ClientConfig {
         "sasl.username",
         "sasl.password",
         "sasl.jaas.config",
+        // OAUTHBEARER from a token endpoint (KIP-768; see `crate::oauth`).
+        "sasl.oauthbearer.token.endpoint.url",
+        "sasl.oauthbearer.client.credentials.client.id",
+        "sasl.oauthbearer.client.credentials.client.secret",
+        "sasl.oauthbearer.scope",
+        "sasl.oauthbearer.scope.claim.name",
+        "sasl.oauthbearer.sub.claim.name",
+        "sasl.oauthbearer.header.urlencode",
+        "sasl.login.connect.timeout.ms",
+        "sasl.login.read.timeout.ms",
+        "sasl.login.retry.backoff.ms",
+        "sasl.login.retry.backoff.max.ms",
+        "sasl.login.refresh.window.factor",
+        "sasl.login.refresh.window.jitter",
+        "sasl.login.refresh.min.period.seconds",
+        "sasl.login.refresh.buffer.seconds",
     ];
 
     /// A builder starting from the defaults.
@@ -923,6 +939,8 @@ pub struct ClientConfigBuilder {
     credentials_from_jaas: bool,
     /// `sasl.username` or `sasl.password` supplied them.
     credentials_from_keys: bool,
+    /// `sasl.oauthbearer.*`, `sasl.login.*` and an `OAuthBearerLoginModule` JAAS line.
+    oauth: crate::oauth::OAuthKeys,
 }
 
 impl ClientConfigBuilder {
@@ -1071,8 +1089,10 @@ impl ClientConfigBuilder {
                 "set either sasl.jaas.config or sasl.username/sasl.password, not both",
             ));
         }
-        self.config.validate()?;
-        Ok(self.config)
+        let mut config = self.config;
+        self.oauth.finish(&mut config)?;
+        config.validate()?;
+        Ok(config)
     }
 
     fn sasl_mut(&mut self) -> &mut SaslConfig {
@@ -1151,11 +1171,16 @@ impl ApplyProperties for ClientConfigBuilder {
             self.sasl_mut().password = password;
             self.credentials_from_keys = true;
         }
+        self.oauth.apply_properties(props)?;
         if let Some(jaas) = props.take_parsed("sasl.jaas.config", parse_jaas_config)? {
-            let sasl = self.sasl_mut();
-            sasl.username = jaas.username;
-            sasl.password = jaas.password;
-            self.credentials_from_jaas = true;
+            if let Some(options) = jaas.oauth_options {
+                self.oauth.apply_jaas_options(options)?;
+            } else {
+                let sasl = self.sasl_mut();
+                sasl.username = jaas.username;
+                sasl.password = jaas.password;
+                self.credentials_from_jaas = true;
+            }
         }
         Ok(())
     }
@@ -1169,6 +1194,8 @@ impl ApplyProperties for ClientConfigBuilder {
 struct JaasCredentials {
     username: String,
     password: String,
+    /// An `OAuthBearerLoginModule` line's options instead (see `crate::oauth`).
+    oauth_options: Option<Vec<(String, String)>>,
 }
 
 /// Parses the JAAS form Kafka clients take in `sasl.jaas.config`: exactly one login module,
@@ -1261,11 +1288,11 @@ fn parse_jaas_config(text: &str) -> Result<JaasCredentials, String> {
     match class {
         "PlainLoginModule" | "ScramLoginModule" => {}
         "OAuthBearerLoginModule" => {
-            return Err(
-                "OAuthBearerLoginModule has no string form here: set an OAuth token \
-                        provider with ClientConfigBuilder::sasl_token_provider"
-                    .to_owned(),
-            )
+            return Ok(JaasCredentials {
+                username: String::new(),
+                password: String::new(),
+                oauth_options: Some(options),
+            })
         }
         _ => {
             return Err(format!(
@@ -1283,6 +1310,7 @@ fn parse_jaas_config(text: &str) -> Result<JaasCredentials, String> {
     Ok(JaasCredentials {
         username: take("username")?,
         password: take("password")?,
+        oauth_options: None,
     })
 }
 
@@ -1585,7 +1613,10 @@ mod tests {
             "ssl.endpoint.identification.algorithm" => "https",
             "sasl.mechanism" => "PLAIN",
             "sasl.jaas.config" => PLAIN_JAAS,
+            "sasl.oauthbearer.header.urlencode" => "false",
+            "sasl.login.refresh.window.factor" | "sasl.login.refresh.window.jitter" => "0.1",
             k if k.ends_with(".ms") || k.starts_with("max.") || k.ends_with(".bytes") => "1",
+            k if k.ends_with(".seconds") => "1",
             _ => "x",
         };
         for key in ClientConfig::KEYS {

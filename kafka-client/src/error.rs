@@ -182,6 +182,28 @@ pub enum Error {
         /// The position that was fetched.
         offset: i64,
     },
+    /// The log of a consumer's partition was truncated below its position (KIP-320: the
+    /// leader changed and the new leader's log diverges from what was consumed), and
+    /// `auto.offset.reset` is `none`. The records from `divergent_offset` to `position` that
+    /// were consumed are gone from the log. Not retriable: `poll` fails this way until the
+    /// application seeks the partition (for instance to `divergent_offset`).
+    #[error("log truncation detected for {topic}-{partition} at position {position}: {}", match (divergent_offset, epoch) {
+        (Some(offset), Some(epoch)) => format!("the leader's log ends at {offset} for epoch {epoch}"),
+        _ => "the leader has no record of the consumed leader epoch".to_owned(),
+    })]
+    LogTruncation {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The consumer's position when the truncation was found.
+        position: i64,
+        /// Where the consumer's log and the leader's part: the end offset of the last leader
+        /// epoch both share. `None` when the leader knows no such epoch.
+        divergent_offset: Option<i64>,
+        /// That epoch.
+        epoch: Option<i32>,
+    },
     /// A consumer's partition has no committed offset and `auto.offset.reset` is `none`.
     #[error("no committed offset for {topic}-{partition} and auto.offset.reset is none")]
     NoOffsetForPartition {
@@ -275,6 +297,7 @@ impl Error {
             | Error::DeliveryTimeout { .. } => false,
             Error::OffsetOutOfRange { .. }
             | Error::NoOffsetForPartition { .. }
+            | Error::LogTruncation { .. }
             | Error::CorruptRecord { .. } => false,
             Error::ProducerFenced { .. }
             | Error::TransactionalIdAuthorizationFailed { .. }

@@ -29,6 +29,7 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod net;
+pub mod oauth;
 pub mod producer;
 #[cfg(test)]
 pub(crate) mod test_support;

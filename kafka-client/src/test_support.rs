@@ -160,6 +160,9 @@ impl FakeBroker {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 count.fetch_add(1, Ordering::SeqCst);
+                // As a Kafka broker does (`socket.tcp.no.delay`): without it, a response
+                // written right after another waits for the client's delayed ACK (~40 ms).
+                stream.set_nodelay(true).unwrap();
                 let (script, versions) = (script.clone(), versions.clone());
                 tokio::spawn(async move {
                     let mut peer = Peer::new(stream);

@@ -1,7 +1,9 @@
 //! At-most-once: commit the position *before* processing.
 //!
 //! Each poll's records are committed as consumed first, then transformed and sent with
-//! `acks=1` and no retries of our own. A crash between the commit and the end of the
+//! `acks=1` and `retries=0`: a send is tried once, so a record is never written twice (a retry
+//! after a lost acknowledgement would write it again; the seeds' definition of at-most-once).
+//! `-X retries=N` with N > 0 is refused. A crash between the commit and the end of the
 //! processing loses the rest of that poll (and whatever the producer had not sent yet): the
 //! restarted run resumes after them. Nothing is ever processed twice, because no position is
 //! committed behind a record that was processed. Choose this when a repeat is worse than a gap
@@ -15,9 +17,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use examples::app::{self, AppResult};
+use examples::app::{self, AppError, AppResult};
 use examples::cli::{Args, Spec};
 use examples::pipeline::{Pipeline, PipelineArgs, OPTIONS};
+use kafka_client::producer::Producer;
 
 const SPEC: Spec = Spec {
     name: "at_most_once",
@@ -28,7 +31,20 @@ const SPEC: Spec = Spec {
 
 async fn run(args: Args) -> AppResult {
     let args = PipelineArgs::from_args(&args)?;
-    let producer = app::producer(&args.bootstrap, &[("acks", "1")], &args.properties, true).await?;
+    let config = app::producer_config(
+        &args.bootstrap,
+        &[("acks", "1"), ("retries", "0")],
+        &args.properties,
+        true,
+    )?;
+    // By construction, not by luck: a producer that retries can duplicate.
+    if config.retries != 0 {
+        return Err(AppError::Failed(format!(
+            "at-most-once needs retries=0, got retries={}",
+            config.retries
+        )));
+    }
+    let producer = Producer::new(config).await?;
     let mut pipeline = Pipeline::start(SPEC.name, args, &[]).await?;
     while let Some(records) = pipeline.next_batch().await? {
         // 1. Commit first: the group now considers these records done, whatever happens next.

@@ -41,7 +41,7 @@ pub async fn mock_with_topic(brokers: i32, topic: &str, partitions: i32) -> (Moc
 /// assignment array counts as INT32, finds "more than 1000" and closes the connection, and it
 /// reads LeaveGroup v3+ (a members array) as v0-2. librdkafka's own client never sends those
 /// versions, so it never notices. Advertise what the mock really parses.
-pub fn clamp_group_apis(mock: &Mock) {
+pub fn clamp_group_apis(mock: &MockCluster<'_, DefaultProducerContext>) {
     use rdkafka::types::RDKafkaApiKey;
     for (api, max) in [
         (RDKafkaApiKey::JoinGroup, 5),

@@ -21,7 +21,7 @@ use std::time::Instant;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{ApiKey, MetadataRequest};
 use kafka_protocol::ErrorCode;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::cluster::metadata::{Cluster, MetadataScope};
@@ -71,6 +71,9 @@ struct Shared {
     /// Bumped with every new `cluster`: lets a hot path check for a new view with one atomic
     /// load instead of cloning the `Arc` (a contended reference count).
     generation: AtomicU64,
+    /// Carries `generation` to those who wait for a new view (see
+    /// [`MetadataClient::updates`]).
+    updated: watch::Sender<u64>,
     /// The topics refreshes ask about.
     topics: Mutex<BTreeSet<String>>,
 }
@@ -90,6 +93,7 @@ impl MetadataClient {
             wake: Notify::new(),
             cluster: RwLock::new(Arc::new(Cluster::default())),
             generation: AtomicU64::new(0),
+            updated: watch::Sender::new(0),
             topics: Mutex::new(BTreeSet::new()),
         });
         let task =
@@ -123,6 +127,25 @@ impl MetadataClient {
     /// before `cluster()`, and a later equal value means that view is still current.
     pub fn generation(&self) -> u64 {
         self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// A receiver that is marked changed each time a refresh publishes a new view (periodic,
+    /// every `metadata.max.age.ms`, or asked for after an error), holding the
+    /// [`generation`](Self::generation) of that view. For tasks that act on what the metadata
+    /// says without asking for refreshes themselves: a consumer group leader watching its
+    /// topics' partition counts (Java's metadata listener / `updateVersion`).
+    ///
+    /// ```no_run
+    /// # async fn demo(metadata: kafka_client::cluster::MetadataClient) {
+    /// let mut updates = metadata.updates();
+    /// while updates.changed().await.is_ok() {
+    ///     let partitions = metadata.cluster().partitions_for("orders").map_or(0, <[_]>::len);
+    ///     println!("orders has {partitions} partitions");
+    /// }
+    /// # }
+    /// ```
+    pub fn updates(&self) -> watch::Receiver<u64> {
+        self.shared.updated.subscribe()
     }
 
     /// Asks for a refresh that starts after this call (see
@@ -239,20 +262,27 @@ pub fn leader_of(cluster: &Cluster, topic: &str, partition: i32) -> Result<i32> 
     }
 }
 
+/// Now, on Tokio's clock (the same instant as `std`'s in a running program; under
+/// `tokio::time::pause` it is the paused clock, so that a test can advance
+/// `metadata.max.age.ms` and see the refresh the real clock would bring).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// The refresh task: asks the state machine what to do, does it, repeats.
 async fn drive(shared: Arc<Shared>) {
     loop {
         // Registered before polling, so a request made between the poll and the wait still
         // wakes us (`Notify` keeps one permit for `notify_one`).
         let woken = shared.wake.notified();
-        let decision = lock(&shared.state).poll(Instant::now());
+        let decision = lock(&shared.state).poll(now());
         match decision {
             RefreshDecision::Start => {
-                let Some(ticket) = lock(&shared.state).start(Instant::now()) else {
+                let Some(ticket) = lock(&shared.state).start(now()) else {
                     continue;
                 };
                 let outcome = refresh_once(&shared).await;
-                lock(&shared.state).complete(ticket, Instant::now(), outcome);
+                lock(&shared.state).complete(ticket, now(), outcome);
             }
             RefreshDecision::WaitUntil(at) => {
                 tokio::select! {
@@ -301,7 +331,8 @@ async fn refresh_once(shared: &Shared) -> Result<Arc<Cluster>> {
     {
         let mut current = shared.cluster.write().unwrap_or_else(|e| e.into_inner());
         *current = cluster.clone();
-        shared.generation.fetch_add(1, Ordering::Release);
+        let generation = shared.generation.fetch_add(1, Ordering::Release) + 1;
+        shared.updated.send_replace(generation);
     }
     if report.topic_errors.is_empty() {
         debug!(broker = %key, topics = topics.len(), brokers = cluster.brokers.len(), duration_ms = started.elapsed().as_millis() as u64, "metadata refreshed");

@@ -3,7 +3,8 @@
 //! String keys go through the shared [`Properties`] bag, as for the producer: the client
 //! section ([`ClientConfigBuilder`]) takes its keys, this section takes the consumer's, and
 //! whatever is left is an unknown key. The group keys (`session.timeout.ms`, …) are used by
-//! [`Consumer::subscribe`](super::Consumer::subscribe); manual assignment does not use them.
+//! [`Consumer::subscribe`](super::Consumer::subscribe); manual assignment does not use them
+//! (but does auto-commit, see [`ConsumerConfig::enable_auto_commit`]).
 
 use std::time::Duration;
 
@@ -61,7 +62,11 @@ pub struct ConsumerConfig {
     pub fetch_max_wait: Duration,
     /// `isolation.level`.
     pub isolation_level: IsolationLevel,
-    /// `enable.auto.commit`. Stored; manual-assignment mode commits only when asked.
+    /// `enable.auto.commit`: with a `group.id`, `poll` commits the positions every
+    /// `auto.commit.interval.ms`, and `close` commits them once more, whether the partitions
+    /// come from [`Consumer::subscribe`](super::Consumer::subscribe) or from
+    /// [`Consumer::assign`](super::Consumer::assign) (a standalone commit there, as in Java).
+    /// Without a `group.id` nothing is committed.
     pub enable_auto_commit: bool,
     /// `auto.commit.interval.ms`.
     pub auto_commit_interval: Duration,

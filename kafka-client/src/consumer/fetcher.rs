@@ -10,6 +10,13 @@
 //! one response per partition — while the application processes a `poll`'s records, the
 //! next fetches are already under way.
 //!
+//! A partition is fetched from its leader, or from the replica its leader named as the
+//! preferred read replica (KIP-392; the rules are in [`super::subscription`]). Each
+//! partition of a Fetch carries the leader epoch the consumer knows (a stale leader answers
+//! FENCED_LEADER_EPOCH instead of data) and, from v12, the epoch of the last record read (a
+//! leader whose log diverged answers with `diverging_epoch`); positions are validated after
+//! a leader change with OffsetForLeaderEpoch ([`build_offset_for_leader_epoch_request`]).
+//!
 //! Decoding is lazy: a [`CompletedFetch`] keeps the response's record bytes and decodes one
 //! batch at a time as `poll` drains it. Control batches are never surfaced.
 //!
@@ -63,14 +70,20 @@ use std::time::Duration;
 use bytes::Bytes;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::fetch_response::{AbortedTransaction, PartitionData};
-use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use kafka_protocol::messages::offset_for_leader_epoch_request::{
+    OffsetForLeaderPartition, OffsetForLeaderTopic,
+};
+use kafka_protocol::messages::{
+    FetchRequest, FetchResponse, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
+};
 use kafka_protocol::records::{
     BatchDecoder, ControlRecord, ControlRecordType, DecodeOptions, Record, TimestampType,
 };
+use kafka_protocol::ErrorCode;
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use super::subscription::SubscriptionState;
+use super::subscription::{EpochEndOffset, SubscriptionState};
 use super::{ConsumerRecord, TopicPartition};
 use crate::error::{Error, Result};
 use crate::net::Connection;
@@ -99,17 +112,25 @@ pub struct FetchSettings {
     pub rack_id: String,
 }
 
-/// The Fetch for one leader: `partitions` with the offset each is fetched from.
+/// The Fetch for one broker (a leader, or a preferred read replica): `partitions` with the
+/// offset each is fetched from. `epochs` gives each partition's `(current_leader_epoch,
+/// last_fetched_epoch)` (`-1`: unknown; see [`SubscriptionState::fetch_epochs`]): with the
+/// first a broker refuses to serve from a stale leader (FENCED_LEADER_EPOCH), with the
+/// second (v12+) it reports a log that diverged from what was read (`diverging_epoch`).
 pub fn build_fetch_request(
     settings: &FetchSettings,
     partitions: &[(TopicPartition, i64)],
+    epochs: impl Fn(&TopicPartition) -> (i32, i32),
 ) -> FetchRequest {
     let mut topics: BTreeMap<&str, Vec<FetchPartition>> = BTreeMap::new();
     for (tp, offset) in partitions {
+        let (current_leader_epoch, last_fetched_epoch) = epochs(tp);
         topics.entry(&tp.topic).or_default().push(FetchPartition {
             partition: tp.partition,
             fetch_offset: *offset,
             partition_max_bytes: settings.partition_max_bytes,
+            current_leader_epoch,
+            last_fetched_epoch,
             ..Default::default()
         });
     }
@@ -133,6 +154,73 @@ pub fn build_fetch_request(
         rack_id: settings.rack_id.clone(),
         ..Default::default()
     }
+}
+
+/// The oldest OffsetForLeaderEpoch version that carries `current_leader_epoch` (so that a
+/// stale leader is fenced instead of answering), the first a consumer can use (KIP-320).
+/// Java's consumer asks for v3 (which adds `replica_id`); librdkafka uses v2, and its mock
+/// cluster serves only v2.
+pub const MIN_OFFSET_FOR_LEADER_EPOCH_VERSION: i16 = 2;
+
+/// An OffsetForLeaderEpoch request for positions to validate: per partition `(tp, epoch
+/// of the record before the position, current leader epoch)`. Sent as a consumer
+/// (`replica_id = -1`), so the broker answers only as the partition's leader.
+pub fn build_offset_for_leader_epoch_request(
+    partitions: &[(TopicPartition, i32, i32)],
+) -> OffsetForLeaderEpochRequest {
+    let mut topics: BTreeMap<&str, Vec<OffsetForLeaderPartition>> = BTreeMap::new();
+    for (tp, epoch, current) in partitions {
+        topics
+            .entry(&tp.topic)
+            .or_default()
+            .push(OffsetForLeaderPartition {
+                partition: tp.partition,
+                current_leader_epoch: *current,
+                leader_epoch: *epoch,
+                ..Default::default()
+            });
+    }
+    OffsetForLeaderEpochRequest {
+        replica_id: -1,
+        topics: topics
+            .into_iter()
+            .map(|(topic, partitions)| OffsetForLeaderTopic {
+                topic: topic.to_owned(),
+                partitions,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// The answers of an OffsetForLeaderEpoch response, per partition: where the asked epoch
+/// ends, or the partition's error code.
+pub fn epoch_end_offsets(
+    response: OffsetForLeaderEpochResponse,
+) -> Vec<(
+    TopicPartition,
+    std::result::Result<EpochEndOffset, ErrorCode>,
+)> {
+    let mut out = Vec::new();
+    for topic in response.topics {
+        for p in topic.partitions {
+            let tp = TopicPartition::new(&topic.topic, p.partition);
+            let code = ErrorCode::from_code(p.error_code);
+            out.push((
+                tp,
+                if code.is_ok() {
+                    Ok(EpochEndOffset {
+                        epoch: p.leader_epoch,
+                        end_offset: p.end_offset,
+                    })
+                } else {
+                    Err(code)
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// What a fetch task hands back.
@@ -232,6 +320,9 @@ pub struct CompletedFetch {
     records: VecDeque<Record>,
     timestamp_type: TimestampType,
     leader_epoch: Option<i32>,
+    /// The leader epoch of the batch holding the record before `next_fetch_offset` (what the
+    /// position's epoch becomes), once a batch was passed.
+    last_epoch: Option<i32>,
     /// The offset after the batch being drained (it may end past its last record after
     /// compaction).
     batch_end: Option<i64>,
@@ -292,6 +383,7 @@ impl CompletedFetch {
             records: VecDeque::new(),
             timestamp_type: TimestampType::CreateTime,
             leader_epoch: None,
+            last_epoch: None,
             batch_end: None,
             read_committed,
             aborted,
@@ -321,6 +413,13 @@ impl CompletedFetch {
             self.last_stable_offset = Some(last_stable_offset);
         }
         self
+    }
+
+    /// The leader epoch of the batch holding the record before
+    /// [`next_fetch_offset`](Self::next_fetch_offset), once this fetch moved it (KIP-320:
+    /// what validation after a leader change asks about).
+    pub fn last_epoch(&self) -> Option<i32> {
+        self.last_epoch
     }
 
     /// Whether everything has been drained.
@@ -357,7 +456,10 @@ impl CompletedFetch {
         loop {
             if self.records.is_empty() {
                 if let Some(end) = self.batch_end.take() {
-                    self.next_fetch_offset = self.next_fetch_offset.max(end);
+                    if end > self.next_fetch_offset {
+                        self.next_fetch_offset = end;
+                        self.last_epoch = self.leader_epoch;
+                    }
                 }
             }
             if !self.records.is_empty() && out.len() >= max {
@@ -371,6 +473,7 @@ impl CompletedFetch {
                     continue;
                 }
                 self.next_fetch_offset = record.offset + 1;
+                self.last_epoch = self.leader_epoch;
                 out.push(ConsumerRecord {
                     topic: self.topic.clone(),
                     partition: self.tp.partition,
@@ -449,6 +552,7 @@ impl CompletedFetch {
                 };
                 if aborted {
                     self.next_fetch_offset = batch.next_offset();
+                    self.last_epoch = epoch_of(batch.partition_leader_epoch);
                     continue;
                 }
             }
@@ -462,15 +566,20 @@ impl CompletedFetch {
                     }
                 }
                 self.next_fetch_offset = batch.next_offset();
+                self.last_epoch = epoch_of(batch.partition_leader_epoch);
                 continue;
             }
             self.timestamp_type = batch.timestamp_type;
-            self.leader_epoch =
-                (batch.partition_leader_epoch >= 0).then_some(batch.partition_leader_epoch);
+            self.leader_epoch = epoch_of(batch.partition_leader_epoch);
             self.batch_end = Some(batch.next_offset());
             self.records = batch.records.into();
         }
     }
+}
+
+/// A batch's `partition_leader_epoch`, when it has one (`-1`: written before KIP-101).
+fn epoch_of(partition_leader_epoch: i32) -> Option<i32> {
+    (partition_leader_epoch >= 0).then_some(partition_leader_epoch)
 }
 
 /// The transaction markers (COMMIT/ABORT control batches) in `records`, by producer id, in
@@ -558,8 +667,10 @@ impl FetchBuffer {
     }
 
     /// Drains up to `max` records from the fetches of partitions that are current (their
-    /// position is still the fetch's next offset) and not paused, advancing the positions.
-    /// A fetch whose partition moved (seek) or was unassigned is dropped; a paused one waits.
+    /// position is still the fetch's next offset) and not paused, advancing the positions
+    /// (with the leader epoch of the last record passed). A fetch whose partition moved
+    /// (seek), was unassigned, or waits for its position to be validated after a leader
+    /// change (its records may be from the old leader's log) is dropped; a paused one waits.
     pub fn collect(
         &mut self,
         max: usize,
@@ -576,7 +687,9 @@ impl FetchBuffer {
         let mut index = 0;
         while index < self.fetches.len() && out.len() < max {
             let fetch = &mut self.fetches[index];
-            if subscriptions.position(&fetch.tp) != Some(fetch.next_fetch_offset) {
+            if subscriptions.position(&fetch.tp) != Some(fetch.next_fetch_offset)
+                || subscriptions.is_awaiting_validation(&fetch.tp)
+            {
                 self.fetches.remove(index);
                 continue;
             }
@@ -585,7 +698,7 @@ impl FetchBuffer {
                 continue;
             }
             let result = fetch.drain(max, &mut out);
-            subscriptions.seek(&fetch.tp, fetch.next_fetch_offset);
+            subscriptions.advance(&fetch.tp, fetch.next_fetch_offset, fetch.last_epoch());
             if fetch.is_consumed() {
                 self.fetches.remove(index);
             } else if result.is_ok() {
@@ -602,7 +715,9 @@ impl FetchBuffer {
     }
 }
 
-/// Groups fetchable partitions by leader. Partitions with no known leader are returned apart.
+/// Groups fetchable partitions by the broker to fetch them from (`leader` gives it: the
+/// partition's leader, or its preferred read replica). Partitions with none known are
+/// returned apart.
 pub fn by_leader(
     partitions: FetchPositions,
     leader: impl Fn(&TopicPartition) -> Option<i32>,
@@ -1011,6 +1126,7 @@ mod tests {
                 (TopicPartition::new("a", 0), 3),
                 (TopicPartition::new("b", 0), 5),
             ],
+            |tp| if tp.topic == "b" { (4, 3) } else { (-1, -1) },
         );
         assert_eq!(request.max_wait_ms, 250);
         assert_eq!(request.isolation_level, 1);
@@ -1018,5 +1134,9 @@ mod tests {
         assert_eq!(request.topics[0].topic, "a");
         assert_eq!(request.topics[1].partitions[1].fetch_offset, 5);
         assert_eq!(request.topics[1].partitions[1].partition_max_bytes, 100);
+        assert_eq!(request.topics[1].partitions[1].current_leader_epoch, 4);
+        assert_eq!(request.topics[1].partitions[1].last_fetched_epoch, 3);
+        assert_eq!(request.topics[0].partitions[0].current_leader_epoch, -1);
+        assert_eq!(request.topics[0].partitions[0].last_fetched_epoch, -1);
     }
 }

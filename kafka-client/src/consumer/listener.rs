@@ -56,7 +56,7 @@ use crate::error::Result;
 ///         partitions: &'a [TopicPartition],
 ///     ) -> BoxFuture<'a, kafka_client::Result<()>> {
 ///         Box::pin(async move {
-///             let offsets = partitions
+///             let offsets: Vec<(TopicPartition, i64)> = partitions
 ///                 .iter()
 ///                 .filter_map(|tp| Some((tp.clone(), consumer.position(tp)?)))
 ///                 .collect();

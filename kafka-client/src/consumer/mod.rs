@@ -6,7 +6,8 @@
 //! | [`config`] | [`ConsumerConfig`]: Kafka's keys and defaults |
 //! | [`subscription`] | [`SubscriptionState`]: assignment, positions, pauses, watermarks (plain data) |
 //! | [`fetcher`] | Fetch requests per leader, their tasks, [`CompletedFetch`] / [`FetchBuffer`], read_committed |
-//! | [`offsets`] | resets (ListOffsets), committed offsets (OffsetFetch), commits (OffsetCommit) |
+//! | [`offsets`] | resets and lookups (ListOffsets), committed offsets (OffsetFetch), commits (OffsetCommit) |
+//! | `committer` | the ordered commit queue: every commit sent one at a time, in call order |
 //! | [`group`] | membership state machine, assignors, and the background task driving them |
 //! | [`listener`] | [`RebalanceListener`]: the application's awaited hook into rebalances |
 //!
@@ -19,11 +20,16 @@
 //! [`fetcher`]). The group task heartbeats on its own, so a slow application stays in the group
 //! until `max.poll.interval.ms`.
 
+mod committer;
 pub mod config;
+#[cfg(test)]
+mod fetch_edge_tests;
 pub mod fetcher;
 pub mod group;
 mod group_metadata;
 pub mod listener;
+#[cfg(test)]
+mod lookup_tests;
 pub mod offsets;
 #[cfg(test)]
 mod startup_tests;
@@ -42,23 +48,27 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::admin::{AdminClient, AdminConfig};
+use crate::admin::{AdminClient, AdminConfig, OffsetSpec};
 use crate::cluster::{Cluster, MetadataClient, RefreshWaiter};
 use crate::error::{Error, Result};
 
-pub use crate::admin::{IsolationLevel, TopicPartition};
+pub use crate::admin::{IsolationLevel, OffsetAndMetadata, TopicPartition};
 pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset};
 pub use fetcher::{CompletedFetch, FetchBuffer};
 pub use group_metadata::ConsumerGroupMetadata;
 pub use listener::RebalanceListener;
-pub use subscription::SubscriptionState;
+pub use offsets::OffsetAndTimestamp;
+pub use subscription::{LogTruncation, SubscriptionState};
 
 use fetcher::{FetchOutcome, FetchSettings, FetchTask, MAX_FETCH_VERSION};
 use group::consumer_protocol::ConsumerProtocolConfig;
 use group::coordinator::{GroupCommand, GroupEvent, GroupHandle};
 use group::membership::{CommitGeneration, CommitRejected, GroupConfig};
 use listener::ListenerSlot;
-use subscription::{out_of_range_decision, OutOfRangeDecision, PositionSource, TopicPattern};
+use subscription::{
+    out_of_range_decision, EpochEndOffset, OutOfRangeDecision, PositionSource, TopicPattern,
+    ValidationOutcome,
+};
 
 /// A record read from a partition. Key, value and header values are slices of the Fetch
 /// response (no copy).
@@ -188,6 +198,12 @@ pub struct Consumer {
     group_backlog: VecDeque<GroupEvent>,
     /// The group membership failed for good: every `poll` returns this.
     fatal: Option<Error>,
+    /// Log truncations detected and recovered from, not yet taken by the application.
+    log_truncations: VecDeque<LogTruncation>,
+    /// After a failed position validation (OffsetForLeaderEpoch), not before this.
+    validation_retry_at: Option<Instant>,
+    /// The ordered commit queue, when there is a `group.id`.
+    committer: Option<committer::Committer>,
 }
 
 impl Consumer {
@@ -211,7 +227,12 @@ impl Consumer {
             rack_id: config.client_rack.clone(),
         };
         let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
+        let committer = config
+            .group_id
+            .clone()
+            .map(|group| committer::Committer::start(metadata.clone(), group));
         Ok(Consumer {
+            committer,
             subscriptions: SubscriptionState::new(
                 config.auto_offset_reset,
                 config.group_id.is_some(),
@@ -236,6 +257,8 @@ impl Consumer {
             revoking: None,
             group_backlog: VecDeque::new(),
             fatal: None,
+            log_truncations: VecDeque::new(),
+            validation_retry_at: None,
         })
     }
 
@@ -459,21 +482,9 @@ impl Consumer {
                     {
                         // Commit what was read of the revoked partitions while their
                         // generation is still the group's (the task holds the JoinGroup).
-                        let positions: BTreeMap<TopicPartition, i64> = self
-                            .subscriptions
-                            .all_positions()
-                            .into_iter()
-                            .filter(|(tp, _)| partitions.contains(tp))
-                            .collect();
-                        if let Err(error) = offsets::commit(
-                            &self.metadata,
-                            &self.group()?,
-                            Some(generation),
-                            &positions,
-                            self.config.default_api_timeout,
-                        )
-                        .await
-                        {
+                        let positions = self.positions_to_commit(|tp| partitions.contains(tp));
+                        let commit = self.queue_commit(positions, Some(generation.clone()));
+                        if let Err(error) = commit.await {
                             warn!(%error, "commit of revoked partitions failed");
                         }
                     }
@@ -613,8 +624,9 @@ impl Consumer {
     }
 
     /// Up to `max.poll.records` records, waiting up to `timeout` for some; empty when none
-    /// came in time. Fails with [`Error::OffsetOutOfRange`] or
-    /// [`Error::NoOffsetForPartition`] under `auto.offset.reset=none`, and with errors the
+    /// came in time. Fails with [`Error::OffsetOutOfRange`],
+    /// [`Error::NoOffsetForPartition`] or [`Error::LogTruncation`] under
+    /// `auto.offset.reset=none`, and with errors the
     /// broker gives for a partition that retrying will not heal (authorization, …).
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
         self.poll_up_to(self.config.max_poll_records, timeout).await
@@ -671,6 +683,13 @@ impl Consumer {
             match tokio::time::timeout_at(deadline, self.update_positions()).await {
                 Ok(result) => result?,
                 Err(_) => return Ok(Vec::new()),
+            }
+            match tokio::time::timeout_at(deadline, self.validate_positions()).await {
+                Ok(result) => result?,
+                Err(_) => return Ok(Vec::new()),
+            }
+            if let Some(error) = self.pending_error.take() {
+                return Err(error);
             }
             while let Ok(outcome) = self.outcomes.try_recv() {
                 self.handle_outcome(outcome);
@@ -759,10 +778,13 @@ impl Consumer {
         if let (false, Some(group)) = (from_committed.is_empty(), &self.config.group_id) {
             let committed = offsets::committed(&self.admin, group, &from_committed).await?;
             for tp in from_committed {
-                match committed.get(&tp).copied().flatten() {
-                    Some(offset) => {
-                        debug!(%tp, offset, "starting at the committed offset");
-                        self.subscriptions.seek(&tp, offset);
+                match committed.get(&tp).cloned().flatten() {
+                    Some(found) => {
+                        debug!(%tp, offset = found.offset, epoch = ?found.leader_epoch, "starting at the committed offset");
+                        // With the epoch it was committed with, the position is validated
+                        // against the leader's log before fetching (KIP-320), as Java does.
+                        self.subscriptions
+                            .seek_with_epoch(&tp, found.offset, found.leader_epoch);
                     }
                     None => resets.push((tp, self.subscriptions.default_reset())),
                 }
@@ -789,6 +811,197 @@ impl Consumer {
             self.subscriptions.seek(&tp, offset);
         }
         Ok(())
+    }
+
+    /// KIP-320: takes in the leader epochs of the current metadata (a new one marks the
+    /// position for validation), then validates the marked positions with their leaders
+    /// (OffsetForLeaderEpoch) before they are fetched again. A truncation found is recovered
+    /// from (and reported) or, under `auto.offset.reset=none`, left for `poll` to report.
+    /// FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH and other retriable failures refresh the
+    /// metadata and try again later; they never reset a position.
+    async fn validate_positions(&mut self) -> Result<()> {
+        let cluster = self.metadata.cluster();
+        for tp in self.subscriptions.assignment() {
+            let epoch = cluster
+                .partition(&tp.topic, tp.partition)
+                .and_then(|p| p.leader_epoch);
+            if self.subscriptions.update_leader_epoch(&tp, epoch) {
+                debug!(%tp, leader_epoch = ?epoch, "new leader epoch; validating the position before fetching on");
+                self.buffer.retain(|f| f.tp != tp);
+            }
+        }
+        let awaiting = self.subscriptions.awaiting_validation();
+        if awaiting.is_empty()
+            || self
+                .validation_retry_at
+                .is_some_and(|at| Instant::now() < at)
+        {
+            return Ok(());
+        }
+        self.validation_retry_at = None;
+        let mut by_node: HashMap<i32, Vec<(TopicPartition, i64, i32, i32)>> = HashMap::new();
+        for item in awaiting {
+            match cluster.leader_for(&item.0.topic, item.0.partition) {
+                Some(leader) => by_node.entry(leader.id).or_default().push(item),
+                None => {
+                    debug!(tp = %item.0, "no known leader to validate the position with");
+                    self.leader_refresh = Some(self.metadata.request_refresh());
+                }
+            }
+        }
+        for (node, partitions) in by_node {
+            if let Err(error) = self.validate_on(node, partitions).await {
+                if !error.is_retriable() {
+                    return Err(error);
+                }
+                warn!(node, %error, "position validation failed; will retry");
+                self.validation_retry_at =
+                    Some(Instant::now() + self.metadata.pool().config().retry_backoff);
+                self.leader_refresh = Some(self.metadata.request_refresh());
+            }
+        }
+        Ok(())
+    }
+
+    /// One OffsetForLeaderEpoch to `node` for `partitions` (tp, position, epoch of the record
+    /// before it, current leader epoch), and what its answers mean.
+    async fn validate_on(
+        &mut self,
+        node: i32,
+        partitions: Vec<(TopicPartition, i64, i32, i32)>,
+    ) -> Result<()> {
+        let connection = self.metadata.pool().connection(node).await?;
+        let version = connection
+            .version_for(ApiKey::OffsetForLeaderEpoch)
+            .ok()
+            .filter(|v| *v >= fetcher::MIN_OFFSET_FOR_LEADER_EPOCH_VERSION);
+        let Some(version) = version else {
+            // A broker that cannot fence a stale leader's answer cannot validate either
+            // (Java skips validation then too): fetch on from the position.
+            debug!(
+                node,
+                "broker has no usable OffsetForLeaderEpoch; not validating"
+            );
+            for (tp, _, _, _) in &partitions {
+                self.subscriptions.skip_validation(tp);
+            }
+            return Ok(());
+        };
+        let request = fetcher::build_offset_for_leader_epoch_request(
+            &partitions
+                .iter()
+                .map(|(tp, _, epoch, current)| (tp.clone(), *epoch, *current))
+                .collect::<Vec<_>>(),
+        );
+        let started = Instant::now();
+        let response = connection.call(&request, version).await?;
+        let positions: HashMap<TopicPartition, i64> = partitions
+            .into_iter()
+            .map(|(tp, position, _, _)| (tp, position))
+            .collect();
+        for (tp, answer) in fetcher::epoch_end_offsets(response) {
+            let Some(&position) = positions.get(&tp) else {
+                continue;
+            };
+            self.apply_epoch_end_offset(&tp, position, answer, started)?;
+        }
+        Ok(())
+    }
+
+    /// What one OffsetForLeaderEpoch answer means for `tp`, validated at `position`.
+    fn apply_epoch_end_offset(
+        &mut self,
+        tp: &TopicPartition,
+        position: i64,
+        answer: std::result::Result<EpochEndOffset, ErrorCode>,
+        started: Instant,
+    ) -> Result<()> {
+        let backoff = self.metadata.pool().config().retry_backoff;
+        match answer {
+            Ok(answer) => {
+                self.apply_validation(tp, position, answer, false);
+                debug!(%tp, position, ?answer, elapsed = ?started.elapsed(), "position validation answered");
+            }
+            Err(
+                code @ (ErrorCode::FencedLeaderEpoch
+                | ErrorCode::UnknownLeaderEpoch
+                | ErrorCode::NotLeaderOrFollower
+                | ErrorCode::UnknownTopicOrPartition
+                | ErrorCode::LeaderNotAvailable
+                | ErrorCode::KafkaStorageError),
+            ) => {
+                // Our view of the leader is stale (or the leader's view of itself): look
+                // again, and validate against whoever leads then. Never a reset.
+                debug!(%tp, error = %code, "validation needs fresh metadata");
+                self.leader_refresh = Some(self.metadata.request_refresh());
+                self.validation_retry_at = Some(Instant::now() + backoff);
+            }
+            Err(code) if code.is_retriable() => {
+                debug!(%tp, error = %code, "retriable validation error");
+                self.validation_retry_at = Some(Instant::now() + backoff);
+            }
+            Err(code) => {
+                return Err(Error::Protocol {
+                    api: "OffsetForLeaderEpoch",
+                    code,
+                    message: Some(format!("validating the position of {tp} at {position}")),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a leader's answer about where an epoch ends (validation, or a Fetch's
+    /// `diverging_epoch`) to `tp`, validated or fetched at `position`.
+    fn apply_validation(
+        &mut self,
+        tp: &TopicPartition,
+        position: i64,
+        answer: EpochEndOffset,
+        from_fetch: bool,
+    ) {
+        match self
+            .subscriptions
+            .complete_validation(tp, position, answer, from_fetch)
+        {
+            ValidationOutcome::Stale | ValidationOutcome::Valid => {}
+            ValidationOutcome::Truncated(truncation) => {
+                warn!(
+                    %tp,
+                    position,
+                    reset_to = ?truncation.reset_to,
+                    epoch = ?truncation.epoch,
+                    "log truncation detected: records read from the old leader are gone; moving back"
+                );
+                self.buffer.retain(|f| &f.tp != tp);
+                self.log_truncations.push_back(truncation);
+            }
+            ValidationOutcome::Fail(truncation) => {
+                let error = truncation.to_error();
+                warn!(%tp, position, %error, "log truncation detected and auto.offset.reset is none");
+                self.buffer.retain(|f| &f.tp != tp);
+                self.pending_error = Some(error);
+            }
+        }
+    }
+
+    /// The log truncations (KIP-320) detected and recovered from since the last call,
+    /// oldest first. For each, records the application had read were removed from the
+    /// partition's log by a leader change, and the consumer moved back to where the old
+    /// and new logs agree (and reads the new leader's records from there). Under
+    /// `auto.offset.reset=none` there is no recovery: `poll` fails with
+    /// [`Error::LogTruncation`] instead, until the partition is sought.
+    ///
+    /// ```no_run
+    /// # async fn demo(consumer: &mut kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
+    /// let records = consumer.poll(std::time::Duration::from_secs(1)).await?;
+    /// for t in consumer.log_truncations() {
+    ///     eprintln!("{}: read up to {}, the log now ends at {:?}", t.tp, t.position, t.reset_to);
+    /// }
+    /// # drop(records); Ok(()) }
+    /// ```
+    pub fn log_truncations(&mut self) -> Vec<LogTruncation> {
+        self.log_truncations.drain(..).collect()
     }
 
     /// After the assignment changed, makes sure metadata is tracked and known for its topics.
@@ -854,6 +1067,20 @@ impl Consumer {
         }
         let cluster = self.metadata.cluster();
         let buffered = self.buffer.partitions();
+        let now = Instant::now();
+        // Where each partition is fetched from: its preferred read replica (KIP-392) while
+        // that is named, unexpired and a broker the metadata knows; else its leader.
+        let mut source: HashMap<TopicPartition, i32> = HashMap::new();
+        for (tp, _) in self.subscriptions.fetchable() {
+            let leader = cluster.leader_for(&tp.topic, tp.partition).map(|b| b.id);
+            let replica = self
+                .subscriptions
+                .preferred_read_replica(&tp, now)
+                .filter(|id| cluster.broker(*id).is_some());
+            if let Some(node) = replica.or(leader) {
+                source.insert(tp, node);
+            }
+        }
         let in_flight: HashSet<&TopicPartition> = self.in_flight.values().flatten().collect();
         let candidates: Vec<(TopicPartition, i64)> = self
             .subscriptions
@@ -864,9 +1091,7 @@ impl Consumer {
         if candidates.is_empty() {
             return;
         }
-        let (nodes, leaderless) = fetcher::by_leader(candidates, |tp| {
-            cluster.leader_for(&tp.topic, tp.partition).map(|b| b.id)
-        });
+        let (nodes, leaderless) = fetcher::by_leader(candidates, |tp| source.get(tp).copied());
         if !leaderless.is_empty() {
             debug!(partitions = ?leaderless, "no known leader; refreshing metadata");
             self.leader_refresh = Some(self.metadata.request_refresh());
@@ -876,7 +1101,7 @@ impl Consumer {
         // Nodes that still have buffered records for the application.
         let busy: HashSet<i32> = buffered
             .iter()
-            .filter_map(|tp| cluster.leader_for(&tp.topic, tp.partition).map(|b| b.id))
+            .filter_map(|tp| source.get(tp).copied())
             .collect();
         for (node, partitions) in nodes {
             if self.in_flight.contains_key(&node) {
@@ -896,8 +1121,24 @@ impl Consumer {
             let connection = match self.metadata.pool().connection(node).await {
                 Ok(connection) => connection,
                 Err(error) => {
-                    warn!(node, %error, "cannot reach leader for fetch");
-                    self.leader_refresh = Some(self.metadata.request_refresh());
+                    // A preferred read replica that cannot be reached: its partitions go
+                    // back to their leader at once (KIP-392).
+                    let mut replica_of = Vec::new();
+                    for (tp, _) in &partitions {
+                        if self
+                            .subscriptions
+                            .clear_preferred_read_replica(tp)
+                            .is_some()
+                        {
+                            replica_of.push(tp.clone());
+                        }
+                    }
+                    if replica_of.is_empty() {
+                        warn!(node, %error, "cannot reach leader for fetch");
+                        self.leader_refresh = Some(self.metadata.request_refresh());
+                    } else {
+                        warn!(node, %error, partitions = ?replica_of, "cannot reach the preferred read replica; fetching from the leader");
+                    }
                     continue;
                 }
             };
@@ -908,7 +1149,10 @@ impl Consumer {
                     return;
                 }
             };
-            let request = fetcher::build_fetch_request(&self.settings, &partitions);
+            let subscriptions = &self.subscriptions;
+            let request = fetcher::build_fetch_request(&self.settings, &partitions, |tp| {
+                subscriptions.fetch_epochs(tp)
+            });
             self.in_flight
                 .insert(node, partitions.iter().map(|(tp, _)| tp.clone()).collect());
             FetchTask {
@@ -939,28 +1183,57 @@ impl Consumer {
                 return;
             }
             Err(error) => {
+                // A failed fetch from a preferred read replica goes back to the leader.
+                for (tp, _) in &outcome.partitions {
+                    self.subscriptions.clear_preferred_read_replica(tp);
+                }
                 warn!(node = outcome.node, %error, "fetch failed; will retry");
                 drop(self.metadata.request_refresh());
                 return;
             }
         };
+        let cluster = self.metadata.cluster();
+        let now = Instant::now();
         let mut refresh = false;
         for (tp, fetch_offset) in outcome.partitions {
             let Some(data) = fetcher::take_partition(&mut response, &tp) else {
                 continue;
             };
             let position = self.subscriptions.position(&tp);
-            if position != Some(fetch_offset) {
-                // Sought or unassigned while the fetch was in flight.
+            if position != Some(fetch_offset) || self.subscriptions.is_awaiting_validation(&tp) {
+                // Sought or unassigned while the fetch was in flight, or the leader changed
+                // and the position is validated first.
                 continue;
             }
             let code = ErrorCode::from_code(data.error_code);
+            if code.is_ok() && data.diverging_epoch.epoch >= 0 {
+                // KIP-320 on Fetch v12+: the log diverged from the epoch of the last record
+                // read; the answer carries no records.
+                let answer = EpochEndOffset {
+                    epoch: data.diverging_epoch.epoch,
+                    end_offset: data.diverging_epoch.end_offset,
+                };
+                debug!(%tp, fetch_offset, ?answer, "fetch reports a diverging epoch");
+                self.apply_validation(&tp, fetch_offset, answer, true);
+                continue;
+            }
             if code.is_ok() {
                 self.subscriptions.update_watermarks(
                     &tp,
                     data.high_watermark,
                     data.last_stable_offset,
                 );
+                if data.preferred_read_replica >= 0 {
+                    // KIP-392: the leader names a replica to read from (usually with no
+                    // records); kept for metadata.max.age.ms, as Java does.
+                    let until = now + self.config.client.metadata_max_age;
+                    debug!(%tp, replica = data.preferred_read_replica, node = outcome.node, "fetching from the preferred read replica");
+                    self.subscriptions.update_preferred_read_replica(
+                        &tp,
+                        data.preferred_read_replica,
+                        until,
+                    );
+                }
                 if let Some(records) = data.records.filter(|r| !r.is_empty()) {
                     self.buffer.push(
                         CompletedFetch::new(
@@ -977,7 +1250,16 @@ impl Consumer {
                 }
                 continue;
             }
+            // Whether this answer came from a preferred read replica rather than the leader.
+            let cleared = self.subscriptions.clear_preferred_read_replica(&tp);
+            let leader = cluster.leader_for(&tp.topic, tp.partition).map(|b| b.id);
+            let from_replica = cleared.is_some() || leader.is_some_and(|l| l != outcome.node);
             match code {
+                ErrorCode::OffsetOutOfRange | ErrorCode::OffsetNotAvailable if from_replica => {
+                    // A replica may lag the leader's high watermark or keep less history:
+                    // ask the leader, never reset on a replica's word (KIP-392).
+                    debug!(%tp, fetch_offset, node = outcome.node, error = %code, "the read replica cannot serve this offset; fetching from the leader");
+                }
                 ErrorCode::OffsetOutOfRange => {
                     let reset = self.subscriptions.default_reset();
                     match out_of_range_decision(position, fetch_offset, reset) {
@@ -999,11 +1281,15 @@ impl Consumer {
                 ErrorCode::NotLeaderOrFollower
                 | ErrorCode::UnknownTopicOrPartition
                 | ErrorCode::LeaderNotAvailable
+                | ErrorCode::ReplicaNotAvailable
+                | ErrorCode::OffsetNotAvailable
                 | ErrorCode::FencedLeaderEpoch
                 | ErrorCode::UnknownLeaderEpoch
                 | ErrorCode::KafkaStorageError
                 | ErrorCode::UnknownTopicId => {
-                    debug!(%tp, error = %code, "fetch needs fresh metadata");
+                    // FENCED/UNKNOWN_LEADER_EPOCH: our leader epoch and the broker's differ;
+                    // fresh metadata brings the new leader (and a validation), never a reset.
+                    debug!(%tp, error = %code, node = outcome.node, from_replica, "fetch needs fresh metadata");
                     refresh = true;
                 }
                 code if code.is_retriable() => {
@@ -1030,6 +1316,39 @@ impl Consumer {
             return Err(Error::config("seek", format!("negative offset {offset}")));
         }
         if !self.subscriptions.seek(tp, offset) {
+            return Err(Error::config(
+                "seek",
+                format!("{tp} is not assigned to this consumer"),
+            ));
+        }
+        self.buffer.retain(|f| &f.tp != tp);
+        Ok(())
+    }
+
+    /// Moves the position of `tp` to `offset`, given the leader epoch of the record before it
+    /// (as Java's `seek(tp, OffsetAndMetadata)` with a leader epoch, e.g. a position stored
+    /// outside Kafka with [`ConsumerRecord::leader_epoch`] of the last record processed).
+    /// Before fetching from there, the consumer checks with the partition's leader that its
+    /// log still holds that epoch up to `offset` (KIP-320); if it does not, the log was
+    /// truncated and the consumer moves back to where the logs agree, reported by
+    /// [`log_truncations`](Self::log_truncations) (or, under `auto.offset.reset=none`, `poll`
+    /// fails with [`Error::LogTruncation`]).
+    pub fn seek_with_epoch(
+        &mut self,
+        tp: &TopicPartition,
+        offset: i64,
+        leader_epoch: i32,
+    ) -> Result<()> {
+        if offset < 0 || leader_epoch < 0 {
+            return Err(Error::config(
+                "seek",
+                format!("negative offset {offset} or leader epoch {leader_epoch}"),
+            ));
+        }
+        if !self
+            .subscriptions
+            .seek_with_epoch(tp, offset, Some(leader_epoch))
+        {
             return Err(Error::config(
                 "seek",
                 format!("{tp} is not assigned to this consumer"),
@@ -1087,6 +1406,107 @@ impl Consumer {
         self.subscriptions.lag(tp, self.settings.read_committed)
     }
 
+    /// The first offset still in the log of each of `tps` (their log start offsets), asked
+    /// of the leaders now; the partitions need not be assigned. Bounded by
+    /// `default.api.timeout.ms`.
+    ///
+    /// ```no_run
+    /// # async fn demo(consumer: &kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
+    /// use kafka_client::consumer::TopicPartition;
+    ///
+    /// let tps = [TopicPartition::new("orders", 0), TopicPartition::new("orders", 1)];
+    /// let start = consumer.beginning_offsets(&tps).await?;
+    /// let end = consumer.end_offsets(&tps).await?;
+    /// let held: i64 = tps.iter().map(|tp| end[tp] - start[tp]).sum();
+    /// println!("{held} records held");
+    /// # Ok(()) }
+    /// ```
+    pub async fn beginning_offsets(
+        &self,
+        tps: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>> {
+        self.look_up_offsets(tps, OffsetSpec::Earliest).await
+    }
+
+    /// The end of the log of each of `tps` as this consumer reads it: the high watermark, or
+    /// under `isolation.level=read_committed` the last stable offset (the first offset of the
+    /// oldest open transaction), as Java's `endOffsets`. Asked of the leaders now.
+    pub async fn end_offsets(
+        &self,
+        tps: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>> {
+        self.look_up_offsets(tps, OffsetSpec::Latest).await
+    }
+
+    async fn look_up_offsets(
+        &self,
+        tps: &[TopicPartition],
+        spec: OffsetSpec,
+    ) -> Result<HashMap<TopicPartition, i64>> {
+        let specs = tps.iter().map(|tp| (tp.clone(), spec)).collect();
+        let found = offsets::list(&self.admin, specs, self.config.isolation_level, None).await?;
+        found
+            .into_iter()
+            .map(|(tp, listed)| match listed.offset {
+                Some(offset) => Ok((tp, offset)),
+                None => Err(Error::Protocol {
+                    api: "ListOffsets",
+                    code: ErrorCode::UnknownServerError,
+                    message: Some(format!("the leader gave no offset for {tp}")),
+                }),
+            })
+            .collect()
+    }
+
+    /// For each partition, the first offset whose record timestamp is at or after the given
+    /// time (milliseconds since the epoch), with that record's timestamp; `None` where no
+    /// such record exists (every record is older). As Java's `offsetsForTimes`, asked of the
+    /// leaders now, under this consumer's `isolation.level`.
+    ///
+    /// A negative timestamp is refused ([`Error::Config`]): Kafka reads -1 and -2 as "latest"
+    /// and "earliest", which is not what a time means.
+    ///
+    /// ```no_run
+    /// # async fn demo(consumer: &mut kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
+    /// use std::collections::HashMap;
+    /// use kafka_client::consumer::TopicPartition;
+    ///
+    /// let tp = TopicPartition::new("orders", 0);
+    /// let an_hour_ago = 1_700_000_000_000;
+    /// let found = consumer.offsets_for_times(HashMap::from([(tp.clone(), an_hour_ago)])).await?;
+    /// if let Some(at) = found[&tp] {
+    ///     consumer.seek(&tp, at.offset)?; // replay the last hour (tp must be assigned)
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn offsets_for_times(
+        &self,
+        times: HashMap<TopicPartition, i64>,
+    ) -> Result<HashMap<TopicPartition, Option<OffsetAndTimestamp>>> {
+        if let Some((tp, time)) = times.iter().find(|(_, time)| **time < 0) {
+            return Err(Error::config(
+                "offsets_for_times",
+                format!("negative timestamp {time} for {tp}"),
+            ));
+        }
+        let specs = times
+            .into_iter()
+            .map(|(tp, time)| (tp, OffsetSpec::Timestamp(time)))
+            .collect();
+        let found = offsets::list(&self.admin, specs, self.config.isolation_level, None).await?;
+        Ok(found
+            .into_iter()
+            .map(|(tp, listed)| {
+                let at = listed.offset.map(|offset| OffsetAndTimestamp {
+                    offset,
+                    timestamp: listed.timestamp.unwrap_or(-1),
+                    leader_epoch: listed.leader_epoch,
+                });
+                (tp, at)
+            })
+            .collect())
+    }
+
     fn group(&self) -> Result<String> {
         self.config
             .group_id
@@ -1094,71 +1514,149 @@ impl Consumer {
             .ok_or_else(|| Error::config("group.id", "committed offsets need a group.id"))
     }
 
-    /// The offsets the group committed for `tps` (`None` where nothing is committed).
+    /// The offsets the group committed for `tps`, with the metadata string and leader epoch
+    /// committed beside each (`None` where nothing is committed).
+    ///
+    /// ```no_run
+    /// # async fn demo(consumer: &mut kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
+    /// use kafka_client::consumer::TopicPartition;
+    ///
+    /// let tp = TopicPartition::new("orders", 0);
+    /// let committed = consumer.committed(std::slice::from_ref(&tp)).await?;
+    /// if let Some(found) = &committed[&tp] {
+    ///     println!("resume {tp} at {} ({:?})", found.offset, found.metadata);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn committed(
         &mut self,
         tps: &[TopicPartition],
-    ) -> Result<HashMap<TopicPartition, Option<i64>>> {
+    ) -> Result<HashMap<TopicPartition, Option<OffsetAndMetadata>>> {
         let group = self.group()?;
         offsets::committed(&self.admin, &group, tps).await
     }
 
-    /// Commits the current positions (after what `poll` returned) of the assignment.
+    /// Commits the current positions (after what `poll` returned) of the assignment, once
+    /// every commit made before it is done (see [`Consumer::commit_async`]).
     ///
     /// In group mode the commit carries the member's generation; it fails with
     /// [`ErrorCode::IllegalGeneration`] ("commit failed") after the member lost its partitions,
     /// and with [`ErrorCode::RebalanceInProgress`] during a rebalance.
     pub async fn commit_sync(&mut self) -> Result<()> {
-        let group = self.group()?;
+        self.group()?;
         self.apply_group_events().await?;
-        let positions = self.subscriptions.all_positions();
+        let positions = self.positions_to_commit(|_| true);
         let generation = self.checked_generation(positions.is_empty())?;
-        offsets::commit(
-            &self.metadata,
-            &group,
-            generation.as_ref(),
-            &positions,
-            self.config.default_api_timeout,
-        )
-        .await
+        self.queue_commit(positions, generation).await
     }
 
-    /// Commits the given offsets (each the offset of the next record to read).
-    pub async fn commit_offsets_sync(
+    /// Commits the given offsets (each the offset of the next record to read), once every
+    /// commit made before it is done. Takes plain offsets or [`OffsetAndMetadata`] (to store a
+    /// metadata string beside an offset, which [`Consumer::committed`] returns):
+    ///
+    /// ```no_run
+    /// # async fn demo(consumer: &mut kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
+    /// use std::collections::HashMap;
+    /// use kafka_client::consumer::{OffsetAndMetadata, TopicPartition};
+    ///
+    /// let tp = TopicPartition::new("orders", 0);
+    /// consumer.commit_offsets_sync(HashMap::from([(tp.clone(), 42)])).await?;
+    /// let noted = OffsetAndMetadata::new(43).with_metadata("invoice-run-7");
+    /// consumer.commit_offsets_sync(HashMap::from([(tp, noted)])).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn commit_offsets_sync<O: Into<OffsetAndMetadata>>(
         &mut self,
-        offsets: HashMap<TopicPartition, i64>,
+        offsets: impl IntoIterator<Item = (TopicPartition, O)>,
     ) -> Result<()> {
-        let group = self.group()?;
-        let offsets: BTreeMap<TopicPartition, i64> = offsets.into_iter().collect();
-        let generation = self.checked_generation(offsets.is_empty())?;
-        offsets::commit(
-            &self.metadata,
-            &group,
-            generation.as_ref(),
-            &offsets,
-            self.config.default_api_timeout,
-        )
-        .await
+        self.commit_offsets_async(offsets).await
     }
 
-    /// Commits the current positions in the background. The positions are taken now; the
-    /// commit goes on even if the returned future is dropped.
+    /// Commits the current positions in the background. The positions are taken now.
+    ///
+    /// Commits — async, sync, automatic — are sent one at a time in the order they were
+    /// made: a commit starts only once the one before it succeeded or failed for good, so an
+    /// older position never lands after (and overwrites) a newer one, even when a commit is
+    /// retried. The returned future gives this commit's outcome; it need not be awaited, and
+    /// dropping it does not cancel the commit.
     pub fn commit_async(&mut self) -> impl Future<Output = Result<()>> + Send + 'static {
-        let group = self.group();
-        let positions = self.subscriptions.all_positions();
-        let generation = self.checked_generation(positions.is_empty());
-        let metadata = self.metadata.clone();
-        let timeout = self.config.default_api_timeout;
-        let task = tokio::spawn(async move {
-            let generation = generation?;
-            let result =
-                offsets::commit(&metadata, &group?, generation.as_ref(), &positions, timeout).await;
-            if let Err(error) = &result {
-                warn!(%error, "asynchronous commit failed");
+        let positions = self.positions_to_commit(|_| true);
+        self.commit_offsets_async(positions)
+    }
+
+    /// Commits the given offsets in the background, in call order with every other commit
+    /// (see [`Consumer::commit_async`]).
+    pub fn commit_offsets_async<O: Into<OffsetAndMetadata>>(
+        &mut self,
+        offsets: impl IntoIterator<Item = (TopicPartition, O)>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let offsets: BTreeMap<TopicPartition, OffsetAndMetadata> = offsets
+            .into_iter()
+            .map(|(tp, offset)| (tp, offset.into()))
+            .collect();
+        let queued = self
+            .group()
+            .and_then(|_| self.checked_generation(offsets.is_empty()))
+            .and_then(|generation| self.checked_offsets(&offsets).map(|()| generation))
+            .map(|generation| self.queue_commit(offsets, generation));
+        async move { queued?.await }
+    }
+
+    /// The positions of the assigned partitions that `keep` selects, as commits.
+    fn positions_to_commit(
+        &self,
+        keep: impl Fn(&TopicPartition) -> bool,
+    ) -> BTreeMap<TopicPartition, OffsetAndMetadata> {
+        self.subscriptions
+            .all_positions()
+            .into_iter()
+            .filter(|(tp, _)| keep(tp))
+            .map(|(tp, offset)| {
+                // The epoch of the last consumed record goes with the offset (KIP-320), so that
+                // whoever resumes from it can validate it against the leader's log.
+                let epoch = self.subscriptions.get(&tp).and_then(|s| s.offset_epoch);
+                let commit = OffsetAndMetadata::new(offset).with_leader_epoch(epoch);
+                (tp, commit)
+            })
+            .collect()
+    }
+
+    /// A negative offset is no position: Kafka would store it and every later reader of the
+    /// group would reset.
+    fn checked_offsets(&self, offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>) -> Result<()> {
+        match offsets.iter().find(|(_, o)| o.offset < 0) {
+            Some((tp, o)) => Err(Error::config(
+                "offsets",
+                format!("cannot commit negative offset {} for {tp}", o.offset),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Queues a commit behind every earlier one (see [`committer`]).
+    fn queue_commit(
+        &self,
+        offsets: BTreeMap<TopicPartition, OffsetAndMetadata>,
+        generation: Option<CommitGeneration>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let queued = match (&self.committer, offsets.is_empty()) {
+            (_, true) => None,
+            (Some(committer), false) => {
+                Some(committer.submit(offsets, generation, self.config.default_api_timeout))
             }
-            result
-        });
-        async move { task.await.map_err(|_| Error::Closed)? }
+            (None, false) => {
+                return futures::future::Either::Left(futures::future::ready(Err(Error::config(
+                    "group.id",
+                    "committed offsets need a group.id",
+                ))))
+            }
+        };
+        futures::future::Either::Right(async move {
+            match queued {
+                Some(commit) => commit.await,
+                None => Ok(()),
+            }
+        })
     }
 
     /// [`Consumer::commit_generation`] for a commit of `offsets`: an empty commit is a no-op

@@ -23,13 +23,28 @@ use super::config::OffsetReset;
 use super::group::membership::CommitGeneration;
 use super::TopicPartition;
 use crate::admin::retry::{Retry, OFFSET_COMMIT_RETRIABLE};
-use crate::admin::{AdminClient, AdminOptions, IsolationLevel, ListOffsetsOptions, OffsetSpec};
+use crate::admin::{
+    AdminClient, AdminOptions, IsolationLevel, ListOffsetsOptions, ListedOffset, OffsetAndMetadata,
+    OffsetSpec,
+};
 use crate::cluster::MetadataClient;
 use crate::error::{Error, Result};
 use crate::net::Connection;
 
 /// The highest OffsetCommit version used: v10 names topics by id.
 const MAX_OFFSET_COMMIT_VERSION: i16 = 9;
+
+/// What [`Consumer::offsets_for_times`](super::Consumer::offsets_for_times) found for one
+/// partition: the first record at or after the asked time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetAndTimestamp {
+    /// The record's offset.
+    pub offset: i64,
+    /// The record's timestamp (milliseconds since the epoch); -1 if the broker sent none.
+    pub timestamp: i64,
+    /// The leader epoch of the record, when the broker sent it (ListOffsets v4+).
+    pub leader_epoch: Option<i32>,
+}
 
 /// Looks up where each partition resets to (`Earliest` or `Latest`; `None` is not a lookup).
 pub async fn reset_offsets(
@@ -47,33 +62,54 @@ pub async fn reset_offsets(
             (tp.clone(), spec)
         })
         .collect();
+    let listed = list(admin, specs, isolation_level, None).await?;
+    listed
+        .into_iter()
+        .map(|(tp, found)| {
+            let offset = found.offset.ok_or_else(|| Error::Protocol {
+                api: "ListOffsets",
+                code: ErrorCode::UnknownServerError,
+                message: Some(format!("no offset for {tp}")),
+            })?;
+            Ok((tp, offset))
+        })
+        .collect()
+}
+
+/// ListOffsets for each partition at its leader (retried as the admin client retries), under
+/// `isolation_level`; fails with the first partition's error. `timeout` defaults to
+/// `default.api.timeout.ms`.
+pub async fn list(
+    admin: &AdminClient,
+    specs: Vec<(TopicPartition, OffsetSpec)>,
+    isolation_level: IsolationLevel,
+    timeout: Option<Duration>,
+) -> Result<BTreeMap<TopicPartition, ListedOffset>> {
+    if specs.is_empty() {
+        return Ok(BTreeMap::new());
+    }
     let listed = admin
         .list_offsets(
             specs,
             ListOffsetsOptions {
-                timeout: None,
+                timeout,
                 isolation_level,
             },
         )
         .await?;
-    let mut out = Vec::with_capacity(listed.len());
-    for (tp, result) in listed {
-        let offset = result?.offset.ok_or_else(|| Error::Protocol {
-            api: "ListOffsets",
-            code: ErrorCode::UnknownServerError,
-            message: Some(format!("no offset for {tp}")),
-        })?;
-        out.push((tp, offset));
-    }
-    Ok(out)
+    listed
+        .into_iter()
+        .map(|(tp, result)| Ok((tp, result?)))
+        .collect()
 }
 
-/// The offsets `group` committed for `partitions` (`None` where nothing is committed).
+/// The offsets `group` committed for `partitions`, with their metadata strings (`None` where
+/// nothing is committed).
 pub async fn committed(
     admin: &AdminClient,
     group: &str,
     partitions: &[TopicPartition],
-) -> Result<HashMap<TopicPartition, Option<i64>>> {
+) -> Result<HashMap<TopicPartition, Option<OffsetAndMetadata>>> {
     // Only the partitions asked about (as Java's consumer does): the answer stays small, and
     // brokers that mishandle the "every partition" form (librdkafka's mock) are not asked it.
     let found = admin
@@ -81,7 +117,7 @@ pub async fn committed(
         .await?;
     Ok(partitions
         .iter()
-        .map(|tp| (tp.clone(), found.get(tp).map(|o| o.offset)))
+        .map(|tp| (tp.clone(), found.get(tp).cloned()))
         .collect())
 }
 
@@ -93,7 +129,7 @@ pub async fn commit(
     metadata: &MetadataClient,
     group: &str,
     generation: Option<&CommitGeneration>,
-    offsets: &BTreeMap<TopicPartition, i64>,
+    offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
     timeout: Duration,
 ) -> Result<()> {
     if offsets.is_empty() {
@@ -155,7 +191,7 @@ async fn offset_commit_on(
     connection: &Connection,
     group: &str,
     generation: Option<&CommitGeneration>,
-    offsets: &BTreeMap<TopicPartition, i64>,
+    offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
 ) -> Result<()> {
     let version = connection
         .version_for(ApiKey::OffsetCommit)?
@@ -167,10 +203,11 @@ async fn offset_commit_on(
             .or_default()
             .push(OffsetCommitRequestPartition {
                 partition_index: tp.partition,
-                committed_offset: *offset,
-                committed_leader_epoch: -1,
+                committed_offset: offset.offset,
+                committed_leader_epoch: offset.leader_epoch.unwrap_or(-1),
                 commit_timestamp: -1,
-                committed_metadata: Some(String::new()),
+                // Kafka stores an empty string for a commit without metadata.
+                committed_metadata: Some(offset.metadata.clone().unwrap_or_default()),
                 ..Default::default()
             });
     }

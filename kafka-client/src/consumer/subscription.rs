@@ -5,8 +5,31 @@
 //! and the watermarks the last Fetch reported. No I/O happens here: the consumer asks it
 //! which partitions to fetch, which need a position looked up, and tells it what happened.
 //! Kept apart from the fetcher so that seek/pause/assign rules are tested without sockets.
+//!
+//! # Follower fetching (KIP-392)
+//!
+//! A leader that knows the consumer's `client.rack` may answer a Fetch with a *preferred
+//! read replica* (and no records): a replica in the consumer's rack. The partition is then
+//! fetched from that replica until `metadata.max.age.ms` has passed (then the leader is asked
+//! again, and may name another), or until the replica fails: a connection failure, or an
+//! error that means "this replica cannot serve you" (NOT_LEADER_OR_FOLLOWER,
+//! OFFSET_NOT_AVAILABLE, or OFFSET_OUT_OF_RANGE — a replica may lag the leader's high
+//! watermark or hold less history, so out of range *there* is not a reason to reset).
+//!
+//! # Log truncation detection (KIP-320)
+//!
+//! With the position the consumer keeps the leader epoch of the record before it (the
+//! `partition_leader_epoch` of its batch), and the leader epoch the metadata gave the
+//! partition when the position was last validated. When the metadata shows a new leader
+//! epoch, the position is validated before fetching on: the new leader is asked
+//! (OffsetForLeaderEpoch) where the consumed epoch ends in its log. If it ends below the
+//! position, records the consumer read are no longer in the log (an unclean leader election
+//! truncated them); the consumer moves back to where the logs agree and says so, or fails
+//! under `auto.offset.reset=none`. A Fetch (v12+) carrying the epoch of the last consumed
+//! record can bring the same news as its `diverging_epoch`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use tokio::time::Instant;
 
 use regex::Regex;
 
@@ -36,6 +59,63 @@ pub struct PartitionState {
     pub high_watermark: Option<i64>,
     /// The last stable offset from the last Fetch response (read_committed lag).
     pub last_stable_offset: Option<i64>,
+    /// The leader epoch of the record before `position` (of its batch), when known: what
+    /// validation and Fetch's `last_fetched_epoch` send. `None` after a seek or an offset
+    /// lookup (nothing to validate then).
+    pub offset_epoch: Option<i32>,
+    /// The partition's leader epoch in the metadata the position was last checked against:
+    /// Fetch's `current_leader_epoch`.
+    pub leader_epoch: Option<i32>,
+    /// The position must be validated with the leader (OffsetForLeaderEpoch) before the
+    /// partition is fetched again.
+    pub awaiting_validation: bool,
+    /// The replica the leader told us to fetch from (KIP-392), until when.
+    pub preferred_read_replica: Option<(i32, Instant)>,
+}
+
+/// A log truncation the consumer detected and recovered from (KIP-320): records it had read
+/// (from `reset_to`, or from the log start, up to `position`) are no longer in the
+/// partition's log, because a new leader's log diverged from the old one. The consumer has
+/// moved back and reads the new leader's records from there. Taken with
+/// [`Consumer::log_truncations`](super::Consumer::log_truncations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogTruncation {
+    /// The partition.
+    pub tp: TopicPartition,
+    /// The position when the truncation was found.
+    pub position: i64,
+    /// The new position: the end offset, in the new leader's log, of the last epoch both
+    /// logs share. `None` when the leader knows no such epoch: then the position was reset
+    /// by `auto.offset.reset`.
+    pub reset_to: Option<i64>,
+    /// That shared epoch, when known.
+    pub epoch: Option<i32>,
+}
+
+/// The leader's answer about one epoch: where it ends in its log (OffsetForLeaderEpoch, or a
+/// Fetch's `diverging_epoch`). Negative values mean "unknown", as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EpochEndOffset {
+    /// The largest epoch at or below the one asked about that the leader knows.
+    pub epoch: i32,
+    /// The offset after that epoch's last record.
+    pub end_offset: i64,
+}
+
+/// What a validation answer means for a partition (see [`SubscriptionState::complete_validation`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValidationOutcome {
+    /// The answer is for a position or leader no longer current: ignored.
+    Stale,
+    /// The log holds what was consumed: fetching goes on from the position.
+    Valid,
+    /// Truncated, and recovered from: the position moved (to `reset_to`, or a reset by
+    /// `auto.offset.reset` was requested).
+    Truncated(LogTruncation),
+    /// Truncated under `auto.offset.reset=none`: the position stays and the partition is not
+    /// fetched until the application seeks; `poll` reports it
+    /// ([`LogTruncation::to_error`]).
+    Fail(LogTruncation),
 }
 
 /// The assigned partitions and their positions. See the module docs.
@@ -106,14 +186,45 @@ impl SubscriptionState {
 
     /// Sets the position (seek, or a looked-up offset). Returns `false` if `tp` is not
     /// assigned.
+    ///
+    /// The leader epoch of the record before `offset` is then unknown, so this position is
+    /// not validated after leader changes until records are read from it.
     pub fn seek(&mut self, tp: &TopicPartition, offset: i64) -> bool {
+        self.seek_with_epoch(tp, offset, None)
+    }
+
+    /// Sets the position together with the leader epoch of the record before it (as Java's
+    /// `seek(tp, OffsetAndMetadata)` with a leader epoch). With an epoch, the position is
+    /// validated with the leader (KIP-320) before the partition is fetched.
+    pub fn seek_with_epoch(
+        &mut self,
+        tp: &TopicPartition,
+        offset: i64,
+        offset_epoch: Option<i32>,
+    ) -> bool {
         match self.partitions.get_mut(tp) {
             Some(state) => {
                 state.position = Some(offset);
                 state.pending = None;
+                state.offset_epoch = offset_epoch;
+                state.awaiting_validation = offset_epoch.is_some();
                 true
             }
             None => false,
+        }
+    }
+
+    /// Moves the position forward past records read (or skipped) from a fetch, with the
+    /// leader epoch of the last of them when known.
+    pub fn advance(&mut self, tp: &TopicPartition, offset: i64, epoch: Option<i32>) {
+        if let Some(state) = self.partitions.get_mut(tp) {
+            if state.position != Some(offset) {
+                state.position = Some(offset);
+                state.pending = None;
+            }
+            if epoch.is_some() {
+                state.offset_epoch = epoch;
+            }
         }
     }
 
@@ -122,6 +233,8 @@ impl SubscriptionState {
         if let Some(state) = self.partitions.get_mut(tp) {
             state.position = None;
             state.pending = Some(PositionSource::Reset(to));
+            state.offset_epoch = None;
+            state.awaiting_validation = false;
         }
     }
 
@@ -154,13 +267,192 @@ impl SubscriptionState {
             .collect()
     }
 
-    /// Partitions to fetch, with the offset to fetch from: assigned, not paused, positioned.
+    /// Partitions to fetch, with the offset to fetch from: assigned, not paused, positioned,
+    /// and not waiting for their position to be validated.
     pub fn fetchable(&self) -> Vec<(TopicPartition, i64)> {
         self.partitions
             .iter()
-            .filter(|(_, s)| !s.paused)
+            .filter(|(_, s)| !s.paused && !s.awaiting_validation)
             .filter_map(|(tp, s)| s.position.map(|p| (tp.clone(), p)))
             .collect()
+    }
+
+    /// What a Fetch sends for `tp` besides the offset: the leader epoch the consumer knows
+    /// (`current_leader_epoch`) and that of the last record read (`last_fetched_epoch`),
+    /// `-1` where unknown.
+    pub fn fetch_epochs(&self, tp: &TopicPartition) -> (i32, i32) {
+        self.partitions.get(tp).map_or((-1, -1), |s| {
+            (s.leader_epoch.unwrap_or(-1), s.offset_epoch.unwrap_or(-1))
+        })
+    }
+
+    /// Takes in the leader epoch the metadata gives `tp` now (Java's
+    /// `maybeValidatePositionForCurrentLeader`). When it is not the one the position was
+    /// checked against and the position carries the epoch of its record, the position must
+    /// be validated before fetching on. Returns whether validation became necessary.
+    pub fn update_leader_epoch(&mut self, tp: &TopicPartition, leader_epoch: Option<i32>) -> bool {
+        let Some(state) = self.partitions.get_mut(tp) else {
+            return false;
+        };
+        let Some(epoch) = leader_epoch.filter(|e| *e >= 0) else {
+            return false;
+        };
+        if state.leader_epoch == Some(epoch) {
+            return false;
+        }
+        // A newer epoch only: an older one is a stale metadata answer.
+        if state.leader_epoch.is_some_and(|known| known > epoch) {
+            return false;
+        }
+        state.leader_epoch = Some(epoch);
+        if state.position.is_some() && state.offset_epoch.is_some() && !state.awaiting_validation {
+            state.awaiting_validation = true;
+            return true;
+        }
+        false
+    }
+
+    /// Partitions whose position waits for validation, with the position and the epoch of
+    /// the record before it (what OffsetForLeaderEpoch asks about) and the current leader
+    /// epoch.
+    pub fn awaiting_validation(&self) -> Vec<(TopicPartition, i64, i32, i32)> {
+        self.partitions
+            .iter()
+            .filter(|(_, s)| s.awaiting_validation)
+            .filter_map(|(tp, s)| {
+                Some((
+                    tp.clone(),
+                    s.position?,
+                    s.offset_epoch?,
+                    s.leader_epoch.unwrap_or(-1),
+                ))
+            })
+            .collect()
+    }
+
+    /// Ends the wait for validation of `tp` without an answer (the leader cannot validate:
+    /// it predates OffsetForLeaderEpoch v2); fetching goes on from the position.
+    pub fn skip_validation(&mut self, tp: &TopicPartition) {
+        if let Some(state) = self.partitions.get_mut(tp) {
+            state.awaiting_validation = false;
+        }
+    }
+
+    /// Whether `tp`'s position waits for validation.
+    pub fn is_awaiting_validation(&self, tp: &TopicPartition) -> bool {
+        self.partitions
+            .get(tp)
+            .is_some_and(|s| s.awaiting_validation)
+    }
+
+    /// Applies the leader's answer about the epoch of the record before `requested` (Java's
+    /// `maybeCompleteValidation`). `from_fetch`: the answer is a Fetch's `diverging_epoch`,
+    /// which a leader sends only when the logs differ (a partition need not be awaiting
+    /// validation for it).
+    ///
+    /// ```
+    /// use kafka_client::consumer::{OffsetReset, SubscriptionState, TopicPartition};
+    /// use kafka_client::consumer::subscription::{EpochEndOffset, ValidationOutcome};
+    ///
+    /// let tp = TopicPartition::new("orders", 0);
+    /// let mut subs = SubscriptionState::new(OffsetReset::Earliest, false);
+    /// subs.assign([tp.clone()]);
+    /// // Read up to 15 in epoch 3; the new leader's epoch 3 ends at 10.
+    /// subs.seek_with_epoch(&tp, 15, Some(3));
+    /// let outcome = subs.complete_validation(&tp, 15, EpochEndOffset { epoch: 3, end_offset: 10 }, false);
+    /// assert!(matches!(outcome, ValidationOutcome::Truncated(t) if t.reset_to == Some(10)));
+    /// assert_eq!(subs.position(&tp), Some(10));
+    /// ```
+    pub fn complete_validation(
+        &mut self,
+        tp: &TopicPartition,
+        requested: i64,
+        answer: EpochEndOffset,
+        from_fetch: bool,
+    ) -> ValidationOutcome {
+        let reset = self.default_reset;
+        let Some(state) = self.partitions.get_mut(tp) else {
+            return ValidationOutcome::Stale;
+        };
+        if state.position != Some(requested) || !(state.awaiting_validation || from_fetch) {
+            return ValidationOutcome::Stale;
+        }
+        if answer.epoch < 0 || answer.end_offset < 0 {
+            // The leader has no record of the consumed epoch (older than its log start, or
+            // never written there): where the logs agree is unknown.
+            let truncation = LogTruncation {
+                tp: tp.clone(),
+                position: requested,
+                reset_to: None,
+                epoch: None,
+            };
+            if reset == OffsetReset::None {
+                state.awaiting_validation = true;
+                return ValidationOutcome::Fail(truncation);
+            }
+            state.position = None;
+            state.pending = Some(PositionSource::Reset(reset));
+            state.offset_epoch = None;
+            state.awaiting_validation = false;
+            return ValidationOutcome::Truncated(truncation);
+        }
+        if answer.end_offset < requested {
+            let truncation = LogTruncation {
+                tp: tp.clone(),
+                position: requested,
+                reset_to: Some(answer.end_offset),
+                epoch: Some(answer.epoch),
+            };
+            if reset == OffsetReset::None {
+                // Not fetched until the application seeks (it stays awaiting validation,
+                // and each poll reports the truncation again).
+                state.awaiting_validation = true;
+                return ValidationOutcome::Fail(truncation);
+            }
+            // The end offset of an epoch the new leader holds is, by that answer, a position
+            // both logs share: no further validation needed.
+            state.position = Some(answer.end_offset);
+            state.offset_epoch = Some(answer.epoch);
+            state.awaiting_validation = false;
+            return ValidationOutcome::Truncated(truncation);
+        }
+        state.awaiting_validation = false;
+        ValidationOutcome::Valid
+    }
+
+    /// Records the replica the leader named for `tp` (KIP-392), to be used until `until`.
+    pub fn update_preferred_read_replica(
+        &mut self,
+        tp: &TopicPartition,
+        replica: i32,
+        until: Instant,
+    ) {
+        if let Some(state) = self.partitions.get_mut(tp) {
+            state.preferred_read_replica = Some((replica, until));
+        }
+    }
+
+    /// The replica to fetch `tp` from instead of its leader, if one was named and has not
+    /// expired at `now` (an expired one is forgotten: the leader is asked again).
+    pub fn preferred_read_replica(&mut self, tp: &TopicPartition, now: Instant) -> Option<i32> {
+        let state = self.partitions.get_mut(tp)?;
+        match state.preferred_read_replica {
+            Some((replica, until)) if now < until => Some(replica),
+            Some(_) => {
+                state.preferred_read_replica = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Forgets the preferred read replica of `tp`; returns the one forgotten.
+    pub fn clear_preferred_read_replica(&mut self, tp: &TopicPartition) -> Option<i32> {
+        self.partitions
+            .get_mut(tp)?
+            .preferred_read_replica
+            .take()
+            .map(|(replica, _)| replica)
     }
 
     /// Records the watermarks a Fetch response reported.
@@ -193,6 +485,19 @@ impl SubscriptionState {
             .iter()
             .filter_map(|(tp, s)| s.position.map(|p| (tp.clone(), p)))
             .collect()
+    }
+}
+
+impl LogTruncation {
+    /// The error `poll` returns for this truncation under `auto.offset.reset=none`.
+    pub fn to_error(&self) -> Error {
+        Error::LogTruncation {
+            topic: self.tp.topic.clone(),
+            partition: self.tp.partition,
+            position: self.position,
+            divergent_offset: self.reset_to,
+            epoch: self.epoch,
+        }
     }
 }
 
@@ -399,5 +704,200 @@ mod tests {
             out_of_range_decision(None, 5, OffsetReset::Earliest),
             Ignore
         );
+    }
+}
+
+#[cfg(test)]
+mod fetch_edge_tests {
+    //! Follower fetching and truncation detection as plain state (no broker: crafted
+    //! answers).
+
+    use std::time::Duration;
+
+    use super::*;
+
+    fn tp() -> TopicPartition {
+        TopicPartition::new("t", 0)
+    }
+
+    fn positioned(reset: OffsetReset) -> SubscriptionState {
+        let mut s = SubscriptionState::new(reset, false);
+        s.assign([tp()]);
+        s.seek(&tp(), 0);
+        s
+    }
+
+    #[test]
+    fn a_preferred_read_replica_is_used_until_it_expires_or_is_cleared() {
+        let mut s = positioned(OffsetReset::Earliest);
+        let now = Instant::now();
+        assert_eq!(s.preferred_read_replica(&tp(), now), None);
+        s.update_preferred_read_replica(&tp(), 2, now + Duration::from_secs(300));
+        assert_eq!(s.preferred_read_replica(&tp(), now), Some(2));
+        assert_eq!(
+            s.preferred_read_replica(&tp(), now + Duration::from_secs(299)),
+            Some(2)
+        );
+        // Expired: forgotten, the leader is asked again.
+        assert_eq!(
+            s.preferred_read_replica(&tp(), now + Duration::from_secs(300)),
+            None
+        );
+        assert_eq!(s.get(&tp()).unwrap().preferred_read_replica, None);
+        s.update_preferred_read_replica(&tp(), 3, now + Duration::from_secs(300));
+        assert_eq!(s.clear_preferred_read_replica(&tp()), Some(3));
+        assert_eq!(s.clear_preferred_read_replica(&tp()), None);
+        assert_eq!(s.preferred_read_replica(&tp(), now), None);
+    }
+
+    #[test]
+    fn a_new_leader_epoch_holds_fetching_until_the_position_is_validated() {
+        let mut s = positioned(OffsetReset::Earliest);
+        // Epoch known before any record: nothing to validate.
+        assert!(!s.update_leader_epoch(&tp(), Some(4)));
+        assert_eq!(s.fetch_epochs(&tp()), (4, -1));
+        // Records read in epoch 4 up to 10.
+        s.advance(&tp(), 10, Some(4));
+        assert_eq!(s.fetch_epochs(&tp()), (4, 4));
+        assert!(!s.update_leader_epoch(&tp(), Some(4)), "same epoch");
+        assert!(!s.update_leader_epoch(&tp(), Some(3)), "stale metadata");
+        assert!(!s.update_leader_epoch(&tp(), None));
+        assert!(s.update_leader_epoch(&tp(), Some(5)), "leader changed");
+        assert!(s.fetchable().is_empty(), "not fetched until validated");
+        assert_eq!(s.awaiting_validation(), vec![(tp(), 10, 4, 5)]);
+        // The new leader's epoch 4 ends at 12: the log holds what was read.
+        let answer = EpochEndOffset {
+            epoch: 4,
+            end_offset: 12,
+        };
+        assert_eq!(
+            s.complete_validation(&tp(), 10, answer, false),
+            ValidationOutcome::Valid
+        );
+        assert_eq!(s.fetchable(), vec![(tp(), 10)]);
+        assert_eq!(s.fetch_epochs(&tp()), (5, 4));
+        // An answer for a position no longer current is ignored.
+        assert!(s.update_leader_epoch(&tp(), Some(6)));
+        s.seek(&tp(), 3);
+        assert_eq!(
+            s.complete_validation(&tp(), 10, answer, false),
+            ValidationOutcome::Stale
+        );
+        assert!(
+            !s.is_awaiting_validation(&tp()),
+            "a seek ends the validation"
+        );
+        assert_eq!(s.fetch_epochs(&tp()), (6, -1), "a seek forgets the epoch");
+    }
+
+    #[test]
+    fn a_truncated_log_moves_the_position_back_or_fails_under_none() {
+        let answer = EpochEndOffset {
+            epoch: 4,
+            end_offset: 7,
+        };
+        let expected = LogTruncation {
+            tp: tp(),
+            position: 10,
+            reset_to: Some(7),
+            epoch: Some(4),
+        };
+        let mut s = positioned(OffsetReset::Latest);
+        s.seek_with_epoch(&tp(), 10, Some(4));
+        assert!(s.fetchable().is_empty());
+        assert_eq!(
+            s.complete_validation(&tp(), 10, answer, false),
+            ValidationOutcome::Truncated(expected.clone())
+        );
+        assert_eq!(s.position(&tp()), Some(7), "the end of the shared epoch");
+        assert_eq!(s.fetch_epochs(&tp()), (-1, 4));
+        assert_eq!(s.fetchable(), vec![(tp(), 7)]);
+
+        let mut none = positioned(OffsetReset::None);
+        none.seek_with_epoch(&tp(), 10, Some(4));
+        let outcome = none.complete_validation(&tp(), 10, answer, false);
+        assert_eq!(outcome, ValidationOutcome::Fail(expected.clone()));
+        let error = expected.to_error();
+        assert!(
+            matches!(
+                &error,
+                Error::LogTruncation {
+                    position: 10,
+                    divergent_offset: Some(7),
+                    epoch: Some(4),
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("t-0"), "{error}");
+        assert!(!error.is_retriable());
+        assert_eq!(
+            none.position(&tp()),
+            Some(10),
+            "stays until the application seeks"
+        );
+        assert!(none.fetchable().is_empty());
+        none.seek(&tp(), 7);
+        assert_eq!(none.fetchable(), vec![(tp(), 7)]);
+    }
+
+    #[test]
+    fn an_unknown_epoch_resets_by_policy() {
+        let unknown = EpochEndOffset {
+            epoch: -1,
+            end_offset: -1,
+        };
+        let mut s = positioned(OffsetReset::Earliest);
+        s.seek_with_epoch(&tp(), 10, Some(4));
+        let outcome = s.complete_validation(&tp(), 10, unknown, false);
+        assert!(
+            matches!(&outcome, ValidationOutcome::Truncated(t) if t.reset_to.is_none()),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            s.pending_positions(),
+            vec![(tp(), PositionSource::Reset(OffsetReset::Earliest))]
+        );
+        let mut none = positioned(OffsetReset::None);
+        none.seek_with_epoch(&tp(), 10, Some(4));
+        assert!(matches!(
+            none.complete_validation(&tp(), 10, unknown, false),
+            ValidationOutcome::Fail(_)
+        ));
+        assert!(none.fetchable().is_empty());
+    }
+
+    #[test]
+    fn a_fetchs_diverging_epoch_applies_without_a_pending_validation() {
+        let mut s = positioned(OffsetReset::Earliest);
+        s.advance(&tp(), 20, Some(2));
+        let answer = EpochEndOffset {
+            epoch: 1,
+            end_offset: 15,
+        };
+        // Not from a fetch and not awaiting: stale.
+        assert_eq!(
+            s.complete_validation(&tp(), 20, answer, false),
+            ValidationOutcome::Stale
+        );
+        assert!(matches!(
+            s.complete_validation(&tp(), 20, answer, true),
+            ValidationOutcome::Truncated(LogTruncation {
+                reset_to: Some(15),
+                ..
+            })
+        ));
+        assert_eq!(s.position(&tp()), Some(15));
+        assert_eq!(s.fetch_epochs(&tp()), (-1, 1));
+    }
+
+    #[test]
+    fn a_reset_forgets_the_epoch_and_the_validation() {
+        let mut s = positioned(OffsetReset::Earliest);
+        s.seek_with_epoch(&tp(), 10, Some(4));
+        s.request_reset(&tp(), OffsetReset::Latest);
+        assert!(!s.is_awaiting_validation(&tp()));
+        assert_eq!(s.fetch_epochs(&tp()), (-1, -1));
     }
 }

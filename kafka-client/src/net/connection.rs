@@ -66,6 +66,7 @@ use tracing::{debug, debug_span, field, info, info_span, trace, warn, Instrument
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::net::handshake::{self, ApiVersions};
+use crate::net::reauth;
 #[cfg(feature = "tls")]
 use crate::net::tls;
 use crate::net::transport::Connector;
@@ -140,17 +141,27 @@ impl Default for ConnectionOptions {
 #[derive(Clone)]
 pub struct Connection {
     inner: Arc<Inner>,
+    /// Set on the handle the re-authentication task uses: its requests pass the gate that
+    /// holds everyone else's back, take no in-flight slot and do not count as use.
+    reauthenticating: bool,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     broker: String,
     options: ConnectionOptions,
     slots: Arc<Semaphore>,
     outgoing: mpsc::UnboundedSender<Outgoing>,
     demux: Arc<Demux>,
     api_versions: OnceLock<ApiVersions>,
-    /// When the broker ends the SASL session (KIP-368), if it announced a lifetime.
-    session_expires_at: OnceLock<Instant>,
+    /// When the broker ends the SASL session (KIP-368), if it announced a lifetime; moved on
+    /// by each re-authentication.
+    session_expires_at: Mutex<Option<Instant>>,
+    /// Requests pass this gate (shared) on their way to the writer; a re-authentication holds
+    /// it exclusively, so nothing else is sent between its SaslHandshake and its last
+    /// SaslAuthenticate (see [`reauth`](crate::net::reauth)).
+    gate: tokio::sync::RwLock<()>,
+    /// The re-authentication task, stopped with the connection.
+    reauth_task: Mutex<Option<AbortHandle>>,
     next_correlation_id: AtomicI32,
     /// Encoded size of the last Produce frame (without the record batches it references):
     /// the next one is encoded into a buffer of about that size, instead of one that doubles its way up (each step a realloc and a copy of a
@@ -163,6 +174,9 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        if let Some(task) = lock(&self.reauth_task).take() {
+            task.abort();
+        }
         // The last handle is gone: stop both tasks so the socket closes now rather than when
         // the broker's idle timer fires.
         self.demux.shut(
@@ -260,6 +274,7 @@ impl Connection {
         demux.set_tasks([reader.abort_handle(), writer.abort_handle()]);
         let started = Instant::now();
         Connection {
+            reauthenticating: false,
             inner: Arc::new(Inner {
                 broker,
                 slots: Arc::new(Semaphore::new(options.max_in_flight.max(1))),
@@ -267,7 +282,9 @@ impl Connection {
                 outgoing,
                 demux,
                 api_versions: OnceLock::new(),
-                session_expires_at: OnceLock::new(),
+                session_expires_at: Mutex::new(None),
+                gate: tokio::sync::RwLock::new(()),
+                reauth_task: Mutex::new(None),
                 next_correlation_id: AtomicI32::new(0),
                 produce_frame_hint: AtomicUsize::new(0),
                 started,
@@ -294,14 +311,45 @@ impl Connection {
             let mut state = self.inner.demux.lock();
             state.handshake_without_sasl = Some(state.responses);
         }
-        if let Some(lifetime) = outcome.session_lifetime {
-            let _ = self.inner.session_expires_at.set(Instant::now() + lifetime);
-        }
+        let authenticated_at = Instant::now();
         self.inner
             .api_versions
             .set(outcome.versions)
             .map_err(|_| already_ran())?;
+        if let (Some(lifetime), Some(sasl)) = (outcome.session_lifetime, &config.sasl) {
+            self.set_session_expiry(Some(authenticated_at + lifetime));
+            let task = tokio::spawn(reauth::run(
+                Arc::downgrade(&self.inner),
+                sasl.clone(),
+                authenticated_at,
+                lifetime,
+            ));
+            *lock(&self.inner.reauth_task) = Some(task.abort_handle());
+        }
         self.inner.api_versions.get().ok_or_else(already_ran)
+    }
+
+    /// The handle the re-authentication task uses (see [`Connection::reauthenticating`]).
+    pub(crate) fn for_reauthentication(inner: Arc<Inner>) -> Connection {
+        Connection {
+            inner,
+            reauthenticating: true,
+        }
+    }
+
+    /// Holds every other request back until the guard is dropped; waits for the requests
+    /// already passing the gate to be queued first.
+    pub(crate) async fn hold_requests_back(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.inner.gate.write().await
+    }
+
+    pub(crate) fn set_session_expiry(&self, expires_at: Option<Instant>) {
+        *lock(&self.inner.session_expires_at) = expires_at;
+    }
+
+    /// Fails every request with `error` (a failed re-authentication).
+    pub(crate) fn poison(&self, error: Error) -> Error {
+        self.inner.demux.poison(error)
     }
 
     /// `host:port` of the broker.
@@ -310,10 +358,11 @@ impl Connection {
     }
 
     /// When the broker will end this connection's SASL session (its
-    /// `connections.max.reauth.ms`, KIP-368), if it announced one. This client does not
-    /// re-authenticate in place: the pool should replace the connection before then.
+    /// `connections.max.reauth.ms` or the credential's expiry, KIP-368), if it announced one.
+    /// The connection re-authenticates in place before then (see
+    /// [`reauth`](crate::net::reauth)), which moves this instant on.
     pub fn session_expires_at(&self) -> Option<Instant> {
-        self.inner.session_expires_at.get().copied()
+        *lock(&self.inner.session_expires_at)
     }
 
     /// The default deadline of a call (`request.timeout.ms`).
@@ -439,6 +488,7 @@ impl Connection {
             let deadline = Instant::now() + timeout;
             inner.touch();
             let (correlation_id, frame) = inner.encode(request, version)?;
+            let gate = self.pass_gate::<R>(version, deadline, timeout).await?;
             let slot = inner.acquire_slot::<R>(version, deadline, timeout).await?;
             let (written_tx, written_rx) = oneshot::channel();
             inner.demux.check()?;
@@ -447,6 +497,7 @@ impl Connection {
                 written: Some(written_tx),
                 _slot: Some(slot),
             })?;
+            drop(gate);
             match tokio::time::timeout_at(deadline, written_rx).await {
                 Ok(Ok(())) => {
                     debug!(correlation_id, "written");
@@ -475,9 +526,20 @@ impl Connection {
     ) -> Result<Bytes> {
         let inner = &*self.inner;
         let deadline = Instant::now() + timeout;
-        inner.touch();
+        if !self.reauthenticating {
+            inner.touch();
+        }
         let (correlation_id, frame) = inner.encode(request, version)?;
-        let slot = inner.acquire_slot::<R>(version, deadline, timeout).await?;
+        // Gate first, then slot: a request waiting at the gate holds no slot, so the
+        // re-authentication that holds the gate never waits for a slot it blocks.
+        let gate = self.pass_gate::<R>(version, deadline, timeout).await?;
+        let slot = if self.reauthenticating {
+            // Its requests go one at a time and are not the caller's: no slot, as Java's
+            // authenticator sends them outside the in-flight accounting.
+            None
+        } else {
+            Some(inner.acquire_slot::<R>(version, deadline, timeout).await?)
+        };
         let (reply_tx, reply_rx) = oneshot::channel();
         // Register, then queue, with no `.await` in between (see the module docs).
         inner.demux.register(
@@ -492,9 +554,12 @@ impl Connection {
             written: None,
             _slot: None,
         })?;
+        drop(gate);
         match tokio::time::timeout_at(deadline, reply_rx).await {
             Ok(Ok(result)) => {
-                inner.touch();
+                if !self.reauthenticating {
+                    inner.touch();
+                }
                 result
             }
             // The demultiplexer went away without answering: it was shut down.
@@ -507,6 +572,30 @@ impl Connection {
                 ),
                 after: timeout,
             })),
+        }
+    }
+
+    /// Passes the re-authentication gate (see `Inner::gate`) by `deadline`; the
+    /// re-authentication's own requests go through.
+    async fn pass_gate<R: Request>(
+        &self,
+        version: i16,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Option<tokio::sync::RwLockReadGuard<'_, ()>>> {
+        if self.reauthenticating {
+            return Ok(None);
+        }
+        match tokio::time::timeout_at(deadline, self.inner.gate.read()).await {
+            Ok(guard) => Ok(Some(guard)),
+            Err(_) => Err(Error::Timeout {
+                what: format!(
+                    "re-authentication on {} to end before sending {} v{version}",
+                    self.inner.broker,
+                    R::API_KEY.name()
+                ),
+                after: timeout,
+            }),
         }
     }
 
@@ -552,6 +641,11 @@ impl Connection {
             "closed by the client",
         );
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; recover the data if something ever did.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Inner {
@@ -624,8 +718,9 @@ impl Inner {
 struct Pending {
     reply: oneshot::Sender<Result<Bytes>>,
     /// Released when the response arrives (or the connection dies), not when the caller
-    /// gives up: the request is still on the broker until then.
-    _slot: OwnedSemaphorePermit,
+    /// gives up: the request is still on the broker until then. `None` for the
+    /// re-authentication's own requests.
+    _slot: Option<OwnedSemaphorePermit>,
 }
 
 /// State shared by the callers and the two tasks: who waits for which correlation id, and

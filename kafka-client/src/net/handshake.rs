@@ -146,11 +146,7 @@ pub(crate) async fn handshake(connection: &Connection, config: &ClientConfig) ->
                 "security.protocol uses SASL but no SASL settings are given",
             )
         })?;
-        let lifetime_ms = authenticate(connection, &versions, sasl).await?;
-        session_lifetime = u64::try_from(lifetime_ms)
-            .ok()
-            .filter(|&ms| ms > 0)
-            .map(Duration::from_millis);
+        session_lifetime = authenticate(connection, &versions, sasl, false).await?;
     }
     Ok(Outcome {
         versions,
@@ -252,14 +248,33 @@ fn decode_api_versions(broker: &str, frame: Bytes, version: i16) -> Result<ApiVe
     })
 }
 
-/// SaslHandshake, then SaslAuthenticate rounds until the mechanism is done.
+/// Re-authenticates an authenticated connection in place (KIP-368): SaslHandshake and
+/// SaslAuthenticate again with the same mechanism and fresh credentials (a new token from the
+/// provider), with the versions the connection already negotiated; ApiVersions is not sent
+/// again, as in Java's `SaslClientAuthenticator`. Returns the new session lifetime.
+pub(crate) async fn reauthenticate(
+    connection: &Connection,
+    versions: &ApiVersions,
+    config: &SaslConfig,
+) -> Result<Option<Duration>> {
+    authenticate(connection, versions, config, true).await
+}
+
+/// SaslHandshake, then SaslAuthenticate rounds until the mechanism is done. Returns the
+/// session lifetime the broker announced, if any.
 async fn authenticate(
     connection: &Connection,
     versions: &ApiVersions,
     config: &SaslConfig,
-) -> Result<i64> {
+    reauthentication: bool,
+) -> Result<Option<Duration>> {
     let mechanism = config.mechanism.name();
-    let span = info_span!("kafka.sasl", broker = connection.broker(), mechanism);
+    let span = info_span!(
+        "kafka.sasl",
+        broker = connection.broker(),
+        mechanism,
+        reauthentication
+    );
     let result = authenticate_inner(connection, versions, config)
         .instrument(span.clone())
         .await
@@ -280,7 +295,8 @@ async fn authenticate(
         });
     let _entered = span.enter();
     match &result {
-        Ok(session_lifetime_ms) => {
+        Ok(session_lifetime) => {
+            let session_lifetime_ms = session_lifetime.map_or(0, |l| l.as_millis() as u64);
             info!(
                 outcome = "success",
                 session_lifetime_ms, "SASL authentication"
@@ -291,12 +307,14 @@ async fn authenticate(
     result
 }
 
-/// Returns the session lifetime the broker announced (0 for none).
+/// Returns the session lifetime the broker announced (KIP-368), if any. It is only carried by
+/// SaslAuthenticate v1+: against a broker that speaks v0 only, there is none, and the
+/// connection is never re-authenticated.
 async fn authenticate_inner(
     connection: &Connection,
     versions: &ApiVersions,
     config: &SaslConfig,
-) -> Result<i64> {
+) -> Result<Option<Duration>> {
     let broker = connection.broker();
     let mechanism = config.mechanism.name();
     let fail = |reason: String| Error::Authentication {
@@ -372,7 +390,13 @@ async fn authenticate_inner(
             .map_err(|e| fail(e.to_string()))?
         {
             Step::Respond(next) => outgoing = next,
-            Step::Done => return Ok(response.session_lifetime_ms),
+            Step::Done => {
+                let lifetime = u64::try_from(response.session_lifetime_ms)
+                    .ok()
+                    .filter(|&ms| ms > 0 && authenticate_version >= 1)
+                    .map(Duration::from_millis);
+                return Ok(lifetime);
+            }
         }
     }
     Err(fail(format!(

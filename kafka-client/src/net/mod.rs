@@ -7,6 +7,7 @@
 //! | `tls` | what to trust (CAs, hostname check, client certificate), readable TLS errors; only with the `tls` feature |
 //! | [`connection`] | one socket shared by many callers: correlation ids, poisoning, timeouts |
 //! | [`handshake`] | ApiVersions negotiation and SASL, version choice per API |
+//! | [`reauth`] | KIP-368 re-authentication of a connection before its SASL session ends |
 //! | [`sasl`] | SASL mechanisms as byte-level state machines (no I/O) |
 //! | [`service`] | [`Connection`] as a `tower::Service` |
 //!
@@ -16,6 +17,7 @@
 pub mod connection;
 pub mod handshake;
 pub mod pool;
+pub mod reauth;
 pub mod sasl;
 pub mod service;
 #[cfg(feature = "tls")]

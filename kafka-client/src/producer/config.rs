@@ -202,6 +202,11 @@ impl ProducerConfig {
         if self.buffer_memory == 0 {
             return Err(Error::config("buffer.memory", "must be at least 1"));
         }
+        if let Some(level) = self.compression_level {
+            self.compression
+                .check_level(level)
+                .map_err(|why| Error::config("compression.level", why))?;
+        }
         if let Some(id) = &self.transactional_id {
             if id.is_empty() {
                 return Err(Error::config("transactional.id", "must not be empty"));
@@ -350,7 +355,8 @@ impl ProducerConfigBuilder {
         self
     }
 
-    /// `compression.level`.
+    /// `compression.level`: refused at build time unless this build compresses at exactly
+    /// that level (see [`Compression::check_level`]).
     pub fn compression_level(mut self, level: Option<i32>) -> Self {
         self.config.compression_level = level;
         self
@@ -516,15 +522,26 @@ impl ApplyProperties for ProducerConfigBuilder {
         }
         // The codec-specific keys (KIP-390) are applied only for the chosen codec, after it is
         // known; the generic one applies to any.
-        let mut level = props.take_parsed("compression.level", parse_level)?;
+        // A level this build cannot honour is refused here, naming the key that set it.
+        let checked = |key: &str, codec: Compression, level: i32| {
+            codec
+                .check_level(level)
+                .map(|()| level)
+                .map_err(|why| Error::config(key, why))
+        };
+        let mut level = match props.take_parsed("compression.level", parse_level)? {
+            Some(l) => Some(checked("compression.level", c.compression, l)?),
+            None => None,
+        };
         for (key, codec) in [
             ("compression.gzip.level", Compression::Gzip),
             ("compression.lz4.level", Compression::Lz4),
             ("compression.zstd.level", Compression::Zstd),
         ] {
             if let Some(l) = props.take_parsed(key, parse_level)? {
+                // As in Java, a codec's own key counts only when that codec is chosen.
                 if c.compression == codec {
-                    level = Some(l);
+                    level = Some(checked(key, codec, l)?);
                 }
             }
         }
@@ -628,6 +645,38 @@ mod tests {
         );
         assert_eq!(with(&[("acks", "-1")]).unwrap().acks, Acks::All);
         assert_eq!(with(&[("acks", "0")]).unwrap().acks, Acks::None);
+    }
+
+    #[test]
+    fn compression_levels_are_honoured_or_refused_by_key() {
+        let ok = with(&[("compression.type", "lz4"), ("compression.lz4.level", "9")]).unwrap();
+        assert_eq!(ok.compression_level, Some(9));
+        for (codec, key, value) in [
+            ("lz4", "compression.lz4.level", "12"),
+            ("lz4", "compression.level", "3"),
+            ("gzip", "compression.gzip.level", "10"),
+            ("snappy", "compression.level", "1"),
+        ] {
+            let err = with(&[("compression.type", codec), (key, value)]).unwrap_err();
+            assert!(
+                matches!(&err, Error::Config { key: k, .. } if k == key),
+                "{codec} {key}={value}: {err}"
+            );
+        }
+        // Another codec's key is not used, so not refused (as in Java).
+        with(&[
+            ("compression.type", "gzip"),
+            ("compression.lz4.level", "12"),
+        ])
+        .unwrap();
+        // The typed setter is checked when the config is built.
+        let err = ProducerConfig::builder()
+            .bootstrap_servers(["localhost:9092"])
+            .compression(Compression::Lz4)
+            .compression_level(Some(1))
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("compression.level"), "{err}");
     }
 
     #[test]

@@ -30,6 +30,9 @@ mod idempotence;
 mod sender;
 mod transaction;
 
+#[cfg(test)]
+mod growth_tests;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -39,7 +42,7 @@ use kafka_protocol::records::RECORD_BATCH_OVERHEAD;
 use kafka_protocol::ErrorCode;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use tracing::{info_span, Instrument};
+use tracing::{debug, info_span, Instrument};
 
 pub use config::{Acks, ProducerConfig, ProducerConfigBuilder};
 pub use delivery::DeliveryFuture;
@@ -234,10 +237,13 @@ enum Enqueued<'a> {
     Waiting(Pending<'a>),
 }
 
-/// Fails a record whose explicit partition the topic does not have.
+/// Fails a record whose explicit partition no topic can have (a negative one). A partition
+/// at or beyond the count the metadata knows is not refused here: it may have been added since
+/// the last refresh (CreatePartitions), so the record waits for the metadata to show it (see
+/// [`beyond_known`]).
 fn check_partition(record: &RecordRef<'_>, routing: &TopicRouting) -> Result<()> {
     match record.partition {
-        Some(p) if p < 0 || p >= routing.partition_count => Err(Error::Protocol {
+        Some(p) if p < 0 => Err(Error::Protocol {
             api: "Produce",
             code: ErrorCode::UnknownTopicOrPartition,
             message: Some(format!(
@@ -247,6 +253,16 @@ fn check_partition(record: &RecordRef<'_>, routing: &TopicRouting) -> Result<()>
         }),
         _ => Ok(()),
     }
+}
+
+/// Whether `record`'s explicit partition is beyond what the metadata knows of its topic. As
+/// Java's `waitOnMetadata` does, such a record waits (within `max.block.ms`) for refreshes to
+/// show the partition, rather than failing: right after `CreatePartitions` the producer's
+/// metadata is up to `metadata.max.age.ms` old.
+fn beyond_known(record: &RecordRef<'_>, routing: &TopicRouting) -> bool {
+    record
+        .partition
+        .is_some_and(|p| p >= routing.partition_count)
 }
 
 /// Counters behind [`Producer::metrics`].
@@ -436,7 +452,7 @@ impl Producer {
             }
         };
         check_partition(&record, routing)?;
-        if !shared.pool.try_reserve(size) {
+        if beyond_known(&record, routing) || !shared.pool.try_reserve(size) {
             drop(acc);
             return Ok(Enqueued::Waiting(Pending {
                 record,
@@ -494,8 +510,7 @@ impl Producer {
             size,
             tracked,
         } = pending;
-        let routing = self.routing(record.topic, deadline).await?;
-        check_partition(&record, &routing)?;
+        let routing = self.routing_with(&record, deadline).await?;
         let partition = self.choose_partition(&record, &routing);
         shared
             .pool
@@ -617,6 +632,49 @@ impl Producer {
         let id = acc.topic_id(topic);
         let routing = self.cached_routing(&mut acc, id, topic, generation)?;
         Some(routing.cloned())
+    }
+
+    /// [`routing`](Self::routing) for `record`, waiting also (until `deadline`) for its
+    /// explicit partition to appear when the metadata knows fewer partitions (see
+    /// [`beyond_known`]); each wait asks for a refresh, which the metadata backoff paces.
+    async fn routing_with(
+        &self,
+        record: &RecordRef<'_>,
+        deadline: Instant,
+    ) -> Result<Arc<TopicRouting>> {
+        let shared = self.shared();
+        loop {
+            let routing = self.routing(record.topic, deadline).await?;
+            check_partition(record, &routing)?;
+            if !beyond_known(record, &routing) {
+                return Ok(routing);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout {
+                    what: format!(
+                        "partition {} of topic {} in the metadata, which shows {} partitions \
+                         (max.block.ms)",
+                        record.partition.unwrap_or_default(),
+                        record.topic,
+                        routing.partition_count
+                    ),
+                    after: shared.config.max_block,
+                });
+            }
+            debug!(
+                topic = %record.topic,
+                partition = record.partition,
+                known = routing.partition_count,
+                "partition beyond the known count; refreshing metadata"
+            );
+            let refreshed = shared.metadata.request_refresh().wait();
+            match tokio::time::timeout_at(deadline, refreshed).await {
+                Ok(Err(error)) if !error.is_retriable() => return Err(error),
+                Ok(_) => {}
+                // The next turn reports the timeout.
+                Err(_) => {}
+            }
+        }
     }
 
     /// The partition count and available partitions of `topic`, waiting (until `deadline`)

@@ -420,7 +420,7 @@ impl ConsumerGroupMember {
                     .extend(topic.partitions.iter().copied());
             }
             self.target = Some(target);
-            self.reconcile(now, resolve, &mut out);
+            self.reconcile(now, resolve, false, &mut out);
         }
         out
     }
@@ -434,7 +434,7 @@ impl ConsumerGroupMember {
     ) -> Vec<ConsumerDecision> {
         let mut out = Vec::new();
         if self.target.is_some() && self.state == ConsumerMemberState::Stable {
-            self.reconcile(now, resolve, &mut out);
+            self.reconcile(now, resolve, true, &mut out);
         }
         out
     }
@@ -443,10 +443,17 @@ impl ConsumerGroupMember {
 
     /// Moves the owned partitions towards the target: revoke first, then assign, then
     /// acknowledge at once. Topic ids not yet known stay pending (and ask for metadata).
+    ///
+    /// A `retry` (after a metadata refresh) that still resolves nothing new changes nothing and
+    /// says nothing: only the refresh is asked for again. Java's reconciliation likewise skips
+    /// a target equal to what the member owns; otherwise the application's
+    /// `on_partitions_assigned` would be called with nothing at every refresh while a topic
+    /// id stays unknown (a topic created after the subscription, a lagging broker's metadata).
     fn reconcile(
         &mut self,
         now: Instant,
         resolve: &dyn Fn(Uuid) -> Option<String>,
+        retry: bool,
         out: &mut Vec<ConsumerDecision>,
     ) {
         let Some(target) = &self.target else {
@@ -481,6 +488,10 @@ impl ConsumerGroupMember {
             .filter(|tp| !self.owned.contains_key(*tp))
             .cloned()
             .collect();
+        if retry && revoked.is_empty() && added.is_empty() && !unresolved.is_empty() {
+            out.push(ConsumerDecision::RefreshMetadata(unresolved));
+            return;
+        }
         if !revoked.is_empty() {
             for tp in &revoked {
                 self.owned.remove(tp);

@@ -25,6 +25,16 @@
 //! it, which rejoins the group — so a topic created later joins the subscription within one
 //! `metadata.max.age.ms`.
 //!
+//! Partitions added to a subscribed topic later, and subscribed topics created after the group
+//! formed, reach the assignment as in Java: the task hands every new metadata view (the
+//! metadata client refreshes the member's topics every `metadata.max.age.ms`, and sooner
+//! after errors) to [`Membership::on_metadata`], and the group leader rejoins when the
+//! partition counts it assigned from changed (see the membership module docs). The member
+//! registers its [watched topics](Membership::watched_topics) with the metadata client so that
+//! those refreshes cover them, even a topic that does not exist yet. From `CreatePartitions` to
+//! the new partition's assignment thus takes at most `metadata.max.age.ms` (until the
+//! leader's next refresh) plus one rebalance.
+//!
 //! When the consumer is dropped without `close`, the command channel closes and the task
 //! leaves the group on its own (a LeaveGroup for a dynamic member, bounded by
 //! `request.timeout.ms`; nothing for a static one, KIP-345) and then ends.
@@ -133,6 +143,8 @@ impl GroupHandle {
             group_id: config.group_id.clone(),
             membership: Membership::new(config, assignors),
             link: CoordinatorLink::new(metadata.clone()),
+            updates: metadata.updates(),
+            tracked: BTreeSet::new(),
             metadata,
             request_timeout,
             metadata_max_age,
@@ -264,6 +276,10 @@ enum Reply {
 struct GroupTask {
     membership: Membership,
     metadata: MetadataClient,
+    /// Marked changed by each new metadata view (see [`MetadataClient::updates`]).
+    updates: watch::Receiver<u64>,
+    /// The topics the task asked the metadata client to cover (its refreshes then do).
+    tracked: BTreeSet<String>,
     /// The task's own connection to the coordinator.
     link: CoordinatorLink,
     group_id: String,
@@ -332,13 +348,64 @@ impl GroupTask {
                 },
                 Some(reply) = self.replies.recv() => self.on_reply(reply),
                 _ = tokio::time::sleep_until(deadline) => self.membership.tick(now()),
+                Ok(()) = self.updates.changed() => self.on_metadata(),
                 _ = sleep_until_some(listing) => {
                     self.list_topics();
                     Vec::new()
                 }
             };
             self.execute(decisions, false).await;
+            self.track_watched_topics();
         }
+    }
+
+    /// A new metadata view: the membership compares its topics' partition counts with what
+    /// it assigned from (a leader rejoins when they changed).
+    fn on_metadata(&mut self) -> Vec<Decision> {
+        let cluster = self.metadata.cluster();
+        let count = |topic: &str| {
+            let n = cluster.partitions_for(topic).map_or(0, <[_]>::len);
+            i32::try_from(n).ok()
+        };
+        let assigned = self.membership.assignment_snapshot().cloned();
+        let decisions = self.membership.on_metadata(now(), &count);
+        if decisions
+            .iter()
+            .any(|d| matches!(d, Decision::SendJoinGroup(_)))
+        {
+            let current: BTreeMap<String, i32> = self
+                .membership
+                .watched_topics()
+                .into_iter()
+                .filter_map(|t| Some((t.clone(), count(&t).filter(|n| *n > 0)?)))
+                .collect();
+            info!(group = %self.group_id, ?assigned, ?current, "the group's topics changed partitions since the assignment; rejoining");
+        }
+        decisions
+    }
+
+    /// Makes the metadata client's refreshes cover every topic the membership watches (a
+    /// topic not created yet included: the refresh asks for it by name until it exists).
+    fn track_watched_topics(&mut self) {
+        let added: Vec<String> = self
+            .membership
+            .watched_topics()
+            .into_iter()
+            .filter(|t| !self.tracked.contains(t))
+            .collect();
+        if added.is_empty() {
+            return;
+        }
+        debug!(group = %self.group_id, topics = ?added, "watching the partitions of these topics");
+        self.tracked.extend(added.iter().cloned());
+        let metadata = self.metadata.clone();
+        tokio::spawn(async move {
+            let names: Vec<&str> = added.iter().map(String::as_str).collect();
+            if let Err(error) = metadata.refresh_topics(&names).await {
+                // The periodic refresh asks again: nothing is lost.
+                debug!(%error, "metadata refresh for the watched topics failed");
+            }
+        });
     }
 
     fn on_reply(&mut self, reply: Reply) -> Vec<Decision> {
@@ -498,7 +565,11 @@ impl GroupTask {
         for decision in decisions {
             match decision {
                 Decision::FindCoordinator => self.find_coordinator(Duration::ZERO),
-                Decision::SendJoinGroup(request) => self.send_join(request),
+                Decision::SendJoinGroup(request) => {
+                    // Java logs every (re-)join with its reason at info, too.
+                    info!(group = %self.group_id, reason = request.reason.as_deref().unwrap_or("none"), "(re-)joining the group");
+                    self.send_join(request)
+                }
                 Decision::SendSyncGroup(request) => {
                     debug!(group = %self.group_id, generation = request.generation_id, assignments = request.assignments.len(), "sending SyncGroup");
                     self.send_sync(request)
@@ -756,6 +827,8 @@ mod tests {
             group_id: config.group_id.clone(),
             membership: Membership::new(config, assignors(&["range".to_owned()]).unwrap()),
             link: CoordinatorLink::new(metadata.clone()),
+            updates: metadata.updates(),
+            tracked: BTreeSet::new(),
             metadata,
             request_timeout: Duration::from_secs(1),
             metadata_max_age: Duration::from_secs(30),
@@ -864,3 +937,6 @@ mod tests {
         assert!(assignors(&[]).is_err());
     }
 }
+
+#[cfg(test)]
+mod growth_tests;

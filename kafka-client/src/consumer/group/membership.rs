@@ -25,6 +25,21 @@
 //! | `COORDINATOR_NOT_AVAILABLE`, `NOT_COORDINATOR` | find the coordinator again, then carry on |
 //! | `FENCED_INSTANCE_ID` and other fatal codes | [`MemberState::Fatal`]: nothing more is sent |
 //! | other retriable codes                    | retry the JoinGroup after `retry.backoff.ms` |
+//!
+//! # Partitions added later, topics created later
+//!
+//! The classic protocol has no broker-side assignor: the group leader assigns from *its*
+//! metadata, and nobody else looks again. So, as in Java's `ConsumerCoordinator`, the leader
+//! keeps the [`MetadataSnapshot`] it assigned from (`assignmentSnapshot`: the partition count
+//! of every topic any member subscribes to, a topic the metadata does not know being absent).
+//! The task feeds every new metadata view to [`Membership::on_metadata`]; when the counts
+//! differ from the snapshot (a topic gained partitions, was created after the group formed,
+//! or was deleted) the leader rejoins, and the rebalance assigns from the new counts. Only the
+//! leader does: a follower's own view changes nothing (Java clears the snapshot of a member
+//! that did not assign, in `onJoinComplete`). A change seen during a rebalance is checked again
+//! once the member is stable, so it is not lost. The metadata client refreshes every
+//! `metadata.max.age.ms` (sooner after errors), so a new partition is assigned within that
+//! plus one rebalance.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -123,6 +138,11 @@ pub enum Decision {
     Fatal(ErrorCode),
 }
 
+/// What the metadata says about the partitions of a group's topics: topic → partition count;
+/// a topic the metadata does not know (not created yet, or deleted) is absent. Java's
+/// `ConsumerCoordinator.MetadataSnapshot` without the racks (no assignor here is rack-aware).
+pub type MetadataSnapshot = BTreeMap<String, i32>;
+
 /// Why an offset commit may not be sent now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommitRejected {
@@ -179,7 +199,19 @@ pub struct Membership {
     last_heartbeat_ok: Option<Instant>,
     poll_deadline: Option<Instant>,
     poll_expired: bool,
+    /// Leader only: every topic some member subscribed to when it last assigned (Java's
+    /// group subscription, which the leader's metadata covers).
+    group_topics: BTreeSet<String>,
+    /// Leader only: the metadata its last assignment was computed from (Java's
+    /// `assignmentSnapshot`); `None` for a member that did not assign.
+    assignment_snapshot: Option<MetadataSnapshot>,
+    /// The latest metadata seen for [`Membership::watched_topics`] (Java's
+    /// `metadataSnapshot`).
+    metadata_snapshot: MetadataSnapshot,
 }
+
+/// The JoinGroup reason (KIP-800) of a leader's rejoin for changed metadata, Java's words.
+pub const METADATA_CHANGED: &str = "cached metadata has changed";
 
 /// No generation: Java's `Generation.NO_GENERATION`.
 const NO_GENERATION: i32 = -1;
@@ -237,6 +269,9 @@ impl Membership {
             last_heartbeat_ok: None,
             poll_deadline: None,
             poll_expired: false,
+            group_topics: BTreeSet::new(),
+            assignment_snapshot: None,
+            metadata_snapshot: MetadataSnapshot::new(),
         }
     }
 
@@ -298,6 +333,54 @@ impl Membership {
     /// The topics the member subscribes to now.
     pub fn subscribed_topics(&self) -> &BTreeSet<String> {
         &self.topics
+    }
+
+    /// The topics whose partition counts the member watches in the metadata: its own
+    /// subscription and, while it is the leader, every topic of the group's (the metadata must
+    /// cover these; feed each new view to [`Membership::on_metadata`]).
+    pub fn watched_topics(&self) -> BTreeSet<String> {
+        self.topics.union(&self.group_topics).cloned().collect()
+    }
+
+    /// The leader's snapshot of the metadata it last assigned from; `None` when the member
+    /// did not compute the last assignment.
+    pub fn assignment_snapshot(&self) -> Option<&MetadataSnapshot> {
+        self.assignment_snapshot.as_ref()
+    }
+
+    /// A new metadata view: `partitions(topic)` is the topic's partition count, `None` (or 0)
+    /// when the metadata does not know the topic. A leader whose group's topics now differ
+    /// from what it assigned from rejoins (see the module docs); anything else only records
+    /// the view.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use std::sync::Arc;
+    /// # use std::time::Instant;
+    /// # use kafka_client::consumer::group::{GroupConfig, Membership, RangeAssignor};
+    /// let config = GroupConfig { group_id: "g".into(), ..Default::default() };
+    /// let mut member = Membership::new(config, vec![Arc::new(RangeAssignor)]);
+    /// member.subscribe(Instant::now(), ["orders".to_owned()]);
+    /// let counts = BTreeMap::from([("orders".to_owned(), 4)]);
+    /// // Not the leader of an assignment: nothing to do.
+    /// assert!(member.on_metadata(Instant::now(), &|t| counts.get(t).copied()).is_empty());
+    /// ```
+    pub fn on_metadata(
+        &mut self,
+        now: Instant,
+        partitions: &dyn Fn(&str) -> Option<i32>,
+    ) -> Vec<Decision> {
+        self.metadata_snapshot = self
+            .watched_topics()
+            .into_iter()
+            .filter_map(|topic| {
+                let count = partitions(&topic).filter(|n| *n > 0)?;
+                Some((topic, count))
+            })
+            .collect();
+        let mut out = Vec::new();
+        self.rejoin_if_metadata_changed(now, &mut out);
+        out
     }
 
     /// The task around the member met an error after which it cannot go on (e.g. the
@@ -454,8 +537,9 @@ impl Membership {
                 // leader assigns.
                 self.heartbeat_due = Some(now + self.config.heartbeat_interval);
                 self.last_heartbeat_ok = Some(now);
-                let assignments = if response.leader == self.member_id && !response.skip_assignment
-                {
+                let leader = response.leader == self.member_id;
+                self.take_assignment_snapshot(leader, response, partitions_per_topic);
+                let assignments = if leader && !response.skip_assignment {
                     match self.leader_assign(response, partitions_per_topic) {
                         Ok(assignments) => assignments,
                         Err(code) => {
@@ -527,6 +611,9 @@ impl Membership {
             self.request_rejoin("partitions were revoked in a cooperative rebalance");
             self.drive(now, &mut out);
         }
+        // Metadata that changed while the group rebalanced (Java checks
+        // `rejoinNeededOrPending` again once the join completes).
+        self.rejoin_if_metadata_changed(now, &mut out);
         out
     }
 
@@ -586,6 +673,8 @@ impl Membership {
         }
         self.leave_group(&mut out, reason);
         self.topics.clear();
+        self.group_topics.clear();
+        self.assignment_snapshot = None;
         self.reset_generation(true);
         self.state = MemberState::Unjoined;
         self.rejoin_reason = None;
@@ -609,6 +698,69 @@ impl Membership {
     }
 
     // ----------------------------------------------------------------------------------------
+
+    /// After a successful JoinGroup: the leader remembers the group's topics and the metadata
+    /// it assigns from (`partitions_per_topic`, which holds exactly the group's topics the
+    /// metadata knows); a follower forgets both, for only the leader watches (Java's
+    /// `onLeaderElected` and `onJoinComplete`). A returning static leader that skips the
+    /// assignment still watches, as in Java.
+    fn take_assignment_snapshot(
+        &mut self,
+        leader: bool,
+        response: &JoinGroupResponse,
+        partitions_per_topic: &BTreeMap<String, i32>,
+    ) {
+        if !leader {
+            self.group_topics.clear();
+            self.assignment_snapshot = None;
+            return;
+        }
+        self.group_topics = response
+            .members
+            .iter()
+            .filter_map(|m| Subscription::decode(&m.metadata).ok())
+            .flat_map(|s| s.topics)
+            .chain(self.topics.iter().cloned())
+            .collect();
+        let snapshot: MetadataSnapshot = partitions_per_topic
+            .iter()
+            .filter(|(topic, n)| **n > 0 && self.group_topics.contains(*topic))
+            .map(|(topic, n)| (topic.clone(), *n))
+            .collect();
+        // The assignment's view is the newest the member has seen: later views are compared
+        // with it, not with an older one the task may still have queued.
+        for topic in &self.group_topics {
+            match snapshot.get(topic) {
+                Some(n) => self.metadata_snapshot.insert(topic.clone(), *n),
+                None => self.metadata_snapshot.remove(topic),
+            };
+        }
+        self.assignment_snapshot = Some(snapshot);
+    }
+
+    /// Java's `rejoinNeededOrPending` check of the assignment snapshot: a stable leader whose
+    /// group's topics changed partition counts (or appeared, or vanished) since it assigned
+    /// rejoins. During a rebalance nothing is done: the check runs again once stable.
+    fn rejoin_if_metadata_changed(&mut self, now: Instant, out: &mut Vec<Decision>) {
+        if self.state != MemberState::Stable {
+            return;
+        }
+        let Some(assigned) = &self.assignment_snapshot else {
+            return;
+        };
+        let current: MetadataSnapshot = self
+            .metadata_snapshot
+            .iter()
+            .filter(|(topic, _)| self.group_topics.contains(*topic))
+            .map(|(topic, n)| (topic.clone(), *n))
+            .collect();
+        if &current == assigned {
+            return;
+        }
+        // The short reason goes on the wire, as Java's; the task logs the two snapshots.
+        self.request_rejoin(METADATA_CHANGED);
+        self.drive(now, out);
+    }
 
     fn leave_request(&self, member_id: String, reason: &str) -> LeaveGroupRequest {
         LeaveGroupRequest {

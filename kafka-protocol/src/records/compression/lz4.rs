@@ -20,6 +20,10 @@ use super::xxh32::xxh32;
 use super::Compression;
 use crate::records::RecordsError;
 
+/// Kafka's default `compression.lz4.level`; the Java client compresses it with LZ4's fast
+/// compressor, the only one written here.
+pub(super) const KAFKA_DEFAULT_LEVEL: i32 = 9;
+
 const MAGIC: u32 = 0x184D_2204;
 const FLG_VERSION_01: u8 = 0b0100_0000;
 const FLG_BLOCK_INDEPENDENCE: u8 = 0b0010_0000;

@@ -48,7 +48,9 @@ pub enum Compression {
     Gzip,
     /// snappy (id 2), written in the xerial framing the Java client uses. No levels.
     Snappy,
-    /// LZ4 frame format (id 3). One level: levels are accepted and ignored.
+    /// LZ4 frame format (id 3). One level, the fast one: Kafka's default level 9, for which the
+    /// Java client also uses LZ4's fast compressor. Other levels (LZ4 HC) are refused by
+    /// [`Compression::check_level`].
     Lz4,
     /// Zstandard (id 4, brokers 2.1+). The pure-Rust encoder has one level (about zstd's 1);
     /// with the `zstd-c` feature levels are those of libzstd (default 3).
@@ -77,6 +79,44 @@ impl Compression {
             4 => Compression::Zstd,
             _ => return Err(RecordsError::UnknownCompression { id }),
         })
+    }
+
+    /// Whether this build can honour compression level `level` for this codec: `Ok` when it
+    /// compresses at exactly that level, else why not. A level is never accepted and ignored.
+    ///
+    /// | codec | honoured |
+    /// |---|---|
+    /// | gzip | 1-9, and -1 (zlib's default, 6), as Kafka's `compression.gzip.level` |
+    /// | lz4 | 9, Kafka's default: LZ4's fast compressor (HC levels are not implemented) |
+    /// | zstd | with `zstd-c`, libzstd's range; pure Rust: 1 only (its one encoder level) |
+    /// | none, snappy | no level at all |
+    ///
+    /// ```
+    /// use kafka_protocol::records::Compression;
+    ///
+    /// assert!(Compression::Gzip.check_level(9).is_ok());
+    /// assert!(Compression::Gzip.check_level(10).is_err());
+    /// assert!(Compression::Lz4.check_level(9).is_ok());
+    /// assert!(Compression::Lz4.check_level(12).unwrap_err().contains("fast"));
+    /// assert!(Compression::Snappy.check_level(1).is_err());
+    /// ```
+    pub fn check_level(self, level: i32) -> Result<(), String> {
+        match self {
+            Compression::None | Compression::Snappy => {
+                Err(format!("{self} has no compression levels"))
+            }
+            Compression::Gzip if level == -1 || (1..=9).contains(&level) => Ok(()),
+            Compression::Gzip => Err(format!(
+                "gzip levels are 1 to 9 (or -1 for the default, 6), got {level}"
+            )),
+            Compression::Lz4 if level == lz4::KAFKA_DEFAULT_LEVEL => Ok(()),
+            Compression::Lz4 => Err(format!(
+                "only level {} (LZ4's fast compressor, Kafka's default) is implemented, got \
+                 {level}: LZ4 HC levels are not",
+                lz4::KAFKA_DEFAULT_LEVEL
+            )),
+            Compression::Zstd => zstd::check_level(level),
+        }
     }
 
     /// The name used by the `compression.type` setting.

@@ -23,6 +23,33 @@ fn err(message: impl ToString) -> RecordsError {
     }
 }
 
+/// The pure-Rust encoder has one level, about zstd's level 1.
+#[cfg(not(feature = "zstd-c"))]
+pub(super) fn check_level(level: i32) -> Result<(), String> {
+    if level == 1 {
+        Ok(())
+    } else {
+        Err(format!(
+            "the pure-Rust zstd encoder has one level (1), got {level}: build kafka-protocol \
+             with the `zstd-c` feature for libzstd's levels"
+        ))
+    }
+}
+
+#[cfg(feature = "zstd-c")]
+pub(super) fn check_level(level: i32) -> Result<(), String> {
+    let range = zstd::compression_level_range();
+    if range.contains(&level) {
+        Ok(())
+    } else {
+        Err(format!(
+            "zstd levels are {} to {}, got {level}",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
 #[cfg(not(feature = "zstd-c"))]
 pub(super) fn compress(
     input: &[u8],
@@ -47,6 +74,7 @@ pub(super) fn compress(
     // zstd-jni's default, which Kafka keeps (KIP-390).
     const DEFAULT_LEVEL: i32 = 3;
     let level = level.unwrap_or(DEFAULT_LEVEL);
+    // The producer refuses levels out of range (`check_level`); a stray one is clamped.
     let level = level.clamp(
         *zstd::compression_level_range().start(),
         *zstd::compression_level_range().end(),

@@ -307,3 +307,58 @@ fn poll_timeout_leaves_and_the_next_poll_rejoins() {
     let decisions = member.application_polled(expired);
     assert_eq!(heartbeat(&decisions).member_epoch, 0);
 }
+
+/// A topic created after the subscription (or one a lagging broker's metadata does not know
+/// yet) can take several refreshes to resolve: those that resolve nothing new only ask for the
+/// next refresh, without an empty assignment for the application or a heartbeat. Crafted
+/// responses.
+#[test]
+fn refreshes_that_resolve_nothing_new_only_ask_again() {
+    let now = Instant::now();
+    let (mut member, _) = joining(None, now);
+    let nothing_known = |_: Uuid| None;
+    let known_later = |id: Uuid| (id == ORDERS).then(|| "orders".to_owned());
+    let decisions =
+        member.on_heartbeat_response(now, &answer(1, Some(&[(ORDERS, &[0, 1])])), &nothing_known);
+    assert_eq!(decisions[0], ConsumerDecision::AssignPartitions(vec![]));
+    heartbeat(&decisions);
+    member.on_heartbeat_response(now, &answer(1, None), &nothing_known);
+    for _ in 0..3 {
+        assert_eq!(
+            member.metadata_updated(now, &nothing_known),
+            vec![ConsumerDecision::RefreshMetadata(vec![ORDERS])]
+        );
+    }
+    let decisions = member.metadata_updated(now, &known_later);
+    assert_eq!(
+        decisions[0],
+        ConsumerDecision::AssignPartitions(vec![tp("orders", 0), tp("orders", 1)])
+    );
+    assert_eq!(acked(heartbeat(&decisions)), vec![(ORDERS, vec![0, 1])]);
+}
+
+/// Partitions added to a topic the member already owns need no metadata: the owned
+/// partitions name the id. Crafted responses.
+#[test]
+fn new_partitions_of_an_owned_topic_are_taken_at_once() {
+    let now = Instant::now();
+    let (mut member, _) = joining(None, now);
+    let known = |id: Uuid| (id == ORDERS).then(|| "orders".to_owned());
+    let nothing_known = |_: Uuid| None;
+    member.on_heartbeat_response(now, &answer(1, Some(&[(ORDERS, &[0, 1])])), &known);
+    member.on_heartbeat_response(now, &answer(1, None), &known);
+    // The metadata forgot the topic (or is older than the coordinator): no matter.
+    let decisions = member.on_heartbeat_response(
+        now,
+        &answer(2, Some(&[(ORDERS, &[0, 1, 2, 3])])),
+        &nothing_known,
+    );
+    assert_eq!(
+        decisions[0],
+        ConsumerDecision::AssignPartitions(vec![tp("orders", 2), tp("orders", 3)])
+    );
+    assert_eq!(
+        acked(heartbeat(&decisions)),
+        vec![(ORDERS, vec![0, 1, 2, 3])]
+    );
+}

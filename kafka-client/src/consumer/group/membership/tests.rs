@@ -646,3 +646,268 @@ fn fail_with_loses_the_partitions_and_stops() {
     assert!(m.fail_with(ErrorCode::UnsupportedVersion).is_empty());
     assert!(m.tick(now + 100 * SECOND).is_empty());
 }
+
+// ---- partitions added later, topics created later (crafted metadata) ----------------------
+
+fn subscription_of(topics: &[&str]) -> Bytes {
+    Subscription {
+        topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+        ..Default::default()
+    }
+    .encode(1)
+    .unwrap()
+}
+
+/// A JoinGroup answer naming `me` the leader of `members` (id, subscribed topics).
+fn join_as_leader(generation: i32, me: &str, members: &[(&str, &[&str])]) -> JoinGroupResponse {
+    let mut response = join_ok(generation, me, me);
+    response.members = members
+        .iter()
+        .map(|(id, topics)| JoinGroupResponseMember {
+            member_id: (*id).into(),
+            metadata: subscription_of(topics),
+            ..Default::default()
+        })
+        .collect();
+    response
+}
+
+fn counts(entries: &[(&str, i32)]) -> BTreeMap<String, i32> {
+    entries.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect()
+}
+
+/// What the leader's SyncGroup gives `member`.
+fn assigned_to(sync: &SyncGroupRequest, member: &str) -> Vec<TopicPartition> {
+    let a = sync
+        .assignments
+        .iter()
+        .find(|a| a.member_id == member)
+        .unwrap_or_else(|| panic!("no assignment for {member}"));
+    Assignment::decode(&a.assignment).unwrap().partitions
+}
+
+fn orders(partitions: std::ops::Range<i32>) -> Vec<TopicPartition> {
+    partitions
+        .map(|p| TopicPartition::new("orders", p))
+        .collect()
+}
+
+/// Feeds `m` a metadata view with these partition counts.
+fn metadata_view(m: &mut Membership, now: Instant, view: &[(&str, i32)]) -> Vec<Decision> {
+    let view = counts(view);
+    m.on_metadata(now, &|t| view.get(t).copied())
+}
+
+/// The sole member "a", subscribed to `topics`, joined as leader with `metadata` and stable
+/// with what it assigned itself.
+fn sole_leader(
+    mut m: Membership,
+    now: Instant,
+    topics: &[&str],
+    metadata: &[(&str, i32)],
+) -> Membership {
+    m.subscribe(now, topics.iter().map(|t| (*t).to_owned()));
+    m.coordinator_found(now);
+    let d = m.on_join_response(
+        now,
+        &join_as_leader(1, "a", &[("a", topics)]),
+        &counts(metadata),
+    );
+    let mine = assigned_to(sync_of(&d), "a");
+    let d = m.on_sync_response(now, &sync_assignment(&mine));
+    assert!(
+        matches!(d.last(), Some(Decision::AssignPartitions(_))),
+        "{d:?}"
+    );
+    assert_eq!(m.state(), &MemberState::Stable);
+    m
+}
+
+fn sync_assignment(partitions: &[TopicPartition]) -> SyncGroupResponse {
+    SyncGroupResponse {
+        assignment: Assignment {
+            partitions: partitions.to_vec(),
+            user_data: None,
+        }
+        .encode(3)
+        .unwrap(),
+        ..Default::default()
+    }
+}
+
+/// Brief case (a), on crafted metadata: the leader assigned `orders` from 2 partitions; the
+/// topic grows to 4 (CreatePartitions); the next view makes it rejoin, and the new assignment
+/// covers all 4.
+#[test]
+fn leader_rejoins_when_a_topic_gains_partitions_and_assigns_them() {
+    let now = Instant::now();
+    let mut m = sole_leader(eager(None), now, &["orders"], &[("orders", 2)]);
+    assert_eq!(m.assignment_snapshot(), Some(&counts(&[("orders", 2)])));
+    assert_eq!(m.owned_partitions().len(), 2);
+    // The same counts (and topics nobody subscribes to) change nothing.
+    assert!(metadata_view(&mut m, now, &[("orders", 2), ("other", 9)]).is_empty());
+
+    let d = metadata_view(&mut m, now, &[("orders", 4)]);
+    // Eager: everything is given up first, then the JoinGroup says why.
+    assert_eq!(d[0], Decision::RevokePartitions(orders(0..2)));
+    let join = join_of(&d);
+    assert_eq!(join.reason.as_deref(), Some(METADATA_CHANGED));
+    assert_eq!(m.state(), &MemberState::Joining);
+
+    let d = m.on_join_response(
+        now,
+        &join_as_leader(2, "a", &[("a", &["orders"])]),
+        &counts(&[("orders", 4)]),
+    );
+    let mine = assigned_to(sync_of(&d), "a");
+    assert_eq!(mine, orders(0..4));
+    let d = m.on_sync_response(now, &sync_assignment(&mine));
+    assert_eq!(d, vec![Decision::AssignPartitions(orders(0..4))]);
+    assert_eq!(m.assignment_snapshot(), Some(&counts(&[("orders", 4)])));
+    // Settled: the same view again is no reason to rejoin.
+    assert!(metadata_view(&mut m, now, &[("orders", 4)]).is_empty());
+}
+
+/// Cooperative members keep their partitions through the metadata rejoin.
+#[test]
+fn a_cooperative_leader_rejoins_for_new_partitions_without_revoking() {
+    let now = Instant::now();
+    let mut m = Membership::new(config(None), vec![Arc::new(CooperativeStickyAssignor)]);
+    m.subscribe(now, ["orders".to_owned()]);
+    m.coordinator_found(now);
+    let mut response = join_as_leader(1, "a", &[("a", &["orders"])]);
+    response.protocol_name = Some("cooperative-sticky".into());
+    let d = m.on_join_response(now, &response, &counts(&[("orders", 2)]));
+    let mine = assigned_to(sync_of(&d), "a");
+    m.on_sync_response(now, &sync_assignment(&mine));
+    assert_eq!(m.state(), &MemberState::Stable);
+
+    let d = metadata_view(&mut m, now, &[("orders", 3)]);
+    assert!(
+        !d.iter().any(|d| matches!(d, Decision::RevokePartitions(_))),
+        "{d:?}"
+    );
+    let subscription = Subscription::decode(&join_of(&d).protocols[0].metadata).unwrap();
+    assert_eq!(subscription.owned_partitions, orders(0..2));
+}
+
+/// Brief case (b): a topic subscribed to before it exists is absent from the leader's
+/// snapshot; when it appears the leader rejoins and assigns it. The topic need not be the
+/// leader's own: the leader watches every member's subscription.
+#[test]
+fn leader_rejoins_when_a_subscribed_topic_is_created() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["payments".to_owned()]);
+    m.coordinator_found(now);
+    // "b" subscribes to orders, which does not exist yet.
+    let members: &[(&str, &[&str])] = &[("a", &["payments"]), ("b", &["orders"])];
+    let d = m.on_join_response(
+        now,
+        &join_as_leader(1, "a", members),
+        &counts(&[("payments", 1)]),
+    );
+    assert!(assigned_to(sync_of(&d), "b").is_empty());
+    m.on_sync_response(now, &sync_assignment(&[TopicPartition::new("payments", 0)]));
+    assert_eq!(m.assignment_snapshot(), Some(&counts(&[("payments", 1)])));
+    assert_eq!(
+        m.watched_topics(),
+        BTreeSet::from(["orders".to_owned(), "payments".to_owned()])
+    );
+    // Still absent: nothing to do.
+    assert!(metadata_view(&mut m, now, &[("payments", 1)]).is_empty());
+
+    let d = metadata_view(&mut m, now, &[("payments", 1), ("orders", 3)]);
+    assert_eq!(join_of(&d).reason.as_deref(), Some(METADATA_CHANGED));
+    let d = m.on_join_response(
+        now,
+        &join_as_leader(2, "a", members),
+        &counts(&[("payments", 1), ("orders", 3)]),
+    );
+    assert_eq!(assigned_to(sync_of(&d), "b"), orders(0..3));
+}
+
+/// A topic deleted from under the group is also a change (Java drops its partitions in the
+/// rebalance that follows).
+#[test]
+fn leader_rejoins_when_a_subscribed_topic_disappears() {
+    let now = Instant::now();
+    let mut m = sole_leader(
+        eager(None),
+        now,
+        &["orders", "payments"],
+        &[("orders", 2), ("payments", 1)],
+    );
+    let d = metadata_view(&mut m, now, &[("orders", 2)]);
+    join_of(&d);
+    // A topic known with an error and no partitions counts as absent, too.
+    let mut m = sole_leader(
+        eager(None),
+        now,
+        &["orders", "payments"],
+        &[("orders", 2), ("payments", 1)],
+    );
+    let d = metadata_view(&mut m, now, &[("orders", 2), ("payments", 0)]);
+    join_of(&d);
+}
+
+/// A change seen while the rebalance is under way is not lost: once the SyncGroup lands the
+/// leader compares again, and rejoins.
+#[test]
+fn a_change_seen_during_the_rebalance_rejoins_once_stable() {
+    let now = Instant::now();
+    let mut m = eager(None);
+    m.subscribe(now, ["orders".to_owned()]);
+    m.coordinator_found(now);
+    let d = m.on_join_response(
+        now,
+        &join_as_leader(1, "a", &[("a", &["orders"])]),
+        &counts(&[("orders", 2)]),
+    );
+    let mine = assigned_to(sync_of(&d), "a");
+    assert!(metadata_view(&mut m, now, &[("orders", 4)]).is_empty());
+    assert_eq!(m.state(), &MemberState::AwaitingSync);
+    let d = m.on_sync_response(now, &sync_assignment(&mine));
+    assert_eq!(d[0], Decision::AssignPartitions(orders(0..2)));
+    assert_eq!(join_of(&d).reason.as_deref(), Some(METADATA_CHANGED));
+}
+
+/// Brief case (c) for the state machine: with unchanged counts, a stable leader never
+/// rejoins however long it heartbeats and however many views come; a follower ignores even a
+/// real change (only the leader watches, as in Java), and so does a former leader once a
+/// later rebalance made it a follower.
+#[test]
+fn no_rejoin_without_a_change_and_none_from_a_follower() {
+    let start = Instant::now();
+    let mut m = sole_leader(eager(None), start, &["orders"], &[("orders", 2)]);
+    for i in 1..=200u32 {
+        let now = start + i * SECOND;
+        let mut d = m.application_polled(now);
+        d.extend(m.tick(now));
+        if d.iter().any(|d| matches!(d, Decision::SendHeartbeat(_))) {
+            d.extend(m.on_heartbeat_response(now, &heartbeat(ErrorCode::None)));
+        }
+        d.extend(metadata_view(
+            &mut m,
+            now,
+            &[("orders", 2), ("unrelated", i as i32)],
+        ));
+        assert!(
+            !d.iter().any(|d| matches!(d, Decision::SendJoinGroup(_))),
+            "rejoined at {i}s: {d:?}"
+        );
+    }
+    assert_eq!(m.state(), &MemberState::Stable);
+
+    let mut follower = stable(eager(None), start, &[0]);
+    assert!(follower.assignment_snapshot().is_none());
+    assert!(metadata_view(&mut follower, start, &[("t", 7)]).is_empty());
+
+    // The leader's next rebalance makes it a follower: it stops watching.
+    let d = m.on_heartbeat_response(start, &heartbeat(ErrorCode::RebalanceInProgress));
+    join_of(&d);
+    m.on_join_response(start, &join_ok(2, "a", "b"), &no_metadata());
+    m.on_sync_response(start, &sync_assignment(&orders(0..1)));
+    assert!(m.assignment_snapshot().is_none());
+    assert!(metadata_view(&mut m, start, &[("orders", 4)]).is_empty());
+}

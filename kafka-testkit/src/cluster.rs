@@ -1,0 +1,571 @@
+//! The public handle on a running cluster: start it, read its state, and apply faults.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::ErrorCode;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::fault::{Fault, FaultHandle};
+use crate::sasl::{Mechanism, SaslUser};
+use crate::state::{Broker, Settings, Shared, State, TopicConfig};
+
+/// Why a cluster operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A broker could not listen on its address.
+    #[error("broker {node_id} cannot listen on {address}: {source}")]
+    Bind {
+        /// The broker.
+        node_id: i32,
+        /// The address it tried.
+        address: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The cluster refused a topic operation, with the error Kafka answers it with.
+    #[error("topic {topic}: {code} ({message})")]
+    Topic {
+        /// The topic.
+        topic: String,
+        /// Kafka's error code for the refusal.
+        code: ErrorCode,
+        /// What was wrong.
+        message: String,
+    },
+    /// No broker has this node id.
+    #[error("no broker {0}")]
+    UnknownBroker(i32),
+    /// An argument the cluster cannot act on.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+/// Settings for a new [`Cluster`]; Kafka's broker defaults unless changed.
+#[derive(Debug, Clone)]
+pub struct ClusterBuilder {
+    brokers: usize,
+    host: String,
+    port: u16,
+    racks: bool,
+    settings: Settings,
+}
+
+impl Default for ClusterBuilder {
+    fn default() -> Self {
+        ClusterBuilder {
+            brokers: 3,
+            host: "127.0.0.1".into(),
+            port: 0,
+            racks: false,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl ClusterBuilder {
+    /// Number of brokers (node ids 0..n). Default 3.
+    pub fn brokers(mut self, n: usize) -> Self {
+        self.brokers = n;
+        self
+    }
+
+    /// First listener port: broker `i` listens on `port + i`. Default 0: each broker gets an
+    /// ephemeral port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Gives broker `i` rack `rack-i` and turns on rack-aware replica selection (KIP-392):
+    /// a Fetch v11+ from a client whose `rack_id` matches a follower's rack is pointed at that
+    /// follower with `preferred_read_replica`.
+    pub fn racks(mut self, racks: bool) -> Self {
+        self.racks = racks;
+        self
+    }
+
+    /// `auto.create.topics.enable` (default true): Metadata creates unknown topics.
+    pub fn auto_create_topics(mut self, on: bool) -> Self {
+        self.settings.auto_create_topics = on;
+        self
+    }
+
+    /// `num.partitions` (default 1): partitions of an auto-created topic, or of a CreateTopics
+    /// asking for -1.
+    pub fn default_partitions(mut self, n: i32) -> Self {
+        self.settings.default_partitions = n;
+        self
+    }
+
+    /// `default.replication.factor` (default 1).
+    pub fn default_replication_factor(mut self, n: i16) -> Self {
+        self.settings.default_replication_factor = n;
+        self
+    }
+
+    /// `group.min.session.timeout.ms` (default 6000): JoinGroups asking for less are refused
+    /// with INVALID_SESSION_TIMEOUT.
+    pub fn group_min_session_timeout_ms(mut self, ms: i32) -> Self {
+        self.settings.group_min_session_timeout_ms = ms;
+        self
+    }
+
+    /// Adds a SASL user: every listener then requires SASL authentication
+    /// (SASL_PLAINTEXT), with the mechanisms some user is configured for.
+    pub fn sasl_user(mut self, mechanism: Mechanism, user: &str, password: &str) -> Self {
+        self.settings.sasl_users.push(SaslUser {
+            mechanism,
+            user: user.to_owned(),
+            password: password.to_owned(),
+        });
+        self
+    }
+
+    /// `connections.max.reauth.ms` (KIP-368, default 0: off): SaslAuthenticate tells clients
+    /// their session lifetime, and a connection that has not re-authenticated within it is
+    /// closed at its next request.
+    pub fn sasl_session_lifetime_ms(mut self, ms: i64) -> Self {
+        self.settings.sasl_session_lifetime_ms = ms;
+        self
+    }
+
+    /// `group.consumer.heartbeat.interval.ms` for KIP-848 groups (default 1000; Kafka's is
+    /// 5000, slower than tests want).
+    pub fn consumer_heartbeat_interval_ms(mut self, ms: i32) -> Self {
+        self.settings.consumer_heartbeat_interval_ms = ms;
+        self
+    }
+
+    /// Binds every broker's listener and starts serving. Needs a Tokio runtime.
+    pub async fn build(self) -> Result<Cluster, Error> {
+        if self.brokers == 0 {
+            return Err(Error::InvalidArgument(
+                "a cluster needs at least one broker".into(),
+            ));
+        }
+        let mut settings = self.settings;
+        settings.rack_aware_fetch = self.racks;
+        let mut listeners = Vec::new();
+        let mut brokers = Vec::new();
+        for i in 0..self.brokers {
+            let node_id = i as i32;
+            let port = if self.port == 0 {
+                0
+            } else {
+                self.port.checked_add(i as u16).ok_or_else(|| {
+                    Error::InvalidArgument(format!("port {} + {i} is past 65535", self.port))
+                })?
+            };
+            let address = format!("{}:{port}", self.host);
+            let listener = TcpListener::bind(&address)
+                .await
+                .map_err(|source| Error::Bind {
+                    node_id,
+                    address: address.clone(),
+                    source,
+                })?;
+            let port = listener
+                .local_addr()
+                .map_err(|source| Error::Bind {
+                    node_id,
+                    address,
+                    source,
+                })?
+                .port();
+            brokers.push(Broker {
+                node_id,
+                host: self.host.clone(),
+                port,
+                rack: self.racks.then(|| format!("rack-{i}")),
+                alive: true,
+            });
+            listeners.push(listener);
+        }
+        let cluster_id = format!("testkit-{:016x}", fastrand::u64(..));
+        let connection_cuts = (0..self.brokers).map(|_| watch::channel(0u64).0).collect();
+        let shared = Arc::new(Shared {
+            state: std::sync::Mutex::new(State::new(cluster_id, settings, brokers)),
+            appended: Notify::new(),
+            connection_cuts,
+        });
+        let mut runtimes = Vec::new();
+        for (i, listener) in listeners.into_iter().enumerate() {
+            runtimes.push(BrokerRuntime::spawn(shared.clone(), i as i32, listener));
+        }
+        let ticker = {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                // Group session and rebalance timeouts are checked ten times a second; they
+                // are seconds long, so this is precise enough.
+                let mut interval = tokio::time::interval(Duration::from_millis(100));
+                loop {
+                    interval.tick().await;
+                    let wrote_markers = shared.lock().tick(std::time::Instant::now());
+                    if wrote_markers {
+                        shared.appended.notify_waiters();
+                    }
+                }
+            })
+        };
+        let cluster = Cluster {
+            shared,
+            brokers: std::sync::Mutex::new(runtimes),
+            ticker,
+        };
+        tracing::info!(bootstrap = %cluster.bootstrap(), "testkit cluster started");
+        Ok(cluster)
+    }
+}
+
+#[derive(Debug)]
+struct BrokerRuntime {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl BrokerRuntime {
+    fn spawn(shared: Arc<Shared>, node: i32, listener: TcpListener) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(crate::server::serve(shared, node, listener, stopped));
+        BrokerRuntime { stop, task }
+    }
+
+    fn shut(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// An in-memory Kafka cluster serving on loopback ports, for tests.
+///
+/// Dropping it stops every broker and closes every connection.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), kafka_testkit::Error> {
+/// let cluster = kafka_testkit::Cluster::builder().brokers(3).build().await?;
+/// let bootstrap = cluster.bootstrap(); // "127.0.0.1:port,127.0.0.1:port,127.0.0.1:port"
+/// cluster.create_topic("orders", 3, 3)?;
+/// assert_eq!(bootstrap.split(',').count(), 3);
+/// assert_eq!(cluster.partition_count("orders"), Some(3));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Cluster {
+    shared: Arc<Shared>,
+    brokers: std::sync::Mutex<Vec<BrokerRuntime>>,
+    ticker: JoinHandle<()>,
+}
+
+impl Cluster {
+    /// A builder with Kafka's defaults and 3 brokers.
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder::default()
+    }
+
+    /// `host:port` of every broker, comma-separated: a `bootstrap.servers` value.
+    pub fn bootstrap(&self) -> String {
+        let state = self.shared.lock();
+        state
+            .brokers
+            .iter()
+            .map(|b| format!("{}:{}", b.host, b.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `host:port` of one broker.
+    pub fn broker_address(&self, node_id: i32) -> Option<String> {
+        self.shared
+            .lock()
+            .broker(node_id)
+            .map(|b| format!("{}:{}", b.host, b.port))
+    }
+
+    /// The cluster id Metadata and DescribeCluster report.
+    pub fn cluster_id(&self) -> String {
+        self.shared.lock().cluster_id.clone()
+    }
+
+    /// Creates a topic with `partitions` partitions of `replication_factor` replicas each.
+    pub fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i16,
+    ) -> Result<(), Error> {
+        self.create_topic_with_config(name, partitions, replication_factor, &[])
+    }
+
+    /// [`create_topic`](Self::create_topic) with topic configs, e.g.
+    /// `("message.timestamp.type", "LogAppendTime")` or `("min.insync.replicas", "2")`.
+    pub fn create_topic_with_config(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i16,
+        config: &[(&str, &str)],
+    ) -> Result<(), Error> {
+        let topic_error = |code, message| Error::Topic {
+            topic: name.to_owned(),
+            code,
+            message,
+        };
+        let config = TopicConfig::from_pairs(config.iter().map(|&(k, v)| (k, Some(v))))
+            .map_err(|bad| topic_error(ErrorCode::InvalidConfig, bad))?;
+        self.shared
+            .lock()
+            .create_topic(name, partitions, replication_factor, None, config, false)
+            .map(|_| ())
+            .map_err(|e| topic_error(e.code, e.message))
+    }
+
+    /// Number of partitions of a topic, if it exists.
+    pub fn partition_count(&self, topic: &str) -> Option<usize> {
+        self.shared
+            .lock()
+            .topics
+            .get(topic)
+            .map(|t| t.partitions.len())
+    }
+
+    /// Names of every topic.
+    pub fn topics(&self) -> Vec<String> {
+        self.shared.lock().topics.keys().cloned().collect()
+    }
+
+    /// The leader's node id and leader epoch of a partition (-1 as leader: none alive).
+    pub fn leader(&self, topic: &str, partition: i32) -> Option<(i32, i32)> {
+        let state = self.shared.lock();
+        let p = state
+            .topics
+            .get(topic)?
+            .partitions
+            .get(usize::try_from(partition).ok()?)?;
+        Some((p.leader, p.leader_epoch))
+    }
+
+    /// The in-sync replicas of a partition.
+    pub fn isr(&self, topic: &str, partition: i32) -> Option<Vec<i32>> {
+        let state = self.shared.lock();
+        let p = state
+            .topics
+            .get(topic)?
+            .partitions
+            .get(usize::try_from(partition).ok()?)?;
+        Some(p.isr.clone())
+    }
+
+    /// The log start offset and high watermark of a partition.
+    pub fn offsets(&self, topic: &str, partition: i32) -> Option<(i64, i64)> {
+        let state = self.shared.lock();
+        let p = state
+            .topics
+            .get(topic)?
+            .partitions
+            .get(usize::try_from(partition).ok()?)?;
+        Some((p.log.log_start_offset(), p.log.high_watermark()))
+    }
+
+    /// The last stable offset of a partition: where its oldest open transaction starts, or
+    /// the high watermark when none is open.
+    pub fn last_stable_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        let state = self.shared.lock();
+        let p = state
+            .topics
+            .get(topic)?
+            .partitions
+            .get(usize::try_from(partition).ok()?)?;
+        Some(p.log.last_stable_offset())
+    }
+
+    /// A group's committed offset for a partition.
+    pub fn committed_offset(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
+        let state = self.shared.lock();
+        state
+            .groups
+            .get(group)?
+            .offsets
+            .get(&(topic.to_owned(), partition))
+            .map(|c| c.offset)
+    }
+
+    /// A group's state name (`Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable`),
+    /// generation and member count.
+    pub fn group(&self, group: &str) -> Option<(String, i32, usize)> {
+        let state = self.shared.lock();
+        let g = state.groups.get(group)?;
+        Some((
+            g.state().name().to_owned(),
+            g.generation(),
+            g.member_count(),
+        ))
+    }
+
+    /// Arms an injected error; the handle tells how often it fired.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), kafka_testkit::Error> {
+    /// use kafka_testkit::{ApiKey, Cluster, ErrorCode, Fault};
+    ///
+    /// let cluster = Cluster::builder().brokers(1).build().await?;
+    /// let fault = cluster.inject(Fault::new(ApiKey::Produce, ErrorCode::NotEnoughReplicas).times(2));
+    /// // ... produce through a client: its first two Produce partitions fail and are retried ...
+    /// assert_eq!(fault.hits(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn inject(&self, fault: Fault) -> FaultHandle {
+        self.shared.lock().faults.arm(fault)
+    }
+
+    /// Requests of `api` served by broker `node_id` so far.
+    pub fn requests(&self, node_id: i32, api: ApiKey) -> u64 {
+        self.shared
+            .lock()
+            .counters
+            .get(&(node_id, api))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Requests of `api` served by every broker so far.
+    pub fn total_requests(&self, api: ApiKey) -> u64 {
+        self.shared
+            .lock()
+            .counters
+            .iter()
+            .filter(|((_, a), _)| *a == api)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Stops a broker: it closes its listener and every connection, leaves every ISR, and
+    /// its partitions get new leaders (epoch bumped) among the live in-sync replicas. Its
+    /// data is kept, as on a real disk.
+    pub fn stop_broker(&self, node_id: i32) -> Result<(), Error> {
+        let brokers = self.brokers.lock().unwrap_or_else(|p| p.into_inner());
+        let runtime = brokers
+            .get(usize::try_from(node_id).map_err(|_| Error::UnknownBroker(node_id))?)
+            .ok_or(Error::UnknownBroker(node_id))?;
+        self.shared.lock().broker_stopped(node_id);
+        runtime.shut();
+        // Wake parked fetches so they notice leadership moved.
+        self.shared.appended.notify_waiters();
+        tracing::info!(node_id, "broker stopped");
+        Ok(())
+    }
+
+    /// Starts a stopped broker again on the same port, with the data it had.
+    pub async fn start_broker(&self, node_id: i32) -> Result<(), Error> {
+        let address = self
+            .shared
+            .lock()
+            .broker(node_id)
+            .map(|b| format!("{}:{}", b.host, b.port))
+            .ok_or(Error::UnknownBroker(node_id))?;
+        if let Some(old) = self
+            .brokers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(node_id as usize)
+        {
+            old.shut();
+        }
+        // The old listener closes asynchronously: retry the bind briefly.
+        let mut attempt = 0;
+        let listener = loop {
+            match TcpListener::bind(&address).await {
+                Ok(l) => break l,
+                Err(source) if attempt >= 50 => {
+                    return Err(Error::Bind {
+                        node_id,
+                        address,
+                        source,
+                    })
+                }
+                Err(_) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        };
+        let runtime = BrokerRuntime::spawn(self.shared.clone(), node_id, listener);
+        self.brokers.lock().unwrap_or_else(|p| p.into_inner())[node_id as usize] = runtime;
+        self.shared.lock().broker_started(node_id);
+        tracing::info!(node_id, "broker started");
+        Ok(())
+    }
+
+    /// Closes every open connection of broker `node_id` at once (mid-request ones included),
+    /// as a network failure would; the broker keeps serving new connections.
+    pub fn drop_connections(&self, node_id: i32) -> Result<(), Error> {
+        let cut = usize::try_from(node_id)
+            .ok()
+            .and_then(|i| self.shared.connection_cuts.get(i))
+            .ok_or(Error::UnknownBroker(node_id))?;
+        cut.send_modify(|n| *n += 1);
+        tracing::info!(node_id, "connections dropped");
+        Ok(())
+    }
+
+    /// Delays every request of `api` by `delay` before it is handled (at `broker`, or at
+    /// every broker when `None`); a zero delay removes it.
+    pub fn set_latency(&self, api: ApiKey, broker: Option<i32>, delay: Duration) {
+        self.shared.lock().faults.set_latency(api, broker, delay);
+    }
+
+    /// Sets a partition's in-sync replicas (the leader and some of its followers), as when
+    /// followers fall behind: acks=all then needs `min.insync.replicas` of them.
+    pub fn set_isr(&self, topic: &str, partition: i32, isr: &[i32]) -> Result<(), Error> {
+        self.shared
+            .lock()
+            .set_isr(topic, partition, isr)
+            .map_err(Error::InvalidArgument)
+    }
+
+    /// Moves the group or transaction coordinator for `key` to broker `node_id` (while it is
+    /// alive): the old coordinator answers NOT_COORDINATOR and FindCoordinator names the new
+    /// one. The group's state moves with it, as Kafka's does with `__consumer_offsets`.
+    pub fn move_coordinator(&self, key: &str, node_id: i32) -> Result<(), Error> {
+        let mut state = self.shared.lock();
+        if state.broker(node_id).is_none() {
+            return Err(Error::UnknownBroker(node_id));
+        }
+        state.coordinator_overrides.insert(key.to_owned(), node_id);
+        Ok(())
+    }
+
+    /// Moves a partition's leadership to `node_id` (which must be a live replica), bumping
+    /// the leader epoch as a controller-driven election does. Returns the new epoch.
+    pub fn move_leader(&self, topic: &str, partition: i32, node_id: i32) -> Result<i32, Error> {
+        let epoch = self
+            .shared
+            .lock()
+            .move_leader(topic, partition, node_id)
+            .map_err(Error::InvalidArgument)?;
+        self.shared.appended.notify_waiters();
+        Ok(epoch)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.ticker.abort();
+        for b in self
+            .brokers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            b.shut();
+            b.task.abort();
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The transaction coordinator: transactional ids with their producer id and epoch, the
+//! partitions and groups of the open transaction, and its completion with COMMIT or ABORT
+//! markers written to every partition (and the transaction's group offsets applied or
+//! dropped).
+//!
+//! Kafka completes a transaction in two steps (PrepareCommit/PrepareAbort in its log, then
+//! markers sent to the leaders, answering CONCURRENT_TRANSACTIONS meanwhile); here the
+//! markers are appended at once, under the cluster lock, so no request ever sees the
+//! intermediate state. When a producer re-initialises, or a transaction times out, the open
+//! transaction is aborted with the epoch bumped, which fences the old producer (Kafka's rule).
+//! Transaction version 2 (KIP-890: epoch bump on every EndTxn) is not advertised.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use kafka_protocol::ErrorCode;
+
+use crate::state::{now_ms, State};
+
+/// Kafka's `transaction.max.timeout.ms` default (15 minutes).
+pub const MAX_TRANSACTION_TIMEOUT_MS: i32 = 900_000;
+
+/// Where a transactional id stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxnState {
+    Empty,
+    Ongoing,
+    CompleteCommit,
+    CompleteAbort,
+}
+
+/// One transactional id.
+#[derive(Debug, Clone)]
+pub(crate) struct Txn {
+    pub producer_id: i64,
+    pub epoch: i16,
+    pub timeout: Duration,
+    pub state: TxnState,
+    pub partitions: BTreeSet<(String, i32)>,
+    pub groups: BTreeSet<String>,
+    /// When the open transaction began (its first AddPartitions/AddOffsets).
+    pub started: Option<Instant>,
+}
+
+/// Every transactional id of the cluster.
+#[derive(Debug, Default)]
+pub(crate) struct Transactions {
+    pub by_id: HashMap<String, Txn>,
+    /// Coordinator epoch written in markers (one coordinator incarnation here).
+    pub coordinator_epoch: i32,
+}
+
+/// How an epoch refusal is answered: PRODUCER_FENCED, or INVALID_PRODUCER_EPOCH for request
+/// versions older than KIP-588's (clients that do not know PRODUCER_FENCED).
+pub(crate) fn fenced(knows_producer_fenced: bool) -> ErrorCode {
+    if knows_producer_fenced {
+        ErrorCode::ProducerFenced
+    } else {
+        ErrorCode::InvalidProducerEpoch
+    }
+}
+
+impl State {
+    /// InitProducerId with a transactional id: a new id at epoch 0, or the next epoch of the
+    /// existing one (aborting its open transaction first). `expected` is the producer id and
+    /// epoch a KIP-360 client sends to resume; they must be the current ones.
+    pub fn init_transactional_producer(
+        &mut self,
+        transactional_id: &str,
+        timeout_ms: i32,
+        expected: Option<(i64, i16)>,
+        knows_producer_fenced: bool,
+        now: Instant,
+    ) -> Result<(i64, i16), ErrorCode> {
+        if timeout_ms <= 0 || timeout_ms > MAX_TRANSACTION_TIMEOUT_MS {
+            return Err(ErrorCode::InvalidTransactionTimeout);
+        }
+        let timeout = Duration::from_millis(timeout_ms as u64);
+        let Some(txn) = self.txns.by_id.get(transactional_id).cloned() else {
+            if expected.is_some() {
+                return Err(ErrorCode::InvalidProducerIdMapping);
+            }
+            let producer_id = self.allocate_producer_id();
+            self.txns.by_id.insert(
+                transactional_id.to_owned(),
+                Txn {
+                    producer_id,
+                    epoch: 0,
+                    timeout,
+                    state: TxnState::Empty,
+                    partitions: BTreeSet::new(),
+                    groups: BTreeSet::new(),
+                    started: None,
+                },
+            );
+            return Ok((producer_id, 0));
+        };
+        if let Some((pid, epoch)) = expected {
+            if pid != txn.producer_id {
+                return Err(ErrorCode::InvalidProducerIdMapping);
+            }
+            if epoch != txn.epoch {
+                return Err(fenced(knows_producer_fenced));
+            }
+        }
+        if txn.state == TxnState::Ongoing {
+            // Fence the previous incarnation: abort its transaction under a bumped epoch.
+            self.complete_transaction(transactional_id, false, true, now);
+        }
+        let exhausted = self
+            .txns
+            .by_id
+            .get(transactional_id)
+            .is_some_and(|t| t.epoch >= i16::MAX - 1);
+        // Epoch exhausted: a new producer id at epoch 0 (Kafka's rule).
+        let new_id = exhausted.then(|| self.allocate_producer_id());
+        let txn = self
+            .txns
+            .by_id
+            .get_mut(transactional_id)
+            .ok_or(ErrorCode::UnknownServerError)?;
+        match new_id {
+            Some(id) => {
+                txn.producer_id = id;
+                txn.epoch = 0;
+            }
+            None => txn.epoch += 1,
+        }
+        txn.timeout = timeout;
+        txn.state = TxnState::Empty;
+        Ok((txn.producer_id, txn.epoch))
+    }
+
+    /// Checks that `producer_id`/`epoch` are the current ones of `transactional_id`.
+    pub fn check_txn_producer(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        epoch: i16,
+        knows_producer_fenced: bool,
+    ) -> Result<(), ErrorCode> {
+        let txn = self
+            .txns
+            .by_id
+            .get(transactional_id)
+            .ok_or(ErrorCode::InvalidProducerIdMapping)?;
+        if txn.producer_id != producer_id {
+            return Err(ErrorCode::InvalidProducerIdMapping);
+        }
+        if epoch != txn.epoch {
+            return Err(fenced(knows_producer_fenced));
+        }
+        Ok(())
+    }
+
+    /// Opens the transaction (if it is not) and adds partitions or a group to it.
+    pub fn add_to_transaction(
+        &mut self,
+        transactional_id: &str,
+        partitions: &[(String, i32)],
+        group: Option<&str>,
+        now: Instant,
+    ) {
+        if let Some(txn) = self.txns.by_id.get_mut(transactional_id) {
+            if txn.state != TxnState::Ongoing {
+                txn.state = TxnState::Ongoing;
+                txn.partitions.clear();
+                txn.groups.clear();
+                txn.started = Some(now);
+            }
+            txn.partitions.extend(partitions.iter().cloned());
+            if let Some(g) = group {
+                txn.groups.insert(g.to_owned());
+            }
+        }
+    }
+
+    /// Whether `producer_id` may write transactional data to the partition: its transaction
+    /// is open and includes it (the verification Kafka 3.6+ does before such an append).
+    pub fn partition_in_transaction(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        topic: &str,
+        partition: i32,
+    ) -> bool {
+        self.txns.by_id.get(transactional_id).is_some_and(|t| {
+            t.producer_id == producer_id
+                && t.state == TxnState::Ongoing
+                && t.partitions.contains(&(topic.to_owned(), partition))
+        })
+    }
+
+    /// EndTxn: commits or aborts the open transaction. A retried EndTxn for a transaction
+    /// already completed the same way succeeds; anything else without an open transaction is
+    /// INVALID_TXN_STATE.
+    pub fn end_transaction(
+        &mut self,
+        transactional_id: &str,
+        commit: bool,
+        now: Instant,
+    ) -> Result<(), ErrorCode> {
+        let state = self
+            .txns
+            .by_id
+            .get(transactional_id)
+            .map(|t| t.state)
+            .ok_or(ErrorCode::InvalidProducerIdMapping)?;
+        match (state, commit) {
+            (TxnState::Ongoing, _) => {
+                self.complete_transaction(transactional_id, commit, false, now);
+                Ok(())
+            }
+            (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(()),
+            _ => Err(ErrorCode::InvalidTxnState),
+        }
+    }
+
+    /// Writes the markers of `transactional_id`'s open transaction and applies (commit) or
+    /// drops (abort) its group offsets. With `bump_epoch`, the markers carry the next epoch,
+    /// fencing the producer that opened the transaction.
+    fn complete_transaction(
+        &mut self,
+        transactional_id: &str,
+        commit: bool,
+        bump_epoch: bool,
+        _now: Instant,
+    ) {
+        let coordinator_epoch = self.txns.coordinator_epoch;
+        let Some(txn) = self.txns.by_id.get_mut(transactional_id) else {
+            return;
+        };
+        if bump_epoch {
+            txn.epoch = txn.epoch.saturating_add(1);
+        }
+        let (pid, epoch) = (txn.producer_id, txn.epoch);
+        let partitions = std::mem::take(&mut txn.partitions);
+        let groups = std::mem::take(&mut txn.groups);
+        txn.state = if commit {
+            TxnState::CompleteCommit
+        } else {
+            TxnState::CompleteAbort
+        };
+        txn.started = None;
+        let now = now_ms();
+        for (topic, index) in &partitions {
+            if let Some(p) = self
+                .topics
+                .get_mut(topic)
+                .and_then(|t| t.partitions.get_mut(*index as usize))
+            {
+                let leader_epoch = p.leader_epoch;
+                p.log
+                    .write_marker(pid, epoch, commit, coordinator_epoch, leader_epoch, now);
+            }
+        }
+        for group in &groups {
+            self.groups
+                .complete_transactional_offsets(group, pid, commit);
+        }
+        tracing::debug!(
+            transactional_id,
+            commit,
+            partitions = partitions.len(),
+            "transaction completed"
+        );
+    }
+
+    /// Aborts transactions open longer than their timeout, bumping the epoch (the producer
+    /// learns it was fenced on its next request).
+    pub fn expire_transactions(&mut self, now: Instant) -> bool {
+        let expired: Vec<String> = self
+            .txns
+            .by_id
+            .iter()
+            .filter(|(_, t)| {
+                t.state == TxnState::Ongoing && t.started.is_some_and(|s| now >= s + t.timeout)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &expired {
+            tracing::info!(transactional_id = %id, "transaction timed out: aborting");
+            self.complete_transaction(id, false, true, now);
+        }
+        !expired.is_empty()
+    }
+}
