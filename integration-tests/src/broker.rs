@@ -1,4 +1,5 @@
-//! Getting a broker: a tansu container per test binary, or an external cluster.
+//! Getting a broker: a tansu container per test binary, an in-process kafka-testkit cluster
+//! (`BROKER=testkit`), or an external cluster.
 //!
 //! Three problems shape this file:
 //!
@@ -41,6 +42,45 @@ use crate::HarnessError;
 /// Set to `host:port[,host:port…]` to run the tests against an existing
 /// cluster instead of starting a container.
 pub const BOOTSTRAP_ENV: &str = "KAFKA_BOOTSTRAP_SERVERS";
+/// Set to `testkit` to run the tests that use [`broker`] on an in-process `kafka-testkit`
+/// cluster (3 brokers, Kafka's defaults) instead of the tansu container; `tansu` (or unset) is
+/// the default. [`BOOTSTRAP_ENV`] wins over both.
+pub const BROKER_ENV: &str = "BROKER";
+
+/// Which broker [`broker`] and [`dedicated_broker`] give, from [`BOOTSTRAP_ENV`] and
+/// [`BROKER_ENV`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerKind {
+    /// The local tansu container (the default).
+    Tansu,
+    /// An in-process `kafka-testkit` cluster (`BROKER=testkit`).
+    Testkit,
+    /// The cluster named by `KAFKA_BOOTSTRAP_SERVERS`.
+    External,
+}
+
+impl BrokerKind {
+    /// The kind the environment asks for. Panics on a `BROKER` value it does not know, so a
+    /// typo cannot silently run the tests on the default broker.
+    ///
+    /// ```
+    /// // Without KAFKA_BOOTSTRAP_SERVERS or BROKER set, the tests use tansu.
+    /// # if std::env::var_os("KAFKA_BOOTSTRAP_SERVERS").is_none() && std::env::var_os("BROKER").is_none() {
+    /// assert_eq!(integration_tests::BrokerKind::from_env(), integration_tests::BrokerKind::Tansu);
+    /// # }
+    /// ```
+    pub fn from_env() -> BrokerKind {
+        if external_list().is_some() {
+            return BrokerKind::External;
+        }
+        match std::env::var(BROKER_ENV).as_deref().map(str::trim) {
+            Err(_) | Ok("") | Ok("tansu") => BrokerKind::Tansu,
+            Ok("testkit") => BrokerKind::Testkit,
+            Ok(other) => panic!("{BROKER_ENV}={other:?}: expected \"tansu\" or \"testkit\""),
+        }
+    }
+}
+
 /// The local image `scripts/install-broker` builds (`docker import`, no registry).
 /// Keep in step with `scripts/lib/broker-pins.sh`.
 pub const TANSU_IMAGE: &str = "kafka-sdk/tansu";
@@ -127,6 +167,8 @@ enum Backend {
     /// A cluster named by `KAFKA_BOOTSTRAP_SERVERS`: we neither started it nor control it.
     External,
     Container(BrokerContainer),
+    /// An in-process cluster, serving on [`testkit_runtime`].
+    Testkit(kafka_testkit::Cluster),
 }
 
 struct BrokerContainer {
@@ -173,6 +215,12 @@ pub async fn broker() -> &'static Broker {
 /// With `KAFKA_BOOTSTRAP_SERVERS` set this returns that external cluster, on
 /// which the controls fail with [`HarnessError::External`].
 pub async fn dedicated_broker() -> Broker {
+    if BrokerKind::from_env() == BrokerKind::Testkit {
+        return match start_testkit().await {
+            Ok(broker) => broker,
+            Err(e) => panic!("no broker for the integration tests: {e}"),
+        };
+    }
     if external_list().is_some() {
         // Share the first check (and its failure) with `broker()`.
         return Broker {
@@ -187,10 +235,46 @@ pub async fn dedicated_broker() -> Broker {
 }
 
 async fn new_broker() -> Result<Broker, HarnessError> {
-    match external_list() {
-        Some(list) => external(&list).await,
-        None => on_harness_runtime(start_container()).await,
+    match (external_list(), BrokerKind::from_env()) {
+        (Some(list), _) => external(&list).await,
+        (None, BrokerKind::Testkit) => start_testkit().await,
+        (None, _) => on_harness_runtime(start_container()).await,
     }
+}
+
+/// Starts a 3-broker `kafka-testkit` cluster with Kafka's defaults. Its listeners and timers
+/// run on [`testkit_runtime`], which outlives every test's own runtime (as the Docker client
+/// does on the harness runtime).
+async fn start_testkit() -> Result<Broker, HarnessError> {
+    let cluster = testkit_runtime()
+        .spawn(async { kafka_testkit::Cluster::builder().brokers(3).build().await })
+        .await
+        .map_err(|e| HarnessError::Testkit {
+            op: "start",
+            reason: e.to_string(),
+        })?
+        .map_err(|e| HarnessError::Testkit {
+            op: "start",
+            reason: e.to_string(),
+        })?;
+    Ok(Broker {
+        bootstrap: cluster.bootstrap(),
+        backend: Backend::Testkit(cluster),
+    })
+}
+
+/// Where testkit clusters serve: two workers, so that a test's blocking client code (kcat,
+/// librdkafka) never starves the brokers.
+fn testkit_runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("integration-tests-testkit")
+            .enable_all()
+            .build()
+            .expect("cannot build the testkit's tokio runtime")
+    })
 }
 
 impl Broker {
@@ -205,11 +289,29 @@ impl Broker {
         matches!(self.backend, Backend::External)
     }
 
+    /// Which broker this is.
+    pub fn kind(&self) -> BrokerKind {
+        match self.backend {
+            Backend::External => BrokerKind::External,
+            Backend::Container(_) => BrokerKind::Tansu,
+            Backend::Testkit(_) => BrokerKind::Testkit,
+        }
+    }
+
+    /// The in-process cluster, when this is one (`BROKER=testkit`): its state (log offsets,
+    /// groups) and its fault controls.
+    pub fn testkit(&self) -> Option<&kafka_testkit::Cluster> {
+        match &self.backend {
+            Backend::Testkit(cluster) => Some(cluster),
+            _ => None,
+        }
+    }
+
     /// The Docker container id, when the harness started the broker.
     pub fn container_id(&self) -> Option<&str> {
         match &self.backend {
             Backend::Container(c) => Some(&c.id),
-            Backend::External => None,
+            Backend::External | Backend::Testkit(_) => None,
         }
     }
 
@@ -218,7 +320,7 @@ impl Broker {
     pub fn startup_time(&self) -> Option<Duration> {
         match &self.backend {
             Backend::Container(c) => Some(c.startup),
-            Backend::External => None,
+            Backend::External | Backend::Testkit(_) => None,
         }
     }
 
@@ -276,7 +378,7 @@ impl Broker {
     fn port(&self) -> u16 {
         match &self.backend {
             Backend::Container(c) => c.port,
-            Backend::External => 0,
+            Backend::External | Backend::Testkit(_) => 0,
         }
     }
 
@@ -288,6 +390,12 @@ impl Broker {
             Backend::Container(BrokerContainer {
                 container: Some(c), ..
             }) => Ok(Arc::clone(c)),
+            Backend::Testkit(_) => Err(HarnessError::Testkit {
+                op,
+                reason: "the in-process kafka-testkit has no container; use \
+                         Broker::testkit() for its own controls"
+                    .into(),
+            }),
             _ => Err(HarnessError::External {
                 op,
                 bootstrap: self.bootstrap.clone(),
@@ -303,6 +411,7 @@ impl std::fmt::Debug for Broker {
         match &self.backend {
             Backend::External => d.field("external", &true),
             Backend::Container(c) => d.field("container", &c.id).field("port", &c.port),
+            Backend::Testkit(_) => d.field("testkit", &true),
         };
         d.finish()
     }

@@ -42,6 +42,34 @@ use tokio::task::JoinHandle;
 
 use crate::broker;
 
+/// The state and member ids of `group` as the broker describes it (DescribeGroups through
+/// our admin client), for tests that wait on the broker's view of a group rather than on time.
+/// Panics with the broker's reason when it cannot be described.
+pub async fn describe_group(group: &str) -> (String, Vec<String>) {
+    use kafka_client::admin::{AdminClient, AdminOptions};
+    let bootstrap = broker().await.bootstrap();
+    let admin = AdminClient::from_properties([
+        ("bootstrap.servers", bootstrap.as_str()),
+        ("default.api.timeout.ms", "10000"),
+    ])
+    .unwrap_or_else(|e| panic!("admin client: {e}"));
+    let mut described = admin
+        .describe_groups(&[group], AdminOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("describe {group}: {e}"));
+    admin.close();
+    let description = described
+        .remove(group)
+        .unwrap_or_else(|| panic!("no description of {group}"))
+        .unwrap_or_else(|e| panic!("describe {group}: {e}"));
+    let members = description
+        .members
+        .into_iter()
+        .map(|m| m.member_id)
+        .collect();
+    (description.state, members)
+}
+
 /// How long one `poll` of a [`Member`] waits: short, so a stop request and assignment changes
 /// are seen quickly.
 const POLL_TIMEOUT: Duration = Duration::from_millis(100);

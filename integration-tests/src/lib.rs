@@ -51,7 +51,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use broker::{
     broker, dedicated_broker, external_cluster, not_applicable_to_external_cluster, Broker,
-    BOOTSTRAP_ENV, NOT_APPLICABLE_LOG, TANSU_IMAGE, TANSU_TAG,
+    BrokerKind, BOOTSTRAP_ENV, BROKER_ENV, NOT_APPLICABLE_LOG, TANSU_IMAGE, TANSU_TAG,
 };
 pub use kcat::{kcat, kcat_consume, kcat_produce, KcatOutput, MockCluster};
 pub use probe::{probe_api_versions, ApiVersionRange};
@@ -83,6 +83,9 @@ pub enum HarnessError {
     /// A container control was asked of a cluster we did not start.
     #[error("{op} needs a broker container, but the tests use the external cluster {BOOTSTRAP_ENV}={bootstrap}")]
     External { op: &'static str, bootstrap: String },
+    /// The in-process kafka-testkit cluster (`BROKER=testkit`) could not do what was asked.
+    #[error("kafka-testkit: {op} failed: {reason}")]
+    Testkit { op: &'static str, reason: String },
     /// kcat could not be found or run.
     #[error("kcat: {reason}")]
     Kcat { reason: String },

@@ -5,11 +5,14 @@
 //! tansu 0.6 does not offer CreatePartitions (API 37): the test asserts the clear
 //! `UnsupportedVersion` error; the request's encoding and the controller routing are proven
 //! against a scripted broker in `kafka-client/src/admin/tests.rs`.
+//!
+//! The `testkit_*` tests prove Kafka's own behaviour where tansu has a quirk (validate_only,
+//! DeleteRecords, CreatePartitions) on the in-process kafka-testkit, checked by librdkafka.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use integration_tests::kcat::{kcat, KCAT_TIMEOUT};
-use integration_tests::{broker, kcat_produce, unique_topic};
+use integration_tests::{broker, kcat_produce, unique_topic, BrokerKind};
 use kafka_client::admin::{
     AdminClient, AdminOptions, ConfigResource, CreateTopicsOptions, NewTopic, OffsetSpec,
     TopicPartition,
@@ -18,7 +21,7 @@ use kafka_client::net::Connection;
 use kafka_client::protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
-use kafka_client::protocol::messages::OffsetCommitRequest;
+use kafka_client::protocol::messages::{FindCoordinatorRequest, OffsetCommitRequest};
 use kafka_client::protocol::ErrorCode;
 use kafka_client::{ClientConfig, Error};
 
@@ -63,6 +66,12 @@ async fn create(admin: &AdminClient, topic: &str, partitions: i32) {
         .await
         .unwrap();
     created[topic].as_ref().unwrap();
+}
+
+/// Whether the shared broker behaves as Kafka does where tansu has a quirk: an external
+/// cluster, or kafka-testkit (`BROKER=testkit`). Only on tansu do the tests assert its quirks.
+async fn kafka_semantics() -> bool {
+    broker().await.kind() != BrokerKind::Tansu
 }
 
 fn now_ms() -> i64 {
@@ -139,7 +148,7 @@ async fn create_topics_validate_only() {
     assert!(result[&topic].is_ok(), "{result:?}");
     let cluster = admin.metadata().refresh_topics(&[&topic]).await.unwrap();
     let info = cluster.topic(&topic).unwrap();
-    if broker().await.is_external() {
+    if kafka_semantics().await {
         assert_eq!(
             info.error,
             Some(ErrorCode::UnknownTopicOrPartition),
@@ -187,7 +196,7 @@ async fn describe_cluster_names_broker_111_as_controller() {
     let cluster = admin.describe_cluster(options()).await.unwrap();
     eprintln!("{cluster:?}");
     let bootstrap = broker().await.bootstrap();
-    if broker().await.is_external() {
+    if kafka_semantics().await {
         assert!(!cluster.brokers.is_empty());
         return;
     }
@@ -303,7 +312,7 @@ async fn delete_records_moves_the_earliest_offset() {
         .await
         .unwrap();
     let earliest = earliest[&tp].as_ref().unwrap().offset;
-    if broker().await.is_external() {
+    if kafka_semantics().await {
         assert_eq!(deleted[&tp].as_ref().copied().unwrap(), 2);
         assert_eq!(earliest, Some(2));
         return;
@@ -328,12 +337,30 @@ async fn delete_records_moves_the_earliest_offset() {
 
 /// Commits offsets for `group` with a plain OffsetCommit (generation -1, no member: the
 /// "simple" commit any client may make), so the broker holds a group with known offsets.
-async fn commit(group: &str, topic: &str, offsets: &[(i32, i64)]) {
+/// Returns the node id of the group's coordinator.
+async fn commit(group: &str, topic: &str, offsets: &[(i32, i64)]) -> i32 {
+    let bootstrap = broker().await.bootstrap();
     let config = ClientConfig::builder()
-        .bootstrap_servers([broker().await.bootstrap()])
+        .bootstrap_servers(bootstrap.split(','))
         .build()
         .unwrap();
-    let connection = Connection::connect(&broker().await.bootstrap(), &config)
+    // The group's coordinator: tansu's one broker, one of the testkit's three.
+    let first = Connection::connect(bootstrap.split(',').next().unwrap(), &config)
+        .await
+        .unwrap();
+    let found = first
+        .send(&FindCoordinatorRequest {
+            key: group.into(),
+            coordinator_keys: vec![group.into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (node, host, port) = match found.coordinators.first() {
+        Some(c) => (c.node_id, c.host.clone(), c.port),
+        None => (found.node_id, found.host.clone(), found.port),
+    };
+    let connection = Connection::connect(&format!("{host}:{port}"), &config)
         .await
         .unwrap();
     let request = OffsetCommitRequest {
@@ -359,6 +386,7 @@ async fn commit(group: &str, topic: &str, offsets: &[(i32, i64)]) {
     for p in response.topics.iter().flat_map(|t| &t.partitions) {
         assert_eq!(p.error_code, 0, "commit failed: {response:?}");
     }
+    node
 }
 
 #[tokio::test]
@@ -367,14 +395,21 @@ async fn groups_list_describe_and_offsets() {
     let topic = unique_topic("admin-groups");
     let group = unique_topic("admin-group");
     create(&admin, &topic, 2).await;
-    commit(&group, &topic, &[(0, 5), (1, 7)]).await;
+    let coordinator = commit(&group, &topic, &[(0, 5), (1, 7)]).await;
+    if !kafka_semantics().await {
+        assert_eq!(coordinator, 111, "tansu's one broker");
+    }
 
     let offsets = admin.list_group_offsets(&group, options()).await.unwrap();
     assert_eq!(offsets.len(), 2, "{offsets:?}");
     let p0 = &offsets[&TopicPartition::new(&topic, 0)];
     assert_eq!(p0.offset, 5);
-    // tansu 0.6 does not keep the committed metadata string (it answers null).
-    eprintln!("committed metadata of p0: {:?}", p0.metadata);
+    if kafka_semantics().await {
+        assert_eq!(p0.metadata.as_deref(), Some("m0"));
+    } else {
+        // tansu 0.6 does not keep the committed metadata string (it answers null).
+        eprintln!("committed metadata of p0: {:?}", p0.metadata);
+    }
     assert_eq!(offsets[&TopicPartition::new(&topic, 1)].offset, 7);
 
     let groups = admin.list_groups(options()).await.unwrap();
@@ -383,14 +418,14 @@ async fn groups_list_describe_and_offsets() {
         .iter()
         .find(|g| g.group_id == group)
         .unwrap_or_else(|| panic!("{group} not listed in {groups:?}"));
-    assert_eq!(listed.coordinator, 111);
+    assert_eq!(listed.coordinator, coordinator);
 
     let described = admin.describe_groups(&[&group], options()).await.unwrap();
     let description = described[&group].as_ref().unwrap();
     eprintln!("described: {description:?}");
     assert_eq!(description.group_id, group);
     assert!(description.members.is_empty(), "{description:?}");
-    assert_eq!(description.coordinator, 111);
+    assert_eq!(description.coordinator, coordinator);
 
     // A group nobody ever used: no offsets.
     let unknown = unique_topic("admin-no-group");
@@ -408,7 +443,7 @@ async fn create_partitions_is_not_offered_by_tansu() {
     let result = admin
         .create_partitions(vec![(topic.clone(), 3)], options())
         .await;
-    if broker().await.is_external() {
+    if kafka_semantics().await {
         // A real Kafka grows the topic.
         result.unwrap()[&topic].as_ref().unwrap();
         let cluster = admin.metadata().refresh_topics(&[&topic]).await.unwrap();
@@ -432,4 +467,159 @@ async fn create_partitions_is_not_offered_by_tansu() {
     assert!(error.to_string().contains("CreatePartitions"), "{error}");
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(kcat_partition_count(&topic).await, Some(1));
+}
+
+// ---- Kafka's behaviour, on kafka-testkit ----
+//
+// The tests above meet tansu's quirks (validate_only ignored, DeleteRecords moving nothing,
+// no CreatePartitions). These prove what Kafka does, on the in-process kafka-testkit, each
+// checked by librdkafka (an independent client) and by the testkit's own state, so a client
+// that dropped a flag or a field would fail here.
+
+/// A testkit cluster of 3 brokers and our admin client for it.
+async fn testkit_admin() -> (kafka_testkit::Cluster, AdminClient) {
+    let cluster = kafka_testkit::Cluster::builder().build().await.unwrap();
+    let admin = AdminClient::from_properties([
+        ("bootstrap.servers", cluster.bootstrap().as_str()),
+        ("client.id", "admin-it"),
+        ("default.api.timeout.ms", "20000"),
+    ])
+    .unwrap();
+    (cluster, admin)
+}
+
+/// librdkafka's view of `topic`: its partition count from Metadata (`None` when librdkafka
+/// sees no such topic) and the (low, high) watermarks of partition 0 when it exists.
+async fn rd_topic(bootstrap: &str, topic: &str) -> (Option<usize>, Option<(i64, i64)>) {
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    let (bootstrap, topic) = (bootstrap.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .set("allow.auto.create.topics", "false")
+            .create()
+            .expect("librdkafka consumer");
+        let metadata = consumer
+            .fetch_metadata(Some(&topic), TIMEOUT)
+            .expect("librdkafka metadata");
+        let t = &metadata.topics()[0];
+        if t.error().is_some() {
+            return (None, None);
+        }
+        let watermarks = consumer
+            .fetch_watermarks(&topic, 0, TIMEOUT)
+            .expect("librdkafka watermarks");
+        (Some(t.partitions().len()), Some(watermarks))
+    })
+    .await
+    .unwrap()
+}
+
+/// kafka-testkit, checked by librdkafka's Metadata and the testkit's state: CreateTopics with
+/// `validate_only` validates (a topic that exists is refused with TOPIC_ALREADY_EXISTS) and
+/// creates nothing; the same request without the flag creates the topic. A client that drops
+/// the flag fails here (tansu ignores it, see `create_topics_validate_only`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testkit_create_topics_validate_only_creates_nothing() {
+    let (cluster, admin) = testkit_admin().await;
+    let bootstrap = cluster.bootstrap();
+    let validate = CreateTopicsOptions {
+        validate_only: true,
+        ..Default::default()
+    };
+    let result = admin
+        .create_topics(vec![NewTopic::new("validated", 2, 3)], validate)
+        .await
+        .unwrap();
+    assert!(result["validated"].is_ok(), "{result:?}");
+    assert_eq!(
+        cluster.partition_count("validated"),
+        None,
+        "validate_only created it"
+    );
+    assert_eq!(rd_topic(&bootstrap, "validated").await.0, None);
+
+    cluster.create_topic("existing", 1, 1).unwrap();
+    let result = admin
+        .create_topics(vec![NewTopic::new("existing", 2, 1)], validate)
+        .await
+        .unwrap();
+    let error = result["existing"].as_ref().unwrap_err();
+    assert_eq!(error.code(), Some(ErrorCode::TopicAlreadyExists), "{error}");
+
+    create(&admin, "validated", 2).await;
+    assert_eq!(cluster.partition_count("validated"), Some(2));
+    assert_eq!(rd_topic(&bootstrap, "validated").await.0, Some(2));
+    admin.close();
+}
+
+/// kafka-testkit, checked by librdkafka's watermarks and the testkit's log start: DeleteRecords
+/// before offset 4 of a 10-record partition answers the new low watermark 4, and the log
+/// starts there (ListOffsets earliest says so too); the high watermark stays 10. tansu cannot
+/// delete records (see `delete_records_moves_the_earliest_offset`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testkit_delete_records_moves_the_low_watermark() {
+    use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+    let (cluster, admin) = testkit_admin().await;
+    let bootstrap = cluster.bootstrap();
+    cluster.create_topic("trimmed", 1, 3).unwrap();
+    let producer = Producer::new(
+        ProducerConfig::from_properties([("bootstrap.servers", bootstrap.as_str())]).unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut acks = Vec::new();
+    for i in 0..10 {
+        let record = ProducerRecord::new("trimmed")
+            .partition(0)
+            .value(format!("v{i}"));
+        acks.push(producer.send(record).await.unwrap());
+    }
+    for ack in acks {
+        ack.await.unwrap();
+    }
+    producer.close(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(rd_topic(&bootstrap, "trimmed").await.1, Some((0, 10)));
+
+    let tp = TopicPartition::new("trimmed", 0);
+    let deleted = admin
+        .delete_records(vec![(tp.clone(), 4)], options())
+        .await
+        .unwrap();
+    assert_eq!(deleted[&tp].as_ref().copied().unwrap(), 4, "{deleted:?}");
+    assert_eq!(cluster.offsets("trimmed", 0), Some((4, 10)));
+    assert_eq!(rd_topic(&bootstrap, "trimmed").await.1, Some((4, 10)));
+    let earliest = admin
+        .list_offsets(vec![(tp.clone(), OffsetSpec::Earliest)], Default::default())
+        .await
+        .unwrap();
+    assert_eq!(earliest[&tp].as_ref().unwrap().offset, Some(4));
+    admin.close();
+}
+
+/// kafka-testkit, checked by librdkafka's Metadata and the testkit's state: CreatePartitions
+/// grows a 1-partition topic to 3; asking for fewer than it has is refused with
+/// INVALID_PARTITIONS and changes nothing. tansu does not offer CreatePartitions (see
+/// `create_partitions_is_not_offered_by_tansu`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testkit_create_partitions_grows_the_topic() {
+    let (cluster, admin) = testkit_admin().await;
+    let bootstrap = cluster.bootstrap();
+    cluster.create_topic("grown", 1, 3).unwrap();
+    let grown = admin
+        .create_partitions(vec![("grown".to_owned(), 3)], options())
+        .await
+        .unwrap();
+    grown["grown"].as_ref().unwrap();
+    assert_eq!(cluster.partition_count("grown"), Some(3));
+    assert_eq!(rd_topic(&bootstrap, "grown").await.0, Some(3));
+
+    let shrink = admin
+        .create_partitions(vec![("grown".to_owned(), 2)], options())
+        .await
+        .unwrap();
+    let error = shrink["grown"].as_ref().unwrap_err();
+    assert_eq!(error.code(), Some(ErrorCode::InvalidPartitions), "{error}");
+    assert_eq!(rd_topic(&bootstrap, "grown").await.0, Some(3));
+    admin.close();
 }

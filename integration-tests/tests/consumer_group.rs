@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use integration_tests::group::{
-    all_partitions as all, member_consumer as member, offsets_only, owned, poll_until,
+    all_partitions as all, describe_group, member_consumer as member, offsets_only, owned,
+    poll_until,
 };
 use integration_tests::{broker, create_topic, unique_topic};
 use kafka_client::consumer::{ConsumerRecord, RebalanceEvent, TopicPartition};
@@ -42,32 +43,6 @@ async fn produce(topic: &str, partitions: i32, from: usize, count: usize) {
         }
     }
     producer.close(Duration::from_secs(5)).await.unwrap();
-}
-
-/// The group's state and member ids as the broker describes them (DescribeGroups).
-async fn described(group: &str) -> (String, Vec<String>) {
-    use kafka_client::admin::{AdminClient, AdminOptions};
-    let bootstrap = bootstrap().await;
-    let admin = AdminClient::from_properties([
-        ("bootstrap.servers", bootstrap.as_str()),
-        ("default.api.timeout.ms", "10000"),
-    ])
-    .unwrap();
-    let mut described = admin
-        .describe_groups(&[group], AdminOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("describe {group}: {e}"));
-    admin.close();
-    let description = described
-        .remove(group)
-        .expect("a result for the group")
-        .unwrap_or_else(|e| panic!("describe {group}: {e}"));
-    let members = description
-        .members
-        .into_iter()
-        .map(|m| m.member_id)
-        .collect();
-    (description.state, members)
 }
 
 fn values(records: &[ConsumerRecord]) -> BTreeSet<String> {
@@ -236,7 +211,7 @@ async fn a_member_that_stops_polling_loses_its_partitions_and_cannot_commit() {
     assert!(!member_id.is_empty(), "a stable member has a member id");
     let stopped = Instant::now();
     let left = loop {
-        let (state, members) = described(&group).await;
+        let (state, members) = describe_group(&group).await;
         if !members.contains(&member_id) {
             break stopped.elapsed();
         }
@@ -291,7 +266,7 @@ async fn heartbeats_keep_a_slowly_polling_member_in_the_group() {
     assert!(!member_id.is_empty(), "a stable member has a member id");
     let quiet_from = Instant::now();
     while quiet_from.elapsed() < Duration::from_secs(7) {
-        let (state, members) = described(&group).await;
+        let (state, members) = describe_group(&group).await;
         assert!(
             state == "Stable" && members == [member_id.clone()],
             "{:?} without a poll: group {state}, members {members:?} (want {member_id})",

@@ -561,8 +561,13 @@ async fn a_killed_members_partitions_resume_from_its_last_commit() {
         "crash test: rebalance on join of a second process (→ split, child committing)",
         joined.elapsed(),
     );
-    // Let the child work mid-stream for a moment, then kill it.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Let the child work mid-stream (it processes more records after the split), then kill
+    // it.
+    let processed = snapshot().processed.len();
+    wait_until("the child processes records mid-stream", SETTLE, || {
+        snapshot().processed.len() >= processed + 8
+    })
+    .await;
     let killed = Instant::now();
     child.start_kill().expect("SIGKILL the child");
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
@@ -602,7 +607,21 @@ async fn a_killed_members_partitions_resume_from_its_last_commit() {
         "crash test: takeover after kill -9 (session.timeout.ms=6000)",
         killed.elapsed(),
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The survivor reads the orphaned partitions as their new owner before the stream stops.
+    wait_until(
+        "the survivor reads the dead member's partitions after the takeover",
+        SETTLE,
+        || {
+            survivor
+                .log()
+                .deliveries
+                .iter()
+                .filter(|d| d.at >= killed && orphaned.contains(&d.tp))
+                .count()
+                >= 8
+        },
+    )
+    .await;
     let produced = stream.stop().await;
     // Everything produced is consumed by someone: nothing lost.
     let deadline = Instant::now() + Duration::from_secs(30);

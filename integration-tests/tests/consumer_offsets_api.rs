@@ -8,6 +8,8 @@
 //!   `committed_offsets` with metadata), an independent client.
 //! - librdkafka's mock cluster for commit order: it injects the retriable OffsetCommit error
 //!   that makes an older commit retry while a newer one is made.
+//! - kafka-testkit (in-process) for what neither has: the last stable offset in a
+//!   read_committed ListOffsets, and the timestamp index behind `offsets_for_times`.
 //!
 //! tansu's ListOffsets "latest" is wrong after multi-record batches (integration-tests
 //! README, quirk 4), so the records here are written one awaited send at a time.
@@ -110,17 +112,22 @@ async fn beginning_and_end_offsets_match_what_was_written() {
     );
 }
 
-/// With a transaction open on the partition, `end_offsets` of a read_committed consumer is
-/// the last stable offset (the open transaction's first offset), and of a read_uncommitted
-/// one the high watermark; once it commits, both are the same.
-#[tokio::test]
-#[ignore = "tansu 0.6 answers ListOffsets(latest, read_committed) with 0 while a transaction \
-            is open (3 expected) and librdkafka's mock writes no markers; the client side is \
-            proven on crafted responses (kafka-client consumer::lookup_tests)"]
+/// kafka-testkit (an in-process cluster with a transaction coordinator that keeps the last
+/// stable offset; tansu answers 0 here, quirk 12, and librdkafka's mock writes no markers),
+/// with the testkit's own last stable offset as the independent check: with a transaction
+/// open on the partition, `end_offsets` of a read_committed consumer is the last stable offset
+/// (the open transaction's first offset), and of a read_uncommitted one the high watermark;
+/// once it commits, both are the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_offsets_follow_the_isolation_level() {
-    let bootstrap = broker().await.bootstrap();
+    let cluster = kafka_testkit::Cluster::builder()
+        .brokers(1)
+        .build()
+        .await
+        .unwrap();
+    let bootstrap = cluster.bootstrap();
     let topic = unique_topic("offsets-lso");
-    create_topic(&topic, 1).await;
+    cluster.create_topic(&topic, 1, 1).unwrap();
     let settled = produce(&bootstrap, &topic, 0, 3).await;
     let tp = TopicPartition::new(&topic, 0);
     let producer = Producer::new(
@@ -153,6 +160,11 @@ async fn end_offsets_follow_the_isolation_level() {
         "last stable offset: the open transaction's first"
     );
     assert_eq!(stable, settled.last().unwrap() + 1);
+    assert_eq!(
+        cluster.last_stable_offset(&topic, 0),
+        Some(stable),
+        "the testkit's own last stable offset"
+    );
 
     producer.commit_transaction().await.unwrap();
     let after = committed_reader.end_offsets(tps).await.unwrap()[&tp];
@@ -168,17 +180,17 @@ async fn end_offsets_follow_the_isolation_level() {
     producer.close(Duration::from_secs(5)).await.unwrap();
 }
 
-/// Checked by librdkafka's own `offsets_for_times`: each asked time finds the first record at
-/// or after it, with that record's timestamp; a time after the last record finds nothing; a
-/// negative time is refused by name.
-#[tokio::test]
-#[ignore = "no broker here keeps a timestamp index: librdkafka's mock answers ListOffsets by \
-            timestamp with no offset, tansu 0.6 answers offset 0 with its own clock for any \
-            time; the client side is proven on crafted responses (kafka-client \
-            consumer::lookup_tests)"]
+/// kafka-testkit (it keeps record timestamps; librdkafka's mock answers ListOffsets by
+/// timestamp with no offset, tansu answers offset 0 with its own clock, quirk 11), checked by
+/// librdkafka's own `offsets_for_times`: each asked time finds the first record at or after
+/// it, with that record's timestamp; a time after the last record finds nothing; a negative
+/// time is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_for_times_finds_the_first_record_at_or_after_each_time() {
     const TOPIC: &str = "offsets-times";
-    let (_mock, bootstrap) = support::mock::mock_with_topic(3, TOPIC, 1).await;
+    let cluster = kafka_testkit::Cluster::builder().build().await.unwrap();
+    cluster.create_topic(TOPIC, 1, 3).unwrap();
+    let bootstrap = cluster.bootstrap();
     let written = produce(&bootstrap, TOPIC, 0, 10).await;
     let tp = TopicPartition::new(TOPIC, 0);
     let consumer = consumer(&bootstrap, &[]).await;
@@ -314,7 +326,7 @@ async fn async_commits_land_in_call_order_when_the_older_one_is_retried() {
 
     let retries = Arc::new(AtomicUsize::new(0));
     let _counting = tracing::subscriber::set_default(CountEvents {
-        message: "admin call will retry",
+        message: "will retry",
         seen: retries.clone(),
     });
     mock.request_errors(

@@ -1,9 +1,12 @@
 //! Partition growth and late topics end to end, on the in-process `kafka-testkit` cluster (the
 //! only broker here that serves CreatePartitions: tansu and librdkafka's mock do not).
 //!
-//! A consumer subscribed by name (classic group protocol) must pick up partitions added to its
-//! topic (`Admin::create_partitions`) and a subscribed topic created after the group formed,
-//! within `metadata.max.age.ms` plus one rebalance; the producer must route to the new
+//! A consumer subscribed by name must pick up partitions added to its topic
+//! (`Admin::create_partitions`) and a subscribed topic created after the group formed, within
+//! `metadata.max.age.ms` plus one rebalance, under the classic group protocol (the leader
+//! watches metadata and rejoins) and under KIP-848 (`group.protocol=consumer`: the testkit's
+//! coordinator sees the growth and assigns through ConsumerGroupHeartbeat, which neither tansu
+//! nor the mock's classic groups serve); the producer must route to the new
 //! partitions once its metadata shows them (an explicit new partition waits for it). Every
 //! test reconciles record ids exactly (nothing lost, nothing repeated, order per partition
 //! kept) and checks the cluster's own log ends as the independent count. The measured delays
@@ -15,7 +18,7 @@ use std::time::{Duration, Instant};
 use kafka_client::admin::{AdminClient, AdminOptions};
 use kafka_client::consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_testkit::Cluster;
+use kafka_testkit::{ApiKey, Cluster};
 
 /// `metadata.max.age.ms` of every client here.
 const MAX_AGE: Duration = Duration::from_millis(1000);
@@ -41,23 +44,60 @@ async fn producer(bootstrap: &str) -> Producer {
     .unwrap()
 }
 
-async fn consumer(bootstrap: &str, group: &str, topics: &[&str]) -> Consumer {
+/// The group protocol a test's consumer speaks.
+#[derive(Debug, Clone, Copy)]
+enum Protocol {
+    /// JoinGroup/SyncGroup; the group leader watches metadata and rejoins.
+    Classic,
+    /// KIP-848 ConsumerGroupHeartbeat; the coordinator assigns new partitions itself.
+    Consumer,
+}
+
+async fn cluster_for(protocol: Protocol) -> Cluster {
+    match protocol {
+        Protocol::Classic => cluster().await,
+        // KIP-848 heartbeats at the interval the coordinator sets (the client may not).
+        Protocol::Consumer => Cluster::builder()
+            .brokers(1)
+            .consumer_heartbeat_interval_ms(300)
+            .build()
+            .await
+            .unwrap(),
+    }
+}
+
+/// Asserts the group really spoke `protocol`: the cluster served only that protocol's
+/// membership requests.
+fn assert_spoke(cluster: &Cluster, protocol: Protocol) {
+    let joins = cluster.total_requests(ApiKey::JoinGroup);
+    let heartbeats = cluster.total_requests(ApiKey::ConsumerGroupHeartbeat);
+    match protocol {
+        Protocol::Classic => assert!(joins > 0 && heartbeats == 0, "{joins} {heartbeats}"),
+        Protocol::Consumer => assert!(joins == 0 && heartbeats > 0, "{joins} {heartbeats}"),
+    }
+}
+
+async fn consumer(bootstrap: &str, group: &str, topics: &[&str], protocol: Protocol) -> Consumer {
     let max_age = MAX_AGE.as_millis().to_string();
-    let mut consumer = Consumer::new(
-        ConsumerConfig::from_properties([
-            ("bootstrap.servers", bootstrap),
-            ("group.id", group),
-            // New partitions have no committed offset: `latest` would skip what was produced
-            // before the member's ListOffsets (Kafka documents that loss, KAFKA-12261).
-            ("auto.offset.reset", "earliest"),
-            ("metadata.max.age.ms", max_age.as_str()),
+    let mut props = vec![
+        ("bootstrap.servers", bootstrap),
+        ("group.id", group),
+        // New partitions have no committed offset: `latest` would skip what was produced
+        // before the member's ListOffsets (Kafka documents that loss, KAFKA-12261).
+        ("auto.offset.reset", "earliest"),
+        ("metadata.max.age.ms", max_age.as_str()),
+    ];
+    match protocol {
+        Protocol::Classic => props.extend([
             ("heartbeat.interval.ms", "300"),
             ("session.timeout.ms", "10000"),
-        ])
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+        ]),
+        // Session timeout and heartbeat interval are the coordinator's under KIP-848.
+        Protocol::Consumer => props.push(("group.protocol", "consumer")),
+    }
+    let mut consumer = Consumer::new(ConsumerConfig::from_properties(props).unwrap())
+        .await
+        .unwrap();
     consumer.subscribe(topics).unwrap();
     consumer
 }
@@ -127,11 +167,23 @@ fn expected(
 /// from CreatePartitions to the first record from a new partition is measured.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscribed_consumer_reads_partitions_added_later() {
-    let cluster = cluster().await;
+    reads_partitions_added_later(Protocol::Classic).await;
+}
+
+/// The same growth under KIP-848 (`group.protocol=consumer`), on the testkit's
+/// ConsumerGroupHeartbeat coordinator: it sees the topic grow and assigns the new partitions
+/// in a heartbeat answer; the member reads them exactly once and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kip848_consumer_reads_partitions_added_later() {
+    reads_partitions_added_later(Protocol::Consumer).await;
+}
+
+async fn reads_partitions_added_later(protocol: Protocol) {
+    let cluster = cluster_for(protocol).await;
     let bootstrap = cluster.bootstrap();
     cluster.create_topic("orders", 2, 1).unwrap();
     let producer = producer(&bootstrap).await;
-    let mut consumer = consumer(&bootstrap, "growth", &["orders"]).await;
+    let mut consumer = consumer(&bootstrap, "growth", &["orders"], protocol).await;
 
     produce(&producer, "orders", &[0, 1], 0..10).await;
     let before = poll_records(&mut consumer, 20).await;
@@ -156,8 +208,8 @@ async fn a_subscribed_consumer_reads_partitions_added_later() {
         .map(|(at, _)| *at)
         .expect("records from the new partitions");
     eprintln!(
-        "partition growth on kafka-testkit: CreatePartitions → first record from a new \
-         partition {:?} (producing took {:?}; metadata.max.age.ms = {MAX_AGE:?})",
+        "partition growth on kafka-testkit ({protocol:?}): CreatePartitions → first record \
+         from a new partition {:?} (producing took {:?}; metadata.max.age.ms = {MAX_AGE:?})",
         first_new - grown_at,
         produced_at - grown_at,
     );
@@ -177,6 +229,7 @@ async fn a_subscribed_consumer_reads_partitions_added_later() {
     // Bound: one metadata.max.age.ms for the leader to see the growth, then one rebalance
     // and the first fetch; the slack is for a loaded 2-core machine.
     assert!(first_new - grown_at < MAX_AGE + Duration::from_secs(20));
+    assert_spoke(&cluster, protocol);
     consumer.close().await.unwrap();
     producer.close(Duration::from_secs(5)).await.unwrap();
 }
@@ -184,11 +237,22 @@ async fn a_subscribed_consumer_reads_partitions_added_later() {
 /// A topic named in `subscribe` but created after the group formed is assigned and read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscribed_topic_created_later_is_read() {
-    let cluster = cluster().await;
+    topic_created_later_is_read(Protocol::Classic).await;
+}
+
+/// The same late topic under KIP-848 (`group.protocol=consumer`): the testkit's coordinator
+/// assigns the topic once it exists, and the member reads all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kip848_consumer_reads_a_topic_created_later() {
+    topic_created_later_is_read(Protocol::Consumer).await;
+}
+
+async fn topic_created_later_is_read(protocol: Protocol) {
+    let cluster = cluster_for(protocol).await;
     let bootstrap = cluster.bootstrap();
     cluster.create_topic("orders", 1, 1).unwrap();
     let producer = producer(&bootstrap).await;
-    let mut consumer = consumer(&bootstrap, "late", &["orders", "late"]).await;
+    let mut consumer = consumer(&bootstrap, "late", &["orders", "late"], protocol).await;
 
     produce(&producer, "orders", &[0], 0..5).await;
     let before = poll_records(&mut consumer, 5).await;
@@ -203,8 +267,8 @@ async fn a_subscribed_topic_created_later_is_read() {
         .map(|(at, _)| *at)
         .expect("records from the late topic");
     eprintln!(
-        "late topic on kafka-testkit: CreateTopics → first record {:?} (metadata.max.age.ms = \
-         {MAX_AGE:?})",
+        "late topic on kafka-testkit ({protocol:?}): CreateTopics → first record {:?} \
+         (metadata.max.age.ms = {MAX_AGE:?})",
         first - created_at
     );
     assert_eq!(by_partition(&after), expected("late", 0..3, 0..5));
@@ -212,6 +276,7 @@ async fn a_subscribed_topic_created_later_is_read() {
         assert_eq!(cluster.offsets("late", p), Some((0, 5)), "late-{p}");
     }
     assert!(first - created_at < MAX_AGE + Duration::from_secs(20));
+    assert_spoke(&cluster, protocol);
     consumer.close().await.unwrap();
     producer.close(Duration::from_secs(5)).await.unwrap();
 }
@@ -303,8 +368,22 @@ async fn the_leaders_rejoin_gives_the_follower_new_partitions_too() {
     for p in 0..4 {
         assert_eq!(cluster.offsets("orders", p), Some((0, 10)), "orders-{p}");
     }
-    for m in members {
-        m.close().await.unwrap();
+    let [first, second] = members;
+    first.close().await.unwrap();
+    // The first member's LeaveGroup starts a rebalance, so the second's closing auto-commit
+    // may be refused for its old generation (Kafka answers REBALANCE_IN_PROGRESS, or
+    // ILLEGAL_GENERATION once the group moved on). `close` returns that commit error (Java's
+    // logs it); it still leaves the group. Anything else is a failure.
+    if let Err(e) = second.close().await {
+        use kafka_client::protocol::ErrorCode;
+        assert!(
+            matches!(
+                e.code(),
+                Some(ErrorCode::RebalanceInProgress | ErrorCode::IllegalGeneration)
+            ),
+            "{e:?}"
+        );
+        eprintln!("second member's closing commit, after the first left: {e}");
     }
     producer.close(Duration::from_secs(5)).await.unwrap();
 }

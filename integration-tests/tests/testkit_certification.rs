@@ -639,6 +639,62 @@ async fn librdkafka_logs_in_with_sasl_plain() {
     assert!(cluster.total_requests(ApiKey::SaslAuthenticate) >= 2);
 }
 
+/// Proven on: the testkit's KIP-848 coordinator resolving a subscription regex, certified by
+/// a librdkafka consumer with `group.protocol=consumer` subscribed to `^rx-.*`: it is assigned
+/// the partitions of `rx-a` and `rx-b` (not `ry`) and reads exactly their records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kip848_librdkafka_consumer_subscribes_by_regex() {
+    let cluster = Cluster::builder().brokers(3).build().await.unwrap();
+    for topic in ["rx-a", "rx-b", "ry"] {
+        cluster.create_topic(topic, 2, 2).unwrap();
+    }
+    let bootstrap = cluster.bootstrap();
+    let (assigned, read) = blocking(move || {
+        let (producer, context) = rd_producer(&bootstrap, &[]);
+        rd_produce(&producer, &context, "rx-a", None, 0, 30, |_| None);
+        rd_produce(&producer, &context, "rx-b", None, 30, 30, |_| None);
+        rd_produce(&producer, &context, "ry", None, 1000, 30, |_| None);
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &bootstrap)
+            .set("group.id", "regex-g")
+            .set("group.protocol", "consumer")
+            .set("auto.offset.reset", "earliest");
+        let c: BaseConsumer = config.create().expect("librdkafka consumer");
+        c.subscribe(&["^rx-.*"]).unwrap();
+        let deadline = Instant::now() + WAIT;
+        let mut read = Vec::new();
+        while read.len() < 60 && Instant::now() < deadline {
+            if let Some(m) = c.poll(Duration::from_millis(100)) {
+                let m = m.expect("consume without error");
+                read.push(String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned());
+            }
+        }
+        for _ in 0..10 {
+            if let Some(m) = c.poll(Duration::from_millis(50)) {
+                let m = m.expect("consume without error");
+                read.push(String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned());
+            }
+        }
+        let assigned: BTreeSet<(String, i32)> = c
+            .assignment()
+            .unwrap()
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        (assigned, read)
+    })
+    .await;
+    let expected: BTreeSet<(String, i32)> = ["rx-a", "rx-b"]
+        .iter()
+        .flat_map(|t| (0..2).map(move |p| (t.to_string(), p)))
+        .collect();
+    assert_eq!(assigned, expected);
+    assert_eq!(read.len(), 60, "exactly the rx-* records");
+    assert_eq!(read.into_iter().collect::<BTreeSet<_>>(), keys(0, 60));
+}
+
 /// The key of a consumed record; `None` for the transport errors librdkafka reports when a
 /// broker it was connected to stops (as it does with Kafka); any other error fails the test.
 fn key_unless_transport_error(
@@ -652,6 +708,111 @@ fn key_unless_transport_error(
         )) => None,
         Err(e) => panic!("consume error: {e}"),
     }
+}
+
+/// Proven on: the testkit's KIP-848 coordinator (ConsumerGroupHeartbeat, server-side
+/// `uniform` assignor, revoke-before-assign reconciliation), certified by three librdkafka
+/// consumers with `group.protocol=consumer`: the six partitions are shared (each owned by
+/// exactly one member, every member owning some), each of 600 records is consumed exactly
+/// once, and commits carry the member epoch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kip848_group_of_three_librdkafka_consumers_shares_partitions() {
+    let cluster = Cluster::builder().brokers(3).build().await.unwrap();
+    cluster.create_topic("kip848", 6, 2).unwrap();
+    let bootstrap = cluster.bootstrap();
+    let (owners, read, members) = blocking(move || {
+        let members: Vec<BaseConsumer> = (0..3)
+            .map(|_| {
+                let mut config = ClientConfig::new();
+                config
+                    .set("bootstrap.servers", &bootstrap)
+                    .set("group.id", "kip848-g")
+                    .set("group.protocol", "consumer")
+                    .set("auto.offset.reset", "earliest")
+                    .set("enable.auto.commit", "false");
+                let c: BaseConsumer = config.create().expect("librdkafka consumer");
+                c.subscribe(&["kip848"]).unwrap();
+                c
+            })
+            .collect();
+        let mut read: Vec<Vec<String>> = vec![Vec::new(); 3];
+        let poll_all = |read: &mut Vec<Vec<String>>| {
+            for (i, c) in members.iter().enumerate() {
+                if let Some(m) = c.poll(Duration::from_millis(50)) {
+                    let m = m.expect("consume without error");
+                    read[i].push(String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned());
+                }
+            }
+        };
+        let owned = |members: &[BaseConsumer]| -> Vec<Vec<i32>> {
+            members
+                .iter()
+                .map(|c| {
+                    c.assignment()
+                        .unwrap()
+                        .elements()
+                        .iter()
+                        .map(|e| e.partition())
+                        .collect()
+                })
+                .collect()
+        };
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            poll_all(&mut read);
+            let o = owned(&members);
+            if o.iter().all(|p| !p.is_empty()) && o.iter().map(Vec::len).sum::<usize>() == 6 {
+                break;
+            }
+        }
+        let (producer, context) = rd_producer(&bootstrap, &[]);
+        rd_produce(&producer, &context, "kip848", None, 0, 600, |_| None);
+        let deadline = Instant::now() + WAIT;
+        while read.iter().map(Vec::len).sum::<usize>() < 600 && Instant::now() < deadline {
+            poll_all(&mut read);
+        }
+        for _ in 0..20 {
+            poll_all(&mut read);
+        }
+        for c in &members {
+            c.commit_consumer_state(rdkafka::consumer::CommitMode::Sync)
+                .expect("commit with the member epoch");
+        }
+        (owned(&members), read, members)
+    })
+    .await;
+    let mut all: Vec<i32> = owners.iter().flatten().copied().collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..6).collect::<Vec<_>>(),
+        "each partition owned by exactly one member: {owners:?}"
+    );
+    assert!(
+        owners.iter().all(|o| !o.is_empty()),
+        "every member owns partitions: {owners:?}"
+    );
+    let every: Vec<String> = read.concat();
+    assert_eq!(every.len(), 600, "each record consumed exactly once");
+    assert_eq!(every.into_iter().collect::<BTreeSet<_>>(), keys(0, 600));
+    let (state, _, size) = cluster.group("kip848-g").unwrap();
+    assert_eq!((state.as_str(), size), ("Stable", 3));
+    let committed: i64 = (0..6)
+        .map(|p| {
+            cluster
+                .committed_offset("kip848-g", "kip848", p)
+                .expect("committed")
+        })
+        .sum();
+    assert_eq!(committed, 600);
+    assert!(cluster.total_requests(ApiKey::ConsumerGroupHeartbeat) >= 3);
+    blocking(move || drop(members)).await;
+    let (state, _, size) = cluster.group("kip848-g").unwrap();
+    assert_eq!(
+        (state.as_str(), size),
+        ("Empty", 0),
+        "closed members left the group"
+    );
 }
 
 /// Proven on: the testkit stopping a partition's leader mid-stream, certified by

@@ -307,6 +307,30 @@ impl Error {
         }
     }
 
+    /// Whether no broker answered: it could not be reached ([`Error::Io`],
+    /// [`Error::NoBrokerAvailable`]), the connection broke ([`Error::ConnectionClosed`]), or no
+    /// answer came in time ([`Error::Timeout`]). The one predicate for "the transport failed":
+    /// another attempt, on a new connection or another broker, may get an answer. (A broker's
+    /// error code is classified by [`ErrorCode`] itself.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kafka_client::Error;
+    ///
+    /// let timeout = Error::Timeout { what: "a Fetch response".into(), after: Duration::from_secs(30) };
+    /// assert!(timeout.is_transport() && timeout.is_retriable());
+    /// assert!(!Error::config("linger.ms", "not a number").is_transport());
+    /// ```
+    pub fn is_transport(&self) -> bool {
+        matches!(
+            self,
+            Error::Io { .. }
+                | Error::ConnectionClosed { .. }
+                | Error::Timeout { .. }
+                | Error::NoBrokerAvailable { .. }
+        )
+    }
+
     /// Whether the application should call `abort_transaction` (and may then run the
     /// transaction again): the current transaction cannot commit, but the producer is fine.
     pub fn is_abortable(&self) -> bool {

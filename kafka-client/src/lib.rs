@@ -31,6 +31,7 @@ pub mod error;
 pub mod net;
 pub mod oauth;
 pub mod producer;
+pub mod retry;
 #[cfg(test)]
 pub(crate) mod test_support;
 

@@ -10,7 +10,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::fault::{Fault, FaultHandle};
-use crate::sasl::{Mechanism, SaslUser};
+use crate::sasl_server::{SaslMechanism as Mechanism, SaslServerConfig, SaslUser};
 use crate::state::{Broker, Settings, Shared, State, TopicConfig};
 
 /// Why a cluster operation failed.
@@ -43,6 +43,51 @@ pub enum Error {
     /// An argument the cluster cannot act on.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+}
+
+/// One connection to a SASL listener, as the broker saw it ([`Cluster::sasl_sessions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SaslSession {
+    /// The broker it connected to.
+    pub node_id: i32,
+    /// `User:<name>` once authenticated.
+    pub principal: Option<String>,
+    /// The mechanism it authenticated with.
+    pub mechanism: Option<Mechanism>,
+    /// Each successful authentication: the login, then one per KIP-368 re-authentication.
+    pub logins: Vec<SaslLogin>,
+    /// Requests other than ApiVersions, SaslHandshake and SaslAuthenticate served on it.
+    pub requests_served: u64,
+    /// Whether the broker closed it because a request came after its session had expired
+    /// without a re-authentication.
+    pub closed_for_expiry: bool,
+    /// Whether it is still open.
+    pub open: bool,
+}
+
+/// One successful SASL authentication on a connection ([`SaslSession::logins`]); times are
+/// measured from the connection's accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SaslLogin {
+    /// When its SaslHandshake arrived.
+    pub started_after: Duration,
+    /// When its last SaslAuthenticate was answered with success.
+    pub completed_after: Duration,
+    /// The session lifetime, in ms (0: none). SaslAuthenticate v1+ announces it; over v0 it
+    /// still applies, unannounced, as on Kafka.
+    pub session_lifetime_ms: i64,
+}
+
+impl SaslLogin {
+    /// When the session it opened ends, if it has a lifetime.
+    pub fn session_ends_after(&self) -> Option<Duration> {
+        u64::try_from(self.session_lifetime_ms)
+            .ok()
+            .filter(|&ms| ms > 0)
+            .map(|ms| self.completed_after + Duration::from_millis(ms))
+    }
 }
 
 /// Settings for a new [`Cluster`]; Kafka's broker defaults unless changed.
@@ -116,19 +161,43 @@ impl ClusterBuilder {
     }
 
     /// Adds a SASL user: every listener then requires SASL authentication
-    /// (SASL_PLAINTEXT), with the mechanisms some user is configured for.
+    /// (SASL_PLAINTEXT), with the mechanisms some user is configured for, listed in the order
+    /// they were first named. SCRAM credentials are derived once, when the cluster is built
+    /// (random salt, 4096 iterations), as Kafka stores them. For
+    /// [`Mechanism::OAuthBearer`] `user` and `password` are ignored: the mechanism is enabled
+    /// and any valid unsecured JWS logs in as its `sub` (see [`ClusterBuilder::sasl_oauthbearer`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), kafka_testkit::Error> {
+    /// use kafka_testkit::{Cluster, Mechanism};
+    /// let cluster = Cluster::builder().sasl_user(Mechanism::ScramSha512, "bob", "pw").build().await?;
+    /// // clients: security.protocol=SASL_PLAINTEXT, sasl.mechanism=SCRAM-SHA-512, bob / pw
+    /// # let _ = cluster;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sasl_user(mut self, mechanism: Mechanism, user: &str, password: &str) -> Self {
         self.settings.sasl_users.push(SaslUser {
             mechanism,
-            user: user.to_owned(),
+            username: user.to_owned(),
             password: password.to_owned(),
         });
         self
     }
 
-    /// `connections.max.reauth.ms` (KIP-368, default 0: off): SaslAuthenticate tells clients
-    /// their session lifetime, and a connection that has not re-authenticated within it is
-    /// closed at its next request.
+    /// Enables OAUTHBEARER with Kafka's default unsecured-JWS validation
+    /// (`OAuthBearerUnsecuredValidatorCallbackHandler`): a token with `"alg":"none"`, a `sub`
+    /// claim (the principal) and an `exp` not yet reached logs in. The session lifetime is the
+    /// token's remaining life, or [`ClusterBuilder::sasl_session_lifetime_ms`] if shorter.
+    pub fn sasl_oauthbearer(self) -> Self {
+        self.sasl_user(Mechanism::OAuthBearer, "", "")
+    }
+
+    /// `connections.max.reauth.ms` (KIP-368, default 0: off): SaslAuthenticate (v1+) tells
+    /// clients their session lifetime, and a connection whose session is over is closed,
+    /// without an answer, at its next request other than a SaslHandshake starting a
+    /// re-authentication (Kafka checks at requests, not on a timer).
     pub fn sasl_session_lifetime_ms(mut self, ms: i64) -> Self {
         self.settings.sasl_session_lifetime_ms = ms;
         self
@@ -188,10 +257,22 @@ impl ClusterBuilder {
         }
         let cluster_id = format!("testkit-{:016x}", fastrand::u64(..));
         let connection_cuts = (0..self.brokers).map(|_| watch::channel(0u64).0).collect();
+        // One SASL configuration for every listener: PBKDF2 runs here, once per SCRAM user.
+        let sasl = (!settings.sasl_users.is_empty()).then(|| {
+            let lifetime = u64::try_from(settings.sasl_session_lifetime_ms)
+                .ok()
+                .map(Duration::from_millis);
+            Arc::new(SaslServerConfig::new(
+                settings.sasl_users.clone(),
+                Vec::new(),
+                lifetime,
+            ))
+        });
         let shared = Arc::new(Shared {
             state: std::sync::Mutex::new(State::new(cluster_id, settings, brokers)),
             appended: Notify::new(),
             connection_cuts,
+            sasl,
         });
         let mut runtimes = Vec::new();
         for (i, listener) in listeners.into_iter().enumerate() {
@@ -399,6 +480,11 @@ impl Cluster {
     /// generation and member count.
     pub fn group(&self, group: &str) -> Option<(String, i32, usize)> {
         let state = self.shared.lock();
+        if let Some(g) = state.groups.consumer.get(group) {
+            // A KIP-848 group: its state (Empty, Assigning, Reconciling, Stable), group epoch
+            // and member count.
+            return Some((g.state_name().to_owned(), g.epoch, g.member_count()));
+        }
         let g = state.groups.get(group)?;
         Some((
             g.state().name().to_owned(),
@@ -415,7 +501,8 @@ impl Cluster {
     /// use kafka_testkit::{ApiKey, Cluster, ErrorCode, Fault};
     ///
     /// let cluster = Cluster::builder().brokers(1).build().await?;
-    /// let fault = cluster.inject(Fault::new(ApiKey::Produce, ErrorCode::NotEnoughReplicas).times(2));
+    /// let fault =
+    ///     cluster.inject(Fault::new(ApiKey::Produce, ErrorCode::NotEnoughReplicas).times(2));
     /// // ... produce through a client: its first two Produce partitions fail and are retried ...
     /// assert_eq!(fault.hits(), 0);
     /// # Ok(())
@@ -433,6 +520,13 @@ impl Cluster {
             .get(&(node_id, api))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Every connection made to a SASL listener so far, in the order they were accepted, with
+    /// how its authentication went: the numbers a KIP-368 test checks (re-authentications per
+    /// connection, connections closed because their session expired).
+    pub fn sasl_sessions(&self) -> Vec<SaslSession> {
+        self.shared.lock().sasl_sessions.clone()
     }
 
     /// Requests of `api` served by every broker so far.

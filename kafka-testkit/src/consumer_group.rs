@@ -47,6 +47,8 @@ struct Member {
     client_id: String,
     client_host: String,
     subscribed: Vec<String>,
+    /// The subscription regex (KIP-848 v1), matched against whole topic names.
+    regex: Option<(String, regex::Regex)>,
     rebalance_timeout: Duration,
     session_timeout: Duration,
     session_deadline: Instant,
@@ -71,6 +73,27 @@ pub(crate) struct ConsumerGroup {
     statics: HashMap<String, String>,
     /// The subscribed topics' metadata the target was computed from.
     metadata: TopicMeta,
+}
+
+impl Member {
+    /// Whether the member subscribes to `topic`, by name or by its regex.
+    fn subscribes(&self, topic: &str) -> bool {
+        self.subscribed.iter().any(|t| t == topic)
+            || self.regex.as_ref().is_some_and(|(_, r)| r.is_match(topic))
+    }
+}
+
+/// Compiles a subscription regex to match whole topic names (as Kafka's RE2/J `matches`);
+/// `None` for the empty string, which clears the regex.
+fn compile_regex(pattern: &str) -> Result<Option<(String, regex::Regex)>, String> {
+    if pattern.is_empty() {
+        return Ok(None);
+    }
+    regex::Regex::new(&format!("^(?:{pattern})$"))
+        .map(|r| Some((pattern.to_owned(), r)))
+        .map_err(|e| {
+            format!("SubscribedTopicRegex `{pattern}` is not a valid regular expression: {e}")
+        })
 }
 
 fn to_wire(set: &BTreeSet<Tp>) -> Vec<TopicPartitions> {
@@ -136,10 +159,10 @@ impl ConsumerGroup {
     }
 
     fn subscribed_metadata(&self, topics: &TopicMeta) -> TopicMeta {
-        let names: BTreeSet<&String> = self.members.values().flat_map(|m| &m.subscribed).collect();
-        names
-            .into_iter()
-            .filter_map(|n| topics.get(n).map(|meta| (n.clone(), *meta)))
+        topics
+            .iter()
+            .filter(|(name, _)| self.members.values().any(|m| m.subscribes(name)))
+            .map(|(name, meta)| (name.clone(), *meta))
             .collect()
     }
 
@@ -153,7 +176,7 @@ impl ConsumerGroup {
             let candidates: Vec<String> = self
                 .members
                 .iter()
-                .filter(|(_, m)| m.subscribed.contains(name))
+                .filter(|(_, m)| m.subscribes(name))
                 .map(|(id, _)| id.clone())
                 .collect();
             for p in 0..*count {
@@ -289,12 +312,13 @@ impl ConsumerGroup {
             member_epoch: -1,
             ..Default::default()
         };
-        if req.subscribed_topic_regex.is_some() {
-            return error(
-                ErrorCode::InvalidRequest,
-                "the testkit does not support subscription regexes yet",
-            );
-        }
+        // `None`: unchanged; an empty regex clears it (librdkafka sends "" when it subscribes
+        // by names only).
+        let regex = match req.subscribed_topic_regex.as_deref().map(compile_regex) {
+            None => None,
+            Some(Ok(compiled)) => Some(compiled),
+            Some(Err(message)) => return error(ErrorCode::InvalidRegularExpression, &message),
+        };
         if let Some(assignor) = &req.server_assignor {
             if assignor != "uniform" {
                 return error(
@@ -306,6 +330,8 @@ impl ConsumerGroup {
             }
         }
         let session_timeout = Duration::from_millis(ctx.session_timeout_ms.max(1) as u64);
+        // Whether this heartbeat changes the group (one epoch bump however many changes).
+        let mut bump = false;
         let member_id = match req.member_epoch {
             -1 | -2 => {
                 // Leaving: dynamic (-1) or static (-2, which frees its instance id too).
@@ -320,12 +346,13 @@ impl ConsumerGroup {
                 };
             }
             0 => {
-                let Some(subscribed) = &req.subscribed_topic_names else {
+                if req.subscribed_topic_names.is_none() && regex.is_none() {
                     return error(
                         ErrorCode::InvalidRequest,
-                        "SubscribedTopicNames must be set in first request.",
+                        "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.",
                     );
-                };
+                }
+                let subscribed = req.subscribed_topic_names.clone().unwrap_or_default();
                 let member_id = if req.member_id.is_empty() {
                     new_member_id()
                 } else {
@@ -365,6 +392,7 @@ impl ConsumerGroup {
                         client_id: ctx.client_id.clone(),
                         client_host: ctx.client_host.clone(),
                         subscribed: subscribed.clone(),
+                        regex: regex.clone().flatten(),
                         rebalance_timeout: Duration::from_millis(
                             req.rebalance_timeout_ms.max(0) as u64
                         ),
@@ -378,7 +406,7 @@ impl ConsumerGroup {
                     },
                 );
                 if inherited.is_empty() || rejoining {
-                    self.epoch += 1;
+                    bump = true;
                 } else if let Some(m) = self.members.get_mut(&member_id) {
                     // The static member resumes at the group's epoch with its partitions.
                     m.epoch = self.assignment_epoch;
@@ -414,14 +442,22 @@ impl ConsumerGroup {
                 if let Some(subscribed) = &req.subscribed_topic_names {
                     if *subscribed != m.subscribed {
                         m.subscribed = subscribed.clone();
-                        self.epoch += 1;
+                        bump = true;
+                    }
+                }
+                if let Some(regex) = regex {
+                    let changed =
+                        m.regex.as_ref().map(|(src, _)| src) != regex.as_ref().map(|(src, _)| src);
+                    if changed {
+                        m.regex = regex;
+                        bump = true;
                     }
                 }
                 req.member_id.clone()
             }
         };
         // Subscribed topics created, deleted or grown change the target too.
-        if self.subscribed_metadata(&ctx.topics) != self.metadata {
+        if bump || self.subscribed_metadata(&ctx.topics) != self.metadata {
             self.epoch += 1;
         }
         if self.assignment_epoch < self.epoch {
@@ -508,6 +544,7 @@ impl ConsumerGroup {
                     client_id: m.client_id.clone(),
                     client_host: m.client_host.clone(),
                     subscribed_topic_names: m.subscribed.clone(),
+                    subscribed_topic_regex: m.regex.as_ref().map(|(src, _)| src.clone()),
                     assignment: wire(&m.assigned),
                     target_assignment: wire(&self.target.get(id).cloned().unwrap_or_default()),
                     member_type: 1,
@@ -516,5 +553,148 @@ impl ConsumerGroup {
                 .collect(),
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::messages::consumer_group_heartbeat_request::TopicPartitions as Owned;
+
+    const T: Uuid = Uuid([7; 16]);
+
+    fn ctx() -> HeartbeatContext {
+        HeartbeatContext {
+            client_id: "c".into(),
+            client_host: "/127.0.0.1".into(),
+            topics: [("t".to_owned(), (T, 4))].into_iter().collect(),
+            heartbeat_interval_ms: 1_000,
+            session_timeout_ms: 45_000,
+        }
+    }
+
+    fn join(member: &str) -> ConsumerGroupHeartbeatRequest {
+        ConsumerGroupHeartbeatRequest {
+            group_id: "g".into(),
+            member_id: member.into(),
+            member_epoch: 0,
+            rebalance_timeout_ms: 30_000,
+            subscribed_topic_names: Some(vec!["t".into()]),
+            topic_partitions: Some(Vec::new()),
+            ..Default::default()
+        }
+    }
+
+    fn beat(member: &str, epoch: i32, owned: Option<&[i32]>) -> ConsumerGroupHeartbeatRequest {
+        ConsumerGroupHeartbeatRequest {
+            group_id: "g".into(),
+            member_id: member.into(),
+            member_epoch: epoch,
+            topic_partitions: owned.map(|ps| {
+                vec![Owned {
+                    topic_id: T,
+                    partitions: ps.to_vec(),
+                    ..Default::default()
+                }]
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn partitions(r: &ConsumerGroupHeartbeatResponse) -> Option<Vec<i32>> {
+        r.assignment.as_ref().map(|a| {
+            a.topic_partitions
+                .iter()
+                .flat_map(|t| t.partitions.clone())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn revoke_before_assign() {
+        let mut g = ConsumerGroup::default();
+        let now = Instant::now();
+        let a = g.heartbeat(&join("a"), &ctx(), now);
+        assert_eq!(
+            (a.member_epoch, partitions(&a)),
+            (1, Some(vec![0, 1, 2, 3]))
+        );
+        // b joins: it moves to the new epoch but gets nothing until a has revoked half.
+        let b = g.heartbeat(&join("b"), &ctx(), now);
+        assert_eq!(b.member_epoch, 2);
+        assert_eq!(partitions(&b), Some(vec![]));
+        let a2 = g.heartbeat(&beat("a", 1, None), &ctx(), now);
+        assert_eq!(a2.member_epoch, 1, "a stays at its epoch until it revokes");
+        let kept = partitions(&a2).unwrap();
+        assert_eq!(kept.len(), 2);
+        let b2 = g.heartbeat(&beat("b", 2, Some(&[])), &ctx(), now);
+        assert_eq!(partitions(&b2), None, "b still waits: a has not released");
+        let a3 = g.heartbeat(&beat("a", 1, Some(&kept)), &ctx(), now);
+        assert_eq!(
+            a3.member_epoch, 2,
+            "revocation acknowledged: a moves to the new epoch"
+        );
+        let b3 = g.heartbeat(&beat("b", 2, Some(&[])), &ctx(), now);
+        assert_eq!(b3.member_epoch, 2);
+        let mut all = [kept, partitions(&b3).unwrap()].concat();
+        all.sort_unstable();
+        assert_eq!(all, vec![0, 1, 2, 3]);
+        assert_eq!(g.state_name(), "Stable");
+        let described = g.describe("g");
+        assert_eq!(
+            (
+                described.group_state.as_str(),
+                described.group_epoch,
+                described.members.len()
+            ),
+            ("Stable", 2, 2)
+        );
+        assert!(described
+            .members
+            .iter()
+            .all(|m| m.assignment == m.target_assignment));
+        // An epoch that is neither the current nor the previous one is fenced; leaving and a
+        // session timeout empty the group.
+        let fenced = g.heartbeat(&beat("a", 7, Some(&[])), &ctx(), now);
+        assert_eq!(
+            ErrorCode::from_code(fenced.error_code),
+            ErrorCode::FencedMemberEpoch
+        );
+        g.heartbeat(&beat("a", -1, None), &ctx(), now);
+        assert_eq!(g.member_count(), 1);
+        g.tick(now + Duration::from_secs(46));
+        assert_eq!(g.state_name(), "Empty", "b's session expired");
+    }
+
+    #[test]
+    fn regex_subscriptions_match_whole_topic_names() {
+        let mut ctx = ctx();
+        ctx.topics.insert("tx".into(), (Uuid([8; 16]), 2));
+        ctx.topics.insert("other".into(), (Uuid([9; 16]), 3));
+        let mut g = ConsumerGroup::default();
+        let mut req = join("r");
+        req.subscribed_topic_names = None;
+        req.subscribed_topic_regex = Some("t.*".into());
+        let r = g.heartbeat(&req, &ctx, Instant::now());
+        assert_eq!(r.error_code, 0);
+        let topics: BTreeSet<Uuid> = r
+            .assignment
+            .unwrap()
+            .topic_partitions
+            .iter()
+            .map(|t| t.topic_id)
+            .collect();
+        assert_eq!(
+            topics,
+            [T, Uuid([8; 16])].into_iter().collect(),
+            "t and tx, not other"
+        );
+        let mut bad = join("s");
+        bad.subscribed_topic_regex = Some("(".into());
+        let r = g.heartbeat(&bad, &ctx, Instant::now());
+        assert_eq!(
+            ErrorCode::from_code(r.error_code),
+            ErrorCode::InvalidRegularExpression
+        );
     }
 }

@@ -180,7 +180,12 @@ impl Faults {
         })?;
         armed.remaining -= 1;
         armed.hits.fetch_add(1, Ordering::SeqCst);
-        tracing::debug!(api = api.name(), node, error = %armed.fault.error.name(), "injected error");
+        tracing::debug!(
+            api = api.name(),
+            node,
+            error = %armed.fault.error.name(),
+            "injected error"
+        );
         let error = armed.fault.error;
         self.armed.retain(|a| a.remaining > 0);
         Some(error)

@@ -260,7 +260,12 @@ impl Group {
                 });
             }
         }
-        tracing::debug!(generation = self.generation, members = self.members.len(), %leader, "join phase complete");
+        tracing::debug!(
+            generation = self.generation,
+            members = self.members.len(),
+            %leader,
+            "join phase complete"
+        );
     }
 
     /// The current generation's join answer for a member (a rejoin that changes nothing).

@@ -3,8 +3,9 @@
 //! Starts an in-memory cluster, prints exactly one line `bootstrap=HOST:PORT[,HOST:PORT...]`
 //! on stdout once every broker accepts connections, then serves until SIGTERM or SIGINT and
 //! exits 0. With `--sasl` (repeatable), every listener requires SASL (SASL_PLAINTEXT) and
-//! logs in the users given, with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. Errors go to stderr
-//! with a non-zero exit.
+//! logs in the users given, with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; `--sasl OAUTHBEARER`
+//! enables OAUTHBEARER with Kafka's unsecured-JWS validation (any valid token logs in as its
+//! `sub`). Errors go to stderr with a non-zero exit (2 for bad arguments).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,8 +18,8 @@ struct Args {
     sasl: Vec<String>,
 }
 
-const USAGE: &str =
-    "usage: kafka-testkit [--brokers N] [--port P] [--rack] [--sasl MECH:USER:PASSWORD]...";
+const USAGE: &str = "usage: kafka-testkit [--brokers N] [--port P] [--rack] \
+     [--sasl MECH:USER:PASSWORD | --sasl OAUTHBEARER]...";
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
@@ -66,28 +67,18 @@ fn main() -> ExitCode {
         .port(args.port)
         .racks(args.rack);
     for spec in &args.sasl {
-        // MECH:USER:PASSWORD; the password may itself contain ':'.
-        let mut parts = spec.splitn(3, ':');
-        let (Some(mechanism), Some(user), Some(password)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            eprintln!("kafka-testkit: --sasl {spec}: expected MECH:USER:PASSWORD");
-            return ExitCode::from(2);
-        };
-        // Refused rather than ignored: a script asking for a mechanism must not get a
-        // cluster that cannot log it in.
-        let Some(mechanism) = kafka_testkit::Mechanism::from_name(mechanism) else {
-            eprintln!(
-                "kafka-testkit: --sasl {mechanism}: mechanism not implemented (PLAIN, \
-                 SCRAM-SHA-256 and SCRAM-SHA-512 are)"
-            );
-            return ExitCode::from(2);
-        };
-        if user.is_empty() {
-            eprintln!("kafka-testkit: --sasl {spec}: empty user name");
-            return ExitCode::from(2);
+        // MECH:USER:PASSWORD (the password may itself contain ':'), or OAUTHBEARER alone.
+        // An unknown mechanism is refused rather than ignored: a script asking for one must
+        // not get a cluster that cannot log it in.
+        match kafka_testkit::sasl_server::SaslUser::parse(spec) {
+            Ok(user) => {
+                builder = builder.sasl_user(user.mechanism, &user.username, &user.password);
+            }
+            Err(e) => {
+                eprintln!("kafka-testkit: --sasl: {e}");
+                return ExitCode::from(2);
+            }
         }
-        builder = builder.sasl_user(mechanism, user, password);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -529,6 +529,11 @@ impl SaslServer {
         self.authenticated.as_ref().map(|(_, p)| p.as_str())
     }
 
+    /// The mechanism of the last successful authentication.
+    pub fn mechanism(&self) -> Option<SaslMechanism> {
+        self.authenticated.as_ref().map(|(m, _)| *m)
+    }
+
     /// Successful authentications so far (1 + re-authentications).
     pub fn authentications(&self) -> u32 {
         self.authentications

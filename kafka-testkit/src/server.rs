@@ -6,10 +6,17 @@
 //! its own connection. An API version the broker did not advertise closes the connection, as
 //! Kafka does, except for ApiVersions itself, which answers UNSUPPORTED_VERSION at v0 so the
 //! client can learn the supported range.
+//!
+//! On a SASL listener each connection owns a [`SaslServer`] (all sharing the cluster's one
+//! `SaslServerConfig`), consulted after the version checks for every request: it is served,
+//! handed to the SASL step, or the connection is closed without an answer — before
+//! authentication, during a re-authentication, and at the first request after an expired
+//! session (Kafka checks expiry when a request arrives, not on a timer). A refused
+//! SaslHandshake and a failed SaslAuthenticate are answered, then the connection is closed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::frame::split_frame;
@@ -19,8 +26,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::cluster::{SaslLogin, SaslSession};
 use crate::handlers;
-use crate::sasl::Authenticator;
+use crate::sasl_server::{Admission, SaslServer, Step};
 use crate::state::Shared;
 
 /// Largest request frame accepted (Kafka's `socket.request.max.bytes` default, 100 MiB).
@@ -80,12 +88,58 @@ pub(crate) struct ClientInfo {
     pub host: String,
 }
 
-/// A connection's SASL state, on a listener that requires SASL.
+/// A connection's SASL state, on a listener that requires SASL: the state machine of
+/// [`crate::sasl_server`] plus this connection's entry in [`Cluster::sasl_sessions`]
+/// (marked closed when the connection task ends, however it ends).
+///
+/// [`Cluster::sasl_sessions`]: crate::Cluster::sasl_sessions
 #[derive(Debug)]
 pub(crate) struct SaslConn {
-    auth: Authenticator,
-    /// The user and when it (last) authenticated.
-    session: Option<(String, Instant)>,
+    server: SaslServer,
+    shared: Arc<Shared>,
+    /// Index into `State::sasl_sessions`.
+    record: usize,
+    accepted: Instant,
+    /// When the last accepted SaslHandshake arrived (since `accepted`).
+    handshake_after: Duration,
+}
+
+impl SaslConn {
+    fn new(shared: &Arc<Shared>, node: i32) -> Option<SaslConn> {
+        let config = shared.sasl.clone()?;
+        let record = {
+            let mut state = shared.lock();
+            state.sasl_sessions.push(SaslSession {
+                node_id: node,
+                principal: None,
+                mechanism: None,
+                logins: Vec::new(),
+                requests_served: 0,
+                closed_for_expiry: false,
+                open: true,
+            });
+            state.sasl_sessions.len() - 1
+        };
+        Some(SaslConn {
+            server: SaslServer::new(config),
+            shared: shared.clone(),
+            record,
+            accepted: Instant::now(),
+            handshake_after: Duration::ZERO,
+        })
+    }
+
+    fn update(&self, f: impl FnOnce(&mut SaslSession)) {
+        if let Some(session) = self.shared.lock().sasl_sessions.get_mut(self.record) {
+            f(session);
+        }
+    }
+}
+
+impl Drop for SaslConn {
+    fn drop(&mut self) {
+        self.update(|s| s.open = false);
+    }
 }
 
 /// Why a connection is closed instead of answered.
@@ -99,13 +153,12 @@ pub(crate) enum ConnError {
     Decode(#[from] kafka_protocol::DecodeError),
     #[error("response encoding failed: {0}")]
     Encode(#[from] kafka_protocol::EncodeError),
-    #[error("{api} before SASL authentication")]
-    NotAuthenticated { api: &'static str },
-    #[error("the SASL session expired (connections.max.reauth.ms)")]
-    SessionExpired,
-    /// Answer, then close: a failed authentication.
+    /// Kafka's SASL authenticator closes without answering (see [`SaslServer::admit`]).
+    #[error("SASL: {0}")]
+    Sasl(String),
+    /// Answer, then close: a refused SaslHandshake or a failed SaslAuthenticate.
     #[error("SASL authentication failed")]
-    AuthenticationFailed(BytesMut),
+    AnswerThenClose(BytesMut),
 }
 
 /// Accepts connections for broker `node` until `stop` turns true.
@@ -141,10 +194,7 @@ async fn connection(
     let client = ClientInfo {
         host: format!("/{}", peer.ip()),
     };
-    let mut sasl = (!shared.lock().settings.sasl_users.is_empty()).then(|| SaslConn {
-        auth: Authenticator::new(),
-        session: None,
-    });
+    let mut sasl = SaslConn::new(&shared, node);
     // Cluster::drop_connections bumps this: the connection is cut, the broker keeps serving.
     let mut cut = shared.connection_cuts[node as usize].subscribe();
     let mut buf = BytesMut::with_capacity(64 * 1024);
@@ -170,9 +220,9 @@ async fn connection(
                     }
                 }
                 Ok(None) => {}
-                Err(ConnError::AuthenticationFailed(response)) => {
+                Err(ConnError::AnswerThenClose(response)) => {
                     let _ = stream.write_all(&response).await;
-                    tracing::debug!(node, %peer, "SASL authentication failed; closing");
+                    tracing::debug!(node, %peer, "SASL refused: answered, closing");
                     return;
                 }
                 Err(e) => {
@@ -192,81 +242,98 @@ async fn connection(
     }
 }
 
-/// SaslHandshake or SaslAuthenticate on a SASL listener. A failed authentication is
-/// answered and then the connection is closed, as Kafka does.
+/// SaslHandshake or SaslAuthenticate on a SASL listener, answered as the connection's
+/// [`SaslServer`] says. A refused handshake and a failed authentication are answered and then
+/// the connection is closed, as Kafka does.
 fn sasl_step(
-    shared: &Arc<Shared>,
     conn: &mut SaslConn,
     api: ApiKey,
     version: i16,
     corr: i32,
     mut frame: Bytes,
 ) -> Result<Option<BytesMut>, ConnError> {
-    let (users, lifetime) = {
-        let state = shared.lock();
-        (
-            state.settings.sasl_users.clone(),
-            state.settings.sasl_session_lifetime_ms,
-        )
-    };
     if api == ApiKey::SaslHandshake {
         let request: m::SaslHandshakeRequest = decode(&mut frame, version)?;
-        if conn.auth.user().is_some() && lifetime > 0 {
-            // KIP-368 re-authentication starts over on the same connection.
-            conn.auth = Authenticator::new();
-        }
-        let (error, mechanisms) = conn.auth.handshake(&request.mechanism, &users);
+        let (error_code, mechanisms, refused) = match conn.server.handshake(&request.mechanism) {
+            Ok(enabled) => {
+                conn.handshake_after = conn.accepted.elapsed();
+                (0, enabled, false)
+            }
+            Err(refused) => (refused.code.code(), refused.enabled, true),
+        };
         let response = m::SaslHandshakeResponse {
-            error_code: error.code(),
+            error_code,
             mechanisms,
             ..Default::default()
         };
-        return Ok(Some(response_frame::<m::SaslHandshakeRequest>(
-            corr, version, &response,
-        )?));
+        let out = response_frame::<m::SaslHandshakeRequest>(corr, version, &response)?;
+        return if refused {
+            Err(ConnError::AnswerThenClose(out))
+        } else {
+            Ok(Some(out))
+        };
     }
     let request: m::SaslAuthenticateRequest = decode(&mut frame, version)?;
-    let outcome = conn
-        .auth
-        .authenticate(&request.auth_bytes, &users)
-        .and_then(|token| {
-            let user = conn.auth.user().map(str::to_owned);
-            match (user, &conn.session) {
-                // A re-authentication must be by the same user (Kafka's rule).
-                (Some(new), Some((old, _))) if new != *old => Err((
-                    kafka_protocol::ErrorCode::SaslAuthenticationFailed,
-                    "Cannot change principals during re-authentication".to_owned(),
-                )),
-                (Some(new), _) => {
-                    conn.session = Some((new, Instant::now()));
-                    Ok(token)
-                }
-                (None, _) => Ok(token),
-            }
-        });
-    match outcome {
-        Ok(token) => {
-            let response = m::SaslAuthenticateResponse {
-                auth_bytes: Bytes::from(token),
-                session_lifetime_ms: if conn.session.is_some() { lifetime } else { 0 },
+    let (response, failed) = match conn
+        .server
+        .authenticate(&request.auth_bytes, SystemTime::now())
+    {
+        Step::Continue(bytes) => (
+            m::SaslAuthenticateResponse {
+                auth_bytes: Bytes::from(bytes),
                 ..Default::default()
+            },
+            false,
+        ),
+        Step::Done {
+            principal,
+            response,
+            session_lifetime_ms,
+        } => {
+            tracing::debug!(
+                principal,
+                session_lifetime_ms,
+                authentications = conn.server.authentications(),
+                "SASL authentication succeeded"
+            );
+            let mechanism = conn.server.mechanism();
+            let login = SaslLogin {
+                started_after: conn.handshake_after,
+                completed_after: conn.accepted.elapsed(),
+                session_lifetime_ms,
             };
-            Ok(Some(response_frame::<m::SaslAuthenticateRequest>(
-                corr, version, &response,
-            )?))
+            conn.update(|s| {
+                s.principal = Some(principal);
+                s.mechanism = mechanism;
+                s.logins.push(login);
+            });
+            // SaslAuthenticate v0 has no session lifetime field: the codec leaves it out.
+            (
+                m::SaslAuthenticateResponse {
+                    auth_bytes: Bytes::from(response),
+                    session_lifetime_ms,
+                    ..Default::default()
+                },
+                false,
+            )
         }
-        Err((code, message)) => {
-            let response = m::SaslAuthenticateResponse {
-                error_code: code.code(),
-                error_message: Some(message),
-                ..Default::default()
-            };
-            Err(ConnError::AuthenticationFailed(response_frame::<
-                m::SaslAuthenticateRequest,
-            >(
-                corr, version, &response
-            )?))
+        Step::Failed { code, message } => {
+            tracing::debug!(code = %code, message, "SASL authentication failed");
+            (
+                m::SaslAuthenticateResponse {
+                    error_code: code.code(),
+                    error_message: Some(message),
+                    ..Default::default()
+                },
+                true,
+            )
         }
+    };
+    let out = response_frame::<m::SaslAuthenticateRequest>(corr, version, &response)?;
+    if failed {
+        Err(ConnError::AnswerThenClose(out))
+    } else {
+        Ok(Some(out))
     }
 }
 
@@ -345,29 +412,30 @@ async fn handle(
     }) else {
         return Err(ConnError::UnknownApi(key));
     };
+    // Versions first, as Kafka's request parsing comes before the authenticator sees it;
+    // ApiVersions answers an unknown version itself, below.
+    if api != ApiKey::ApiVersions && (version < lo || version > hi) {
+        return Err(ConnError::UnsupportedVersion {
+            api: api.name(),
+            version,
+        });
+    }
     if let Some(conn) = sasl.as_mut() {
-        match api {
-            ApiKey::ApiVersions => {}
-            ApiKey::SaslHandshake | ApiKey::SaslAuthenticate => {
-                if version < lo || version > hi {
-                    return Err(ConnError::UnsupportedVersion {
-                        api: api.name(),
-                        version,
-                    });
+        let now = SystemTime::now();
+        match conn.server.admit(api, now) {
+            Admission::Serve => {
+                if api != ApiKey::ApiVersions {
+                    conn.update(|s| s.requests_served += 1);
                 }
-                return sasl_step(shared, conn, api, version, corr, frame);
             }
-            _ => match &conn.session {
-                None => return Err(ConnError::NotAuthenticated { api: api.name() }),
-                Some((_, at)) => {
-                    // KIP-368: past its session lifetime, a connection that did not
-                    // re-authenticate is closed.
-                    let lifetime = shared.lock().settings.sasl_session_lifetime_ms;
-                    if lifetime > 0 && at.elapsed() > Duration::from_millis(lifetime as u64) {
-                        return Err(ConnError::SessionExpired);
-                    }
+            Admission::Sasl => return sasl_step(conn, api, version, corr, frame),
+            Admission::Close(reason) => {
+                // KIP-368: a request after the session ended, with no re-authentication.
+                if conn.server.principal().is_some() && conn.server.session_expired(now) {
+                    conn.update(|s| s.closed_for_expiry = true);
                 }
-            },
+                return Err(ConnError::Sasl(reason));
+            }
         }
     }
     if api == ApiKey::ApiVersions {
@@ -381,12 +449,6 @@ async fn handle(
         return Ok(Some(response_frame::<m::ApiVersionsRequest>(
             corr, answer_at, &response,
         )?));
-    }
-    if version < lo || version > hi {
-        return Err(ConnError::UnsupportedVersion {
-            api: api.name(),
-            version,
-        });
     }
 
     macro_rules! sync {

@@ -31,6 +31,9 @@ pub(crate) struct Shared {
     pub appended: Notify,
     /// One per broker: bumped to cut every connection of that broker.
     pub connection_cuts: Vec<tokio::sync::watch::Sender<u64>>,
+    /// The SASL settings every listener authenticates with (SCRAM credentials derived once,
+    /// at build); `None`: PLAINTEXT listeners.
+    pub sasl: Option<std::sync::Arc<crate::sasl_server::SaslServerConfig>>,
 }
 
 impl Shared {
@@ -60,7 +63,7 @@ pub(crate) struct Settings {
     /// `group.consumer.session.timeout.ms`.
     pub consumer_session_timeout_ms: i32,
     /// Users every listener authenticates with SASL; none: PLAINTEXT listeners.
-    pub sasl_users: Vec<crate::sasl::SaslUser>,
+    pub sasl_users: Vec<crate::sasl_server::SaslUser>,
     /// `connections.max.reauth.ms` (KIP-368); 0: sessions never expire.
     pub sasl_session_lifetime_ms: i64,
 }
@@ -227,6 +230,8 @@ pub(crate) struct State {
     pub txns: Transactions,
     pub faults: Faults,
     pub counters: Counters,
+    /// Every SASL connection so far, indexed by connection number.
+    pub sasl_sessions: Vec<crate::cluster::SaslSession>,
     /// Coordinators moved by [`Cluster::move_coordinator`](crate::Cluster::move_coordinator).
     pub coordinator_overrides: HashMap<String, i32>,
     next_producer_id: i64,
@@ -290,6 +295,7 @@ impl State {
             txns: Transactions::default(),
             faults: Faults::default(),
             counters: HashMap::new(),
+            sasl_sessions: Vec::new(),
             coordinator_overrides: HashMap::new(),
             next_producer_id: 1_000,
             next_replica_start: 0,
@@ -539,7 +545,13 @@ impl State {
                     p.leader = p.isr.first().copied().unwrap_or(-1);
                     p.leader_epoch += 1;
                     p.log.start_epoch(p.leader_epoch);
-                    tracing::info!(topic = %name, partition = index, leader = p.leader, epoch = p.leader_epoch, "leader moved off a stopped broker");
+                    tracing::info!(
+                        topic = %name,
+                        partition = index,
+                        leader = p.leader,
+                        epoch = p.leader_epoch,
+                        "leader moved off a stopped broker"
+                    );
                 } else if was_in_isr {
                     // An ISR change bumps the partition epoch, not the leader epoch.
                 }

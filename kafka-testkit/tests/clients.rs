@@ -3,6 +3,9 @@
 //! client. Every test reads back what the testkit holds (its log offsets, its group state)
 //! besides what the client reports.
 
+// Release builds need more than the default 128 to lay out our consumer's poll future.
+#![recursion_limit = "256"]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
@@ -13,7 +16,7 @@ use kafka_client::admin::{
 use kafka_client::{
     AdminClient, Consumer, ConsumerConfig, Producer, ProducerConfig, ProducerRecord,
 };
-use kafka_testkit::{ApiKey, Cluster, ErrorCode, Fault, Mechanism};
+use kafka_testkit::{ApiKey, Cluster, ErrorCode, Fault};
 
 /// Generous bound for anything that waits on a rebalance or a failover.
 const WAIT: Duration = Duration::from_secs(60);
@@ -566,136 +569,58 @@ async fn an_expired_transaction_is_aborted_by_the_coordinator() {
     );
 }
 
-fn sasl_cluster() -> kafka_testkit::ClusterBuilder {
-    Cluster::builder()
-        .brokers(2)
-        .sasl_user(Mechanism::Plain, "alice", "alice-pw")
-        .sasl_user(Mechanism::ScramSha256, "bob", "bob-pw")
-        .sasl_user(Mechanism::ScramSha512, "carol", "carol-pw")
-}
-
-fn sasl_admin(bootstrap: &str, mechanism: &str, user: &str, password: &str) -> AdminClient {
-    AdminClient::from_properties([
-        ("bootstrap.servers", bootstrap),
-        ("security.protocol", "SASL_PLAINTEXT"),
-        ("sasl.mechanism", mechanism),
-        ("sasl.username", user),
-        ("sasl.password", password),
-        ("default.api.timeout.ms", "10000"),
-    ])
-    .unwrap()
-}
-
-/// Proven on: the testkit with SASL listeners; our client logs in for real with PLAIN,
-/// SCRAM-SHA-256 and SCRAM-SHA-512 (the server checks the SCRAM proof and the client checks
-/// the server's signature) and produces; a wrong password and an unauthenticated client
-/// fail.
+/// Proven on: the testkit's KIP-848 coordinator; two of our consumers with
+/// `group.protocol=consumer` share four partitions (the server's `uniform` assignor), read
+/// every record exactly once, and the group ends Stable with two members.
 #[tokio::test]
-async fn sasl_plain_and_scram_logins() {
-    let cluster = sasl_cluster().build().await.unwrap();
-    cluster.create_topic("s", 1, 2).unwrap();
-    let bootstrap = cluster.bootstrap();
-    for (mechanism, user, password) in [
-        ("PLAIN", "alice", "alice-pw"),
-        ("SCRAM-SHA-256", "bob", "bob-pw"),
-        ("SCRAM-SHA-512", "carol", "carol-pw"),
-    ] {
-        let admin = sasl_admin(&bootstrap, mechanism, user, password);
-        let described = admin.describe_cluster(AdminOptions::default()).await;
-        assert!(described.is_ok(), "{mechanism}: {described:?}");
-        let p = producer(
-            &bootstrap,
-            &[
-                ("security.protocol", "SASL_PLAINTEXT"),
-                ("sasl.mechanism", mechanism),
-                ("sasl.username", user),
-                ("sasl.password", password),
-            ],
+async fn a_kip848_group_of_our_consumers_shares_the_partitions() {
+    let cluster = Cluster::builder().brokers(3).build().await.unwrap();
+    cluster.create_topic("k", 4, 2).unwrap();
+    let p = producer(&cluster.bootstrap(), &[]).await;
+    produce_keys(&p, "k", 0, 200).await;
+    p.close(Duration::from_secs(5)).await.unwrap();
+    let mut members = Vec::new();
+    for _ in 0..2 {
+        let mut c = Consumer::new(
+            ConsumerConfig::from_properties([
+                ("bootstrap.servers", cluster.bootstrap().as_str()),
+                ("group.id", "k848"),
+                ("group.protocol", "consumer"),
+                ("auto.offset.reset", "earliest"),
+                ("enable.auto.commit", "false"),
+            ])
+            .unwrap(),
         )
-        .await;
-        produce_keys(&p, "s", 0, 10).await;
-        p.close(Duration::from_secs(5)).await.unwrap();
-    }
-    assert_eq!(held(&cluster, "s"), 30);
-    assert!(
-        cluster.total_requests(ApiKey::SaslAuthenticate) >= 4,
-        "SCRAM takes two rounds"
-    );
-
-    for (mechanism, user) in [
-        ("PLAIN", "alice"),
-        ("SCRAM-SHA-256", "bob"),
-        ("SCRAM-SHA-512", "alice"),
-    ] {
-        let wrong = sasl_admin(&bootstrap, mechanism, user, "wrong");
-        let err = wrong
-            .describe_cluster(AdminOptions::default())
-            .await
-            .unwrap_err();
-        assert!(
-            err.to_string().to_lowercase().contains("auth"),
-            "{mechanism}/{user}: {err}"
-        );
-    }
-    let plaintext = AdminClient::from_properties([
-        ("bootstrap.servers", bootstrap.as_str()),
-        ("default.api.timeout.ms", "3000"),
-    ])
-    .unwrap();
-    assert!(
-        plaintext
-            .describe_cluster(AdminOptions::default())
-            .await
-            .is_err(),
-        "SASL is required"
-    );
-}
-
-/// Proven on: the testkit with `connections.max.reauth.ms` = 1500 (KIP-368): the broker
-/// announces the session lifetime and closes a connection used past it; our client, which
-/// replaces connections before their session ends rather than re-authenticating in place,
-/// keeps producing for four seconds with every record written once, logging in again along
-/// the way.
-#[tokio::test]
-async fn sasl_sessions_expire_and_our_client_logs_in_again() {
-    let cluster = sasl_cluster()
-        .sasl_session_lifetime_ms(1_500)
-        .build()
         .await
         .unwrap();
-    cluster.create_topic("r", 1, 2).unwrap();
-    let p = producer(
-        &cluster.bootstrap(),
-        &[
-            ("security.protocol", "SASL_PLAINTEXT"),
-            ("sasl.mechanism", "SCRAM-SHA-256"),
-            ("sasl.username", "bob"),
-            ("sasl.password", "bob-pw"),
-        ],
-    )
-    .await;
-    let start = Instant::now();
-    let mut sent = 0;
-    produce_keys(&p, "r", 0, 1).await;
-    let logins_at_start = cluster.total_requests(ApiKey::SaslAuthenticate);
-    sent += 1;
-    // A bounded run across more than two session lifetimes.
-    while start.elapsed() < Duration::from_secs(4) {
-        produce_keys(&p, "r", sent, 10).await;
-        sent += 10;
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        c.subscribe(&["k"]).unwrap();
+        members.push(c);
     }
-    p.close(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(
-        held(&cluster, "r"),
-        sent as i64,
-        "every record written exactly once"
-    );
-    let logins = cluster.total_requests(ApiKey::SaslAuthenticate) - logins_at_start;
-    assert!(
-        logins >= 2,
-        "the client logged in again as sessions expired ({logins} more SaslAuthenticate)"
-    );
+    let deadline = Instant::now() + WAIT;
+    let mut read: Vec<String> = Vec::new();
+    loop {
+        for c in members.iter_mut() {
+            for r in c.poll(Duration::from_millis(200)).await.unwrap() {
+                read.push(String::from_utf8(r.key.unwrap().to_vec()).unwrap());
+            }
+        }
+        let settled = members.iter().all(|c| c.assignment().len() == 2);
+        if (settled && read.len() >= 200) || Instant::now() > deadline {
+            break;
+        }
+    }
+    let mut owned: Vec<i32> = members
+        .iter()
+        .flat_map(|c| c.assignment())
+        .map(|tp| tp.partition)
+        .collect();
+    owned.sort_unstable();
+    assert_eq!(owned, vec![0, 1, 2, 3], "each partition owned once");
+    assert_eq!(read.len(), 200, "each record read exactly once");
+    assert_eq!(read.into_iter().collect::<BTreeSet<_>>(), keys(0, 200));
+    let (state, _, size) = cluster.group("k848").unwrap();
+    assert_eq!((state.as_str(), size), ("Stable", 2));
+    assert!(cluster.total_requests(ApiKey::ConsumerGroupHeartbeat) >= 2);
 }
 
 /// Throughput of the testkit with our client: records/s produced (idempotent, acks=all,

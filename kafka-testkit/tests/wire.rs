@@ -552,7 +552,7 @@ fn sasl_cluster(lifetime_ms: i64) -> kafka_testkit::ClusterBuilder {
 /// Proven on: the testkit's SASL listener. Before authentication only ApiVersions (which
 /// now lists SaslHandshake v1 and SaslAuthenticate) and the SASL requests are served; any
 /// other request closes the connection. An unknown mechanism is UNSUPPORTED_SASL_MECHANISM
-/// with the enabled list; a wrong password is SASL_AUTHENTICATION_FAILED, then the
+/// with the enabled list, then the connection is closed; a wrong password is SASL_AUTHENTICATION_FAILED, then the
 /// connection is closed.
 #[tokio::test]
 async fn sasl_listener_requires_authentication() {
@@ -577,6 +577,11 @@ async fn sasl_listener_requires_authentication() {
         ErrorCode::UnsupportedSaslMechanism
     );
     assert_eq!(wrong_mechanism.mechanisms, vec!["PLAIN".to_owned()]);
+    assert!(
+        raw.closed().await,
+        "closed after a refused mechanism, as Kafka does"
+    );
+    let mut raw = Raw::connect(&cluster, 0).await;
     let ok = raw.plain_login("alice", "pw").await;
     assert_eq!((ok.error_code, ok.session_lifetime_ms), (0, 0));
     let metadata = raw
@@ -713,5 +718,124 @@ async fn fault_controls_drop_delay_shrink_and_move() {
     assert_eq!(
         ErrorCode::from_code(r.error_code),
         ErrorCode::NotCoordinator
+    );
+}
+
+/// Proven on: the testkit's transaction and group coordinators, request by request: an
+/// offset committed inside a transaction (AddOffsetsToTxn, TxnOffsetCommit) makes an
+/// OffsetFetch with `require_stable` answer UNSTABLE_OFFSET_COMMIT until EndTxn commits it;
+/// a stale producer epoch is fenced after the transactional id is initialised again.
+#[tokio::test]
+async fn transactional_offsets_are_unstable_until_the_transaction_commits() {
+    use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+    use kafka_protocol::messages::txn_offset_commit_request::{
+        TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+    };
+    use kafka_protocol::messages::{
+        AddOffsetsToTxnRequest, EndTxnRequest, InitProducerIdRequest, OffsetFetchRequest,
+        TxnOffsetCommitRequest,
+    };
+    let cluster = Cluster::builder().brokers(1).build().await.unwrap();
+    cluster.create_topic("o", 1, 1).unwrap();
+    let mut raw = Raw::connect(&cluster, 0).await;
+    let init = InitProducerIdRequest {
+        transactional_id: Some("tx-o".into()),
+        transaction_timeout_ms: 60_000,
+        producer_id: -1,
+        producer_epoch: -1,
+        ..Default::default()
+    };
+    let ids = raw.call(4, &init).await;
+    assert_eq!(ids.error_code, 0);
+    let (pid, epoch) = (ids.producer_id, ids.producer_epoch);
+    let add = raw
+        .call(
+            3,
+            &AddOffsetsToTxnRequest {
+                transactional_id: "tx-o".into(),
+                producer_id: pid,
+                producer_epoch: epoch,
+                group_id: "og".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(add.error_code, 0);
+    let commit = raw
+        .call(
+            3,
+            &TxnOffsetCommitRequest {
+                transactional_id: "tx-o".into(),
+                group_id: "og".into(),
+                producer_id: pid,
+                producer_epoch: epoch,
+                generation_id: -1,
+                topics: vec![TxnOffsetCommitRequestTopic {
+                    name: "o".into(),
+                    partitions: vec![TxnOffsetCommitRequestPartition {
+                        partition_index: 0,
+                        committed_offset: 42,
+                        committed_leader_epoch: -1,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(commit.topics[0].partitions[0].error_code, 0);
+    let fetch = OffsetFetchRequest {
+        group_id: "og".into(),
+        topics: Some(vec![OffsetFetchRequestTopic {
+            name: "o".into(),
+            partition_indexes: vec![0],
+            ..Default::default()
+        }]),
+        require_stable: true,
+        ..Default::default()
+    };
+    let unstable = raw.call(7, &fetch).await;
+    let p = &unstable.topics[0].partitions[0];
+    assert_eq!(
+        ErrorCode::from_code(p.error_code),
+        ErrorCode::UnstableOffsetCommit
+    );
+    let end = raw
+        .call(
+            3,
+            &EndTxnRequest {
+                transactional_id: "tx-o".into(),
+                producer_id: pid,
+                producer_epoch: epoch,
+                committed: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(end.error_code, 0);
+    let stable = raw.call(7, &fetch).await;
+    let p = &stable.topics[0].partitions[0];
+    assert_eq!((p.error_code, p.committed_offset), (0, 42));
+    assert_eq!(cluster.committed_offset("og", "o", 0), Some(42));
+
+    // A new incarnation bumps the epoch; the old one is fenced.
+    let again = raw.call(4, &init).await;
+    assert_eq!((again.producer_id, again.producer_epoch), (pid, epoch + 1));
+    let stale = raw
+        .call(
+            3,
+            &EndTxnRequest {
+                transactional_id: "tx-o".into(),
+                producer_id: pid,
+                producer_epoch: epoch,
+                committed: true,
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(
+        ErrorCode::from_code(stale.error_code),
+        ErrorCode::ProducerFenced
     );
 }

@@ -9,11 +9,11 @@ use kafka_protocol::messages::{
 };
 use tracing::{info_span, Instrument};
 
-use super::retry::{fail_all, Retry};
 use super::{AdminClient, AdminOptions};
 use crate::cluster::metadata::{BrokerInfo, Cluster};
 use crate::error::{Error, Result};
 use crate::net::Connection;
+use crate::retry::{fail_all, Retry};
 
 /// The cluster as one broker describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,22 +8,21 @@ use kafka_protocol::messages::offset_fetch_request::{
     OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
 };
 use kafka_protocol::messages::{
-    ApiKey, DescribeGroupsRequest, FindCoordinatorRequest, ListGroupsRequest, OffsetFetchRequest,
+    ApiKey, DescribeGroupsRequest, ListGroupsRequest, OffsetFetchRequest,
 };
 use kafka_protocol::ErrorCode;
 use tracing::{info_span, Instrument};
 
 use super::offsets::TopicPartition;
-use super::retry::{fail_all, Retry};
 use super::{AdminClient, AdminOptions};
+use crate::cluster::coordinator::CoordinatorType;
 use crate::error::{Error, Result};
 use crate::net::Connection;
+use crate::retry::{fail_all, Retry};
 
 /// The newest OffsetFetch this client sends: v10 names topics by id only, which would need
 /// an id → name lookup for every answer.
 const MAX_OFFSET_FETCH_VERSION: i16 = 9;
-/// `FindCoordinator` key type of a consumer group.
-const GROUP_KEY_TYPE: i8 = 0;
 
 /// A group as ListGroups reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,9 +186,15 @@ impl AdminClient {
                         let connection = self.metadata.pool().connection(id).await?;
                         describe_groups_on(&connection, id, &groups).await
                     };
-                    described
+                    let results = described
                         .await
-                        .unwrap_or_else(|error| fail_all(&groups, &error))
+                        .unwrap_or_else(|error| fail_all(&groups, &error));
+                    for (group, result) in &results {
+                        if let Err(error) = result {
+                            self.coordinator_failed(group, error);
+                        }
+                    }
+                    results
                 });
                 for outcome in futures::future::join_all(describes).await {
                     results.extend(outcome);
@@ -273,8 +278,13 @@ impl AdminClient {
                     .await?
                     .pop()
                     .expect("one answer per group");
-                let connection = self.metadata.pool().connection(coordinator?).await?;
-                offset_fetch_on(&connection, group_id, partitions).await
+                let fetched = async {
+                    let connection = self.metadata.pool().connection(coordinator?).await?;
+                    offset_fetch_on(&connection, group_id, partitions).await
+                };
+                fetched
+                    .await
+                    .inspect_err(|error| self.coordinator_failed(group_id, error))
             })
             .await
     }
@@ -291,55 +301,19 @@ impl AdminClient {
             .collect())
     }
 
-    /// The coordinator of each group: one batched FindCoordinator (v4+) or one per group.
+    /// The coordinator of each group: cached, or one batched FindCoordinator (v4+) or one per
+    /// group for those not known (see `cluster/coordinator.rs`).
     async fn find_coordinators(&self, groups: &[String]) -> Result<Vec<(String, Result<i32>)>> {
-        // The coordinator's address must be known to the pool: it comes from metadata.
-        self.metadata.ready_cluster().await?;
-        let (_, connection) = self.metadata.any_connection().await?;
-        let version = connection.version_for(ApiKey::FindCoordinator)?;
-        if version >= 4 {
-            let request = FindCoordinatorRequest {
-                key_type: GROUP_KEY_TYPE,
-                coordinator_keys: groups.to_vec(),
-                ..Default::default()
-            };
-            let response = connection.call(&request, version).await?;
-            return Ok(groups
-                .iter()
-                .map(|group| {
-                    let found = response.coordinators.iter().find(|c| &c.key == group);
-                    let result = match found {
-                        None => Err(Error::Protocol {
-                            api: "FindCoordinator",
-                            code: ErrorCode::CoordinatorNotAvailable,
-                            message: Some(format!("no answer for group {group}")),
-                        }),
-                        Some(c) => Error::check(
-                            "FindCoordinator",
-                            c.error_code,
-                            c.error_message.as_deref(),
-                        )
-                        .map(|()| c.node_id),
-                    };
-                    (group.clone(), result)
-                })
-                .collect());
-        }
-        let mut results = Vec::new();
-        for group in groups {
-            let request = FindCoordinatorRequest {
-                key: group.clone(),
-                key_type: GROUP_KEY_TYPE,
-                ..Default::default()
-            };
-            let result = match connection.call(&request, version).await {
-                Ok(r) => Error::check("FindCoordinator", r.error_code, r.error_message.as_deref())
-                    .map(|()| r.node_id),
-                Err(error) => Err(error),
-            };
-            results.push((group.clone(), result));
-        }
-        Ok(results)
+        self.coordinators
+            .get_many(&self.metadata, CoordinatorType::Group, groups)
+            .await
+    }
+
+    /// A request to `group`'s coordinator failed with `error`: forget the coordinator if it
+    /// moved, so that the retry looks it up again.
+    fn coordinator_failed(&self, group: &str, error: &Error) {
+        self.coordinators
+            .on_error(CoordinatorType::Group, group, error);
     }
 }
 

@@ -7,7 +7,8 @@
 //! | [`describe`] | DescribeCluster (or Metadata), DescribeConfigs |
 //! | [`offsets`] | ListOffsets, DeleteRecords (sent to each partition's leader) |
 //! | [`groups`] | ListGroups (every broker), DescribeGroups and OffsetFetch (the coordinator) |
-//! | [`retry`] | what is retried, how long, and after which metadata refresh |
+//! | [`retry`] | the client's retry policy (re-exported from [`crate::retry`], shared with commits and transactions) |
+//! | coordinators | found and cached by `cluster/coordinator.rs` |
 //!
 //! Every call is one `tracing` span (`kafka.admin`, with the operation's name), has a deadline
 //! (`default.api.timeout.ms` unless the call's options give one) and retries what may heal —
@@ -23,11 +24,12 @@
 pub mod describe;
 pub mod groups;
 pub mod offsets;
-pub mod retry;
+pub use crate::retry;
 pub mod topics;
 
 use std::time::Duration;
 
+use crate::cluster::coordinator::Coordinators;
 use crate::cluster::MetadataClient;
 use crate::config::{ApplyProperties, ClientConfig, ClientConfigBuilder, Properties};
 use crate::error::Result;
@@ -122,6 +124,8 @@ impl ApplyProperties for AdminConfig {
 pub struct AdminClient {
     metadata: MetadataClient,
     config: AdminConfig,
+    /// The group coordinators found so far (shared by clones).
+    coordinators: Coordinators,
 }
 
 impl AdminClient {
@@ -136,6 +140,7 @@ impl AdminClient {
         Ok(AdminClient {
             metadata: MetadataClient::new(BrokerPool::new(config)?),
             config: admin,
+            coordinators: Coordinators::default(),
         })
     }
 

@@ -14,11 +14,11 @@ use kafka_protocol::messages::{ApiKey, DeleteRecordsRequest, ListOffsetsRequest}
 use kafka_protocol::ErrorCode;
 use tracing::{info_span, Instrument};
 
-use super::retry::{fail_all, Retry};
 use super::{AdminClient, AdminOptions};
 use crate::cluster::client::leader_of;
 use crate::error::{Error, Result};
 use crate::net::Connection;
+use crate::retry::{fail_all, Retry};
 
 /// A partition of a topic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -10,9 +10,9 @@ use kafka_protocol::messages::{CreatePartitionsRequest, CreateTopicsRequest, Del
 use kafka_protocol::wire::Uuid;
 use tracing::{info_span, Instrument};
 
-use super::retry::{fail_all, Retry};
 use super::{AdminClient, AdminOptions};
 use crate::error::{Error, Result};
+use crate::retry::{fail_all, Retry};
 
 /// A topic to create.
 #[derive(Debug, Clone, PartialEq, Eq)]

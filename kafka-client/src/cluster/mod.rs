@@ -4,12 +4,15 @@
 //!   responses, with the merge rules (partial updates, leader epochs that never go backwards,
 //!   topic errors kept);
 //! - [`refresh`]: when to refresh it and who waits ([`RefreshState`]), a state machine with no
-//!   I/O.
+//!   I/O;
+//! - `coordinator`: the group and transaction coordinators (FindCoordinator), cached per
+//!   key and forgotten when a request says they moved.
 //!
 //! The task that sends Metadata requests and owns the current `Arc<Cluster>` sits on top of
 //! these two and the connection layer.
 
 pub mod client;
+pub(crate) mod coordinator;
 pub mod metadata;
 pub mod refresh;
 

@@ -297,7 +297,8 @@ mod tests {
     async fn the_leader_epoch_of_a_commit_is_sent() {
         let (broker, _, epochs) = coordinator_with_epochs(0).await;
         let committer = Committer::start(metadata(&broker), "g".into());
-        let with_epoch = BTreeMap::from([(tp(), OffsetAndMetadata::new(7).with_leader_epoch(Some(4)))]);
+        let with_epoch =
+            BTreeMap::from([(tp(), OffsetAndMetadata::new(7).with_leader_epoch(Some(4)))]);
         committer
             .submit(with_epoch, None, Duration::from_secs(10))
             .await

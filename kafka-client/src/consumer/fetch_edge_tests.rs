@@ -201,8 +201,9 @@ async fn consumer_at(reset: &str, position: i64) -> Consumer {
     consumer
 }
 
-/// FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH on Fetch refresh the metadata; the position
-/// stays and nothing is reported. Crafted responses.
+/// FENCED_LEADER_EPOCH (which refreshes the metadata) and UNKNOWN_LEADER_EPOCH (a plain
+/// retry) on Fetch and on OffsetForLeaderEpoch: the position stays and nothing is reported.
+/// Crafted responses.
 #[tokio::test]
 async fn stale_leader_epochs_never_reset() {
     let mut consumer = consumer("earliest").await;

@@ -15,21 +15,22 @@ use std::time::Duration;
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
-use kafka_protocol::messages::{ApiKey, FindCoordinatorRequest, OffsetCommitRequest};
+use kafka_protocol::messages::{ApiKey, OffsetCommitRequest};
 use kafka_protocol::ErrorCode;
 use tracing::{debug, info};
 
 use super::config::OffsetReset;
 use super::group::membership::CommitGeneration;
 use super::TopicPartition;
-use crate::admin::retry::{Retry, OFFSET_COMMIT_RETRIABLE};
 use crate::admin::{
     AdminClient, AdminOptions, IsolationLevel, ListOffsetsOptions, ListedOffset, OffsetAndMetadata,
     OffsetSpec,
 };
+use crate::cluster::coordinator::{self, CoordinatorType};
 use crate::cluster::MetadataClient;
 use crate::error::{Error, Result};
 use crate::net::Connection;
+use crate::retry::{Retry, OFFSET_COMMIT_RETRIABLE};
 
 /// The highest OffsetCommit version used: v10 names topics by id.
 const MAX_OFFSET_COMMIT_VERSION: i16 = 9;
@@ -111,7 +112,7 @@ pub async fn committed(
     partitions: &[TopicPartition],
 ) -> Result<HashMap<TopicPartition, Option<OffsetAndMetadata>>> {
     // Only the partitions asked about (as Java's consumer does): the answer stays small, and
-    // brokers that mishandle the "every partition" form (librdkafka's mock) are not asked it.
+    // no broker is asked the "every partition of the group" form, which this call never needs.
     let found = admin
         .list_group_offsets_for(group, partitions, AdminOptions::default())
         .await?;
@@ -153,38 +154,10 @@ pub async fn commit(
     Ok(())
 }
 
-/// The coordinator of `group` (FindCoordinator, v4+ batched form when the broker has it).
+/// The coordinator of `group`, asked afresh (the group tasks keep the coordinator they found
+/// and ask again only when a request says it moved); see `cluster/coordinator.rs`.
 pub(crate) async fn find_coordinator(metadata: &MetadataClient, group: &str) -> Result<i32> {
-    // The coordinator's address must be known to the pool: it comes from metadata.
-    metadata.ready_cluster().await?;
-    let (_, connection) = metadata.any_connection().await?;
-    let version = connection.version_for(ApiKey::FindCoordinator)?;
-    let request = FindCoordinatorRequest {
-        key: group.to_owned(),
-        key_type: 0,
-        coordinator_keys: vec![group.to_owned()],
-        ..Default::default()
-    };
-    let response = connection.call(&request, version).await?;
-    if version >= 4 {
-        let c = response
-            .coordinators
-            .iter()
-            .find(|c| c.key == group)
-            .ok_or_else(|| Error::Protocol {
-                api: "FindCoordinator",
-                code: ErrorCode::CoordinatorNotAvailable,
-                message: Some(format!("no answer for group {group}")),
-            })?;
-        Error::check("FindCoordinator", c.error_code, c.error_message.as_deref())?;
-        return Ok(c.node_id);
-    }
-    Error::check(
-        "FindCoordinator",
-        response.error_code,
-        response.error_message.as_deref(),
-    )?;
-    Ok(response.node_id)
+    coordinator::find_coordinator(metadata, CoordinatorType::Group, group).await
 }
 
 async fn offset_commit_on(

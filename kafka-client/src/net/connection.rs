@@ -46,6 +46,16 @@
 //! later response is stuck behind the missing one, and the usual cause — a half-open TCP
 //! connection or a wedged broker — is only cured by a new connection. Requests that may
 //! legitimately take long (JoinGroup, a long-poll Fetch) must pass a longer deadline.
+//!
+//! # Re-authentication holds requests back
+//!
+//! When the broker announced a SASL session lifetime (KIP-368), a task re-authenticates the
+//! connection before it ends ([`reauth`]). Every request passes a gate on its way to the
+//! writer (before it takes an in-flight slot); the re-authentication closes the gate for the
+//! length of its SaslHandshake and SaslAuthenticate exchange, so no other request is written
+//! in between. Requests already written stay in flight and are answered first, because Kafka
+//! answers a connection's requests in order; waiting at the gate counts against a request's
+//! deadline like waiting for a slot, and fails only that request.
 
 use std::collections::HashMap;
 use std::io::{self, IoSlice};
@@ -360,7 +370,7 @@ impl Connection {
     /// When the broker will end this connection's SASL session (its
     /// `connections.max.reauth.ms` or the credential's expiry, KIP-368), if it announced one.
     /// The connection re-authenticates in place before then (see
-    /// [`reauth`](crate::net::reauth)), which moves this instant on.
+    /// [`reauth`]), which moves this instant on.
     pub fn session_expires_at(&self) -> Option<Instant> {
         *lock(&self.inner.session_expires_at)
     }

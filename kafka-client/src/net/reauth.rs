@@ -4,7 +4,7 @@
 //! `KafkaChannel` / `SaslClientAuthenticator`, each connection re-authenticates in place
 //! before then.
 //!
-//! Separate from [`handshake`](crate::net::handshake), which holds the SASL conversation
+//! Separate from [`handshake`], which holds the SASL conversation
 //! itself, and from [`connection`](crate::net::connection), which only moves frames: this
 //! module decides *when*, and how the connection's other traffic waits meanwhile.
 //!

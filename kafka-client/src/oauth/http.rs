@@ -59,9 +59,7 @@ impl Endpoint {
             return Err("the URL has no host".into());
         }
         let port = match port {
-            Some(port) => port
-                .parse()
-                .map_err(|_| format!("invalid port `{port}`"))?,
+            Some(port) => port.parse().map_err(|_| format!("invalid port `{port}`"))?,
             None if https => 443,
             None => 80,
         };
@@ -222,7 +220,9 @@ pub(crate) fn parse_response(buf: &[u8], eof: bool) -> io::Result<Option<Respons
             return Err(invalid(format!("not an HTTP status line: `{status_line}`")));
         };
         if !version.starts_with("HTTP/1.") {
-            return Err(invalid(format!("not an HTTP/1.x response: `{status_line}`")));
+            return Err(invalid(format!(
+                "not an HTTP/1.x response: `{status_line}`"
+            )));
         }
         let status: u16 = code
             .parse()

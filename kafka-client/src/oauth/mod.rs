@@ -165,7 +165,10 @@ impl ClientCredentialsConfig {
             ));
         }
         for (key, value) in [
-            ("sasl.oauthbearer.client.credentials.client.id", &self.client_id),
+            (
+                "sasl.oauthbearer.client.credentials.client.id",
+                &self.client_id,
+            ),
             (
                 "sasl.oauthbearer.client.credentials.client.secret",
                 &self.client_secret,
@@ -372,7 +375,10 @@ impl ApplyProperties for OAuthKeys {
             }
         }
         for (key, field) in [
-            ("sasl.login.refresh.min.period.seconds", &mut c.refresh_min_period),
+            (
+                "sasl.login.refresh.min.period.seconds",
+                &mut c.refresh_min_period,
+            ),
             ("sasl.login.refresh.buffer.seconds", &mut c.refresh_buffer),
         ] {
             if let Some(seconds) = props.take_u64(key)? {
@@ -381,8 +387,14 @@ impl ApplyProperties for OAuthKeys {
             }
         }
         for (key, field) in [
-            ("sasl.login.refresh.window.factor", &mut c.refresh_window_factor),
-            ("sasl.login.refresh.window.jitter", &mut c.refresh_window_jitter),
+            (
+                "sasl.login.refresh.window.factor",
+                &mut c.refresh_window_factor,
+            ),
+            (
+                "sasl.login.refresh.window.jitter",
+                &mut c.refresh_window_jitter,
+            ),
         ] {
             if let Some(value) = props.take_parsed(key, |v| {
                 v.parse::<f64>()
@@ -405,5 +417,31 @@ impl ApplyProperties for OAuthKeys {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(all(test, not(feature = "oauth-oidc")))]
+mod tests_without_the_feature {
+    use crate::config::ClientConfig;
+    use crate::error::Error;
+
+    /// Without `oauth-oidc`, a token endpoint URL is a configuration error that says which
+    /// feature to enable, not an unknown key.
+    #[test]
+    fn a_token_endpoint_needs_the_feature() {
+        let err = ClientConfig::from_properties([
+            ("bootstrap.servers", "k:9092"),
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "OAUTHBEARER"),
+            ("sasl.oauthbearer.token.endpoint.url", "http://idp/token"),
+            ("sasl.oauthbearer.client.credentials.client.id", "id"),
+            ("sasl.oauthbearer.client.credentials.client.secret", "s"),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::Config { key, reason }
+                if key == "sasl.oauthbearer.token.endpoint.url" && reason.contains("`oauth-oidc` feature")),
+            "{err}"
+        );
     }
 }

@@ -141,7 +141,12 @@ impl ClientCredentialsProvider {
         // RFC 7617: the standard (not URL-safe) base64 alphabet.
         let authorization = format!("Basic {}", BASE64.encode(credentials));
         let mut body = "grant_type=client_credentials".to_owned();
-        if let Some(scope) = config.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(scope) = config
+            .scope
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             body.push_str("&scope=");
             body.push_str(&http::form_urlencode(scope));
         }
@@ -310,8 +315,8 @@ impl Inner {
             broker: self.url().to_owned(),
             reason: format!("the token endpoint's answer is unusable: {reason}"),
         };
-        let document: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| invalid(format!("not JSON ({e})")))?;
+        let document: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| invalid(format!("not JSON ({e})")))?;
         let access_token = document
             .get("access_token")
             .and_then(|t| t.as_str())
@@ -339,7 +344,9 @@ impl Inner {
                     let seconds = value.as_f64().filter(|s| *s >= 0.0).ok_or_else(|| {
                         invalid(format!("the `{name}` claim is not a non-negative number"))
                     })?;
-                    Ok(Some(UNIX_EPOCH + Duration::from_millis((seconds * 1000.0) as u64)))
+                    Ok(Some(
+                        UNIX_EPOCH + Duration::from_millis((seconds * 1000.0) as u64),
+                    ))
                 }
             }
         };
@@ -377,7 +384,10 @@ impl Inner {
 fn error_summary(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
-        for (code, description) in [("error", "error_description"), ("errorCode", "errorSummary")] {
+        for (code, description) in [
+            ("error", "error_description"),
+            ("errorCode", "errorSummary"),
+        ] {
             if let Some(code) = map.get(code) {
                 let text = |v: Option<&serde_json::Value>| match v {
                     Some(serde_json::Value::String(s)) => s.clone(),

@@ -11,8 +11,10 @@
 //!   draining — plain data taking `now`;
 //! - `idempotence`: producer id, epoch and sequence numbers — plain data;
 //! - `sender`: the one background task doing the I/O, retries and completions;
-//! - `transaction`: the transactional producer's state machine ([`TransactionState`]) and its
-//!   coordinator requests.
+//! - `transaction`: the transactional producer's state machine ([`TransactionState`], the
+//!   `TransactionManager` deciding every step) and its coordinator requests;
+//! - `transactional`: the transactional half of [`Producer`] (`init_transactions` …
+//!   `abort_transaction`), which performs the steps the manager decides.
 //!
 //! This file is the handle: it routes a record (metadata, partitioner), reserves buffer space,
 //! appends to the accumulator and wakes the sender.
@@ -29,11 +31,11 @@ mod delivery;
 mod idempotence;
 mod sender;
 mod transaction;
+mod transactional;
 
 #[cfg(test)]
 mod growth_tests;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -53,10 +55,8 @@ pub use partitioner::{
 pub use record::{ProducerRecord, RecordMetadata, RecordRef, Topic};
 pub use transaction::TransactionState;
 
-use crate::admin::TopicPartition;
 use crate::cluster::metadata::Cluster;
 use crate::cluster::MetadataClient;
-use crate::consumer::ConsumerGroupMetadata;
 use crate::error::{Error, Result};
 use crate::net::pool::BrokerPool;
 use accumulator::{AccumulatorConfig, AppendOutcome, RecordAccumulator, TopicId, TopicRouting};
@@ -760,362 +760,6 @@ impl Producer {
         }
     }
 
-    fn transactions(&self, call: &'static str) -> Result<&Arc<Transactions>> {
-        self.shared().txn.as_ref().ok_or_else(|| {
-            Error::config(
-                "transactional.id",
-                format!("not set: {call} needs a transactional producer"),
-            )
-        })
-    }
-
-    fn deadline(&self) -> (Instant, Duration) {
-        let budget = self.shared().config.max_block;
-        (Instant::now() + budget, budget)
-    }
-
-    /// Registers the `transactional.id` with its transaction coordinator (FindCoordinator,
-    /// then InitProducerId with `transaction.timeout.ms`): the producer gets its id and a new
-    /// epoch, which fences every older producer with the same id, and the coordinator aborts
-    /// (or completes) a transaction such a predecessor left open. Call once, before any other
-    /// transactional call.
-    ///
-    /// Retries while the coordinator is loading, moving or finishing a previous transaction,
-    /// for at most `max.block.ms`; after a timeout it may be called again. Fails with
-    /// [`Error::InvalidTransactionState`] if called twice,
-    /// [`Error::TransactionalIdAuthorizationFailed`], or [`Error::Config`] on a producer
-    /// without `transactional.id`.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> kafka_client::Result<()> {
-    /// use kafka_client::{Producer, ProducerConfig, ProducerRecord};
-    ///
-    /// let producer = Producer::new(ProducerConfig::from_properties([
-    ///     ("bootstrap.servers", "localhost:9092"),
-    ///     ("transactional.id", "orders-enricher-1"),
-    /// ])?)
-    /// .await?;
-    /// producer.init_transactions().await?;
-    /// loop {
-    ///     producer.begin_transaction()?;
-    ///     producer.send(ProducerRecord::new("enriched").value("v")).await?;
-    ///     match producer.commit_transaction().await {
-    ///         Ok(()) => break,
-    ///         // Something in the transaction failed: abort it and try again.
-    ///         Err(e) if e.is_abortable() => producer.abort_transaction().await?,
-    ///         // Fenced by a newer instance, or a timeout: give up.
-    ///         Err(e) => return Err(e),
-    ///     }
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn init_transactions(&self) -> Result<()> {
-        let txn = self.transactions("init_transactions")?;
-        let _call = txn.calls.lock().await;
-        let bump_from = txn.manager().start_init()?;
-        let (deadline, budget) = self.deadline();
-        let producer = self
-            .init_producer_id(txn, bump_from, deadline, budget, "init_transactions")
-            .await?;
-        txn.manager().set_producer(producer);
-        self.shared().wake_sender.notify_one();
-        Ok(())
-    }
-
-    /// InitProducerId for the transactional id, with retries; a fatal answer makes the
-    /// producer unusable.
-    async fn init_producer_id(
-        &self,
-        txn: &Arc<Transactions>,
-        bump_from: Option<idempotence::ProducerIdAndEpoch>,
-        deadline: Instant,
-        budget: Duration,
-        what: &'static str,
-    ) -> Result<idempotence::ProducerIdAndEpoch> {
-        let shared = self.shared();
-        let id = txn.manager().transactional_id().to_owned();
-        let backoff = crate::backoff::ExponentialBackoff::retry(&shared.config.client);
-        let result = transaction::retry(
-            what,
-            deadline,
-            budget,
-            &backoff,
-            || txn.manager().set_coordinator(None),
-            || async {
-                let connection = transaction::coordinator_connection(&shared.metadata, txn).await?;
-                transaction::init_producer_id(
-                    &connection,
-                    &id,
-                    shared.config.transaction_timeout,
-                    bump_from,
-                )
-                .await
-            },
-        )
-        .await;
-        if let Err(error) = &result {
-            if !matches!(error, Error::Timeout { .. }) {
-                txn.manager().set_fatal(error.clone());
-            }
-        }
-        result
-    }
-
-    /// Starts a transaction: from now until [`commit_transaction`](Self::commit_transaction)
-    /// or [`abort_transaction`](Self::abort_transaction), every record sent belongs to it.
-    /// Local only (the coordinator learns of the transaction with its first partition).
-    ///
-    /// Fails with [`Error::InvalidTransactionState`] unless the producer is initialized and
-    /// no transaction is open.
-    pub fn begin_transaction(&self) -> Result<()> {
-        self.transactions("begin_transaction")?.manager().begin()
-    }
-
-    /// Adds `offsets` (per partition, the next offset to read) of the consumer group
-    /// `group` to the transaction: they are committed if and only if the transaction commits
-    /// — the read-process-write loop of exactly-once. AddOffsetsToTxn goes to the
-    /// transaction coordinator, then TxnOffsetCommit to the group's coordinator with the
-    /// member's generation, member id and `group.instance.id` (KIP-447), so a consumer that
-    /// lost its partitions cannot commit through a transaction either.
-    ///
-    /// Bounded by `max.block.ms`. A failure other than a timeout makes the transaction
-    /// abortable ([`Error::TransactionAbortable`]) or, when fenced, the producer unusable.
-    ///
-    /// ```no_run
-    /// # async fn demo(consumer: &kafka_client::Consumer, producer: &kafka_client::Producer) -> kafka_client::Result<()> {
-    /// use std::collections::HashMap;
-    /// use kafka_client::admin::TopicPartition;
-    ///
-    /// producer.begin_transaction()?;
-    /// // ... poll, process, send the results ...
-    /// let next = HashMap::from([(TopicPartition::new("input", 0), 42)]);
-    /// producer.send_offsets_to_transaction(&next, &consumer.group_metadata()?).await?;
-    /// producer.commit_transaction().await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn send_offsets_to_transaction(
-        &self,
-        offsets: &HashMap<TopicPartition, i64>,
-        group: &ConsumerGroupMetadata,
-    ) -> Result<()> {
-        let txn = self.transactions("send_offsets_to_transaction")?;
-        let _call = txn.calls.lock().await;
-        let (id, producer) = {
-            let manager = txn.manager();
-            manager.check_send_offsets()?;
-            let producer = manager
-                .producer()
-                .ok_or_else(|| Error::InvalidTransactionState {
-                    call: "send_offsets_to_transaction",
-                    state: manager.state(),
-                    cause: None,
-                })?;
-            (manager.transactional_id().to_owned(), producer)
-        };
-        if offsets.is_empty() {
-            return Ok(());
-        }
-        let shared = self.shared();
-        let (deadline, budget) = self.deadline();
-        let backoff = crate::backoff::ExponentialBackoff::retry(&shared.config.client);
-        txn.manager().mark_offsets_added();
-        let added = transaction::retry(
-            "AddOffsetsToTxn",
-            deadline,
-            budget,
-            &backoff,
-            || txn.manager().set_coordinator(None),
-            || async {
-                let connection = transaction::coordinator_connection(&shared.metadata, txn).await?;
-                transaction::add_offsets(&connection, &id, producer, &group.group_id).await
-            },
-        )
-        .await;
-        let result = match added {
-            Ok(()) => {
-                transaction::retry(
-                    "TxnOffsetCommit",
-                    deadline,
-                    budget,
-                    &backoff,
-                    || {},
-                    || {
-                        transaction::txn_offset_commit(
-                            &shared.metadata,
-                            &id,
-                            producer,
-                            offsets,
-                            group,
-                        )
-                    },
-                )
-                .await
-            }
-            Err(error) => Err(error),
-        };
-        match result {
-            Ok(()) => {
-                tracing::info!(transactional_id = %id, group = %group.group_id, partitions = offsets.len(), "offsets added to the transaction");
-                Ok(())
-            }
-            // A timeout leaves the transaction open: the call may be retried, or the
-            // transaction aborted.
-            Err(error @ Error::Timeout { .. }) => Err(error),
-            Err(error) => {
-                let mut manager = txn.manager();
-                manager.fail(error.clone());
-                if error.is_fatal_for_producer() {
-                    Err(error)
-                } else {
-                    Err(Error::TransactionAbortable {
-                        transactional_id: id,
-                        source: Box::new(error),
-                    })
-                }
-            }
-        }
-    }
-
-    /// Commits the transaction: sends everything still queued, waits for every record's
-    /// acknowledgement, then ends the transaction (EndTxn commit). Records and offsets of the
-    /// transaction become visible to `read_committed` consumers together.
-    ///
-    /// Bounded by `max.block.ms`. After a timeout, call it again to finish the same commit
-    /// (abort is not allowed then). Fails with [`Error::TransactionAbortable`] when a record
-    /// of the transaction failed: call [`abort_transaction`](Self::abort_transaction).
-    pub async fn commit_transaction(&self) -> Result<()> {
-        let txn = self.transactions("commit_transaction")?;
-        let _call = txn.calls.lock().await;
-        txn.manager().begin_commit()?;
-        self.end_transaction(txn, true).await
-    }
-
-    /// Aborts the transaction: records not yet sent fail with
-    /// [`Error::TransactionAborted`], those in flight are waited for, then EndTxn(abort)
-    /// makes the coordinator write abort markers, so `read_committed` consumers never see
-    /// the transaction's records, and its offsets are not committed. The only call allowed
-    /// after an abortable error.
-    ///
-    /// Bounded by `max.block.ms`; after a timeout, call it again.
-    pub async fn abort_transaction(&self) -> Result<()> {
-        let txn = self.transactions("abort_transaction")?;
-        let _call = txn.calls.lock().await;
-        txn.manager().begin_abort()?;
-        self.end_transaction(txn, false).await
-    }
-
-    async fn end_transaction(&self, txn: &Arc<Transactions>, commit: bool) -> Result<()> {
-        let shared = self.shared();
-        let what = if commit {
-            "commit_transaction"
-        } else {
-            "abort_transaction"
-        };
-        let (deadline, budget) = self.deadline();
-        // Commit: send what is queued and wait for it. Abort: the sender fails what is
-        // queued (it sees the ABORTING state); wait for what is in flight.
-        shared.wake_sender.notify_one();
-        let flushed = match tokio::time::timeout_at(deadline, self.flush()).await {
-            Ok(result) => result,
-            Err(_) => {
-                return Err(Error::Timeout {
-                    what: format!("{what}: waiting for the transaction's records"),
-                    after: budget,
-                })
-            }
-        };
-        if commit {
-            if let Some(error) = txn.manager().abortable_error() {
-                return Err(error);
-            }
-            if let Some(error) = fatal_error(txn, what) {
-                return Err(error);
-            }
-            if let Err(error) = flushed {
-                // A record failed without making the transaction abortable (it should
-                // have): never commit a transaction with a lost record.
-                txn.manager().set_abortable(error.clone());
-                return Err(txn.manager().abortable_error().unwrap_or(error));
-            }
-        } else if let Some(error) = fatal_error(txn, what) {
-            return Err(error);
-        }
-        // Partitions being added when the records failed: wait for the answer, so that
-        // EndTxn does not race it.
-        loop {
-            // Registered before the check, so a wake-up between the two is not lost.
-            let changed = txn.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            if !txn.manager().adding_partitions() {
-                break;
-            }
-            if tokio::time::timeout_at(deadline, changed).await.is_err() {
-                return Err(Error::Timeout {
-                    what: format!("{what}: waiting for AddPartitionsToTxn"),
-                    after: budget,
-                });
-            }
-        }
-        let (id, producer, needed, only_offsets) = {
-            let manager = txn.manager();
-            (
-                manager.transactional_id().to_owned(),
-                manager.producer(),
-                manager.needs_end_txn(),
-                manager.only_offsets_maybe_added(),
-            )
-        };
-        if let (true, Some(producer)) = (needed, producer) {
-            let backoff = crate::backoff::ExponentialBackoff::retry(&shared.config.client);
-            let ended = transaction::retry(
-                "EndTxn",
-                deadline,
-                budget,
-                &backoff,
-                || txn.manager().set_coordinator(None),
-                || async {
-                    let connection =
-                        transaction::coordinator_connection(&shared.metadata, txn).await?;
-                    transaction::end_txn(&connection, &id, producer, commit).await
-                },
-            )
-            .await;
-            match ended {
-                Ok(()) => {}
-                // AddOffsetsToTxn's answer was lost and it never reached the coordinator:
-                // there is nothing to end.
-                Err(Error::Protocol {
-                    code: ErrorCode::InvalidTxnState,
-                    ..
-                }) if only_offsets => {}
-                Err(error @ Error::Timeout { .. }) => return Err(error),
-                Err(error) => {
-                    let mut manager = txn.manager();
-                    manager.fail(error.clone());
-                    return Err(if error.is_fatal_for_producer() || !commit {
-                        error
-                    } else {
-                        manager.abortable_error().unwrap_or(error)
-                    });
-                }
-            }
-        }
-        // A batch's sequence may have left a gap: start the next transaction on a new
-        // epoch (KIP-360), which resets every partition's sequence.
-        if txn.manager().epoch_bump_needed() {
-            let current = txn.manager().producer();
-            let bumped = self
-                .init_producer_id(txn, current, deadline, budget, what)
-                .await?;
-            txn.manager().set_producer(bumped);
-        }
-        txn.manager().end_done();
-        shared.wake_sender.notify_one();
-        tracing::info!(transactional_id = %id, committed = commit, "transaction ended");
-        Ok(())
-    }
-
     /// A snapshot of the producer's counters.
     pub fn metrics(&self) -> ProducerMetrics {
         let m = &self.shared().metrics;
@@ -1136,20 +780,4 @@ impl Producer {
             request_latency_max_us: m.latency_max_us.load(Ordering::Relaxed),
         }
     }
-}
-
-/// The error to report when the producer failed fatally under a call: the fatal error
-/// itself (e.g. [`Error::ProducerFenced`]).
-fn fatal_error(txn: &Transactions, call: &'static str) -> Option<Error> {
-    let manager = txn.manager();
-    (manager.state() == TransactionState::FatalError).then(|| {
-        manager
-            .last_error()
-            .cloned()
-            .unwrap_or(Error::InvalidTransactionState {
-                call,
-                state: TransactionState::FatalError,
-                cause: None,
-            })
-    })
 }

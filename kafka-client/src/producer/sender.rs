@@ -633,14 +633,9 @@ impl Sender {
                     code,
                     message: p.error_message.clone(),
                 };
-                refresh |= matches!(
-                    code,
-                    ErrorCode::NotLeaderOrFollower
-                        | ErrorCode::LeaderNotAvailable
-                        | ErrorCode::UnknownTopicOrPartition
-                        | ErrorCode::FencedLeaderEpoch
-                        | ErrorCode::UnknownLeaderEpoch
-                );
+                // The leader moved, the topic is new or gone: refresh before the retry, as
+                // Java's `Sender` does for every InvalidMetadataException.
+                refresh |= code.invalidates_metadata();
                 self.on_partition_error(batch, code, error);
             }
         }
@@ -818,7 +813,7 @@ impl Sender {
 /// server error…) is fatal for the producer, as in Java's `InitProducerIdHandler`.
 fn init_producer_id_is_retriable(error: &Error) -> bool {
     match error.code() {
-        Some(code) => matches!(classify(code), TxnErrorKind::Retriable { .. }),
+        Some(code) => matches!(classify(code), TxnErrorKind::Retriable),
         None => error.is_retriable(),
     }
 }

@@ -35,7 +35,9 @@ const EARLIEST_LOCAL: i64 = -4;
 /// with session id 0, which tells the client no session was created (what Kafka does when
 /// its session cache is full); an incremental request for a session is answered
 /// FETCH_SESSION_ID_NOT_FOUND. The request waits until `min_bytes` are available, an error
-/// is to be reported, or `max_wait_ms` passes; every produce wakes it to re-check.
+/// is to be reported, or `max_wait_ms` passes; every produce (and transaction marker) wakes
+/// it to re-check. read_committed fetches stop at the last stable offset and carry the
+/// aborted transactions of the range they return.
 pub(crate) async fn fetch(
     shared: &Arc<Shared>,
     node: i32,
@@ -306,9 +308,9 @@ fn fetch_once(
     )
 }
 
-/// ListOffsets v1-v10: earliest (-2), latest (-1: the high watermark, which is also the last
-/// stable offset with no transactions), max timestamp (-3), earliest local (-4), or the first
-/// offset at or after a timestamp.
+/// ListOffsets v1-v10: earliest (-2), latest (-1: the high watermark, or the last stable
+/// offset for read_committed), max timestamp (-3), earliest local (-4), or the first offset
+/// at or after a timestamp.
 pub(crate) fn list_offsets(
     state: &mut State,
     node: i32,

@@ -596,3 +596,384 @@ fn users_parse() {
     assert_eq!(scram_unescape("a=2Cb=3Dc").as_deref(), Some("a,b=c"));
     assert_eq!(scram_unescape("a=2"), None);
 }
+
+/// Our real client stack against these state machines over a socket: a minimal broker loop
+/// that wires [`SaslServer`] as the testkit's connection handler should (admit, then
+/// handshake / authenticate, close on failure or expiry), driven by `kafka_client`'s
+/// `Connection` (ApiVersions, SASL, KIP-368 re-authentication). In-memory stream and paused
+/// Tokio time; the broker's wall clock is derived from Tokio's so that session expiry follows
+/// the paused clock.
+mod over_a_connection {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use bytes::{Bytes, BytesMut};
+    use kafka_client::config::{ClientConfig, SaslConfig, SecurityProtocol};
+    use kafka_client::net::{Connection, ConnectionOptions};
+    use kafka_protocol::frame::split_frame;
+    use kafka_protocol::header::{RequestHeader, ResponseHeader};
+    use kafka_protocol::messages::api_versions_response::ApiVersion;
+    use kafka_protocol::messages::{
+        ApiVersionsRequest, ApiVersionsResponse, Message, MetadataRequest, MetadataResponse,
+        Request, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
+        SaslHandshakeResponse,
+    };
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+    use tokio::time::Instant;
+
+    use super::super::*;
+    use super::config;
+
+    /// What the broker saw on the connection.
+    #[derive(Debug, Default)]
+    pub(super) struct Log {
+        /// Successful authentications, with the broker's clock at each.
+        pub logins: Vec<Duration>,
+        pub metadata: usize,
+        /// Why the broker closed the connection, if it did.
+        pub closed: Option<String>,
+    }
+
+    fn frame<R: Request>(correlation_id: i32, version: i16, body: &R::Response) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        ResponseHeader {
+            correlation_id,
+            ..Default::default()
+        }
+        .encode(&mut out, R::API_KEY.response_header_version(version))
+        .unwrap();
+        body.encode(&mut out, version).unwrap();
+        let mut framed = (out.len() as i32).to_be_bytes().to_vec();
+        framed.extend_from_slice(&out);
+        framed
+    }
+
+    fn decode<R: Request>(body: &mut Bytes, version: i16) -> R {
+        R::decode(body, version).unwrap()
+    }
+
+    /// One broker connection, driving `SaslServer` as `server.rs` does.
+    pub(super) async fn broker(mut stream: DuplexStream, mut server: SaslServer) -> Log {
+        let started = Instant::now();
+        let clock = || UNIX_EPOCH + Duration::from_secs(1_800_000_000) + started.elapsed();
+        let mut log = Log::default();
+        let mut buf = BytesMut::new();
+        loop {
+            let Some(frame) = split_frame(&mut buf, 1 << 20).unwrap() else {
+                if stream.read_buf(&mut buf).await.unwrap_or(0) == 0 {
+                    return log;
+                }
+                continue;
+            };
+            let mut frame = frame.freeze();
+            let api = ApiKey::from_key(i16::from_be_bytes([frame[0], frame[1]])).unwrap();
+            let version = i16::from_be_bytes([frame[2], frame[3]]);
+            let header =
+                RequestHeader::decode(&mut frame, api.request_header_version(version)).unwrap();
+            let id = header.correlation_id;
+            let now = clock();
+            let (response, close) = match server.admit(api, now) {
+                Admission::Close(reason) => {
+                    log.closed = Some(reason);
+                    return log; // dropping the stream closes the connection, unanswered
+                }
+                Admission::Serve if api == ApiKey::ApiVersions => {
+                    let response = ApiVersionsResponse {
+                        api_keys: [
+                            (ApiKey::ApiVersions, 0, 3),
+                            (ApiKey::Metadata, 0, 12),
+                            (ApiKey::SaslHandshake, 1, 1),
+                            (ApiKey::SaslAuthenticate, 0, 2),
+                        ]
+                        .into_iter()
+                        .map(|(api, min_version, max_version)| ApiVersion {
+                            api_key: api.key(),
+                            min_version,
+                            max_version,
+                            ..Default::default()
+                        })
+                        .collect(),
+                        ..Default::default()
+                    };
+                    (
+                        frame_of::<ApiVersionsRequest>(id, version, &response),
+                        false,
+                    )
+                }
+                Admission::Serve => {
+                    assert_eq!(api, ApiKey::Metadata);
+                    let _: MetadataRequest = decode(&mut frame, version);
+                    log.metadata += 1;
+                    let response = MetadataResponse::default();
+                    (frame_of::<MetadataRequest>(id, version, &response), false)
+                }
+                Admission::Sasl if api == ApiKey::SaslHandshake => {
+                    let request: SaslHandshakeRequest = decode(&mut frame, version);
+                    let (error_code, mechanisms, close) = match server.handshake(&request.mechanism)
+                    {
+                        Ok(enabled) => (0, enabled, false),
+                        Err(refused) => (refused.code.code(), refused.enabled, true),
+                    };
+                    let response = SaslHandshakeResponse {
+                        error_code,
+                        mechanisms,
+                        ..Default::default()
+                    };
+                    (
+                        frame_of::<SaslHandshakeRequest>(id, version, &response),
+                        close,
+                    )
+                }
+                Admission::Sasl => {
+                    let request: SaslAuthenticateRequest = decode(&mut frame, version);
+                    let (response, close) = match server.authenticate(&request.auth_bytes, now) {
+                        Step::Continue(bytes) => (
+                            SaslAuthenticateResponse {
+                                auth_bytes: Bytes::from(bytes),
+                                ..Default::default()
+                            },
+                            false,
+                        ),
+                        Step::Done {
+                            response,
+                            session_lifetime_ms,
+                            ..
+                        } => {
+                            log.logins.push(started.elapsed());
+                            (
+                                SaslAuthenticateResponse {
+                                    auth_bytes: Bytes::from(response),
+                                    session_lifetime_ms,
+                                    ..Default::default()
+                                },
+                                false,
+                            )
+                        }
+                        Step::Failed { code, message } => (
+                            SaslAuthenticateResponse {
+                                error_code: code.code(),
+                                error_message: Some(message),
+                                ..Default::default()
+                            },
+                            true,
+                        ),
+                    };
+                    (
+                        frame_of::<SaslAuthenticateRequest>(id, version, &response),
+                        close,
+                    )
+                }
+            };
+            stream.write_all(&response).await.unwrap();
+            if close {
+                log.closed = Some("after a SASL failure".into());
+                return log;
+            }
+        }
+    }
+
+    fn frame_of<R: Request>(id: i32, version: i16, body: &R::Response) -> Vec<u8> {
+        frame::<R>(id, version, body)
+    }
+
+    fn client_config(
+        mechanism: kafka_client::config::SaslMechanism,
+        user: &str,
+        password: &str,
+    ) -> ClientConfig {
+        ClientConfig {
+            security_protocol: SecurityProtocol::SaslPlaintext,
+            sasl: Some(SaslConfig {
+                mechanism,
+                username: user.into(),
+                password: password.into(),
+                token_provider: None,
+            }),
+            ..ClientConfig::default()
+        }
+    }
+
+    fn start(lifetime: Option<Duration>) -> (Connection, tokio::task::JoinHandle<Log>) {
+        let (client, server_end) = tokio::io::duplex(1 << 20);
+        let connection = Connection::start(client, "testkit:9092", ConnectionOptions::default());
+        let server = SaslServer::new(config(lifetime));
+        (connection, tokio::spawn(broker(server_end, server)))
+    }
+
+    /// SCRAM-SHA-512 logs in over the wire with a 10 s `connections.max.reauth.ms`; over 30 s
+    /// of traffic the client re-authenticates three times, each 8.5–9.5 s after the previous
+    /// login, and the broker never has to close the connection for expiry.
+    #[tokio::test(start_paused = true)]
+    async fn scram_login_and_reauthentication() {
+        let (connection, broker) = start(Some(Duration::from_secs(10)));
+        let config = client_config(
+            kafka_client::config::SaslMechanism::ScramSha512,
+            "carol",
+            "carol-secret",
+        );
+        connection.handshake(&config).await.unwrap();
+        let until = Instant::now() + Duration::from_secs(30);
+        let mut sent = 0;
+        while Instant::now() < until {
+            connection.send(&MetadataRequest::default()).await.unwrap();
+            sent += 1;
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        drop(connection);
+        let log = broker.await.unwrap();
+        assert_eq!(log.closed, None);
+        assert_eq!(log.metadata, sent);
+        assert_eq!(log.logins.len(), 4, "{:?}", log.logins);
+        for pair in log.logins.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(
+                (Duration::from_millis(8_500)..=Duration::from_millis(9_500)).contains(&gap),
+                "{gap:?}"
+            );
+        }
+    }
+
+    /// Wrong credentials fail the handshake with Kafka's message, and the broker closes.
+    #[tokio::test(start_paused = true)]
+    async fn wrong_password_fails_clearly() {
+        let (connection, broker) = start(None);
+        let config = client_config(kafka_client::config::SaslMechanism::Plain, "alice", "nope");
+        let error = connection.handshake(&config).await.unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("Authentication failed: Invalid username or password"),
+            "{error}"
+        );
+        let log = broker.await.unwrap();
+        assert!(log.closed.is_some());
+        assert!(log.logins.is_empty());
+    }
+
+    /// A client that logs in by hand (no re-authentication task) is served within its 10 s
+    /// session and cut off, unanswered, at its first request after it.
+    #[tokio::test(start_paused = true)]
+    async fn expired_session_is_closed() {
+        let (connection, broker) = start(Some(Duration::from_secs(10)));
+        connection
+            .call(&ApiVersionsRequest::default(), 3)
+            .await
+            .unwrap();
+        let handshake = connection
+            .call(
+                &SaslHandshakeRequest {
+                    mechanism: "PLAIN".into(),
+                    ..Default::default()
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        assert_eq!(handshake.error_code, 0);
+        let login = connection
+            .call(
+                &SaslAuthenticateRequest {
+                    auth_bytes: Bytes::from_static(b"\0alice\0alice-secret"),
+                    ..Default::default()
+                },
+                2,
+            )
+            .await
+            .unwrap();
+        assert_eq!(login.session_lifetime_ms, 10_000);
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        connection
+            .call(&MetadataRequest::default(), 12)
+            .await
+            .unwrap();
+        tokio::time::sleep_until(started + Duration::from_secs(11)).await;
+        let error = connection
+            .call(&MetadataRequest::default(), 12)
+            .await
+            .unwrap_err();
+        assert!(error.is_retriable(), "{error}");
+        let log = broker.await.unwrap();
+        assert_eq!(log.metadata, 1);
+        assert!(
+            log.closed.as_deref().is_some_and(|r| r.contains("expired")),
+            "{:?}",
+            log.closed
+        );
+    }
+}
+
+use over_a_connection::broker as over_a_connection_broker;
+
+/// OAUTHBEARER over the wire: our client presents an unsecured JWS from a token provider and
+/// logs in as its `sub`; the session lasts `connections.max.reauth.ms` (10 s, shorter than
+/// the token), and the re-authentication asks the provider for a token again.
+mod oauthbearer_over_a_connection {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use kafka_client::config::{
+        ClientConfig, OAuthToken, OAuthTokenProvider, SaslConfig, SaslMechanism as ClientMechanism,
+        SecurityProtocol,
+    };
+    use kafka_client::net::{Connection, ConnectionOptions};
+    use kafka_protocol::messages::MetadataRequest;
+    use std::future::Future;
+    use std::pin::Pin;
+    use tokio::time::Instant;
+
+    use super::super::*;
+    use super::{config, jws};
+
+    #[derive(Debug, Default)]
+    struct UnsecuredTokens {
+        issued: AtomicUsize,
+    }
+
+    impl OAuthTokenProvider for UnsecuredTokens {
+        fn token(
+            &self,
+        ) -> Pin<Box<dyn Future<Output = kafka_client::Result<OAuthToken>> + Send + '_>> {
+            self.issued.fetch_add(1, Ordering::SeqCst);
+            // The broker's clock in these tests starts at 1_800_000_000 s.
+            let exp = 1_800_000_000 + 3600;
+            Box::pin(async move {
+                Ok(OAuthToken {
+                    value: jws(&format!(r#"{{"sub":"dave","exp":{exp}}}"#)),
+                    principal: "dave".into(),
+                    expires_at: UNIX_EPOCH + Duration::from_secs(exp),
+                    extensions: Vec::new(),
+                })
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn oauthbearer_login_and_reauthentication() {
+        let (client, server_end) = tokio::io::duplex(1 << 20);
+        let connection = Connection::start(client, "testkit:9092", ConnectionOptions::default());
+        let server = SaslServer::new(config(Some(Duration::from_secs(10))));
+        let broker = tokio::spawn(super::over_a_connection_broker(server_end, server));
+        let tokens = Arc::new(UnsecuredTokens::default());
+        let config = ClientConfig {
+            security_protocol: SecurityProtocol::SaslPlaintext,
+            sasl: Some(SaslConfig {
+                mechanism: ClientMechanism::OAuthBearer,
+                token_provider: Some(tokens.clone()),
+                ..Default::default()
+            }),
+            ..ClientConfig::default()
+        };
+        connection.handshake(&config).await.unwrap();
+        let until = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < until {
+            connection.send(&MetadataRequest::default()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        drop(connection);
+        let log = broker.await.unwrap();
+        assert_eq!(log.closed, None);
+        assert_eq!(log.logins.len(), 2, "{:?}", log.logins);
+        assert_eq!(tokens.issued.load(Ordering::SeqCst), 2);
+    }
+}

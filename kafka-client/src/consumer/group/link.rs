@@ -7,8 +7,8 @@
 //! it. Step by step, with cooperative-sticky on a single broker:
 //!
 //! 1. a second member joins; the first member's task sends JoinGroup on the pooled connection;
-//! 2. the broker holds that JoinGroup ~3 s (tansu) while the first member's unrevoked
-//!    partitions should go on flowing;
+//! 2. the broker holds that JoinGroup until the second member has joined too (seconds) while
+//!    the first member's unrevoked partitions should go on flowing;
 //! 3. the consumer's next Fetch goes on the same connection and is answered only after the
 //!    JoinGroup: no records for the whole join round;
 //! 4. worse, if the round outlasts `request.timeout.ms`, the *Fetch* times out first, which

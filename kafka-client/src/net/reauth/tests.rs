@@ -125,8 +125,10 @@ struct Seen {
     closed_at_expiry: bool,
 }
 
-/// Serves Metadata (20 ms each, in order) and re-authentications until the client closes;
-/// closes the connection itself, as Kafka does, if the session ends first.
+/// Serves Metadata (in order, at once: with paused time a request is read at the instant it
+/// is sent, so the broker's clock tells when the client sent it) and re-authentications
+/// until the client closes; closes the connection itself, as Kafka does, if the session ends
+/// first.
 async fn serve(mut peer: Peer<DuplexStream>, mut authenticated_at: Instant) -> Seen {
     let mut seen = Seen::default();
     loop {
@@ -143,7 +145,6 @@ async fn serve(mut peer: Peer<DuplexStream>, mut authenticated_at: Instant) -> S
         };
         match request.api() {
             ApiKey::Metadata => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
                 let name = request.decode::<MetadataRequest>().topics.unwrap()[0]
                     .name
                     .clone()
@@ -189,6 +190,7 @@ async fn reauthenticates_before_the_session_ends_without_losing_requests() {
                     let response = ask(&conn, &name).await.unwrap();
                     assert_eq!(echoed(&response), name);
                     sent.push(name);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 sent
             })

@@ -54,8 +54,9 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::ErrorCode;
 
-use super::assignor::{PartitionAssignor, RebalanceProtocol};
-use super::protocol::{Assignment, Subscription, TopicPartition};
+use crate::consumer::group::assignor::{PartitionAssignor, RebalanceProtocol};
+pub use crate::consumer::group::handle::{CommitGeneration, CommitRejected};
+use crate::consumer::group::protocol::{Assignment, Subscription, TopicPartition};
 
 /// The protocol type of every consumer group using the classic protocol.
 pub const CONSUMER_PROTOCOL_TYPE: &str = "consumer";
@@ -142,30 +143,6 @@ pub enum Decision {
 /// a topic the metadata does not know (not created yet, or deleted) is absent. Java's
 /// `ConsumerCoordinator.MetadataSnapshot` without the racks (no assignor here is rack-aware).
 pub type MetadataSnapshot = BTreeMap<String, i32>;
-
-/// Why an offset commit may not be sent now.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CommitRejected {
-    /// The member is not in a generation (its partitions were lost or it never joined): Java's
-    /// `CommitFailedException`.
-    CommitFailed,
-    /// A rebalance is under way; commit again once it completes (Java's
-    /// `RebalanceInProgressException`).
-    RebalanceInProgress,
-    /// The member hit a fatal error.
-    Fatal(ErrorCode),
-}
-
-/// What an offset commit must carry to be accepted by the coordinator.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommitGeneration {
-    /// The current generation.
-    pub generation_id: i32,
-    /// The member id.
-    pub member_id: String,
-    /// The static member id, if any.
-    pub group_instance_id: Option<String>,
-}
 
 /// The membership of one consumer in a classic group. See the module docs.
 ///

@@ -39,8 +39,8 @@ use tokio::time::Instant;
 use super::{GroupCommand, GroupEvent, GroupHandle};
 use crate::cluster::MetadataClient;
 use crate::config::ClientConfig;
-use crate::consumer::group::consumer_protocol::ConsumerProtocolConfig;
-use crate::consumer::group::membership::{GroupConfig, METADATA_CHANGED};
+use crate::consumer::group::classic::membership::{GroupConfig, METADATA_CHANGED};
+use crate::consumer::group::kip848::consumer_protocol::ConsumerProtocolConfig;
 use crate::consumer::group::protocol::{Assignment, TopicPartition};
 use crate::test_support::{cluster, respond, FakeBroker, Reply};
 

@@ -9,7 +9,7 @@
 //! sending what it now owns in the next heartbeat, which goes out at once. There is no
 //! JoinGroup/SyncGroup and no group-wide barrier: other members keep consuming.
 //!
-//! Like [`Membership`](super::Membership) it does no I/O: the task around it feeds it
+//! Like [`Membership`](crate::consumer::group::Membership) it does no I/O: the task around it feeds it
 //! responses, timer expiries and the application's calls, each with `now`, and carries out the
 //! [`ConsumerDecision`]s **in order** (a revocation listed before a heartbeat must be done
 //! before that heartbeat, which acknowledges it).
@@ -26,10 +26,10 @@
 //! assignment for its return within the session (KIP-848's form of KIP-345).
 //!
 //! **Status**: the state machine is unit-tested on crafted responses, and the task that drives
-//! it (`consumer_task`, selected by `group.protocol=consumer`) is tested end to end on
-//! librdkafka's mock cluster, which speaks ConsumerGroupHeartbeat v1 (join, split between two
-//! members, commits with the member epoch, leave). tansu, the main test broker, has no
-//! ConsumerGroupHeartbeat: there the first `poll` fails with
+//! it (`consumer_task`, selected by `group.protocol=consumer`) end to end in integration-tests
+//! `consumer_group_api` (join, split between two members, commits with the member epoch,
+//! leave). A broker without ConsumerGroupHeartbeat in its ApiVersions (Kafka's new group
+//! coordinator off, the default before 4.0) makes the first `poll` fail with
 //! [`Error::Config`](crate::Error::Config) on `group.protocol` saying the broker lacks KIP-848.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,8 +40,8 @@ use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeart
 use kafka_protocol::wire::Uuid;
 use kafka_protocol::ErrorCode;
 
-use super::membership::{CommitGeneration, CommitRejected};
-use super::protocol::TopicPartition;
+use crate::consumer::group::handle::{CommitGeneration, CommitRejected};
+use crate::consumer::group::protocol::TopicPartition;
 
 /// The member epoch of a dynamic member leaving the group.
 pub const LEAVE_GROUP_EPOCH: i32 = -1;
@@ -595,7 +595,7 @@ impl ConsumerGroupMember {
                 .unwrap_or(i32::MAX),
             subscribed_topic_names: Some(self.topics.iter().cloned().collect()),
             // v1+: an empty regex says "no pattern" (it clears one a previous incarnation of
-            // the member may have set); brokers (and librdkafka's mock) expect the pair.
+            // the member may have set); names and regex go together.
             subscribed_topic_regex: Some(String::new()),
             server_assignor: self.config.server_assignor.clone(),
             topic_partitions: Some(

@@ -2,16 +2,15 @@
 //! [`ConsumerGroupMember`] state machine and does its I/O (ApiVersions check, FindCoordinator,
 //! ConsumerGroupHeartbeat, metadata refreshes for topic ids), speaking to the consumer through
 //! the same [`GroupCommand`] / [`GroupEvent`] channels and commit-generation `watch` as the
-//! classic task in [`coordinator`](super::coordinator), so that the `Consumer` is the same for
-//! both protocols.
+//! classic task (the group's `handle` module), so that the `Consumer` is the same for both
+//! protocols. [`GroupHandle::start_consumer_protocol`] starts it.
 //!
 //! Before anything else it checks that the broker advertises ConsumerGroupHeartbeat in its
 //! ApiVersions; if not, it reports [`GroupEvent::Failed`] with an [`Error::Config`] on
 //! `group.protocol` saying the broker lacks KIP-848, which the next `poll` returns.
 //!
-//! Tested end to end on librdkafka's mock cluster (integration-tests
-//! `consumer_group_api::kip_848_members_join_split_and_commit_on_the_librdkafka_mock`) and,
-//! for the refusal, against tansu.
+//! Tested end to end in integration-tests `consumer_group_api` (members joining, splitting
+//! and committing; and the refusal by a broker without KIP-848).
 
 use std::time::Duration;
 
@@ -24,10 +23,11 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::consumer_protocol::{ConsumerDecision, ConsumerGroupMember, ConsumerProtocolConfig};
-use super::coordinator::{sleep_until_some, CommitState, GroupCommand, GroupEvent};
-use super::link::CoordinatorLink;
-use super::membership::CommitRejected;
 use crate::cluster::MetadataClient;
+use crate::consumer::group::handle::{
+    sleep_until_some, CommitRejected, CommitState, GroupCommand, GroupEvent, GroupHandle,
+};
+use crate::consumer::group::link::CoordinatorLink;
 use crate::consumer::offsets;
 use crate::error::{Error, Result};
 
@@ -38,18 +38,18 @@ enum Reply {
     MetadataRefreshed,
 }
 
-pub(super) struct ConsumerProtocolTask {
-    pub(super) config: ConsumerProtocolConfig,
-    pub(super) metadata: MetadataClient,
+pub(in crate::consumer::group) struct ConsumerProtocolTask {
+    pub(in crate::consumer::group) config: ConsumerProtocolConfig,
+    pub(in crate::consumer::group) metadata: MetadataClient,
     /// The task's own connection to the coordinator (see the `link` module).
-    pub(super) link: CoordinatorLink,
-    pub(super) request_timeout: Duration,
-    pub(super) max_poll_interval: Duration,
-    pub(super) commands: mpsc::UnboundedReceiver<GroupCommand>,
-    pub(super) events: mpsc::UnboundedSender<GroupEvent>,
-    pub(super) generation: watch::Sender<CommitState>,
+    pub(in crate::consumer::group) link: CoordinatorLink,
+    pub(in crate::consumer::group) request_timeout: Duration,
+    pub(in crate::consumer::group) max_poll_interval: Duration,
+    pub(in crate::consumer::group) commands: mpsc::UnboundedReceiver<GroupCommand>,
+    pub(in crate::consumer::group) events: mpsc::UnboundedSender<GroupEvent>,
+    pub(in crate::consumer::group) generation: watch::Sender<CommitState>,
     /// A subscription that came before the ApiVersions check finished.
-    pub(super) pending: Option<Vec<String>>,
+    pub(in crate::consumer::group) pending: Option<Vec<String>>,
 }
 
 fn now() -> std::time::Instant {
@@ -82,7 +82,7 @@ fn new_member_id() -> String {
 }
 
 impl ConsumerProtocolTask {
-    pub(super) async fn run(mut self) {
+    pub(in crate::consumer::group) async fn run(mut self) {
         // The engine is used only if the broker has it.
         let version = loop {
             tokio::select! {
@@ -333,6 +333,39 @@ impl Driver {
         async move {
             let result = async { link.connection(coordinator).await?.send(&request).await }.await;
             let _ = replies.send(Reply::Heartbeat(result));
+        }
+    }
+}
+
+impl GroupHandle {
+    /// Starts the KIP-848 task (`group.protocol=consumer`, see
+    /// the private `consumer_task` module): it first checks that the broker speaks
+    /// ConsumerGroupHeartbeat, and reports [`GroupEvent::Failed`] if not.
+    pub fn start_consumer_protocol(
+        metadata: MetadataClient,
+        config: ConsumerProtocolConfig,
+        request_timeout: Duration,
+    ) -> GroupHandle {
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (generation_tx, generation) = watch::channel(Err(CommitRejected::CommitFailed));
+        let task = ConsumerProtocolTask {
+            max_poll_interval: config.rebalance_timeout,
+            config,
+            link: CoordinatorLink::new(metadata.clone()),
+            metadata,
+            request_timeout,
+            commands: commands_rx,
+            events: events_tx,
+            generation: generation_tx,
+            pending: None,
+        };
+        let task = tokio::spawn(task.run());
+        GroupHandle {
+            commands,
+            events,
+            generation,
+            task,
         }
     }
 }

@@ -49,75 +49,23 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::consumer_protocol::ConsumerProtocolConfig;
-use super::consumer_task::ConsumerProtocolTask;
-use super::link::CoordinatorLink;
-use super::membership::{CommitGeneration, CommitRejected, Decision, GroupConfig, Membership};
-use super::protocol::{Subscription, TopicPartition};
-use super::{CooperativeStickyAssignor, PartitionAssignor, RangeAssignor, RoundRobinAssignor};
+use super::membership::{Decision, GroupConfig, Membership};
 use crate::cluster::metadata::Cluster;
 use crate::cluster::MetadataClient;
+use crate::consumer::group::handle::{sleep_until_some, CommitGeneration, CommitRejected};
+use crate::consumer::group::link::CoordinatorLink;
+use crate::consumer::group::protocol::Subscription;
+use crate::consumer::group::{
+    CooperativeStickyAssignor, PartitionAssignor, RangeAssignor, RoundRobinAssignor,
+};
 use crate::consumer::offsets;
 use crate::consumer::subscription::TopicPattern;
 use crate::error::{Error, Result};
 
-/// What an offset commit may carry now (see [`Membership::commit_generation`]).
-pub type CommitState = std::result::Result<CommitGeneration, CommitRejected>;
-
-/// The application's requests to the group task.
-#[derive(Debug)]
-pub enum GroupCommand {
-    /// Subscribe to these topics (replacing the previous subscription or pattern).
-    Subscribe(Vec<String>),
-    /// Subscribe to the topics matching this pattern, re-evaluated every
-    /// `metadata.max.age.ms` (replacing the previous subscription or pattern).
-    SubscribePattern(TopicPattern),
-    /// The application polled (restarts `max.poll.interval.ms`).
-    Polled,
-    /// Leave the group and stop; answered once the LeaveGroup was sent (or failed).
-    Leave(oneshot::Sender<()>),
-}
-
-/// Assignment changes for the consumer to apply, in order.
-#[derive(Debug)]
-pub enum GroupEvent {
-    /// Give these up in good order. `generation` is what a commit of their offsets must carry
-    /// (the generation they were owned in); `done` is answered once they are given up, and the
-    /// task holds the next JoinGroup until then.
-    Revoked {
-        /// The partitions.
-        partitions: Vec<TopicPartition>,
-        /// The generation they were owned in, when there was one.
-        generation: Option<CommitGeneration>,
-        /// Answered when applied; `None` when the task does not wait (closing).
-        done: Option<oneshot::Sender<()>>,
-    },
-    /// These are now the member's too.
-    Assigned(Vec<TopicPartition>),
-    /// These were lost: their offsets must not be committed.
-    Lost(Vec<TopicPartition>),
-    /// The member cannot go on: the group answered with this code.
-    Fatal(ErrorCode),
-    /// The member cannot go on, for a reason found by the task itself (e.g. the broker is
-    /// too old for a setting). Sent before the matching [`GroupEvent::Fatal`].
-    Failed(Error),
-}
-
-/// The consumer's end of the group task. Dropping it closes the command channel: the task
-/// then leaves the group on its own (see the module docs) and ends.
-#[derive(Debug)]
-pub struct GroupHandle {
-    commands: mpsc::UnboundedSender<GroupCommand>,
-    /// Assignment changes, in order.
-    pub events: mpsc::UnboundedReceiver<GroupEvent>,
-    /// What a commit must carry now.
-    pub generation: watch::Receiver<CommitState>,
-    task: JoinHandle<()>,
-}
+pub use crate::consumer::group::handle::{CommitState, GroupCommand, GroupEvent, GroupHandle};
 
 impl GroupHandle {
     /// Starts the task for `config` with the assignors named in
@@ -165,70 +113,6 @@ impl GroupHandle {
             generation,
             task,
         })
-    }
-
-    /// Starts the KIP-848 task (`group.protocol=consumer`, see
-    /// the private `consumer_task` module): it first checks that the broker speaks
-    /// ConsumerGroupHeartbeat, and reports [`GroupEvent::Failed`] if not.
-    pub fn start_consumer_protocol(
-        metadata: MetadataClient,
-        config: ConsumerProtocolConfig,
-        request_timeout: Duration,
-    ) -> GroupHandle {
-        let (commands, commands_rx) = mpsc::unbounded_channel();
-        let (events_tx, events) = mpsc::unbounded_channel();
-        let (generation_tx, generation) = watch::channel(Err(CommitRejected::CommitFailed));
-        let task = ConsumerProtocolTask {
-            max_poll_interval: config.rebalance_timeout,
-            config,
-            link: CoordinatorLink::new(metadata.clone()),
-            metadata,
-            request_timeout,
-            commands: commands_rx,
-            events: events_tx,
-            generation: generation_tx,
-            pending: None,
-        };
-        let task = tokio::spawn(task.run());
-        GroupHandle {
-            commands,
-            events,
-            generation,
-            task,
-        }
-    }
-
-    /// A handle with no task behind it, for tests that play the group task's part: events
-    /// go in through the returned sender, the commit generation through the watch.
-    #[cfg(test)]
-    pub(crate) fn detached() -> (
-        GroupHandle,
-        mpsc::UnboundedSender<GroupEvent>,
-        watch::Sender<CommitState>,
-    ) {
-        let (commands, _) = mpsc::unbounded_channel();
-        let (events_tx, events) = mpsc::unbounded_channel();
-        let (generation_tx, generation) = watch::channel(Err(CommitRejected::CommitFailed));
-        let handle = GroupHandle {
-            commands,
-            events,
-            generation,
-            task: tokio::spawn(async {}),
-        };
-        (handle, events_tx, generation_tx)
-    }
-
-    /// Sends `command` (lost if the task has stopped).
-    pub fn send(&self, command: GroupCommand) {
-        let _ = self.commands.send(command);
-    }
-
-    /// Leaves the group, waiting at most `timeout` for the LeaveGroup to go out.
-    pub async fn leave(self, timeout: Duration) {
-        let (tx, rx) = oneshot::channel();
-        self.send(GroupCommand::Leave(tx));
-        let _ = tokio::time::timeout(timeout, rx).await;
-        self.task.abort();
     }
 }
 
@@ -742,14 +626,6 @@ impl GroupTask {
                 Err(error) => warn!(group, %error, "LeaveGroup failed"),
             }
         }
-    }
-}
-
-/// Sleeps until `at`, or forever when `None` (a `select!` branch that is off).
-pub(super) async fn sleep_until_some(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 
