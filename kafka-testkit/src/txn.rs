@@ -181,14 +181,27 @@ impl State {
         &self,
         transactional_id: &str,
         producer_id: i64,
+        producer_epoch: i16,
         topic: &str,
         partition: i32,
-    ) -> bool {
-        self.txns.by_id.get(transactional_id).is_some_and(|t| {
-            t.producer_id == producer_id
-                && t.state == TxnState::Ongoing
-                && t.partitions.contains(&(topic.to_owned(), partition))
-        })
+    ) -> Result<(), ErrorCode> {
+        let Some(t) = self.txns.by_id.get(transactional_id) else {
+            return Err(ErrorCode::InvalidTxnState);
+        };
+        // A fenced producer (its epoch bumped by a newer InitProducerId, which aborted its
+        // transaction) hears INVALID_PRODUCER_EPOCH on Produce: the partition's producer state
+        // carries the bumped epoch from the abort marker, and Produce has no PRODUCER_FENCED.
+        if t.producer_id == producer_id && producer_epoch < t.epoch {
+            return Err(ErrorCode::InvalidProducerEpoch);
+        }
+        let added = t.producer_id == producer_id
+            && t.state == TxnState::Ongoing
+            && t.partitions.contains(&(topic.to_owned(), partition));
+        if added {
+            Ok(())
+        } else {
+            Err(ErrorCode::InvalidTxnState)
+        }
     }
 
     /// EndTxn: commits or aborts the open transaction. A retried EndTxn for a transaction

@@ -126,8 +126,9 @@ pub(crate) fn produce(
     (req.acks != 0).then_some(response)
 }
 
-/// End of the v2 batch header fields read here (attributes at 21, producer id at 43..51).
-const TRANSACTIONAL_ATTRIBUTE_END: usize = 51;
+/// End of the v2 batch header fields read here (attributes at 21, producer id at 43..51,
+/// producer epoch at 51..53).
+const TRANSACTIONAL_ATTRIBUTE_END: usize = 53;
 /// Attributes bit 4: a transactional batch.
 const TRANSACTIONAL_FLAG: i16 = 0x10;
 
@@ -158,15 +159,19 @@ fn produce_partition(
         let attributes = i16::from_be_bytes([records[21], records[22]]);
         if attributes & TRANSACTIONAL_FLAG != 0 {
             let producer_id = i64::from_be_bytes(records[43..51].try_into().unwrap_or([0xff; 8]));
-            let added = req
-                .transactional_id
-                .as_deref()
-                .is_some_and(|id| state.partition_in_transaction(id, producer_id, topic, index));
-            if !added {
+            let producer_epoch = i16::from_be_bytes([records[51], records[52]]);
+            let verified = match req.transactional_id.as_deref() {
+                Some(id) => {
+                    state.partition_in_transaction(id, producer_id, producer_epoch, topic, index)
+                }
+                None => Err(ErrorCode::InvalidTxnState),
+            };
+            if let Err(code) = verified {
                 return Err((
-                    ErrorCode::InvalidTxnState,
+                    code,
                     format!(
-                        "{topic}-{index} is not part of producer {producer_id}'s open transaction"
+                        "{topic}-{index}: producer {producer_id} epoch {producer_epoch} has no \
+                         open transaction with this partition"
                     ),
                 ));
             }
