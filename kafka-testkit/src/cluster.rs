@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::fault::{Fault, FaultHandle};
 use crate::sasl_server::{SaslMechanism as Mechanism, SaslServerConfig, SaslUser};
+use crate::server::Transport;
 use crate::state::{Broker, Settings, Shared, State, TopicConfig};
 
 /// Why a cluster operation failed.
@@ -43,6 +44,9 @@ pub enum Error {
     /// An argument the cluster cannot act on.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The TLS configuration is unusable (unreadable file, bad PEM, key not matching).
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// One connection to a SASL listener, as the broker saw it ([`Cluster::sasl_sessions`]).
@@ -98,6 +102,9 @@ pub struct ClusterBuilder {
     port: u16,
     racks: bool,
     settings: Settings,
+    transaction_marker_delay: Duration,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for ClusterBuilder {
@@ -108,6 +115,9 @@ impl Default for ClusterBuilder {
             port: 0,
             racks: false,
             settings: Settings::default(),
+            transaction_marker_delay: Duration::from_millis(5),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -210,6 +220,38 @@ impl ClusterBuilder {
         self
     }
 
+    /// TLS on every listener (the `tls` feature): SSL, or SASL_SSL with SASL users. With a
+    /// [client CA](crate::TlsConfig::client_ca_pem), mutual TLS: a client without a
+    /// certificate signed by that CA fails the handshake. [`TestCa`](crate::TestCa) makes
+    /// the certificates.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), kafka_testkit::Error> {
+    /// use kafka_testkit::{Cluster, TestCa};
+    /// let ca = TestCa::new("test CA")?;
+    /// let cluster = Cluster::builder().tls(ca.server_config()?).build().await?;
+    /// // clients: security.protocol=SSL, ssl.ca.pem=<ca.pem()>
+    /// # let _ = cluster;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// How long after EndTxn a transaction's COMMIT/ABORT markers land (default 5 ms; zero:
+    /// within EndTxn). As on Kafka, EndTxn is answered first (PrepareCommit/PrepareAbort) and
+    /// until the markers are written InitProducerId, AddPartitionsToTxn and AddOffsetsToTxn
+    /// for that transactional id are answered CONCURRENT_TRANSACTIONS, which clients retry.
+    /// [`Cluster::hold_transaction_markers`] holds them for as long as a test wants.
+    pub fn transaction_marker_delay(mut self, delay: Duration) -> Self {
+        self.transaction_marker_delay = delay;
+        self
+    }
+
     /// Binds every broker's listener and starts serving. Needs a Tokio runtime.
     pub async fn build(self) -> Result<Cluster, Error> {
         if self.brokers == 0 {
@@ -217,6 +259,14 @@ impl ClusterBuilder {
                 "a cluster needs at least one broker".into(),
             ));
         }
+        // Checked before binding anything: a bad certificate fails the build.
+        #[cfg(feature = "tls")]
+        let transport = match &self.tls {
+            Some(config) => Transport::Tls(config.acceptor()?),
+            None => Transport::Plain,
+        };
+        #[cfg(not(feature = "tls"))]
+        let transport = Transport::Plain;
         let mut settings = self.settings;
         settings.rack_aware_fetch = self.racks;
         let mut listeners = Vec::new();
@@ -269,23 +319,45 @@ impl ClusterBuilder {
             ))
         });
         let shared = Arc::new(Shared {
-            state: std::sync::Mutex::new(State::new(cluster_id, settings, brokers)),
+            state: std::sync::Mutex::new({
+                let mut state = State::new(cluster_id, settings, brokers);
+                state.txns.marker_delay = self.transaction_marker_delay;
+                state
+            }),
             appended: Notify::new(),
             connection_cuts,
             sasl,
         });
         let mut runtimes = Vec::new();
         for (i, listener) in listeners.into_iter().enumerate() {
-            runtimes.push(BrokerRuntime::spawn(shared.clone(), i as i32, listener));
+            runtimes.push(BrokerRuntime::spawn(
+                shared.clone(),
+                i as i32,
+                listener,
+                transport.clone(),
+            ));
         }
         let ticker = {
             let shared = shared.clone();
             tokio::spawn(async move {
                 // Group session and rebalance timeouts are checked ten times a second; they
                 // are seconds long, so this is precise enough.
+                // Transaction markers are written when due, however short the delay.
                 let mut interval = tokio::time::interval(Duration::from_millis(100));
+                let scheduled = shared.lock().txns.markers_scheduled.clone();
                 loop {
-                    interval.tick().await;
+                    let due = shared.lock().next_markers_due();
+                    let markers_due = async {
+                        match due {
+                            Some(at) => tokio::time::sleep_until(at.into()).await,
+                            None => std::future::pending().await,
+                        }
+                    };
+                    tokio::select! {
+                        _ = interval.tick() => {}
+                        _ = scheduled.notified() => {}
+                        _ = markers_due => {}
+                    }
                     let wrote_markers = shared.lock().tick(std::time::Instant::now());
                     if wrote_markers {
                         shared.appended.notify_waiters();
@@ -297,6 +369,7 @@ impl ClusterBuilder {
             shared,
             brokers: std::sync::Mutex::new(runtimes),
             ticker,
+            transport,
         };
         tracing::info!(bootstrap = %cluster.bootstrap(), "testkit cluster started");
         Ok(cluster)
@@ -310,9 +383,11 @@ struct BrokerRuntime {
 }
 
 impl BrokerRuntime {
-    fn spawn(shared: Arc<Shared>, node: i32, listener: TcpListener) -> Self {
+    fn spawn(shared: Arc<Shared>, node: i32, listener: TcpListener, transport: Transport) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(crate::server::serve(shared, node, listener, stopped));
+        let task = tokio::spawn(crate::server::serve(
+            shared, node, listener, transport, stopped,
+        ));
         BrokerRuntime { stop, task }
     }
 
@@ -341,6 +416,8 @@ pub struct Cluster {
     shared: Arc<Shared>,
     brokers: std::sync::Mutex<Vec<BrokerRuntime>>,
     ticker: JoinHandle<()>,
+    /// Plain TCP or TLS, for every listener (a restarted broker too).
+    transport: Transport,
 }
 
 impl Cluster {
@@ -540,6 +617,43 @@ impl Cluster {
             .sum()
     }
 
+    /// Holds (`true`) or releases (`false`) transaction markers. While held, a transaction
+    /// that EndTxn committed or aborted stays in PrepareCommit/PrepareAbort: its markers are
+    /// not written (its records stay above the last stable offset) and InitProducerId,
+    /// AddPartitionsToTxn and AddOffsetsToTxn for its transactional id are answered
+    /// CONCURRENT_TRANSACTIONS. Releasing writes every held marker before it returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), kafka_testkit::Error> {
+    /// let cluster = kafka_testkit::Cluster::builder().brokers(1).build().await?;
+    /// cluster.hold_transaction_markers(true);
+    /// // ... a transactional producer commits; its next transaction is refused for now ...
+    /// cluster.hold_transaction_markers(false);
+    /// assert_eq!(cluster.concurrent_transactions_answers(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn hold_transaction_markers(&self, hold: bool) {
+        let wrote = {
+            let mut state = self.shared.lock();
+            state.txns.hold_markers = hold;
+            // Every held transaction's markers, even those whose delay has not run out.
+            let all_due = std::time::Instant::now() + state.txns.marker_delay;
+            !hold && state.write_due_markers(all_due)
+        };
+        if wrote {
+            self.shared.appended.notify_waiters();
+        }
+        tracing::debug!(hold, "transaction markers held");
+    }
+
+    /// How many InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn and EndTxn requests were
+    /// answered CONCURRENT_TRANSACTIONS (markers not yet written) so far.
+    pub fn concurrent_transactions_answers(&self) -> u64 {
+        self.shared.lock().txns.concurrent_answers
+    }
+
     /// Stops a broker: it closes its listener and every connection, leaves every ISR, and
     /// its partitions get new leaders (epoch bumped) among the live in-sync replicas. Its
     /// data is kept, as on a real disk.
@@ -590,7 +704,12 @@ impl Cluster {
                 }
             }
         };
-        let runtime = BrokerRuntime::spawn(self.shared.clone(), node_id, listener);
+        let runtime = BrokerRuntime::spawn(
+            self.shared.clone(),
+            node_id,
+            listener,
+            self.transport.clone(),
+        );
         self.brokers.lock().unwrap_or_else(|p| p.into_inner())[node_id as usize] = runtime;
         self.shared.lock().broker_started(node_id);
         tracing::info!(node_id, "broker started");

@@ -1,6 +1,14 @@
 //! The KIP-848 consumer group coordinator (ConsumerGroupHeartbeat, ConsumerGroupDescribe),
-//! as plain data: the server computes the target assignment with its `uniform` assignor and
-//! walks each member to it with revoke-before-assign reconciliation.
+//! as plain data: the server computes the target assignment with its `uniform` or `range`
+//! assignor and walks each member to it with revoke-before-assign reconciliation.
+//!
+//! The assignors are Kafka's `group.consumer.assignors` default, `[uniform, range]`: a member
+//! names one in its heartbeat's ServerAssignor (any other name is UNSUPPORTED_ASSIGNOR), and
+//! the group uses the one most of its members name, as Kafka's
+//! `ConsumerGroup.computePreferredServerAssignor` does, and the first of the list, `uniform`,
+//! when none names one. Kafka breaks a tie in its hash map's order; here the first of the
+//! list wins. A member changing only its assignor does not bump the group epoch (on Kafka
+//! neither): the choice is made again at the next target computation.
 //!
 //! Kafka's rules, from its `GroupMetadataManager` and `CurrentAssignmentBuilder`: a member
 //! joins with epoch 0; any change of membership, subscriptions or subscribed topics' metadata
@@ -47,6 +55,8 @@ struct Member {
     client_id: String,
     client_host: String,
     subscribed: Vec<String>,
+    /// The ServerAssignor it named last (`None`: never named one).
+    server_assignor: Option<String>,
     /// The subscription regex (KIP-848 v1), matched against whole topic names.
     regex: Option<(String, regex::Regex)>,
     rebalance_timeout: Duration,
@@ -73,7 +83,12 @@ pub(crate) struct ConsumerGroup {
     statics: HashMap<String, String>,
     /// The subscribed topics' metadata the target was computed from.
     metadata: TopicMeta,
+    /// The assignor the target was computed with (`None`: no target yet).
+    assignor: Option<&'static str>,
 }
+
+/// Kafka's `group.consumer.assignors` default; the first is the group's default.
+pub(crate) const SERVER_ASSIGNORS: [&str; 2] = ["uniform", "range"];
 
 impl Member {
     /// Whether the member subscribes to `topic`, by name or by its regex.
@@ -166,11 +181,111 @@ impl ConsumerGroup {
             .collect()
     }
 
+    /// The assignor most members name (Kafka's `preferredServerAssignor`); ties and a group
+    /// where nobody names one get the first of [`SERVER_ASSIGNORS`].
+    fn preferred_assignor(&self) -> &'static str {
+        let count = |name: &str| {
+            self.members
+                .values()
+                .filter(|m| m.server_assignor.as_deref() == Some(name))
+                .count()
+        };
+        let mut best = SERVER_ASSIGNORS[0];
+        for name in SERVER_ASSIGNORS {
+            if count(name) > count(best) {
+                best = name;
+            }
+        }
+        best
+    }
+
+    /// Recomputes the target assignment for the group epoch with the preferred assignor.
+    fn compute_target(&mut self, topics: &TopicMeta) {
+        self.metadata = self.subscribed_metadata(topics);
+        let assignor = self.preferred_assignor();
+        self.target = match assignor {
+            "range" => self.assign_range(),
+            _ => self.assign_uniform(),
+        };
+        self.assignor = Some(assignor);
+        self.assignment_epoch = self.epoch;
+    }
+
+    /// The `range` assignor, as Kafka's server-side `RangeAssignor`: per topic, its
+    /// subscribed members (here in member id order) each get `partitions / members`
+    /// partitions and the first `partitions % members` of them one more, in contiguous
+    /// ranges, so that topics with the same partition count (co-partitioned topics) give
+    /// the same partition numbers to the same member. It is sticky too: a member first keeps
+    /// the lowest-numbered of its previous target partitions up to its quota (one more
+    /// while extra slots remain), and the partitions nobody kept are dealt out in ascending
+    /// order to the members still short, in member order.
+    fn assign_range(&self) -> BTreeMap<String, BTreeSet<Tp>> {
+        let mut target: BTreeMap<String, BTreeSet<Tp>> = self
+            .members
+            .keys()
+            .map(|m| (m.clone(), BTreeSet::new()))
+            .collect();
+        for (name, (topic, count)) in &self.metadata {
+            let members: Vec<&String> = self
+                .members
+                .iter()
+                .filter(|(_, m)| m.subscribes(name))
+                .map(|(id, _)| id)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let quota = *count as usize / members.len();
+            let mut extra = *count as usize % members.len();
+            let mut kept: BTreeSet<i32> = BTreeSet::new();
+            // Members short of their quota (or exactly at it: they may get an extra one),
+            // with how many they still need.
+            let mut unfilled: Vec<(&String, usize)> = Vec::new();
+            for member in &members {
+                // The previous target's partitions of this topic, ascending.
+                let previous: Vec<i32> = self
+                    .target
+                    .get(*member)
+                    .map(|set| {
+                        set.iter()
+                            .filter(|(t, p)| t == topic && *p < *count)
+                            .map(|(_, p)| *p)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let retain = previous.len().min(quota);
+                let mine = target.entry((*member).clone()).or_default();
+                for p in &previous[..retain] {
+                    kept.insert(*p);
+                    mine.insert((*topic, *p));
+                }
+                if previous.len() > quota && extra > 0 {
+                    extra -= 1;
+                    kept.insert(previous[quota]);
+                    mine.insert((*topic, previous[quota]));
+                } else {
+                    unfilled.push((member, quota.saturating_sub(previous.len())));
+                }
+            }
+            let mut free = (0..*count).filter(|p| !kept.contains(p));
+            for (member, mut remaining) in unfilled {
+                if extra > 0 {
+                    remaining += 1;
+                    extra -= 1;
+                }
+                let mine = target.entry(member.clone()).or_default();
+                for p in free.by_ref().take(remaining) {
+                    mine.insert((*topic, p));
+                }
+            }
+        }
+        target
+    }
+
     /// The `uniform` assignor: every subscribed partition to one subscribed member, sticky
     /// to the previous target, balanced so that no member has two more than another that
     /// could take one of its partitions.
-    fn compute_target(&mut self, topics: &TopicMeta) {
-        self.metadata = self.subscribed_metadata(topics);
+    fn assign_uniform(&self) -> BTreeMap<String, BTreeSet<Tp>> {
         let mut all: Vec<(Tp, Vec<String>)> = Vec::new();
         for (name, (id, count)) in &self.metadata {
             let candidates: Vec<String> = self
@@ -237,8 +352,7 @@ impl ConsumerGroup {
                 break;
             }
         }
-        self.target = target;
-        self.assignment_epoch = self.epoch;
+        target
     }
 
     /// Moves `member_id` toward its target: revoke first, then assign what is free.
@@ -320,11 +434,12 @@ impl ConsumerGroup {
             Some(Err(message)) => return error(ErrorCode::InvalidRegularExpression, &message),
         };
         if let Some(assignor) = &req.server_assignor {
-            if assignor != "uniform" {
+            if !SERVER_ASSIGNORS.contains(&assignor.as_str()) {
                 return error(
                     ErrorCode::UnsupportedAssignor,
                     &format!(
-                        "ServerAssignor {assignor} is not supported. Supported assignors: uniform."
+                        "ServerAssignor {assignor} is not supported. Supported assignors: {}.",
+                        SERVER_ASSIGNORS.join(", ")
                     ),
                 );
             }
@@ -392,6 +507,7 @@ impl ConsumerGroup {
                         client_id: ctx.client_id.clone(),
                         client_host: ctx.client_host.clone(),
                         subscribed: subscribed.clone(),
+                        server_assignor: req.server_assignor.clone(),
                         regex: regex.clone().flatten(),
                         rebalance_timeout: Duration::from_millis(
                             req.rebalance_timeout_ms.max(0) as u64
@@ -444,6 +560,12 @@ impl ConsumerGroup {
                         m.subscribed = subscribed.clone();
                         bump = true;
                     }
+                }
+                // A new assignor alone does not bump the group epoch (Kafka's
+                // `hasMemberSubscriptionChanged` looks at the subscription only): it is used
+                // from the next target computation on.
+                if let Some(assignor) = &req.server_assignor {
+                    m.server_assignor = Some(assignor.clone());
                 }
                 if let Some(regex) = regex {
                     let changed =
@@ -532,7 +654,10 @@ impl ConsumerGroup {
             group_state: self.state_name().into(),
             group_epoch: self.epoch,
             assignment_epoch: self.assignment_epoch,
-            assignor_name: "uniform".into(),
+            assignor_name: self
+                .assignor
+                .unwrap_or_else(|| self.preferred_assignor())
+                .into(),
             members: self
                 .members
                 .iter()
@@ -696,5 +821,146 @@ mod tests {
             ErrorCode::from_code(r.error_code),
             ErrorCode::InvalidRegularExpression
         );
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+
+    const T: Uuid = Uuid([1; 16]);
+    const U: Uuid = Uuid([2; 16]);
+    const V: Uuid = Uuid([3; 16]);
+
+    /// t and u are co-partitioned (7 partitions each); v has 2.
+    fn ctx() -> HeartbeatContext {
+        HeartbeatContext {
+            client_id: "c".into(),
+            client_host: "/127.0.0.1".into(),
+            topics: [
+                ("t".to_owned(), (T, 7)),
+                ("u".to_owned(), (U, 7)),
+                ("v".to_owned(), (V, 2)),
+            ]
+            .into_iter()
+            .collect(),
+            heartbeat_interval_ms: 1_000,
+            session_timeout_ms: 45_000,
+        }
+    }
+
+    fn join(
+        member: &str,
+        topics: &[&str],
+        assignor: Option<&str>,
+    ) -> ConsumerGroupHeartbeatRequest {
+        ConsumerGroupHeartbeatRequest {
+            group_id: "g".into(),
+            member_id: member.into(),
+            member_epoch: 0,
+            rebalance_timeout_ms: 30_000,
+            subscribed_topic_names: Some(topics.iter().map(|t| (*t).to_owned()).collect()),
+            server_assignor: assignor.map(str::to_owned),
+            topic_partitions: Some(Vec::new()),
+            ..Default::default()
+        }
+    }
+
+    /// The target of `member` for `topic`, ascending.
+    fn target(g: &ConsumerGroup, member: &str, topic: Uuid) -> Vec<i32> {
+        g.target[member]
+            .iter()
+            .filter(|(t, _)| *t == topic)
+            .map(|(_, p)| *p)
+            .collect()
+    }
+
+    #[test]
+    fn range_gives_contiguous_co_partitioned_ranges_earlier_members_one_more() {
+        let mut g = ConsumerGroup::default();
+        let now = Instant::now();
+        for (m, topics) in [
+            ("a", &["t", "u"][..]),
+            ("b", &["t", "u", "v"]),
+            ("c", &["t", "u", "v"]),
+        ] {
+            let r = g.heartbeat(&join(m, topics, Some("range")), &ctx(), now);
+            assert_eq!(r.error_code, 0);
+        }
+        // From scratch (no previous target), as for a group whose members all joined at once.
+        g.target.clear();
+        g.compute_target(&ctx().topics);
+        assert_eq!(g.assignor, Some("range"));
+        for topic in [T, U] {
+            assert_eq!(target(&g, "a", topic), vec![0, 1, 2]);
+            assert_eq!(target(&g, "b", topic), vec![3, 4]);
+            assert_eq!(target(&g, "c", topic), vec![5, 6]);
+        }
+        assert_eq!(
+            target(&g, "a", V),
+            Vec::<i32>::new(),
+            "a does not subscribe to v"
+        );
+        assert_eq!(target(&g, "b", V), vec![0]);
+        assert_eq!(target(&g, "c", V), vec![1]);
+        assert_eq!(g.describe("g").assignor_name, "range");
+    }
+
+    #[test]
+    fn range_is_sticky_like_kafkas() {
+        let mut g = ConsumerGroup::default();
+        let now = Instant::now();
+        g.heartbeat(&join("a", &["t"], Some("range")), &ctx(), now);
+        assert_eq!(target(&g, "a", T), vec![0, 1, 2, 3, 4, 5, 6]);
+        // b joins: quota 3, one extra; a keeps its lowest 3 plus the extra one.
+        g.heartbeat(&join("b", &["t"], Some("range")), &ctx(), now);
+        assert_eq!(target(&g, "a", T), vec![0, 1, 2, 3]);
+        assert_eq!(target(&g, "b", T), vec![4, 5, 6]);
+        // c joins: quota 2, one extra (taken by a, the first over quota); b keeps 4, 5 and c
+        // gets what nobody kept.
+        g.heartbeat(&join("c", &["t"], Some("range")), &ctx(), now);
+        assert_eq!(target(&g, "a", T), vec![0, 1, 2]);
+        assert_eq!(target(&g, "b", T), vec![4, 5]);
+        assert_eq!(target(&g, "c", T), vec![3, 6]);
+        // c leaves: a (at quota) takes the extra one, b fills its quota.
+        g.heartbeat(
+            &ConsumerGroupHeartbeatRequest {
+                group_id: "g".into(),
+                member_id: "c".into(),
+                member_epoch: -1,
+                ..Default::default()
+            },
+            &ctx(),
+            now,
+        );
+        g.heartbeat(&join("a", &["t"], None), &ctx(), now);
+        assert_eq!(target(&g, "a", T), vec![0, 1, 2, 3]);
+        assert_eq!(target(&g, "b", T), vec![4, 5, 6]);
+    }
+
+    #[test]
+    fn the_assignor_most_members_name_wins_and_unknown_names_are_refused() {
+        let mut g = ConsumerGroup::default();
+        let now = Instant::now();
+        g.heartbeat(&join("a", &["t"], None), &ctx(), now);
+        assert_eq!(g.assignor, Some("uniform"), "the default is the first");
+        g.heartbeat(&join("b", &["t"], Some("range")), &ctx(), now);
+        assert_eq!(g.assignor, Some("range"), "one for range, none for uniform");
+        g.heartbeat(&join("c", &["t"], Some("uniform")), &ctx(), now);
+        assert_eq!(
+            g.assignor,
+            Some("uniform"),
+            "a tie goes to the first of the list"
+        );
+        let r = g.heartbeat(&join("d", &["t"], Some("sticky")), &ctx(), now);
+        assert_eq!(
+            ErrorCode::from_code(r.error_code),
+            ErrorCode::UnsupportedAssignor
+        );
+        assert_eq!(
+            r.error_message.as_deref(),
+            Some("ServerAssignor sticky is not supported. Supported assignors: uniform, range.")
+        );
+        assert!(!g.has_member("d"));
     }
 }

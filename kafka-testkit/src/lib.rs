@@ -78,15 +78,22 @@
 //! # }
 //! ```
 //!
+//! # TLS
+//!
+//! With the `tls` feature, `ClusterBuilder::tls` makes every listener SSL (SASL_SSL with
+//! SASL users), with mutual TLS when a client CA is given; `TestCa` makes certificates.
+//!
 //! # What it does not model (yet)
 //!
-//! KIP-848 client-side assignors and server assignors other than `uniform`, OAuth tokens
-//! signed with keys (JWKS validation), GSSAPI, SASL_SSL,
-//! TLS, SaslHandshake v0 (raw tokens), transaction version 2 (KIP-890's per-transaction epoch
+//! KIP-848 client-side assignors (the server has `uniform` and `range`), OAuth tokens
+//! signed with keys (JWKS validation), GSSAPI, principals from TLS client certificates,
+//! SaslHandshake v0 (raw tokens), transaction version 2 (KIP-890's per-transaction epoch
 //! bump), fetch sessions (every fetch is a full one), compaction and retention, quotas,
 //! ACLs, and replication lag: followers are always caught up, so the high watermark is the
-//! log end and a stopped broker simply leaves the ISR. Transactions complete at once (no
-//! CONCURRENT_TRANSACTIONS window).
+//! log end and a stopped broker simply leaves the ISR. Coordinator-initiated aborts (fencing,
+//! timeouts) write their markers at once; a client's EndTxn is followed by a
+//! CONCURRENT_TRANSACTIONS window until its markers land (`transaction_marker_delay`,
+//! `Cluster::hold_transaction_markers`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -100,6 +107,8 @@ mod log;
 pub mod sasl_server;
 mod server;
 mod state;
+#[cfg(feature = "tls")]
+mod tls;
 mod txn;
 
 pub use cluster::{Cluster, ClusterBuilder, Error, SaslLogin, SaslSession};
@@ -109,6 +118,8 @@ pub use kafka_protocol::ErrorCode;
 pub use log::TimestampType;
 pub use sasl_server::SaslMechanism as Mechanism;
 pub use server::SUPPORTED_APIS;
+#[cfg(feature = "tls")]
+pub use tls::{IssuedCert, TestCa, TlsConfig};
 
 /// The README's code blocks, compiled as doc tests so that they stay true.
 #[cfg(doctest)]

@@ -1,11 +1,14 @@
-//! `kafka-testkit [--brokers N] [--port P] [--rack] [--sasl MECH:USER:PASSWORD]...`
+//! `kafka-testkit [--brokers N] [--port P] [--rack] [--sasl MECH:USER:PASSWORD]...
+//! [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]`
 //!
 //! Starts an in-memory cluster, prints exactly one line `bootstrap=HOST:PORT[,HOST:PORT...]`
 //! on stdout once every broker accepts connections, then serves until SIGTERM or SIGINT and
 //! exits 0. With `--sasl` (repeatable), every listener requires SASL (SASL_PLAINTEXT) and
 //! logs in the users given, with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; `--sasl OAUTHBEARER`
 //! enables OAUTHBEARER with Kafka's unsecured-JWS validation (any valid token logs in as its
-//! `sub`). Errors go to stderr with a non-zero exit (2 for bad arguments).
+//! `sub`). With `--tls-cert` and `--tls-key` (PEM; a binary built with the `tls` feature),
+//! every listener is SSL, or SASL_SSL with `--sasl`; `--tls-client-ca` also requires client
+//! certificates signed by those CAs (mutual TLS). Errors go to stderr with a non-zero exit (2 for bad arguments).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -16,10 +19,14 @@ struct Args {
     port: u16,
     rack: bool,
     sasl: Vec<String>,
+    tls_cert: Option<std::path::PathBuf>,
+    tls_key: Option<std::path::PathBuf>,
+    tls_client_ca: Option<std::path::PathBuf>,
 }
 
 const USAGE: &str = "usage: kafka-testkit [--brokers N] [--port P] [--rack] \
-     [--sasl MECH:USER:PASSWORD | --sasl OAUTHBEARER]...";
+     [--sasl MECH:USER:PASSWORD | --sasl OAUTHBEARER]... \
+     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]";
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
@@ -27,6 +34,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         port: 0,
         rack: false,
         sasl: Vec::new(),
+        tls_cert: None,
+        tls_key: None,
+        tls_client_ca: None,
     };
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -47,11 +57,51 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--rack" => parsed.rack = true,
             "--sasl" => parsed.sasl.push(value("--sasl")?),
+            "--tls-cert" => parsed.tls_cert = Some(value("--tls-cert")?.into()),
+            "--tls-key" => parsed.tls_key = Some(value("--tls-key")?.into()),
+            "--tls-client-ca" => parsed.tls_client_ca = Some(value("--tls-client-ca")?.into()),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
+    match (&parsed.tls_cert, &parsed.tls_key) {
+        (Some(_), None) | (None, Some(_)) => {
+            return Err("--tls-cert and --tls-key go together".to_owned())
+        }
+        (None, None) if parsed.tls_client_ca.is_some() => {
+            return Err("--tls-client-ca needs --tls-cert and --tls-key".to_owned())
+        }
+        _ => {}
+    }
     Ok(parsed)
+}
+
+/// Turns on TLS for every listener, from the PEM files given.
+#[cfg(feature = "tls")]
+fn with_tls(
+    builder: kafka_testkit::ClusterBuilder,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    client_ca: Option<&std::path::Path>,
+) -> Result<kafka_testkit::ClusterBuilder, String> {
+    let config =
+        kafka_testkit::TlsConfig::from_files(cert, key, client_ca).map_err(|e| e.to_string())?;
+    Ok(builder.tls(config))
+}
+
+/// This binary was built without the `tls` feature: TLS flags are refused, not ignored.
+#[cfg(not(feature = "tls"))]
+fn with_tls(
+    _: kafka_testkit::ClusterBuilder,
+    _: &std::path::Path,
+    _: &std::path::Path,
+    _: Option<&std::path::Path>,
+) -> Result<kafka_testkit::ClusterBuilder, String> {
+    Err(
+        "--tls-cert: this kafka-testkit was built without the `tls` feature \
+         (cargo build -p kafka-testkit --features tls)"
+            .to_owned(),
+    )
 }
 
 fn main() -> ExitCode {
@@ -80,6 +130,15 @@ fn main() -> ExitCode {
             }
         }
     }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        builder = match with_tls(builder, cert, key, args.tls_client_ca.as_deref()) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("kafka-testkit: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -94,19 +153,18 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         let cluster = match builder.build().await {
             Ok(c) => c,
+            // Unusable --tls-* files are bad arguments, like an unknown --sasl mechanism.
+            Err(e @ kafka_testkit::Error::Tls(_)) => {
+                eprintln!("kafka-testkit: {e}");
+                return ExitCode::from(2);
+            }
             Err(e) => {
                 eprintln!("kafka-testkit: {e}");
                 return ExitCode::from(1);
             }
         };
-        let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "bootstrap={}", cluster.bootstrap())
-            .and_then(|()| stdout.flush())
-            .is_err()
-        {
-            return ExitCode::from(1);
-        }
-        drop(stdout);
+        // Watch SIGTERM and SIGINT before announcing the cluster: a script may send it as soon as it
+        // has read the bootstrap line, and an unwatched SIGTERM kills the process (status 143).
         let mut term =
             match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
                 Ok(s) => s,
@@ -115,9 +173,25 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
+        let mut interrupt =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("kafka-testkit: cannot watch SIGINT: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, "bootstrap={}", cluster.bootstrap())
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            return ExitCode::from(1);
+        }
+        drop(stdout);
         tokio::select! {
             _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = interrupt.recv() => {}
         }
         drop(cluster);
         ExitCode::SUCCESS

@@ -13,6 +13,11 @@
 //! authentication, during a re-authentication, and at the first request after an expired
 //! session (Kafka checks expiry when a request arrives, not on a timer). A refused
 //! SaslHandshake and a failed SaslAuthenticate are answered, then the connection is closed.
+//!
+//! On a TLS listener (the `tls` feature) each accepted connection first completes its TLS
+//! handshake, in its own task and within `TLS_HANDSHAKE_TIMEOUT`; a failed handshake (an
+//! untrusted or missing client certificate with mutual TLS, a plaintext client) closes it.
+//! Requests then flow exactly as on plain TCP.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,8 +27,8 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::frame::split_frame;
 use kafka_protocol::header::{RequestHeader, ResponseHeader};
 use kafka_protocol::messages::{self as m, ApiKey, Message, Request};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::cluster::{SaslLogin, SaslSession};
@@ -161,11 +166,34 @@ pub(crate) enum ConnError {
     AnswerThenClose(BytesMut),
 }
 
+/// How long a TLS client has to complete its handshake before the connection is closed.
+#[cfg(feature = "tls")]
+pub(crate) const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a listener's connections speak below Kafka's protocol: plain TCP, or TLS first.
+#[derive(Clone)]
+pub(crate) enum Transport {
+    Plain,
+    #[cfg(feature = "tls")]
+    Tls(tokio_rustls::TlsAcceptor),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Plain => f.write_str("Plain"),
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => f.write_str("Tls"),
+        }
+    }
+}
+
 /// Accepts connections for broker `node` until `stop` turns true.
 pub(crate) async fn serve(
     shared: Arc<Shared>,
     node: i32,
     listener: TcpListener,
+    transport: Transport,
     stop: watch::Receiver<bool>,
 ) {
     let mut stopped = stop.clone();
@@ -174,7 +202,19 @@ pub(crate) async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(connection(shared.clone(), node, stream, peer, stop.clone()));
+                    match &transport {
+                        Transport::Plain => {
+                            tokio::spawn(connection(
+                                shared.clone(), node, stream, peer, stop.clone(),
+                            ));
+                        }
+                        #[cfg(feature = "tls")]
+                        Transport::Tls(acceptor) => {
+                            tokio::spawn(tls_connection(
+                                acceptor.clone(), shared.clone(), node, stream, peer, stop.clone(),
+                            ));
+                        }
+                    }
                 }
                 Err(e) => tracing::warn!(node, error = %e, "accept failed"),
             },
@@ -184,10 +224,40 @@ pub(crate) async fn serve(
     tracing::debug!(node, "listener closed");
 }
 
-async fn connection(
+/// A TLS handshake, then the connection as on plain TCP.
+#[cfg(feature = "tls")]
+async fn tls_connection(
+    acceptor: tokio_rustls::TlsAcceptor,
     shared: Arc<Shared>,
     node: i32,
-    mut stream: TcpStream,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) {
+    let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    let stream = tokio::select! {
+        done = handshake => match done {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                // Where an operator looks when a client cannot connect: an untrusted or
+                // missing client certificate, a client speaking plaintext, a bad SNI.
+                tracing::info!(node, %peer, error = %e, "TLS handshake failed; closing");
+                return;
+            }
+            Err(_) => {
+                tracing::info!(node, %peer, "TLS handshake timed out; closing");
+                return;
+            }
+        },
+        _ = stop.wait_for(|s| *s) => return,
+    };
+    connection(shared, node, stream, peer, stop).await;
+}
+
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
+    shared: Arc<Shared>,
+    node: i32,
+    mut stream: S,
     peer: SocketAddr,
     mut stop: watch::Receiver<bool>,
 ) {

@@ -3,14 +3,22 @@
 //! markers written to every partition (and the transaction's group offsets applied or
 //! dropped).
 //!
-//! Kafka completes a transaction in two steps (PrepareCommit/PrepareAbort in its log, then
-//! markers sent to the leaders, answering CONCURRENT_TRANSACTIONS meanwhile); here the
-//! markers are appended at once, under the cluster lock, so no request ever sees the
-//! intermediate state. When a producer re-initialises, or a transaction times out, the open
-//! transaction is aborted with the epoch bumped, which fences the old producer (Kafka's rule).
-//! Transaction version 2 (KIP-890: epoch bump on every EndTxn) is not advertised.
+//! Kafka completes a transaction in two steps: EndTxn moves it to PrepareCommit or
+//! PrepareAbort and is answered at once; the markers are then written to every partition by
+//! the `TransactionMarkerChannelManager`, and only once they all are does the transaction
+//! reach CompleteCommit or CompleteAbort. Meanwhile the coordinator answers InitProducerId,
+//! AddPartitionsToTxn and AddOffsetsToTxn for that transactional id with the retriable
+//! CONCURRENT_TRANSACTIONS (and a retried EndTxn of the same outcome too). Here the markers
+//! land `marker_delay` after EndTxn (the cluster's ticker writes them then; zero: at once,
+//! inside EndTxn), and not at all while `hold_markers` is set.
+//!
+//! When a producer re-initialises, or a transaction times out, the open transaction is
+//! aborted with the epoch bumped, which fences the old producer (Kafka's rule); those aborts
+//! write their markers at once. Transaction version 2 (KIP-890: epoch bump on every EndTxn)
+//! is not advertised.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_protocol::ErrorCode;
@@ -25,6 +33,9 @@ pub const MAX_TRANSACTION_TIMEOUT_MS: i32 = 900_000;
 pub(crate) enum TxnState {
     Empty,
     Ongoing,
+    /// EndTxn answered, markers not yet written.
+    PrepareCommit,
+    PrepareAbort,
     CompleteCommit,
     CompleteAbort,
 }
@@ -40,6 +51,8 @@ pub(crate) struct Txn {
     pub groups: BTreeSet<String>,
     /// When the open transaction began (its first AddPartitions/AddOffsets).
     pub started: Option<Instant>,
+    /// In PrepareCommit/PrepareAbort: when its markers are due.
+    pub markers_due: Option<Instant>,
 }
 
 /// Every transactional id of the cluster.
@@ -48,6 +61,14 @@ pub(crate) struct Transactions {
     pub by_id: HashMap<String, Txn>,
     /// Coordinator epoch written in markers (one coordinator incarnation here).
     pub coordinator_epoch: i32,
+    /// How long after EndTxn the markers land (zero: inside EndTxn).
+    pub marker_delay: Duration,
+    /// While set, prepared transactions keep their markers (a test's fault control).
+    pub hold_markers: bool,
+    /// Woken when markers are scheduled, so the cluster's ticker writes them on time.
+    pub markers_scheduled: Arc<tokio::sync::Notify>,
+    /// How many requests were answered CONCURRENT_TRANSACTIONS.
+    pub concurrent_answers: u64,
 }
 
 /// How an epoch refusal is answered: PRODUCER_FENCED, or INVALID_PRODUCER_EPOCH for request
@@ -91,6 +112,7 @@ impl State {
                     partitions: BTreeSet::new(),
                     groups: BTreeSet::new(),
                     started: None,
+                    markers_due: None,
                 },
             );
             return Ok((producer_id, 0));
@@ -103,6 +125,8 @@ impl State {
                 return Err(fenced(knows_producer_fenced));
             }
         }
+        // Kafka: the client backs off and retries until the markers are written.
+        self.check_not_completing(transactional_id)?;
         if txn.state == TxnState::Ongoing {
             // Fence the previous incarnation: abort its transaction under a bumped epoch.
             self.complete_transaction(transactional_id, false, true, now);
@@ -149,6 +173,25 @@ impl State {
         }
         if epoch != txn.epoch {
             return Err(fenced(knows_producer_fenced));
+        }
+        Ok(())
+    }
+
+    /// CONCURRENT_TRANSACTIONS while `transactional_id`'s markers are being written
+    /// (PrepareCommit/PrepareAbort), as Kafka's coordinator answers InitProducerId,
+    /// AddPartitionsToTxn and AddOffsetsToTxn then; counted for tests.
+    pub fn check_not_completing(&mut self, transactional_id: &str) -> Result<(), ErrorCode> {
+        let completing =
+            self.txns.by_id.get(transactional_id).is_some_and(|t| {
+                matches!(t.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
+            });
+        if completing {
+            self.txns.concurrent_answers += 1;
+            tracing::debug!(
+                transactional_id,
+                "markers not yet written: CONCURRENT_TRANSACTIONS"
+            );
+            return Err(ErrorCode::ConcurrentTransactions);
         }
         Ok(())
     }
@@ -204,9 +247,11 @@ impl State {
         }
     }
 
-    /// EndTxn: commits or aborts the open transaction. A retried EndTxn for a transaction
-    /// already completed the same way succeeds; anything else without an open transaction is
-    /// INVALID_TXN_STATE.
+    /// EndTxn: commits or aborts the open transaction: PrepareCommit/PrepareAbort, with the
+    /// markers written now (no delay, no hold) or when due. A retried EndTxn for a
+    /// transaction already completed the same way succeeds, one still being completed the
+    /// same way is CONCURRENT_TRANSACTIONS (Kafka's answer); anything else without an open
+    /// transaction is INVALID_TXN_STATE.
     pub fn end_transaction(
         &mut self,
         transactional_id: &str,
@@ -221,12 +266,56 @@ impl State {
             .ok_or(ErrorCode::InvalidProducerIdMapping)?;
         match (state, commit) {
             (TxnState::Ongoing, _) => {
-                self.complete_transaction(transactional_id, commit, false, now);
+                if self.txns.marker_delay.is_zero() && !self.txns.hold_markers {
+                    self.complete_transaction(transactional_id, commit, false, now);
+                    return Ok(());
+                }
+                let due = now + self.txns.marker_delay;
+                if let Some(t) = self.txns.by_id.get_mut(transactional_id) {
+                    t.state = if commit {
+                        TxnState::PrepareCommit
+                    } else {
+                        TxnState::PrepareAbort
+                    };
+                    t.markers_due = Some(due);
+                }
+                self.txns.markers_scheduled.notify_one();
                 Ok(())
+            }
+            (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
+                self.check_not_completing(transactional_id)
             }
             (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(()),
             _ => Err(ErrorCode::InvalidTxnState),
         }
+    }
+
+    /// When the earliest prepared transaction's markers are due (`None`: none is, or they
+    /// are held).
+    pub fn next_markers_due(&self) -> Option<Instant> {
+        if self.txns.hold_markers {
+            return None;
+        }
+        self.txns.by_id.values().filter_map(|t| t.markers_due).min()
+    }
+
+    /// Writes the markers of every prepared transaction due by `now` (none while held).
+    /// Returns whether any were written.
+    pub fn write_due_markers(&mut self, now: Instant) -> bool {
+        if self.txns.hold_markers {
+            return false;
+        }
+        let due: Vec<(String, bool)> = self
+            .txns
+            .by_id
+            .iter()
+            .filter(|(_, t)| t.markers_due.is_some_and(|d| d <= now))
+            .map(|(id, t)| (id.clone(), t.state == TxnState::PrepareCommit))
+            .collect();
+        for (id, commit) in &due {
+            self.complete_transaction(id, *commit, false, now);
+        }
+        !due.is_empty()
     }
 
     /// Writes the markers of `transactional_id`'s open transaction and applies (commit) or
@@ -255,6 +344,7 @@ impl State {
             TxnState::CompleteAbort
         };
         txn.started = None;
+        txn.markers_due = None;
         let now = now_ms();
         for (topic, index) in &partitions {
             if let Some(p) = self
@@ -279,9 +369,11 @@ impl State {
         );
     }
 
-    /// Aborts transactions open longer than their timeout, bumping the epoch (the producer
-    /// learns it was fenced on its next request).
+    /// Writes the markers now due, then aborts transactions open longer than their timeout,
+    /// bumping the epoch (the producer learns it was fenced on its next request). Returns
+    /// whether markers were written.
     pub fn expire_transactions(&mut self, now: Instant) -> bool {
+        let wrote = self.write_due_markers(now);
         let expired: Vec<String> = self
             .txns
             .by_id
@@ -295,6 +387,6 @@ impl State {
             tracing::info!(transactional_id = %id, "transaction timed out: aborting");
             self.complete_transaction(id, false, true, now);
         }
-        !expired.is_empty()
+        wrote || !expired.is_empty()
     }
 }

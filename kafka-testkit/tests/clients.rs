@@ -527,6 +527,112 @@ async fn transactions_commit_abort_and_fence() {
     );
 }
 
+/// Waits (bounded) until the testkit has answered more than `than` requests with
+/// CONCURRENT_TRANSACTIONS.
+async fn wait_concurrent_answers(cluster: &Cluster, than: u64) {
+    let deadline = Instant::now() + WAIT;
+    while cluster.concurrent_transactions_answers() <= than {
+        assert!(
+            Instant::now() < deadline,
+            "no CONCURRENT_TRANSACTIONS answer within {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Proven on: the testkit's transaction coordinator with its markers held past EndTxn (as
+/// Kafka's PrepareCommit lasts until its marker requests complete): our transactional
+/// producer runs back-to-back transactions; every other commit's markers are held, so the
+/// next transaction's AddPartitionsToTxn is answered CONCURRENT_TRANSACTIONS (counted by the
+/// testkit) until the test releases them, and every transaction still commits. A new
+/// incarnation's InitProducerId meets a held commit too, and gets through once released.
+#[tokio::test]
+async fn back_to_back_transactions_retry_concurrent_transactions() {
+    let cluster = Cluster::builder().brokers(1).build().await.unwrap();
+    cluster.create_topic("btb", 1, 1).unwrap();
+    let bootstrap = cluster.bootstrap();
+    let p = producer(&bootstrap, &[("transactional.id", "btb-tx")]).await;
+    p.init_transactions().await.unwrap();
+    let rounds = 6;
+    let mut previous_held = false;
+    for round in 0..rounds {
+        let hold = round % 2 == 0;
+        let before = cluster.concurrent_transactions_answers();
+        p.begin_transaction().unwrap();
+        let mut deliveries = Vec::new();
+        for i in 0..10 {
+            let record = ProducerRecord::new("btb")
+                .key(format!("k{}", round * 10 + i))
+                .value("v");
+            deliveries.push(p.send(record).await.unwrap());
+        }
+        if previous_held {
+            // This transaction's AddPartitionsToTxn meets the previous commit's held markers.
+            wait_concurrent_answers(&cluster, before).await;
+            cluster.hold_transaction_markers(false);
+        }
+        // Every record written means this transaction's partitions were added, so the
+        // previous commit's markers have landed: the hold below catches this commit only.
+        for d in deliveries {
+            d.await.unwrap();
+        }
+        if hold {
+            cluster.hold_transaction_markers(true);
+        }
+        p.commit_transaction().await.unwrap();
+        previous_held = hold;
+    }
+    let refused_adds = cluster.concurrent_transactions_answers();
+    assert!(
+        refused_adds >= 3,
+        "each transaction after a held commit was refused at least once: {refused_adds}"
+    );
+
+    // The last commit's markers are held: a new incarnation's InitProducerId is refused until
+    // they are written, then it gets the next epoch.
+    p.begin_transaction().unwrap();
+    p.send(ProducerRecord::new("btb").key("last").value("v"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    cluster.hold_transaction_markers(true);
+    p.commit_transaction().await.unwrap();
+    let before = cluster.concurrent_transactions_answers();
+    let release = {
+        async {
+            wait_concurrent_answers(&cluster, before).await;
+            cluster.hold_transaction_markers(false);
+        }
+    };
+    let successor = producer(&bootstrap, &[("transactional.id", "btb-tx")]).await;
+    let (init, ()) = tokio::join!(successor.init_transactions(), release);
+    init.unwrap();
+
+    let mut c = Consumer::new(
+        ConsumerConfig::from_properties([
+            ("bootstrap.servers", bootstrap.as_str()),
+            ("group.id", "unused"),
+            ("auto.offset.reset", "earliest"),
+            ("enable.auto.commit", "false"),
+            ("isolation.level", "read_committed"),
+        ])
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    c.assign([TopicPartition::new("btb", 0)]).unwrap();
+    let committed = read_keys(&mut c, rounds * 10 + 1).await;
+    assert_eq!(committed.len(), rounds * 10 + 1, "{committed:?}");
+    let mut expected = keys(0, rounds * 10);
+    expected.insert("last".to_owned());
+    assert_eq!(committed.into_iter().collect::<BTreeSet<_>>(), expected);
+    // Records and one marker per transaction.
+    let (_, high_watermark) = cluster.offsets("btb", 0).unwrap();
+    assert_eq!(high_watermark, (rounds * 10 + 1 + rounds + 1) as i64);
+    assert_eq!(cluster.last_stable_offset("btb", 0), Some(high_watermark));
+}
+
 /// Proven on: the testkit's transaction timeout: a transaction left open longer than
 /// `transaction.timeout.ms` is aborted by the coordinator (the partition's last stable offset
 /// moves past it) and its producer, fenced by the epoch bump, cannot commit it.

@@ -723,7 +723,8 @@ async fn fault_controls_drop_delay_shrink_and_move() {
 
 /// Proven on: the testkit's transaction and group coordinators, request by request: an
 /// offset committed inside a transaction (AddOffsetsToTxn, TxnOffsetCommit) makes an
-/// OffsetFetch with `require_stable` answer UNSTABLE_OFFSET_COMMIT until EndTxn commits it;
+/// OffsetFetch with `require_stable` answer UNSTABLE_OFFSET_COMMIT until the transaction's
+/// commit completes (its markers held past EndTxn here, so the state is observed, not raced);
 /// a stale producer epoch is fenced after the transactional id is initialised again.
 #[tokio::test]
 async fn transactional_offsets_are_unstable_until_the_transaction_commits() {
@@ -801,6 +802,7 @@ async fn transactional_offsets_are_unstable_until_the_transaction_commits() {
         ErrorCode::from_code(p.error_code),
         ErrorCode::UnstableOffsetCommit
     );
+    cluster.hold_transaction_markers(true);
     let end = raw
         .call(
             3,
@@ -814,6 +816,13 @@ async fn transactional_offsets_are_unstable_until_the_transaction_commits() {
         )
         .await;
     assert_eq!(end.error_code, 0);
+    let still = raw.call(7, &fetch).await;
+    assert_eq!(
+        ErrorCode::from_code(still.topics[0].partitions[0].error_code),
+        ErrorCode::UnstableOffsetCommit,
+        "committed by EndTxn, but not yet completed"
+    );
+    cluster.hold_transaction_markers(false);
     let stable = raw.call(7, &fetch).await;
     let p = &stable.topics[0].partitions[0];
     assert_eq!((p.error_code, p.committed_offset), (0, 42));
@@ -837,5 +846,297 @@ async fn transactional_offsets_are_unstable_until_the_transaction_commits() {
     assert_eq!(
         ErrorCode::from_code(stale.error_code),
         ErrorCode::ProducerFenced
+    );
+}
+
+/// Proven on: the testkit's transaction coordinator, request by request, against Kafka's
+/// `TransactionCoordinator`: EndTxn is answered in PrepareCommit, and until the markers are
+/// written (held here) InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn and a retried
+/// EndTxn are CONCURRENT_TRANSACTIONS, an EndTxn with the other outcome is INVALID_TXN_STATE,
+/// and the records stay above the last stable offset; once released, everything succeeds.
+/// Then the default path: markers land by themselves after the configured delay.
+#[tokio::test]
+async fn concurrent_transactions_until_the_markers_are_written() {
+    use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
+    use kafka_protocol::messages::{
+        AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
+    };
+    for delay in [Duration::ZERO, Duration::from_secs(5)] {
+        let cluster = Cluster::builder()
+            .brokers(1)
+            .transaction_marker_delay(delay)
+            .build()
+            .await
+            .unwrap();
+        cluster.create_topic("c", 1, 1).unwrap();
+        let mut raw = Raw::connect(&cluster, 0).await;
+        let init = InitProducerIdRequest {
+            transactional_id: Some("tx-c".into()),
+            transaction_timeout_ms: 60_000,
+            producer_id: -1,
+            producer_epoch: -1,
+            ..Default::default()
+        };
+        let ids = raw.call(4, &init).await;
+        assert_eq!(ids.error_code, 0);
+        let (pid, epoch) = (ids.producer_id, ids.producer_epoch);
+        let add_partitions = AddPartitionsToTxnRequest {
+            v3_and_below_transactional_id: "tx-c".into(),
+            v3_and_below_producer_id: pid,
+            v3_and_below_producer_epoch: epoch,
+            v3_and_below_topics: vec![AddPartitionsToTxnTopic {
+                name: "c".into(),
+                partitions: vec![0],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let add_code = |r: &kafka_protocol::messages::AddPartitionsToTxnResponse| {
+            ErrorCode::from_code(
+                r.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code,
+            )
+        };
+        assert_eq!(
+            add_code(&raw.call(3, &add_partitions).await),
+            ErrorCode::None
+        );
+        let mut records = RecordBatchBuilder::new(Compression::None);
+        records.producer_state(pid, epoch, 0).transactional(true);
+        records.append(1, None, Some(b"in-txn"), &[]).unwrap();
+        let mut request = produce("c", 0, -1, records.finish().unwrap());
+        request.transactional_id = Some("tx-c".into());
+        let produced = raw.call(9, &request).await;
+        assert_eq!(partition_result(&produced), (ErrorCode::None, 0));
+        let end = |committed| EndTxnRequest {
+            transactional_id: "tx-c".into(),
+            producer_id: pid,
+            producer_epoch: epoch,
+            committed,
+            ..Default::default()
+        };
+        let add_offsets = AddOffsetsToTxnRequest {
+            transactional_id: "tx-c".into(),
+            producer_id: pid,
+            producer_epoch: epoch,
+            group_id: "cg".into(),
+            ..Default::default()
+        };
+
+        if delay.is_zero() {
+            cluster.hold_transaction_markers(true);
+            assert_eq!(raw.call(3, &end(true)).await.error_code, 0);
+            let concurrent = ErrorCode::ConcurrentTransactions;
+            assert_eq!(
+                ErrorCode::from_code(raw.call(4, &init).await.error_code),
+                concurrent
+            );
+            assert_eq!(add_code(&raw.call(3, &add_partitions).await), concurrent);
+            assert_eq!(
+                ErrorCode::from_code(raw.call(3, &add_offsets).await.error_code),
+                concurrent
+            );
+            assert_eq!(
+                ErrorCode::from_code(raw.call(3, &end(true)).await.error_code),
+                concurrent
+            );
+            assert_eq!(
+                ErrorCode::from_code(raw.call(3, &end(false)).await.error_code),
+                ErrorCode::InvalidTxnState,
+                "abort while the commit completes"
+            );
+            assert_eq!(cluster.concurrent_transactions_answers(), 4);
+            assert_eq!(cluster.last_stable_offset("c", 0), Some(0), "no marker yet");
+            cluster.hold_transaction_markers(false);
+            assert_eq!(
+                cluster.last_stable_offset("c", 0),
+                Some(2),
+                "record and marker"
+            );
+            assert_eq!(
+                raw.call(3, &end(true)).await.error_code,
+                0,
+                "a retried EndTxn"
+            );
+            assert_eq!(
+                add_code(&raw.call(3, &add_partitions).await),
+                ErrorCode::None
+            );
+            assert_eq!(raw.call(3, &add_offsets).await.error_code, 0);
+        } else {
+            // Markers five seconds after EndTxn (far longer than a request takes): the
+            // AddPartitionsToTxn sent right after it is refused, and one sent again until it
+            // succeeds gets through once they land, with no release by the test.
+            assert_eq!(raw.call(3, &end(true)).await.error_code, 0);
+            assert_eq!(
+                add_code(&raw.call(3, &add_partitions).await),
+                ErrorCode::ConcurrentTransactions
+            );
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let code = add_code(&raw.call(3, &add_partitions).await);
+                if code == ErrorCode::None {
+                    break;
+                }
+                assert_eq!(code, ErrorCode::ConcurrentTransactions);
+                assert!(Instant::now() < deadline, "markers never landed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert!(cluster.concurrent_transactions_answers() >= 1);
+            assert_eq!(cluster.last_stable_offset("c", 0), Some(2));
+        }
+    }
+}
+
+/// Proven on: the testkit's KIP-848 coordinator, raw ConsumerGroupHeartbeats naming
+/// `ServerAssignor=range` (our client has no `group.remote.assignor` setting yet): two members
+/// of co-partitioned topics get the same contiguous ranges of both, the first in member id
+/// order one more, as Kafka's server-side `RangeAssignor` deals them (sticky: the first
+/// member keeps its lowest partitions); ConsumerGroupDescribe names the assignor, and an
+/// unknown assignor is UNSUPPORTED_ASSIGNOR.
+#[tokio::test]
+async fn kip848_range_assignor_over_the_wire() {
+    use kafka_protocol::messages::consumer_group_heartbeat_request::TopicPartitions as Owned;
+    use kafka_protocol::messages::{
+        ConsumerGroupDescribeRequest, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse,
+    };
+    use kafka_protocol::wire::Uuid;
+    let cluster = Cluster::builder().brokers(1).build().await.unwrap();
+    cluster.create_topic("r1", 5, 1).unwrap();
+    cluster.create_topic("r2", 5, 1).unwrap();
+    let mut raw = Raw::connect(&cluster, 0).await;
+    let metadata = raw
+        .call(
+            12,
+            &MetadataRequest {
+                topics: Some(
+                    ["r1", "r2"]
+                        .map(|t| MetadataRequestTopic {
+                            name: Some(t.into()),
+                            ..Default::default()
+                        })
+                        .to_vec(),
+                ),
+                ..Default::default()
+            },
+        )
+        .await;
+    let id = |name: &str| -> Uuid {
+        metadata
+            .topics
+            .iter()
+            .find(|t| t.name.as_deref() == Some(name))
+            .unwrap()
+            .topic_id
+    };
+    let (r1, r2) = (id("r1"), id("r2"));
+    let join = |member: &str, assignor: &str| ConsumerGroupHeartbeatRequest {
+        group_id: "rg".into(),
+        member_id: member.into(),
+        member_epoch: 0,
+        rebalance_timeout_ms: 30_000,
+        subscribed_topic_names: Some(vec!["r1".into(), "r2".into()]),
+        server_assignor: Some(assignor.into()),
+        topic_partitions: Some(Vec::new()),
+        ..Default::default()
+    };
+    let owned = |ps: &[i32]| {
+        Some(
+            [r1, r2]
+                .map(|topic_id| Owned {
+                    topic_id,
+                    partitions: ps.to_vec(),
+                    ..Default::default()
+                })
+                .to_vec(),
+        )
+    };
+    // Each topic's partitions in the response's assignment (`None`: no assignment sent).
+    let assigned = |r: &ConsumerGroupHeartbeatResponse, topic: Uuid| -> Option<Vec<i32>> {
+        r.assignment.as_ref().map(|a| {
+            let mut ps: Vec<i32> = a
+                .topic_partitions
+                .iter()
+                .filter(|t| t.topic_id == topic)
+                .flat_map(|t| t.partitions.clone())
+                .collect();
+            ps.sort_unstable();
+            ps
+        })
+    };
+
+    let a = raw.call(1, &join("member-a", "range")).await;
+    assert_eq!(a.error_code, 0);
+    assert_eq!(assigned(&a, r1), Some(vec![0, 1, 2, 3, 4]));
+    let b = raw.call(1, &join("member-b", "range")).await;
+    assert_eq!((b.error_code, b.member_epoch), (0, 2));
+    // a keeps 0-2 of both topics (revoking 3 and 4); b waits for them.
+    let a2 = raw
+        .call(
+            1,
+            &ConsumerGroupHeartbeatRequest {
+                group_id: "rg".into(),
+                member_id: "member-a".into(),
+                member_epoch: 1,
+                rebalance_timeout_ms: -1,
+                topic_partitions: owned(&[0, 1, 2, 3, 4]),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(assigned(&a2, r1), Some(vec![0, 1, 2]));
+    assert_eq!(assigned(&a2, r2), Some(vec![0, 1, 2]));
+    let a3 = raw
+        .call(
+            1,
+            &ConsumerGroupHeartbeatRequest {
+                group_id: "rg".into(),
+                member_id: "member-a".into(),
+                member_epoch: 1,
+                rebalance_timeout_ms: -1,
+                topic_partitions: owned(&[0, 1, 2]),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(a3.member_epoch, 2, "revoked: a moves to the new epoch");
+    let b2 = raw
+        .call(
+            1,
+            &ConsumerGroupHeartbeatRequest {
+                group_id: "rg".into(),
+                member_id: "member-b".into(),
+                member_epoch: 2,
+                rebalance_timeout_ms: -1,
+                topic_partitions: owned(&[]),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(assigned(&b2, r1), Some(vec![3, 4]));
+    assert_eq!(assigned(&b2, r2), Some(vec![3, 4]));
+
+    let described = raw
+        .call(
+            0,
+            &ConsumerGroupDescribeRequest {
+                group_ids: vec!["rg".into()],
+                ..Default::default()
+            },
+        )
+        .await;
+    let group = &described.groups[0];
+    assert_eq!(
+        (group.assignor_name.as_str(), group.group_state.as_str()),
+        ("range", "Stable")
+    );
+
+    let refused = raw.call(1, &join("member-c", "sticky")).await;
+    assert_eq!(
+        ErrorCode::from_code(refused.error_code),
+        ErrorCode::UnsupportedAssignor
+    );
+    assert_eq!(
+        refused.error_message.as_deref(),
+        Some("ServerAssignor sticky is not supported. Supported assignors: uniform, range.")
     );
 }

@@ -470,14 +470,8 @@ impl BrokerPool {
 /// Whether `error` is about reaching the broker (so another broker, or later, may work), as
 /// opposed to a setting that fails everywhere (credentials, TLS trust, config).
 fn is_connect_failure(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::Io { .. }
-            | Error::ConnectionClosed { .. }
-            | Error::Timeout { .. }
-            | Error::NoBrokerAvailable { .. }
-            | Error::Malformed { .. }
-    )
+    // A garbled answer is this broker's (or the path to it), so another may do better.
+    error.is_transport() || matches!(error, Error::Malformed { .. })
 }
 
 fn close_idle(inner: &PoolInner) -> usize {

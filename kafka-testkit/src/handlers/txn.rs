@@ -56,7 +56,8 @@ pub(crate) fn add_partitions_to_txn(
         req.v3_and_below_producer_id,
         req.v3_and_below_producer_epoch,
         version >= 2,
-    );
+    )
+    .and_then(|()| state.check_not_completing(&txn_id));
     let exists = |state: &State, topic: &str, p: i32| {
         state
             .topics
@@ -122,6 +123,7 @@ pub(crate) fn add_offsets_to_txn(
         req.producer_epoch,
         version >= 2,
     )
+    .and_then(|()| state.check_not_completing(&req.transactional_id))
     .and_then(|()| {
         if req.group_id.is_empty() {
             Err(ErrorCode::InvalidGroupId)
@@ -141,7 +143,7 @@ pub(crate) fn add_offsets_to_txn(
     }
 }
 
-/// EndTxn v0-v3: commit or abort, writing the markers.
+/// EndTxn v0-v3: commit or abort; the markers follow (see [`crate::txn`]).
 pub(crate) fn end_txn(
     state: &mut State,
     node: i32,
