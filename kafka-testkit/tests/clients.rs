@@ -729,6 +729,79 @@ async fn a_kip848_group_of_our_consumers_shares_the_partitions() {
     assert!(cluster.total_requests(ApiKey::ConsumerGroupHeartbeat) >= 2);
 }
 
+/// Proven on: the testkit's KIP-848 coordinator. `group.remote.assignor` reaches the wire as
+/// the heartbeat's ServerAssignor: an assignor the broker does not have is refused
+/// (UNSUPPORTED_ASSIGNOR, fatal for the member), and `range` gives two members contiguous
+/// halves of a 4-partition topic (the broker's default, `uniform`, is free to split otherwise).
+#[tokio::test]
+async fn the_remote_assignor_our_consumer_names_is_the_one_the_broker_uses() {
+    let cluster = Cluster::builder().brokers(1).build().await.unwrap();
+    cluster.create_topic("ra", 4, 1).unwrap();
+    let member = |assignor: &'static str, group: &'static str| {
+        let bootstrap = cluster.bootstrap();
+        async move {
+            let mut c = Consumer::new(
+                ConsumerConfig::from_properties([
+                    ("bootstrap.servers", bootstrap.as_str()),
+                    ("group.id", group),
+                    ("group.protocol", "consumer"),
+                    ("group.remote.assignor", assignor),
+                    ("enable.auto.commit", "false"),
+                ])
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+            c.subscribe(&["ra"]).unwrap();
+            c
+        }
+    };
+    let mut refused = member("no-such-assignor", "ra-bad").await;
+    let deadline = Instant::now() + WAIT;
+    let error = loop {
+        match refused.poll(Duration::from_millis(200)).await {
+            Err(error) => break error,
+            Ok(_) => assert!(
+                Instant::now() < deadline,
+                "the unknown assignor was accepted"
+            ),
+        }
+    };
+    assert!(
+        error.to_string().to_lowercase().contains("assignor"),
+        "{error}"
+    );
+
+    let mut members = [
+        member("range", "ra-range").await,
+        member("range", "ra-range").await,
+    ];
+    let deadline = Instant::now() + WAIT;
+    loop {
+        for c in members.iter_mut() {
+            c.poll(Duration::from_millis(100)).await.unwrap();
+        }
+        if members.iter().all(|c| c.assignment().len() == 2) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the range split never settled");
+    }
+    let mut halves: Vec<Vec<i32>> = members
+        .iter()
+        .map(|c| {
+            let mut p: Vec<i32> = c.assignment().iter().map(|tp| tp.partition).collect();
+            p.sort_unstable();
+            p
+        })
+        .collect();
+    halves.sort();
+    assert_eq!(
+        halves,
+        vec![vec![0, 1], vec![2, 3]],
+        "range gives contiguous halves"
+    );
+}
+
 /// Throughput of the testkit with our client: records/s produced (idempotent, acks=all,
 /// lz4, 100-byte values) and fetched, over a bounded run of 200 000 records. Prints them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -88,6 +88,10 @@ pub struct ConsumerConfig {
     pub group_instance_id: Option<String>,
     /// `group.protocol`: `classic` or `consumer` (stored).
     pub group_protocol: String,
+    /// `group.remote.assignor`: with `group.protocol=consumer`, the server-side assignor this
+    /// member asks for (e.g. `uniform` or `range`); `None` leaves the choice to the broker
+    /// (its `group.consumer.assignors`, first one by default).
+    pub group_remote_assignor: Option<String>,
 }
 
 impl Default for ConsumerConfig {
@@ -116,6 +120,7 @@ impl Default for ConsumerConfig {
             ],
             group_instance_id: None,
             group_protocol: "classic".to_owned(),
+            group_remote_assignor: None,
         }
     }
 }
@@ -142,6 +147,7 @@ impl ConsumerConfig {
         "partition.assignment.strategy",
         "group.instance.id",
         "group.protocol",
+        "group.remote.assignor",
     ];
 
     /// A builder starting from the defaults.
@@ -362,6 +368,9 @@ impl ApplyProperties for ConsumerConfigBuilder {
         )? {
             c.group_protocol = protocol.to_owned();
         }
+        if let Some(assignor) = props.take_string("group.remote.assignor") {
+            c.group_remote_assignor = (!assignor.is_empty()).then_some(assignor);
+        }
         Ok(())
     }
 }
@@ -383,6 +392,7 @@ mod tests {
             ("session.timeout.ms", "10000"),
             ("partition.assignment.strategy", "range, roundrobin"),
             ("group.protocol", "consumer"),
+            ("group.remote.assignor", "range"),
         ])
         .unwrap();
         assert_eq!(c.group_id.as_deref(), Some("g"));
@@ -394,6 +404,7 @@ mod tests {
         assert_eq!(c.session_timeout, Duration::from_secs(10));
         assert_eq!(c.partition_assignment_strategy, ["range", "roundrobin"]);
         assert_eq!(c.group_protocol, "consumer");
+        assert_eq!(c.group_remote_assignor.as_deref(), Some("range"));
         let d = ConsumerConfig::default();
         assert_eq!(d.auto_offset_reset, OffsetReset::Latest);
         assert_eq!(d.max_poll_records, 500);

@@ -428,7 +428,7 @@ impl Consumer {
                 group_instance_id: self.config.group_instance_id.clone(),
                 rack_id: Some(self.config.client_rack.clone()).filter(|r| !r.is_empty()),
                 rebalance_timeout: self.config.max_poll_interval,
-                server_assignor: None,
+                server_assignor: self.config.group_remote_assignor.clone(),
                 retry_backoff: self.config.client.retry_backoff,
             };
             self.group = Some(GroupHandle::start_consumer_protocol(
