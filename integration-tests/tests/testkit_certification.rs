@@ -256,23 +256,24 @@ async fn idempotent_librdkafka_producer_writes_each_record_once_through_faults()
     assert!((0..300).all(|i| offsets[&format!("k{i}")] == i as i64));
 }
 
-/// Proven on: the testkit's classic group coordinator, certified by three librdkafka
-/// consumers with `cooperative-sticky`: the six partitions are shared (each owned by exactly
-/// one member, every member owning some), and each of 600 records is consumed exactly once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cooperative_sticky_group_of_three_librdkafka_consumers_shares_partitions() {
-    let cluster = Cluster::builder().brokers(3).build().await.unwrap();
-    cluster.create_topic("shared", 6, 2).unwrap();
+/// Three librdkafka members of `group`, each made by `member(bootstrap, group)`, share
+/// `topic`'s six partitions: each owned by exactly one member and every member owning some;
+/// each of 600 records written once the group settled is consumed exactly once; every member
+/// commits, the group holds 600 committed in all, is Stable with three members, and Empty once
+/// they close.
+async fn three_librdkafka_members_share_six_partitions(
+    cluster: &Cluster,
+    topic: &'static str,
+    group: &'static str,
+    member: fn(&str, &str) -> BaseConsumer,
+) {
+    cluster.create_topic(topic, 6, 2).unwrap();
     let bootstrap = cluster.bootstrap();
     let (owners, read, members) = blocking(move || {
         let members: Vec<BaseConsumer> = (0..3)
             .map(|_| {
-                let c = rd_consumer(
-                    &bootstrap,
-                    "coop",
-                    &[("partition.assignment.strategy", "cooperative-sticky")],
-                );
-                c.subscribe(&["shared"]).unwrap();
+                let c = member(&bootstrap, group);
+                c.subscribe(&[topic]).unwrap();
                 c
             })
             .collect();
@@ -285,8 +286,6 @@ async fn a_cooperative_sticky_group_of_three_librdkafka_consumers_shares_partiti
                 }
             }
         };
-        // Settle the group first: every member owns partitions and all six are owned.
-        let deadline = Instant::now() + WAIT;
         let owned = |members: &[BaseConsumer]| -> Vec<Vec<i32>> {
             members
                 .iter()
@@ -300,6 +299,8 @@ async fn a_cooperative_sticky_group_of_three_librdkafka_consumers_shares_partiti
                 })
                 .collect()
         };
+        // Settle the group first: every member owns partitions and all six are owned.
+        let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
             poll_all(&mut read);
             let o = owned(&members);
@@ -308,7 +309,7 @@ async fn a_cooperative_sticky_group_of_three_librdkafka_consumers_shares_partiti
             }
         }
         let (producer, context) = rd_producer(&bootstrap, &[]);
-        rd_produce(&producer, &context, "shared", None, 0, 600, |_| None);
+        rd_produce(&producer, &context, topic, None, 0, 600, |_| None);
         let deadline = Instant::now() + WAIT;
         while read.iter().map(Vec::len).sum::<usize>() < 600 && Instant::now() < deadline {
             poll_all(&mut read);
@@ -319,7 +320,7 @@ async fn a_cooperative_sticky_group_of_three_librdkafka_consumers_shares_partiti
         }
         for c in &members {
             c.commit_consumer_state(rdkafka::consumer::CommitMode::Sync)
-                .expect("commit with the group's generation");
+                .expect("commit with the group's generation or member epoch");
         }
         (owned(&members), read, members)
     })
@@ -338,12 +339,12 @@ async fn a_cooperative_sticky_group_of_three_librdkafka_consumers_shares_partiti
     let every: Vec<String> = read.concat();
     assert_eq!(every.len(), 600, "each record consumed exactly once");
     assert_eq!(every.into_iter().collect::<BTreeSet<_>>(), keys(0, 600));
-    let (state, _, size) = cluster.group("coop").unwrap();
+    let (state, _, size) = cluster.group(group).unwrap();
     assert_eq!((state.as_str(), size), ("Stable", 3));
     let committed: i64 = (0..6)
         .map(|p| {
             cluster
-                .committed_offset("coop", "shared", p)
+                .committed_offset(group, topic, p)
                 .expect("committed")
         })
         .sum();
@@ -352,12 +353,33 @@ async fn a_cooperative_sticky_group_of_three_librdkafka_consumers_shares_partiti
         "each member committed the end of what it read"
     );
     blocking(move || drop(members)).await;
-    let (state, _, size) = cluster.group("coop").unwrap();
+    let (state, _, size) = cluster.group(group).unwrap();
     assert_eq!(
         (state.as_str(), size),
         ("Empty", 0),
         "closed members left the group"
     );
+}
+
+/// Proven on: the testkit's classic group coordinator, certified by three librdkafka
+/// consumers with `cooperative-sticky`: the six partitions are shared (each owned by exactly
+/// one member, every member owning some), and each of 600 records is consumed exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cooperative_sticky_group_of_three_librdkafka_consumers_shares_partitions() {
+    let cluster = Cluster::builder().brokers(3).build().await.unwrap();
+    three_librdkafka_members_share_six_partitions(
+        &cluster,
+        "shared",
+        "coop",
+        |bootstrap, group| {
+            rd_consumer(
+                bootstrap,
+                group,
+                &[("partition.assignment.strategy", "cooperative-sticky")],
+            )
+        },
+    )
+    .await;
 }
 
 /// Proven on: the testkit, certified by librdkafka's admin client (CreatePartitions,
@@ -721,101 +743,24 @@ fn key_unless_transport_error(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kip848_group_of_three_librdkafka_consumers_shares_partitions() {
     let cluster = Cluster::builder().brokers(3).build().await.unwrap();
-    cluster.create_topic("kip848", 6, 2).unwrap();
-    let bootstrap = cluster.bootstrap();
-    let (owners, read, members) = blocking(move || {
-        let members: Vec<BaseConsumer> = (0..3)
-            .map(|_| {
-                let mut config = ClientConfig::new();
-                config
-                    .set("bootstrap.servers", &bootstrap)
-                    .set("group.id", "kip848-g")
-                    .set("group.protocol", "consumer")
-                    .set("auto.offset.reset", "earliest")
-                    .set("enable.auto.commit", "false");
-                let c: BaseConsumer = config.create().expect("librdkafka consumer");
-                c.subscribe(&["kip848"]).unwrap();
-                c
-            })
-            .collect();
-        let mut read: Vec<Vec<String>> = vec![Vec::new(); 3];
-        let poll_all = |read: &mut Vec<Vec<String>>| {
-            for (i, c) in members.iter().enumerate() {
-                if let Some(m) = c.poll(Duration::from_millis(50)) {
-                    let m = m.expect("consume without error");
-                    read[i].push(String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned());
-                }
-            }
-        };
-        let owned = |members: &[BaseConsumer]| -> Vec<Vec<i32>> {
-            members
-                .iter()
-                .map(|c| {
-                    c.assignment()
-                        .unwrap()
-                        .elements()
-                        .iter()
-                        .map(|e| e.partition())
-                        .collect()
-                })
-                .collect()
-        };
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            poll_all(&mut read);
-            let o = owned(&members);
-            if o.iter().all(|p| !p.is_empty()) && o.iter().map(Vec::len).sum::<usize>() == 6 {
-                break;
-            }
-        }
-        let (producer, context) = rd_producer(&bootstrap, &[]);
-        rd_produce(&producer, &context, "kip848", None, 0, 600, |_| None);
-        let deadline = Instant::now() + WAIT;
-        while read.iter().map(Vec::len).sum::<usize>() < 600 && Instant::now() < deadline {
-            poll_all(&mut read);
-        }
-        for _ in 0..20 {
-            poll_all(&mut read);
-        }
-        for c in &members {
-            c.commit_consumer_state(rdkafka::consumer::CommitMode::Sync)
-                .expect("commit with the member epoch");
-        }
-        (owned(&members), read, members)
-    })
+    three_librdkafka_members_share_six_partitions(
+        &cluster,
+        "kip848",
+        "kip848-g",
+        |bootstrap, group| {
+            // librdkafka refuses the classic session settings under group.protocol=consumer.
+            let mut config = ClientConfig::new();
+            config
+                .set("bootstrap.servers", bootstrap)
+                .set("group.id", group)
+                .set("group.protocol", "consumer")
+                .set("auto.offset.reset", "earliest")
+                .set("enable.auto.commit", "false");
+            config.create().expect("librdkafka consumer")
+        },
+    )
     .await;
-    let mut all: Vec<i32> = owners.iter().flatten().copied().collect();
-    all.sort_unstable();
-    assert_eq!(
-        all,
-        (0..6).collect::<Vec<_>>(),
-        "each partition owned by exactly one member: {owners:?}"
-    );
-    assert!(
-        owners.iter().all(|o| !o.is_empty()),
-        "every member owns partitions: {owners:?}"
-    );
-    let every: Vec<String> = read.concat();
-    assert_eq!(every.len(), 600, "each record consumed exactly once");
-    assert_eq!(every.into_iter().collect::<BTreeSet<_>>(), keys(0, 600));
-    let (state, _, size) = cluster.group("kip848-g").unwrap();
-    assert_eq!((state.as_str(), size), ("Stable", 3));
-    let committed: i64 = (0..6)
-        .map(|p| {
-            cluster
-                .committed_offset("kip848-g", "kip848", p)
-                .expect("committed")
-        })
-        .sum();
-    assert_eq!(committed, 600);
     assert!(cluster.total_requests(ApiKey::ConsumerGroupHeartbeat) >= 3);
-    blocking(move || drop(members)).await;
-    let (state, _, size) = cluster.group("kip848-g").unwrap();
-    assert_eq!(
-        (state.as_str(), size),
-        ("Empty", 0),
-        "closed members left the group"
-    );
 }
 
 /// Proven on: the testkit stopping a partition's leader mid-stream, certified by
