@@ -167,12 +167,22 @@ async fn end_offsets_follow_the_isolation_level() {
     );
 
     producer.commit_transaction().await.unwrap();
-    let after = committed_reader.end_offsets(tps).await.unwrap()[&tp];
-    // The COMMIT marker takes an offset of its own.
+    // As on Kafka, EndTxn is answered before the markers are written: the last stable offset
+    // moves once they are. Bounded wait for the two ends to meet.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let (after, end) = loop {
+        let after = committed_reader.end_offsets(tps).await.unwrap()[&tp];
+        let end = uncommitted_reader.end_offsets(tps).await.unwrap()[&tp];
+        if after == end || tokio::time::Instant::now() > deadline {
+            break (after, end);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(
-        after,
-        uncommitted_reader.end_offsets(tps).await.unwrap()[&tp]
+        after, end,
+        "the last stable offset caught up with the commit"
     );
+    // The COMMIT marker takes an offset of its own.
     assert!(
         after > high,
         "{after} after the commit, high watermark was {high}"
