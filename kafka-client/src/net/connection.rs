@@ -2,8 +2,9 @@
 //!
 //! This module owns the socket once it is connected, and nothing else: it does not know TLS
 //! from TCP ([`transport`](crate::net::transport)), nor what the broker supports or how to log in
-//! ([`handshake`]), nor when to reconnect (the pool). Keeping the
-//! demultiplexer alone makes its failure rules — the subtle part — easy to read and to test.
+//! ([`handshake`]), nor when to reconnect (the pool). Inside it, `demux` keeps who waits for
+//! which correlation id and the poisoning rules (the subtle part, readable and testable alone),
+//! and `socket` holds the reader and writer tasks.
 //!
 //! # How a request travels
 //!
@@ -57,8 +58,6 @@
 //! answers a connection's requests in order; waiting at the gate counts against a request's
 //! deadline like waiting for a slot, and fails only that request.
 
-use std::collections::HashMap;
-use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
@@ -66,12 +65,11 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::frame::{self, RequestFrame};
 use kafka_protocol::messages::{ApiKey, Request};
-use kafka_protocol::DecodeError;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
-use tracing::{debug, debug_span, field, info, info_span, trace, warn, Instrument, Span};
+use tracing::{debug, debug_span, field, info, info_span, warn, Instrument, Span};
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
@@ -81,24 +79,12 @@ use crate::net::reauth;
 use crate::net::tls;
 use crate::net::transport::Connector;
 
-/// Hint for a first answer that looks like a TLS record.
-const TLS_HINT: &str =
-    "the broker answered with TLS: is the listener TLS (security.protocol SSL or SASL_SSL)?";
-/// Hint for a first answer that is not a plausible Kafka frame.
-const NOT_KAFKA_HINT: &str = "the first answer is not a Kafka frame: is this a Kafka listener?";
-/// Reason for an EOF before any response.
-const FIRST_READ_EOF: &str = "the broker closed the connection without answering the first \
-    request: is the listener TLS (security.protocol SSL or SASL_SSL), or does it require SASL?";
+mod demux;
+mod socket;
 
-/// Reason for an EOF at the first request after a handshake without SASL: Kafka closes a SASL
-/// listener's connection when anything but ApiVersions or SASL arrives before authentication.
-const NO_SASL_EOF: &str = "the broker closed the connection at the first request after \
-    ApiVersions: does the listener require SASL (security.protocol SASL_PLAINTEXT or SASL_SSL)?";
+use demux::{Demux, Pending};
+use socket::{read_loop, write_loop};
 
-/// Bytes read from the socket at a time (grown as needed for big frames).
-const READ_CHUNK: usize = 64 * 1024;
-/// Most queued frames handed to the socket in one vectored write.
-const MAX_WRITE_BATCH: usize = 64;
 /// Cap on the buffer a Produce frame is encoded into before its size is known (see
 /// `Inner::produce_frame_hint`).
 const MAX_FRAME_HINT: usize = 16 * 1024 * 1024;
@@ -722,342 +708,6 @@ impl Inner {
             .send(outgoing)
             .map_err(|_| self.demux.failure())
     }
-}
-
-/// A registered request waiting for its response.
-struct Pending {
-    reply: oneshot::Sender<Result<Bytes>>,
-    /// Released when the response arrives (or the connection dies), not when the caller
-    /// gives up: the request is still on the broker until then. `None` for the
-    /// re-authentication's own requests.
-    _slot: Option<OwnedSemaphorePermit>,
-}
-
-/// State shared by the callers and the two tasks: who waits for which correlation id, and
-/// whether the connection is poisoned. Its lock is never held across an `.await`.
-struct Demux {
-    broker: String,
-    state: Mutex<DemuxState>,
-}
-
-#[derive(Default)]
-struct DemuxState {
-    pending: HashMap<i32, Pending>,
-    poisoned: Option<Error>,
-    tasks: Vec<AbortHandle>,
-    /// Responses routed so far.
-    responses: u64,
-    /// Set when a handshake without SASL ended after this many responses: an EOF right after
-    /// it suggests a SASL listener.
-    handshake_without_sasl: Option<u64>,
-}
-
-impl Demux {
-    fn lock(&self) -> MutexGuard<'_, DemuxState> {
-        // Nothing panics while holding the lock; recover the state if something ever did.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn set_tasks(&self, tasks: [AbortHandle; 2]) {
-        let mut state = self.lock();
-        if state.poisoned.is_some() {
-            // A task failed before we could record it: stop the other one now.
-            tasks.iter().for_each(AbortHandle::abort);
-        } else {
-            state.tasks.extend(tasks);
-        }
-    }
-
-    /// Fails if the connection is poisoned.
-    fn check(&self) -> Result<()> {
-        match &self.lock().poisoned {
-            Some(error) => Err(error.clone()),
-            None => Ok(()),
-        }
-    }
-
-    /// The poison error, or a generic close if there is none (should not happen).
-    fn failure(&self) -> Error {
-        self.lock()
-            .poisoned
-            .clone()
-            .unwrap_or_else(|| Error::ConnectionClosed {
-                broker: self.broker.clone(),
-                mid_frame: false,
-            })
-    }
-
-    fn register(&self, correlation_id: i32, pending: Pending) -> Result<()> {
-        let mut state = self.lock();
-        if let Some(error) = &state.poisoned {
-            return Err(error.clone());
-        }
-        state.pending.insert(correlation_id, pending);
-        Ok(())
-    }
-
-    /// Hands a response frame to whoever waits for it.
-    fn route(&self, frame: Bytes) -> Result<()> {
-        let correlation_id =
-            frame::peek_correlation_id(&frame).map_err(|source| Error::Malformed {
-                broker: self.broker.clone(),
-                source,
-                hint: None,
-            })?;
-        let pending = {
-            let mut state = self.lock();
-            state.responses += 1;
-            state.pending.remove(&correlation_id)
-        };
-        match pending {
-            Some(pending) => {
-                if pending.reply.send(Ok(frame)).is_err() {
-                    trace!(
-                        correlation_id,
-                        "response for a caller that went away dropped"
-                    );
-                }
-            }
-            // A request stays registered until its response comes or the connection dies
-            // (a caller that gives up leaves its entry behind), so an unknown id was never
-            // issued or is a second answer: the peer is broken. Fail now, as Java does, rather
-            // than let the real request wait out its timeout.
-            None => {
-                warn!(correlation_id, "response with an unknown correlation id");
-                return Err(Error::Malformed {
-                    broker: self.broker.clone(),
-                    source: DecodeError::UnexpectedCorrelationId { correlation_id },
-                    hint: None,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Poisons the connection with `error` after a failure; returns the error that poisoned
-    /// it (an earlier one if it already was).
-    fn poison(&self, error: Error) -> Error {
-        self.fail(error, None)
-    }
-
-    /// Closes the connection on purpose (dropped, closed by the client).
-    fn shut(&self, error: Error, why: &'static str) {
-        self.fail(error, Some(why));
-    }
-
-    fn fail(&self, error: Error, closed_because: Option<&'static str>) -> Error {
-        let (pending, tasks) = {
-            let mut state = self.lock();
-            if let Some(first) = &state.poisoned {
-                return first.clone();
-            }
-            state.poisoned = Some(error.clone());
-            (
-                std::mem::take(&mut state.pending),
-                std::mem::take(&mut state.tasks),
-            )
-        };
-        let in_flight = pending.len();
-        match closed_because {
-            Some(why) => {
-                debug!(broker = %self.broker, in_flight, reason = why, "connection closed")
-            }
-            None if matches!(error, Error::Malformed { .. }) => {
-                warn!(broker = %self.broker, in_flight, reason = %error, "connection poisoned")
-            }
-            None => info!(broker = %self.broker, in_flight, reason = %error, "connection poisoned"),
-        }
-        for pending in pending.into_values() {
-            let _ = pending.reply.send(Err(error.clone()));
-        }
-        // Aborting closes the socket once both halves are dropped. If called from one of the
-        // tasks, that task stops at its next `.await`.
-        for task in tasks {
-            task.abort();
-        }
-        error
-    }
-}
-
-/// Whether the front of the first answer is a TLS record header (handshake or alert,
-/// version 3.x): we spoke plaintext to a TLS listener.
-fn looks_like_tls(buf: &[u8]) -> bool {
-    matches!(buf, [0x15 | 0x16, 0x03, 0..=0x04, ..])
-}
-
-async fn read_loop<R>(mut reader: R, demux: Arc<Demux>, max_response_size: usize)
-where
-    R: AsyncRead + Unpin,
-{
-    let broker = demux.broker.clone();
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let mut answered = false;
-    let error = 'read: loop {
-        // Hand out every complete frame before reading more.
-        loop {
-            if !answered && looks_like_tls(&buf) {
-                let size =
-                    i32::from_be_bytes([buf[0], buf[1], buf[2], buf.get(3).copied().unwrap_or(0)]);
-                break 'read Error::Malformed {
-                    broker,
-                    source: DecodeError::InvalidLength {
-                        what: "frame",
-                        length: i64::from(size),
-                        remaining: buf.len().saturating_sub(4),
-                    },
-                    hint: Some(TLS_HINT),
-                };
-            }
-            match frame::split_frame(&mut buf, max_response_size) {
-                Ok(Some(frame)) => {
-                    answered = true;
-                    if let Err(error) = demux.route(frame.freeze()) {
-                        break 'read error;
-                    }
-                }
-                Ok(None) => break,
-                Err(source) => {
-                    break 'read Error::Malformed {
-                        broker,
-                        source,
-                        hint: (!answered).then_some(NOT_KAFKA_HINT),
-                    }
-                }
-            }
-        }
-        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-            buf.reserve(READ_CHUNK);
-        }
-        match reader.read_buf(&mut buf).await {
-            Ok(0) if buf.is_empty() => break eof_error(broker, &demux),
-            Ok(0) => {
-                break Error::ConnectionClosed {
-                    broker,
-                    mid_frame: !buf.is_empty(),
-                }
-            }
-            Ok(_) => {}
-            Err(source) => break io_error(broker, source, &demux),
-        }
-    };
-    demux.poison(error);
-}
-
-/// A clean EOF (between frames). With requests waiting, and at a point where a misconfigured
-/// client typically meets it, the error says what to check (as franz-go's "first read EOF").
-/// These stay retriable [`Error::Io`]: a broker restarting looks the same.
-fn eof_error(broker: String, demux: &Demux) -> Error {
-    let state = demux.lock();
-    let hint = if state.pending.is_empty() {
-        None
-    } else if state.responses == 0 {
-        Some(FIRST_READ_EOF)
-    } else if state.handshake_without_sasl == Some(state.responses) {
-        Some(NO_SASL_EOF)
-    } else {
-        None
-    };
-    match hint {
-        Some(hint) => Error::Io {
-            broker,
-            source: Arc::new(io::Error::new(io::ErrorKind::UnexpectedEof, hint)),
-        },
-        None => Error::ConnectionClosed {
-            broker,
-            mid_frame: false,
-        },
-    }
-}
-
-/// A failed read or write: TLS problems found after the handshake (with TLS 1.3, a broker
-/// rejecting our client certificate says so on the first read) become [`Error::Tls`] with a
-/// readable reason; anything else is [`Error::Io`], with the first-answer hint when the peer
-/// reset the connection before answering anything (what a TLS proxy such as stunnel does with
-/// plaintext).
-fn io_error(broker: String, source: io::Error, demux: &Demux) -> Error {
-    #[cfg(feature = "tls")]
-    if let Some(tls) = source
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
-        return Error::Tls {
-            broker,
-            reason: tls::describe(tls),
-        };
-    }
-    let before_first_answer = {
-        let state = demux.lock();
-        state.responses == 0 && !state.pending.is_empty()
-    };
-    let abrupt = matches!(
-        source.kind(),
-        io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-    );
-    let source = if before_first_answer && abrupt {
-        io::Error::new(source.kind(), format!("{source}; {FIRST_READ_EOF}"))
-    } else {
-        source
-    };
-    Error::Io {
-        broker,
-        source: Arc::new(source),
-    }
-}
-
-async fn write_loop<W>(
-    mut writer: W,
-    mut queue: mpsc::UnboundedReceiver<Outgoing>,
-    demux: Arc<Demux>,
-) where
-    W: AsyncWrite + Unpin,
-{
-    let mut batch = Vec::new();
-    while let Some(first) = queue.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_WRITE_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        let written = write_frames(&mut writer, &batch).await;
-        if let Err(source) = written {
-            demux.poison(io_error(demux.broker.clone(), source, &demux));
-            return;
-        }
-        for outgoing in batch.drain(..) {
-            if let Some(written) = outgoing.written {
-                let _ = written.send(());
-            }
-        }
-    }
-    // Every handle is gone: say goodbye properly.
-    let _ = writer.shutdown().await;
-}
-
-/// Writes every frame of `batch`, whole and in order, with vectored writes: the frames go to
-/// the socket straight from the buffers they were encoded into (no copy into a write buffer),
-/// and a batch of small frames still costs one system call.
-async fn write_frames<W>(writer: &mut W, batch: &[Outgoing]) -> io::Result<()>
-where
-    W: AsyncWrite + Unpin,
-{
-    let mut slices: Vec<IoSlice<'_>> = batch
-        .iter()
-        .flat_map(|o| o.frame.parts())
-        .map(|part| IoSlice::new(part))
-        .collect();
-    let mut slices = &mut slices[..];
-    while !slices.is_empty() {
-        let n = writer.write_vectored(slices).await?;
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        IoSlice::advance_slices(&mut slices, n);
-    }
-    writer.flush().await
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 //! in-memory duplex stream so that the paused clock only advances when the test is idle.
 
 use std::collections::HashSet;
+use std::io::{self, IoSlice};
 use std::time::Duration;
 
 use kafka_protocol::messages::MetadataRequest;
 use kafka_protocol::DecodeError;
 
+use super::socket::{write_frames, NOT_KAFKA_HINT, TLS_HINT};
 use super::*;
 use crate::net::test_peer::{self, ask, ask_within, echoed, metadata, options, METADATA_V};
 
