@@ -21,6 +21,7 @@ use kafka_client::net::Connection;
 use kafka_client::protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
+use kafka_client::protocol::messages::ApiKey;
 use kafka_client::protocol::messages::{FindCoordinatorRequest, OffsetCommitRequest};
 use kafka_client::protocol::ErrorCode;
 use kafka_client::{ClientConfig, Error};
@@ -124,7 +125,7 @@ async fn create_topics_then_metadata_and_kcat_see_them() {
     assert!(matches!(
         error,
         Error::Protocol {
-            api: "CreateTopics",
+            api: ApiKey::CreateTopics,
             ..
         }
     ));
@@ -457,7 +458,7 @@ async fn create_partitions_is_not_offered_by_tansu() {
         matches!(
             error,
             Error::UnsupportedVersion {
-                api: "CreatePartitions",
+                api: ApiKey::CreatePartitions,
                 broker_min: -1,
                 ..
             }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ErrorCode;
 
 /// Result alias for this crate.
@@ -17,10 +18,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The broker answered with a Kafka error code.
-    #[error("{api}: broker returned {code}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    #[error("{}: broker returned {code}{}", api.name(), message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     Protocol {
         /// The API whose response carried the code.
-        api: &'static str,
+        api: ApiKey,
         /// The Kafka error code.
         code: ErrorCode,
         /// The broker's error message, when it sent one.
@@ -68,12 +69,12 @@ pub enum Error {
     #[error("could not encode request: {0}")]
     Encode(#[from] kafka_protocol::EncodeError),
     /// The broker supports no version of an API that we also support.
-    #[error("broker {broker} supports {api} versions {broker_min}-{broker_max}, this client {client_min}-{client_max}: no overlap")]
+    #[error("broker {broker} supports {} versions {broker_min}-{broker_max}, this client {client_min}-{client_max}: no overlap", api.name())]
     UnsupportedVersion {
         /// `host:port` of the broker.
         broker: String,
         /// The API.
-        api: &'static str,
+        api: ApiKey,
         /// Oldest version the broker accepts.
         broker_min: i16,
         /// Newest version the broker accepts.
@@ -354,7 +355,7 @@ impl Error {
             // A producer id the broker will not give (authorization, unsupported version, …)
             // leaves the producer unable to send anything: Java treats it as fatal too.
             Error::Protocol {
-                api: "InitProducerId",
+                api: ApiKey::InitProducerId,
                 code,
                 ..
             } => !code.is_retriable(),
@@ -371,7 +372,7 @@ impl Error {
     }
 
     /// Builds a [`Error::Protocol`] from a response's error code, or `Ok` for code 0.
-    pub fn check(api: &'static str, code: i16, message: Option<&str>) -> Result<()> {
+    pub fn check(api: ApiKey, code: i16, message: Option<&str>) -> Result<()> {
         let code = ErrorCode::from_code(code);
         if code.is_ok() {
             return Ok(());
@@ -399,14 +400,14 @@ mod tests {
     #[test]
     fn refused_producer_id_is_fatal_for_the_producer() {
         let refused = |code| Error::Protocol {
-            api: "InitProducerId",
+            api: ApiKey::InitProducerId,
             code,
             message: None,
         };
         assert!(refused(ErrorCode::ClusterAuthorizationFailed).is_fatal_for_producer());
         assert!(!refused(ErrorCode::CoordinatorLoadInProgress).is_fatal_for_producer());
         let produce = Error::Protocol {
-            api: "Produce",
+            api: ApiKey::Produce,
             code: ErrorCode::ClusterAuthorizationFailed,
             message: None,
         };
@@ -415,13 +416,13 @@ mod tests {
 
     #[test]
     fn classification() {
-        let not_leader = Error::check("Produce", 6, None).unwrap_err();
+        let not_leader = Error::check(ApiKey::Produce, 6, None).unwrap_err();
         assert!(not_leader.is_retriable());
         assert_eq!(not_leader.code(), Some(ErrorCode::from_code(6)));
-        let fenced = Error::check("Produce", 90, Some("fenced")).unwrap_err();
+        let fenced = Error::check(ApiKey::Produce, 90, Some("fenced")).unwrap_err();
         assert!(!fenced.is_retriable());
         assert!(fenced.to_string().contains("fenced"));
-        assert!(Error::check("Produce", 0, None).is_ok());
+        assert!(Error::check(ApiKey::Produce, 0, None).is_ok());
         assert!(!Error::config("linger.ms", "not a number").is_retriable());
     }
 }

@@ -302,11 +302,13 @@ pub(crate) fn fail_all<K: Clone, V>(keys: &[K], error: &Error) -> Vec<(K, Result
 
 #[cfg(test)]
 mod tests {
+    use kafka_protocol::messages::ApiKey;
+
     use super::*;
 
     fn protocol(code: ErrorCode) -> Error {
         Error::Protocol {
-            api: "X",
+            api: ApiKey::Produce,
             code,
             message: None,
         }
@@ -348,7 +350,7 @@ mod tests {
         }));
         assert!(!should_retry(&Error::UnsupportedVersion {
             broker: "b".into(),
-            api: "CreatePartitions",
+            api: ApiKey::CreatePartitions,
             broker_min: -1,
             broker_max: -1,
             client_min: 0,

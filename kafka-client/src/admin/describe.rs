@@ -167,7 +167,7 @@ async fn describe_cluster_on(connection: &Connection) -> Result<ClusterDescripti
             .call(&DescribeClusterRequest::default(), version)
             .await?;
         Error::check(
-            "DescribeCluster",
+            ApiKey::DescribeCluster,
             response.error_code,
             response.error_message.as_deref(),
         )?;
@@ -234,28 +234,32 @@ async fn describe_configs_on(
         });
         let result = match found {
             None => Err(Error::Protocol {
-                api: "DescribeConfigs",
+                api: ApiKey::DescribeConfigs,
                 code: kafka_protocol::ErrorCode::UnknownServerError,
                 message: Some(format!("the response says nothing about {resource}")),
             }),
-            Some(r) => Error::check("DescribeConfigs", r.error_code, r.error_message.as_deref())
-                .map(|()| {
-                    r.configs
-                        .iter()
-                        .map(|c| ConfigEntry {
-                            name: c.name.clone(),
-                            value: c.value.clone(),
-                            read_only: c.read_only,
-                            is_default: if version == 0 {
-                                c.is_default
-                            } else {
-                                c.config_source == DEFAULT_CONFIG_SOURCE
-                            },
-                            is_sensitive: c.is_sensitive,
-                            source: if version == 0 { -1 } else { c.config_source },
-                        })
-                        .collect()
-                }),
+            Some(r) => Error::check(
+                ApiKey::DescribeConfigs,
+                r.error_code,
+                r.error_message.as_deref(),
+            )
+            .map(|()| {
+                r.configs
+                    .iter()
+                    .map(|c| ConfigEntry {
+                        name: c.name.clone(),
+                        value: c.value.clone(),
+                        read_only: c.read_only,
+                        is_default: if version == 0 {
+                            c.is_default
+                        } else {
+                            c.config_source == DEFAULT_CONFIG_SOURCE
+                        },
+                        is_sensitive: c.is_sensitive,
+                        source: if version == 0 { -1 } else { c.config_source },
+                    })
+                    .collect()
+            }),
         };
         results.push((resource.clone(), result));
     }

@@ -322,7 +322,7 @@ async fn list_groups_on(connection: &Connection, broker: i32) -> Result<Vec<List
     let response = connection
         .call(&ListGroupsRequest::default(), version)
         .await?;
-    Error::check("ListGroups", response.error_code, None)?;
+    Error::check(ApiKey::ListGroups, response.error_code, None)?;
     Ok(response
         .groups
         .into_iter()
@@ -352,29 +352,33 @@ async fn describe_groups_on(
             let found = response.groups.iter().find(|g| &g.group_id == group);
             let result = match found {
                 None => Err(Error::Protocol {
-                    api: "DescribeGroups",
+                    api: ApiKey::DescribeGroups,
                     code: ErrorCode::UnknownServerError,
                     message: Some(format!("the response says nothing about group {group}")),
                 }),
-                Some(g) => Error::check("DescribeGroups", g.error_code, g.error_message.as_deref())
-                    .map(|()| GroupDescription {
-                        group_id: g.group_id.clone(),
-                        state: g.group_state.clone(),
-                        protocol_type: g.protocol_type.clone(),
-                        protocol: g.protocol_data.clone(),
-                        members: g
-                            .members
-                            .iter()
-                            .map(|m| GroupMember {
-                                member_id: m.member_id.clone(),
-                                group_instance_id: m.group_instance_id.clone(),
-                                client_id: m.client_id.clone(),
-                                client_host: m.client_host.clone(),
-                                assignment: m.member_assignment.clone(),
-                            })
-                            .collect(),
-                        coordinator,
-                    }),
+                Some(g) => Error::check(
+                    ApiKey::DescribeGroups,
+                    g.error_code,
+                    g.error_message.as_deref(),
+                )
+                .map(|()| GroupDescription {
+                    group_id: g.group_id.clone(),
+                    state: g.group_state.clone(),
+                    protocol_type: g.protocol_type.clone(),
+                    protocol: g.protocol_data.clone(),
+                    members: g
+                        .members
+                        .iter()
+                        .map(|m| GroupMember {
+                            member_id: m.member_id.clone(),
+                            group_instance_id: m.group_instance_id.clone(),
+                            client_id: m.client_id.clone(),
+                            client_host: m.client_host.clone(),
+                            assignment: m.member_assignment.clone(),
+                        })
+                        .collect(),
+                    coordinator,
+                }),
             };
             (group.clone(), result)
         })
@@ -426,7 +430,7 @@ async fn offset_fetch_on(
                 },
             );
         }
-        Error::check("OffsetFetch", code, None)
+        Error::check(ApiKey::OffsetFetch, code, None)
     };
     if version >= 8 {
         let request = OffsetFetchRequest {
@@ -452,11 +456,11 @@ async fn offset_fetch_on(
             .iter()
             .find(|g| g.group_id == group_id)
             .ok_or_else(|| Error::Protocol {
-                api: "OffsetFetch",
+                api: ApiKey::OffsetFetch,
                 code: ErrorCode::UnknownServerError,
                 message: Some(format!("the response says nothing about group {group_id}")),
             })?;
-        Error::check("OffsetFetch", group.error_code, None)?;
+        Error::check(ApiKey::OffsetFetch, group.error_code, None)?;
         for t in &group.topics {
             for p in &t.partitions {
                 add(
@@ -486,7 +490,7 @@ async fn offset_fetch_on(
             ..Default::default()
         };
         let response = connection.call(&request, version).await?;
-        Error::check("OffsetFetch", response.error_code, None)?;
+        Error::check(ApiKey::OffsetFetch, response.error_code, None)?;
         for t in &response.topics {
             for p in &t.partitions {
                 add(

@@ -223,7 +223,7 @@ fn by_topic(partitions: &[TopicPartition]) -> BTreeMap<&str, Vec<i32>> {
     topics
 }
 
-fn not_in_response(api: &'static str, tp: &TopicPartition) -> Error {
+fn not_in_response(api: ApiKey, tp: &TopicPartition) -> Error {
     Error::Protocol {
         api,
         code: ErrorCode::UnknownServerError,
@@ -269,8 +269,8 @@ async fn list_offsets_on(
                 .flat_map(|t| &t.partitions)
                 .find(|p| p.partition_index == tp.partition);
             let result = match found {
-                None => Err(not_in_response("ListOffsets", tp)),
-                Some(p) => Error::check("ListOffsets", p.error_code, None).map(|()| {
+                None => Err(not_in_response(ApiKey::ListOffsets, tp)),
+                Some(p) => Error::check(ApiKey::ListOffsets, p.error_code, None).map(|()| {
                     let offset = if version == 0 {
                         p.old_style_offsets.first().copied()
                     } else {
@@ -334,10 +334,9 @@ async fn delete_records_on(
                 .flat_map(|t| &t.partitions)
                 .find(|p| p.partition_index == tp.partition);
             let result = match found {
-                None => Err(not_in_response("DeleteRecords", tp)),
-                Some(p) => {
-                    Error::check("DeleteRecords", p.error_code, None).map(|()| p.low_watermark)
-                }
+                None => Err(not_in_response(ApiKey::DeleteRecords, tp)),
+                Some(p) => Error::check(ApiKey::DeleteRecords, p.error_code, None)
+                    .map(|()| p.low_watermark),
             };
             (tp.clone(), result)
         })

@@ -6,6 +6,7 @@ use std::time::Duration;
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest};
 use kafka_protocol::wire::Uuid;
 use tracing::{info_span, Instrument};
@@ -124,7 +125,7 @@ impl AdminClient {
                         .into_iter()
                         .map(|t| {
                             let result = Error::check(
-                                "CreateTopics",
+                                ApiKey::CreateTopics,
                                 t.error_code,
                                 t.error_message.as_deref(),
                             )
@@ -144,7 +145,7 @@ impl AdminClient {
                             (t.name, result)
                         })
                         .collect();
-                    add_missing(&mut results, &names, "CreateTopics");
+                    add_missing(&mut results, &names, ApiKey::CreateTopics);
                     Ok(results)
                 }
             })
@@ -191,14 +192,14 @@ impl AdminClient {
                         .into_iter()
                         .filter_map(|r| {
                             let result = Error::check(
-                                "DeleteTopics",
+                                ApiKey::DeleteTopics,
                                 r.error_code,
                                 r.error_message.as_deref(),
                             );
                             Some((r.name?, result))
                         })
                         .collect();
-                    add_missing(&mut results, &names, "DeleteTopics");
+                    add_missing(&mut results, &names, ApiKey::DeleteTopics);
                     Ok(results)
                 }
             })
@@ -243,14 +244,14 @@ impl AdminClient {
                         .into_iter()
                         .map(|r| {
                             let result = Error::check(
-                                "CreatePartitions",
+                                ApiKey::CreatePartitions,
                                 r.error_code,
                                 r.error_message.as_deref(),
                             );
                             (r.name, result)
                         })
                         .collect();
-                    add_missing(&mut results, &names, "CreatePartitions");
+                    add_missing(&mut results, &names, ApiKey::CreatePartitions);
                     Ok(results)
                 }
             })
@@ -283,7 +284,7 @@ pub fn create_partitions_request<'a>(
 }
 
 /// Gives every name the response left out an error, so that no item is silently dropped.
-fn add_missing<V>(results: &mut Vec<(String, Result<V>)>, names: &[String], api: &'static str) {
+fn add_missing<V>(results: &mut Vec<(String, Result<V>)>, names: &[String], api: ApiKey) {
     for name in names {
         if !results.iter().any(|(n, _)| n == name) {
             results.extend(fail_all(

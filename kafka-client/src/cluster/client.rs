@@ -217,7 +217,7 @@ impl MetadataClient {
             .controller()
             .map(|b| b.id)
             .ok_or_else(|| Error::Protocol {
-                api: "Metadata",
+                api: ApiKey::Metadata,
                 code: ErrorCode::NotController,
                 message: Some("the metadata names no live controller".into()),
             })?;
@@ -234,7 +234,7 @@ impl MetadataClient {
 /// absence (the topic's own error, `UNKNOWN_TOPIC_OR_PARTITION`, `LEADER_NOT_AVAILABLE`).
 pub fn leader_of(cluster: &Cluster, topic: &str, partition: i32) -> Result<i32> {
     let missing = |code: ErrorCode, why: String| Error::Protocol {
-        api: "Metadata",
+        api: ApiKey::Metadata,
         code,
         message: Some(why),
     };

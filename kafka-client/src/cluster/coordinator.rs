@@ -89,14 +89,16 @@ pub(crate) async fn find_coordinators(
             .map(|key| {
                 let result = match response.coordinators.iter().find(|c| &c.key == key) {
                     None => Err(Error::Protocol {
-                        api: "FindCoordinator",
+                        api: ApiKey::FindCoordinator,
                         code: ErrorCode::CoordinatorNotAvailable,
                         message: Some(format!("no answer for {kind:?} {key}")),
                     }),
-                    Some(c) => {
-                        Error::check("FindCoordinator", c.error_code, c.error_message.as_deref())
-                            .map(|()| c.node_id)
-                    }
+                    Some(c) => Error::check(
+                        ApiKey::FindCoordinator,
+                        c.error_code,
+                        c.error_message.as_deref(),
+                    )
+                    .map(|()| c.node_id),
                 };
                 (key.clone(), result)
             })
@@ -110,8 +112,12 @@ pub(crate) async fn find_coordinators(
                 ..Default::default()
             };
             let result = connection.call(&request, version).await.and_then(|r| {
-                Error::check("FindCoordinator", r.error_code, r.error_message.as_deref())
-                    .map(|()| r.node_id)
+                Error::check(
+                    ApiKey::FindCoordinator,
+                    r.error_code,
+                    r.error_message.as_deref(),
+                )
+                .map(|()| r.node_id)
             });
             found.push((key.clone(), result));
         }
@@ -137,7 +143,7 @@ pub(crate) async fn find_coordinator(
         .await?
         .pop()
         .ok_or_else(|| Error::Protocol {
-            api: "FindCoordinator",
+            api: ApiKey::FindCoordinator,
             code: ErrorCode::CoordinatorNotAvailable,
             message: Some(format!("no answer for {kind:?} {key}")),
         })?;
@@ -215,7 +221,7 @@ impl Coordinators {
                     Some(node) => Ok(node),
                     None => found.remove(key).unwrap_or_else(|| {
                         Err(Error::Protocol {
-                            api: "FindCoordinator",
+                            api: ApiKey::FindCoordinator,
                             code: ErrorCode::CoordinatorNotAvailable,
                             message: Some(format!("no answer for {kind:?} {key}")),
                         })
@@ -250,7 +256,7 @@ mod tests {
 
     /// `code` as a coordinator's answer to an OffsetCommit.
     fn protocol(code: ErrorCode) -> Error {
-        Error::check("OffsetCommit", code.code(), None).unwrap_err()
+        Error::check(ApiKey::OffsetCommit, code.code(), None).unwrap_err()
     }
 
     #[test]

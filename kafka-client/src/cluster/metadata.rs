@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, HashSet};
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::MetadataResponse;
 use kafka_protocol::wire::Uuid;
 use kafka_protocol::ErrorCode;
@@ -209,7 +210,7 @@ impl Cluster {
         version: i16,
         scope: MetadataScope,
     ) -> Result<MetadataReport> {
-        Error::check("Metadata", response.error_code, None)?;
+        Error::check(ApiKey::Metadata, response.error_code, None)?;
         if response.brokers.is_empty() {
             return Err(Error::NoBrokerAvailable {
                 tried: "the Metadata response".into(),

@@ -68,6 +68,7 @@ use kafka_protocol::messages::fetch_response::{AbortedTransaction, PartitionData
 use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{
     FetchRequest, FetchResponse, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
 };
@@ -270,7 +271,7 @@ impl FetchTask {
                 .call_with_timeout(&request, version, timeout)
                 .await
                 .and_then(|response| {
-                    Error::check("Fetch", response.error_code, None)?;
+                    Error::check(ApiKey::Fetch, response.error_code, None)?;
                     Ok(response)
                 });
             if let Err(error) = &result {

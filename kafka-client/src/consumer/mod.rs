@@ -56,6 +56,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::records::{RecordHeader, TimestampType};
 use kafka_protocol::ErrorCode;
 use tokio::sync::mpsc;
@@ -478,12 +479,12 @@ impl Consumer {
             Ok(generation) => Ok(Some(generation)),
             Err(CommitRejected::CommitFailed) => Err(commit_failed()),
             Err(CommitRejected::RebalanceInProgress) => Err(Error::Protocol {
-                api: "OffsetCommit",
+                api: ApiKey::OffsetCommit,
                 code: ErrorCode::RebalanceInProgress,
                 message: Some("a rebalance is under way; commit again after it".into()),
             }),
             Err(CommitRejected::Fatal(code)) => Err(Error::Protocol {
-                api: "OffsetCommit",
+                api: ApiKey::OffsetCommit,
                 code,
                 message: Some("the member hit a fatal group error".into()),
             }),
@@ -650,7 +651,7 @@ impl Consumer {
             .map(|(tp, listed)| match listed.offset {
                 Some(offset) => Ok((tp, offset)),
                 None => Err(Error::Protocol {
-                    api: "ListOffsets",
+                    api: ApiKey::ListOffsets,
                     code: ErrorCode::UnknownServerError,
                     message: Some(format!("the leader gave no offset for {tp}")),
                 }),

@@ -68,7 +68,7 @@ pub async fn reset_offsets(
         .into_iter()
         .map(|(tp, found)| {
             let offset = found.offset.ok_or_else(|| Error::Protocol {
-                api: "ListOffsets",
+                api: ApiKey::ListOffsets,
                 code: ErrorCode::UnknownServerError,
                 message: Some(format!("no offset for {tp}")),
             })?;
@@ -205,7 +205,7 @@ async fn offset_commit_on(
             if p.error_code != 0 {
                 debug!(topic = %topic.name, partition = p.partition_index, code = p.error_code, "commit failed");
             }
-            Error::check("OffsetCommit", p.error_code, None)?;
+            Error::check(ApiKey::OffsetCommit, p.error_code, None)?;
         }
     }
     Ok(())

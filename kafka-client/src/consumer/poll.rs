@@ -351,7 +351,7 @@ impl Consumer {
             }
             Err(code) => {
                 return Err(Error::Protocol {
-                    api: "OffsetForLeaderEpoch",
+                    api: ApiKey::OffsetForLeaderEpoch,
                     code,
                     message: Some(format!("validating the position of {tp} at {position}")),
                 })
@@ -703,7 +703,7 @@ impl Consumer {
                 code => {
                     warn!(%tp, error = %code, "fetch failed");
                     self.pending_error = Some(Error::Protocol {
-                        api: "Fetch",
+                        api: ApiKey::Fetch,
                         code,
                         message: Some(format!("fetching {tp} at {fetch_offset}")),
                     });
@@ -750,8 +750,12 @@ mod tests {
             consumer.pending_error.is_none(),
             "a retriable failure is retried"
         );
-        let denied =
-            Error::check("Fetch", ErrorCode::TopicAuthorizationFailed.code(), None).unwrap_err();
+        let denied = Error::check(
+            ApiKey::Fetch,
+            ErrorCode::TopicAuthorizationFailed.code(),
+            None,
+        )
+        .unwrap_err();
         consumer.handle_outcome(outcome(Err(denied)));
         let error = consumer.pending_error.take().expect("reported to poll");
         assert_eq!(error.code(), Some(ErrorCode::TopicAuthorizationFailed));

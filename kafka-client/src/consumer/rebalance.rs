@@ -8,6 +8,7 @@
 //! A member that failed for good (fenced, not authorized) keeps that error: every later `poll`
 //! returns it.
 
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ErrorCode;
 use tracing::warn;
 
@@ -89,11 +90,11 @@ impl Consumer {
                         .push_back(RebalanceEvent::Lost(partitions));
                     result?;
                 }
-                GroupEvent::Fatal(code) => {
+                GroupEvent::Fatal(api, code) => {
                     let instance = self.config.group_instance_id.as_deref();
                     let error = self
                         .fatal
-                        .get_or_insert_with(|| group_fatal_error(code, instance))
+                        .get_or_insert_with(|| group_fatal_error(api, code, instance))
                         .clone();
                     return Err(error);
                 }
@@ -151,7 +152,7 @@ pub(super) enum ListenerCall {
 }
 
 /// The error every `poll` returns once the member failed for good.
-fn group_fatal_error(code: ErrorCode, group_instance_id: Option<&str>) -> Error {
+fn group_fatal_error(api: ApiKey, code: ErrorCode, group_instance_id: Option<&str>) -> Error {
     let message = match (code, group_instance_id) {
         (ErrorCode::FencedInstanceId, Some(id)) => format!(
             "another consumer joined the group with group.instance.id {id:?}: this one is \
@@ -161,7 +162,7 @@ fn group_fatal_error(code: ErrorCode, group_instance_id: Option<&str>) -> Error 
     };
     warn!(%code, "{message}");
     Error::Protocol {
-        api: "group membership",
+        api,
         code,
         message: Some(message),
     }
@@ -348,7 +349,10 @@ mod tests {
         consumer.group = Some(handle);
         events.send(GroupEvent::Lost(vec![tp(0)])).unwrap();
         events
-            .send(GroupEvent::Fatal(ErrorCode::FencedInstanceId))
+            .send(GroupEvent::Fatal(
+                ApiKey::Heartbeat,
+                ErrorCode::FencedInstanceId,
+            ))
             .unwrap();
         for _ in 0..2 {
             let err = consumer.poll(Duration::from_millis(10)).await.unwrap_err();

@@ -75,8 +75,6 @@ use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::net::handshake::{self, ApiVersions};
 use crate::net::reauth;
-#[cfg(feature = "tls")]
-use crate::net::tls;
 use crate::net::transport::Connector;
 
 mod demux;
@@ -380,7 +378,7 @@ impl Connection {
             Some(versions) => versions.version_for(api),
             None => Err(Error::UnsupportedVersion {
                 broker: self.inner.broker.clone(),
-                api: api.name(),
+                api,
                 broker_min: -1,
                 broker_max: -1,
                 client_min: api.min_version(),

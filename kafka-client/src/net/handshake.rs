@@ -116,7 +116,7 @@ impl ApiVersions {
         if broker_min < 0 || version < broker_min.max(client_min) {
             return Err(Error::UnsupportedVersion {
                 broker: self.broker.clone(),
-                api: api.name(),
+                api,
                 broker_min,
                 broker_max,
                 client_min,
@@ -212,7 +212,7 @@ async fn negotiate_api_versions(connection: &Connection) -> Result<ApiVersions> 
             }
             _ => {
                 return Err(Error::Protocol {
-                    api: "ApiVersions",
+                    api: ApiKey::ApiVersions,
                     code: ErrorCode::from_code(response.error_code),
                     message: None,
                 })

@@ -40,6 +40,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::records::RECORD_BATCH_OVERHEAD;
 use kafka_protocol::ErrorCode;
 use tokio::sync::Notify;
@@ -203,7 +204,7 @@ fn routing_in(cluster: &Cluster, topic: &str) -> Option<Result<TopicRouting>> {
     let info = cluster.topic(topic)?;
     match info.error {
         Some(code) if !code.is_retriable() => Some(Err(Error::Protocol {
-            api: "Metadata",
+            api: ApiKey::Metadata,
             code,
             message: Some(format!("metadata for topic {topic}")),
         })),
@@ -244,7 +245,7 @@ enum Enqueued<'a> {
 fn check_partition(record: &RecordRef<'_>, routing: &TopicRouting) -> Result<()> {
     match record.partition {
         Some(p) if p < 0 => Err(Error::Protocol {
-            api: "Produce",
+            api: ApiKey::Produce,
             code: ErrorCode::UnknownTopicOrPartition,
             message: Some(format!(
                 "partition {p} of topic {}, which has {} partitions",

@@ -300,7 +300,7 @@ impl Sender {
                 }
                 if tm.bump_requested() {
                     manager.request_epoch_bump(Error::Protocol {
-                        api: "Produce",
+                        api: ApiKey::Produce,
                         code: ErrorCode::OutOfOrderSequenceNumber,
                         message: Some("a batch's sequence may have left a gap".into()),
                     });
@@ -359,7 +359,7 @@ impl Sender {
                     ..Default::default()
                 };
                 let response = connection.call(&request, version).await?;
-                Error::check("InitProducerId", response.error_code, None)?;
+                Error::check(ApiKey::InitProducerId, response.error_code, None)?;
                 Ok(ProducerIdAndEpoch {
                     producer_id: response.producer_id,
                     epoch: response.producer_epoch,
@@ -383,7 +383,7 @@ impl Sender {
             Ok(v) => {
                 let error = Error::UnsupportedVersion {
                     broker: connection.broker().to_owned(),
-                    api: "Produce",
+                    api: ApiKey::Produce,
                     broker_min: 0,
                     broker_max: v,
                     client_min: 3,
@@ -629,7 +629,7 @@ impl Sender {
                     continue;
                 }
                 let error = Error::Protocol {
-                    api: "Produce",
+                    api: ApiKey::Produce,
                     code,
                     message: p.error_message.clone(),
                 };
@@ -641,7 +641,7 @@ impl Sender {
         }
         for batch in slots.into_iter().flatten() {
             let error = Error::Protocol {
-                api: "Produce",
+                api: ApiKey::Produce,
                 code: ErrorCode::UnknownServerError,
                 message: Some("the response did not mention this partition".into()),
             };
@@ -665,7 +665,8 @@ impl Sender {
             {
                 let error = {
                     let mut manager = txn.manager();
-                    let error = transaction::txn_error(manager.transactional_id(), "Produce", code);
+                    let error =
+                        transaction::txn_error(manager.transactional_id(), ApiKey::Produce, code);
                     manager.set_fatal(error.clone());
                     error
                 };

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -75,8 +76,8 @@ pub enum GroupEvent {
     Assigned(Vec<TopicPartition>),
     /// These were lost: their offsets must not be committed.
     Lost(Vec<TopicPartition>),
-    /// The member cannot go on: the group answered with this code.
-    Fatal(ErrorCode),
+    /// The member cannot go on: the group answered this API with this code.
+    Fatal(ApiKey, ErrorCode),
     /// The member cannot go on, for a reason found by the task itself (e.g. the broker is
     /// too old for a setting). Sent before the matching [`GroupEvent::Fatal`].
     Failed(Error),

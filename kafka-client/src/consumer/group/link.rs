@@ -21,6 +21,7 @@
 
 use std::sync::Arc;
 
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ErrorCode;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -68,7 +69,7 @@ impl CoordinatorLink {
     /// to another broker. Callers arriving during a connect wait for it and share it.
     pub(super) async fn connection(&self, coordinator: Option<i32>) -> Result<Connection> {
         let id = coordinator.ok_or_else(|| Error::Protocol {
-            api: "FindCoordinator",
+            api: ApiKey::FindCoordinator,
             code: ErrorCode::CoordinatorNotAvailable,
             message: Some("the group coordinator is not known".into()),
         })?;

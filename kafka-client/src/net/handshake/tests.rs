@@ -191,7 +191,7 @@ fn version_for_reports_both_ranges_when_they_do_not_overlap() {
             client_max,
         } => {
             assert_eq!(broker, "b:9092");
-            assert_eq!(api, "Metadata");
+            assert_eq!(api, ApiKey::Metadata);
             assert_eq!((broker_min, broker_max), (50, 60));
             assert_eq!(
                 (client_min, client_max),

@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ErrorCode;
 use tracing::{debug, info, warn};
 
@@ -270,7 +271,7 @@ impl TransactionManager {
                     retry = true;
                 }
                 _ => {
-                    let error = txn_error(&self.transactional_id, "AddPartitionsToTxn", code);
+                    let error = txn_error(&self.transactional_id, ApiKey::AddPartitionsToTxn, code);
                     warn!(transactional_id = %self.transactional_id, topic = %key.0, partition = key.1, %error, "could not add partition to the transaction");
                     self.fail(error);
                 }

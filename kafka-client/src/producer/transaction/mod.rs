@@ -43,6 +43,7 @@ mod wire_tests;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ErrorCode;
 use tokio::sync::Notify;
 
@@ -144,7 +145,7 @@ pub(crate) fn classify(code: ErrorCode) -> TxnErrorKind {
 }
 
 /// The [`Error`] for `code` from `api`, by [`classify`].
-pub(crate) fn txn_error(transactional_id: &str, api: &'static str, code: ErrorCode) -> Error {
+pub(crate) fn txn_error(transactional_id: &str, api: ApiKey, code: ErrorCode) -> Error {
     match classify(code) {
         TxnErrorKind::Fenced => Error::ProducerFenced {
             transactional_id: transactional_id.to_owned(),

@@ -101,7 +101,7 @@ async fn init_producer_id_on(
     let response = connection.call(&request, version).await?;
     let code = ErrorCode::from_code(response.error_code);
     if !code.is_ok() {
-        return Err(txn_error(transactional_id, "InitProducerId", code));
+        return Err(txn_error(transactional_id, ApiKey::InitProducerId, code));
     }
     Ok(ProducerIdAndEpoch {
         producer_id: response.producer_id,
@@ -174,7 +174,7 @@ pub(crate) async fn add_partitions(
     if let Some(code) = codes.values().find(|c| !c.is_ok()) {
         let id = txn.manager().transactional_id().to_owned();
         let error = Error::Protocol {
-            api: "AddPartitionsToTxn",
+            api: ApiKey::AddPartitionsToTxn,
             code: *code,
             message: None,
         };
@@ -212,10 +212,14 @@ async fn add_offsets_on(
         ..Default::default()
     };
     let response = connection.call(&request, version).await?;
-    check_code(transactional_id, "AddOffsetsToTxn", response.error_code)
+    check_code(
+        transactional_id,
+        ApiKey::AddOffsetsToTxn,
+        response.error_code,
+    )
 }
 
-fn check_code(transactional_id: &str, api: &'static str, code: i16) -> Result<()> {
+fn check_code(transactional_id: &str, api: ApiKey, code: i16) -> Result<()> {
     let code = ErrorCode::from_code(code);
     if code.is_ok() {
         Ok(())
@@ -305,7 +309,7 @@ async fn txn_offset_commit_on(
         for p in &topic.partitions {
             if p.error_code != 0 {
                 debug!(topic = %topic.name, partition = p.partition_index, code = p.error_code, "TxnOffsetCommit partition error");
-                return check_code(transactional_id, "TxnOffsetCommit", p.error_code);
+                return check_code(transactional_id, ApiKey::TxnOffsetCommit, p.error_code);
             }
         }
     }
@@ -342,5 +346,5 @@ async fn end_txn_on(
         ..Default::default()
     };
     let response = connection.call(&request, version).await?;
-    check_code(transactional_id, "EndTxn", response.error_code)
+    check_code(transactional_id, ApiKey::EndTxn, response.error_code)
 }

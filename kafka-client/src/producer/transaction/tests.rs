@@ -119,7 +119,7 @@ fn abortable_error_allows_only_abort() {
     tm.begin().unwrap();
     tm.on_send("t", 0).unwrap();
     tm.set_abortable(Error::Protocol {
-        api: "Produce",
+        api: ApiKey::Produce,
         code: ErrorCode::MessageTooLarge,
         message: None,
     });
@@ -230,13 +230,13 @@ fn error_codes_are_classified() {
         assert_eq!(classify(code), kind, "{code}");
     }
     assert!(matches!(
-        txn_error("tx", "EndTxn", ErrorCode::ProducerFenced),
+        txn_error("tx", ApiKey::EndTxn, ErrorCode::ProducerFenced),
         Error::ProducerFenced { ref transactional_id } if transactional_id == "tx"
     ));
     assert!(matches!(
         txn_error(
             "tx",
-            "EndTxn",
+            ApiKey::EndTxn,
             ErrorCode::TransactionalIdAuthorizationFailed
         ),
         Error::TransactionalIdAuthorizationFailed { .. }
@@ -248,7 +248,7 @@ fn epoch_bump_blocks_sends_and_makes_the_transaction_abortable() {
     let mut tm = adding_partition_0();
     tm.on_add_partitions(Ok(HashMap::from([(key(0), ErrorCode::None)])));
     tm.request_epoch_bump(Error::Protocol {
-        api: "Produce",
+        api: ApiKey::Produce,
         code: ErrorCode::OutOfOrderSequenceNumber,
         message: None,
     });
@@ -352,19 +352,19 @@ fn transaction_requests_retry_by_their_rule_within_the_deadline() {
     for code in [51, 16, 14, 15] {
         // CONCURRENT_TRANSACTIONS, NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
         // COORDINATOR_NOT_AVAILABLE.
-        let error = Error::check("EndTxn", code, None).unwrap_err();
+        let error = Error::check(ApiKey::EndTxn, code, None).unwrap_err();
         assert!(retry.next_delay(error, start).is_ok(), "{code}");
     }
     for code in [
         ErrorCode::ProducerFenced,
         ErrorCode::TopicAuthorizationFailed,
     ] {
-        let error = txn_error("tx", "EndTxn", code);
+        let error = txn_error("tx", ApiKey::EndTxn, code);
         assert!(!retriable(&error), "{code}");
         assert!(retry.next_delay(error, start).is_err(), "{code}");
     }
     let late = start + budget - Duration::from_millis(50);
-    let error = Error::check("EndTxn", 51, None).unwrap_err();
+    let error = Error::check(ApiKey::EndTxn, 51, None).unwrap_err();
     assert!(
         matches!(retry.next_delay(error, late), Err(Error::Timeout { .. })),
         "out of time"
@@ -417,7 +417,7 @@ fn abort_steps_end_locally_or_bump_the_epoch() {
     tm.partitions_to_add().unwrap();
     tm.on_add_partitions(Ok(HashMap::from([(key(0), ErrorCode::None)])));
     tm.request_epoch_bump(Error::Protocol {
-        api: "Produce",
+        api: ApiKey::Produce,
         code: ErrorCode::NotEnoughReplicas,
         message: None,
     });
@@ -479,7 +479,7 @@ fn commit_failures_are_abortable_or_fatal() {
     let err = tm
         .on_end_txn(
             true,
-            Err(txn_error("tx", "EndTxn", ErrorCode::ProducerFenced)),
+            Err(txn_error("tx", ApiKey::EndTxn, ErrorCode::ProducerFenced)),
         )
         .unwrap_err();
     assert!(matches!(err, Error::ProducerFenced { .. }), "{err}");
@@ -497,7 +497,7 @@ fn commit_failures_are_abortable_or_fatal() {
     tm.on_end_txn(
         true,
         Err(Error::Protocol {
-            api: "EndTxn",
+            api: ApiKey::EndTxn,
             code: ErrorCode::InvalidTxnState,
             message: None,
         }),
@@ -525,7 +525,7 @@ fn offsets_and_producer_id_failures() {
     let err = tm
         .on_send_offsets(Err(txn_error(
             "tx",
-            "TxnOffsetCommit",
+            ApiKey::TxnOffsetCommit,
             ErrorCode::IllegalGeneration,
         )))
         .unwrap_err();
@@ -538,7 +538,7 @@ fn offsets_and_producer_id_failures() {
     assert_eq!(tm.state(), TransactionState::Initializing);
     let denied = txn_error(
         "tx",
-        "InitProducerId",
+        ApiKey::InitProducerId,
         ErrorCode::TransactionalIdAuthorizationFailed,
     );
     assert!(tm.on_producer_id(Err(denied)).is_err());

@@ -323,7 +323,7 @@ impl GroupTask {
             Reply::Unsupported(error, code) => {
                 warn!(group = %self.group_id, %error, "the group member cannot go on");
                 let _ = self.events.send(GroupEvent::Failed(error));
-                self.membership.fail_with(code)
+                self.membership.fail_with(ApiKey::JoinGroup, code)
             }
             Reply::Join(Err(error)) | Reply::Sync(Err(error)) | Reply::Heartbeat(Err(error)) => {
                 // The request did not get an answer: the coordinator (or our connection to it)
@@ -504,9 +504,9 @@ impl GroupTask {
                     warn!(group = %self.group_id, ?partitions, "lost partitions");
                     let _ = self.events.send(GroupEvent::Lost(partitions));
                 }
-                Decision::Fatal(code) => {
-                    warn!(group = %self.group_id, %code, "fatal group error");
-                    let _ = self.events.send(GroupEvent::Fatal(code));
+                Decision::Fatal(api, code) => {
+                    warn!(group = %self.group_id, api = api.name(), %code, "fatal group error");
+                    let _ = self.events.send(GroupEvent::Fatal(api, code));
                 }
             }
         }
@@ -613,10 +613,10 @@ impl GroupTask {
         async move {
             let result = async {
                 let response = link.connection(coordinator).await?.send(&request).await?;
-                Error::check("LeaveGroup", response.error_code, None)?;
+                Error::check(ApiKey::LeaveGroup, response.error_code, None)?;
                 // v3+ answers per member too: a refusal there is not in the top-level code.
                 for member in &response.members {
-                    Error::check("LeaveGroup", member.error_code, None)?;
+                    Error::check(ApiKey::LeaveGroup, member.error_code, None)?;
                 }
                 Ok::<(), Error>(())
             }

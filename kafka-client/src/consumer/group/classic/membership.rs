@@ -48,6 +48,7 @@ use std::time::{Duration, Instant};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{
     HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
     SyncGroupRequest, SyncGroupResponse,
@@ -135,8 +136,9 @@ pub enum Decision {
     /// The member lost these: someone else may own them already, so their offsets must not be
     /// committed; call `on_partitions_lost`.
     LosePartitions(Vec<TopicPartition>),
-    /// The member cannot continue: surface this error to the application.
-    Fatal(ErrorCode),
+    /// The member cannot continue: surface this error, from the answer to this API, to the
+    /// application.
+    Fatal(ApiKey, ErrorCode),
 }
 
 /// What the metadata says about the partitions of a group's topics: topic → partition count;
@@ -363,10 +365,10 @@ impl Membership {
     /// The task around the member met an error after which it cannot go on (e.g. the
     /// coordinator's JoinGroup is too old for `group.instance.id`): loses the partitions and
     /// stops, as for a fatal error code in a response.
-    pub fn fail_with(&mut self, code: ErrorCode) -> Vec<Decision> {
+    pub fn fail_with(&mut self, api: ApiKey, code: ErrorCode) -> Vec<Decision> {
         let mut out = Vec::new();
         if !matches!(self.state, MemberState::Fatal(_)) {
-            self.fail(&mut out, code);
+            self.fail(&mut out, api, code);
         }
         out
     }
@@ -520,7 +522,7 @@ impl Membership {
                     match self.leader_assign(response, partitions_per_topic) {
                         Ok(assignments) => assignments,
                         Err(code) => {
-                            self.fail(&mut out, code);
+                            self.fail(&mut out, ApiKey::JoinGroup, code);
                             return out;
                         }
                     }
@@ -543,7 +545,7 @@ impl Membership {
                 self.member_id = response.member_id.clone();
                 self.send_join(now, &mut out);
             }
-            code => self.on_group_error(now, code, &mut out),
+            code => self.on_group_error(now, ApiKey::JoinGroup, code, &mut out),
         }
         out
     }
@@ -561,7 +563,7 @@ impl Membership {
         match ErrorCode::from_code(response.error_code) {
             ErrorCode::None => {}
             code => {
-                self.on_group_error(now, code, &mut out);
+                self.on_group_error(now, ApiKey::SyncGroup, code, &mut out);
                 return out;
             }
         }
@@ -624,7 +626,7 @@ impl Membership {
                         | ErrorCode::NotCoordinator
                 ) =>
             {
-                self.on_group_error(now, code, &mut out)
+                self.on_group_error(now, ApiKey::Heartbeat, code, &mut out)
             }
             // Anything else: the next heartbeat tries again.
             _ => {}
@@ -786,11 +788,11 @@ impl Membership {
         self.last_heartbeat_ok = None;
     }
 
-    fn fail(&mut self, out: &mut Vec<Decision>, code: ErrorCode) {
+    fn fail(&mut self, out: &mut Vec<Decision>, api: ApiKey, code: ErrorCode) {
         self.lose_all(out);
         self.state = MemberState::Fatal(code);
         self.heartbeat_due = None;
-        out.push(Decision::Fatal(code));
+        out.push(Decision::Fatal(api, code));
     }
 
     fn lose_coordinator(&mut self, out: &mut Vec<Decision>) {
@@ -808,7 +810,13 @@ impl Membership {
     }
 
     /// The shared error handling of JoinGroup, SyncGroup and Heartbeat answers.
-    fn on_group_error(&mut self, now: Instant, code: ErrorCode, out: &mut Vec<Decision>) {
+    fn on_group_error(
+        &mut self,
+        now: Instant,
+        api: ApiKey,
+        code: ErrorCode,
+        out: &mut Vec<Decision>,
+    ) {
         match code {
             ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration => {
                 // Our generation is gone: the partitions may already be someone else's.
@@ -827,7 +835,7 @@ impl Membership {
                 }
                 self.lose_coordinator(out);
             }
-            code if is_fatal(code) => self.fail(out, code),
+            code if is_fatal(code) => self.fail(out, api, code),
             _ => {
                 // Retriable (e.g. COORDINATOR_LOAD_IN_PROGRESS) or unexpected: back off, rejoin.
                 self.request_rejoin(code.name());

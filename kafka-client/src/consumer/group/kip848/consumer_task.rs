@@ -300,7 +300,10 @@ impl Driver {
                 }
                 ConsumerDecision::Fatal(code) => {
                     warn!(%code, "fatal group error");
-                    let _ = self.task.events.send(GroupEvent::Fatal(code));
+                    let _ = self
+                        .task
+                        .events
+                        .send(GroupEvent::Fatal(ApiKey::ConsumerGroupHeartbeat, code));
                 }
             }
         }

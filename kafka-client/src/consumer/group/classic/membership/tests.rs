@@ -206,7 +206,10 @@ fn leader_with_an_unknown_protocol_is_fatal() {
     let d = m.on_join_response(now, &response, &no_metadata());
     assert_eq!(
         d,
-        vec![Decision::Fatal(ErrorCode::InconsistentGroupProtocol)]
+        vec![Decision::Fatal(
+            ApiKey::JoinGroup,
+            ErrorCode::InconsistentGroupProtocol
+        )]
     );
 }
 
@@ -364,7 +367,7 @@ fn fenced_instance_id_is_fatal() {
         d,
         vec![
             Decision::LosePartitions(vec![tp(0)]),
-            Decision::Fatal(ErrorCode::FencedInstanceId)
+            Decision::Fatal(ApiKey::Heartbeat, ErrorCode::FencedInstanceId)
         ]
     );
     assert_eq!(m.state(), &MemberState::Fatal(ErrorCode::FencedInstanceId));
@@ -387,7 +390,13 @@ fn fenced_on_join_is_fatal() {
         ..Default::default()
     };
     let d = m.on_join_response(now, &response, &no_metadata());
-    assert_eq!(d, vec![Decision::Fatal(ErrorCode::FencedInstanceId)]);
+    assert_eq!(
+        d,
+        vec![Decision::Fatal(
+            ApiKey::JoinGroup,
+            ErrorCode::FencedInstanceId
+        )]
+    );
 }
 
 #[test]
@@ -636,14 +645,16 @@ fn fail_with_loses_the_partitions_and_stops() {
     let now = Instant::now();
     let mut m = stable(eager(Some("a")), now, &[0]);
     assert_eq!(
-        m.fail_with(ErrorCode::UnsupportedVersion),
+        m.fail_with(ApiKey::JoinGroup, ErrorCode::UnsupportedVersion),
         vec![
             Decision::LosePartitions(vec![tp(0)]),
-            Decision::Fatal(ErrorCode::UnsupportedVersion)
+            Decision::Fatal(ApiKey::JoinGroup, ErrorCode::UnsupportedVersion)
         ]
     );
     assert!(m.current_generation().is_none());
-    assert!(m.fail_with(ErrorCode::UnsupportedVersion).is_empty());
+    assert!(m
+        .fail_with(ApiKey::JoinGroup, ErrorCode::UnsupportedVersion)
+        .is_empty());
     assert!(m.tick(now + 100 * SECOND).is_empty());
 }
 
