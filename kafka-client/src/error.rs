@@ -270,7 +270,7 @@ pub enum Error {
         /// The call, e.g. `begin_transaction`.
         call: &'static str,
         /// The transaction manager's state when it was made.
-        state: crate::producer::TransactionState,
+        state: crate::types::TransactionState,
         /// The error behind an `AbortableError` or `FatalError` state.
         cause: Option<Box<Error>>,
     },
@@ -338,7 +338,7 @@ impl Error {
         match self {
             Error::TransactionAbortable { .. } | Error::TransactionAborted { .. } => true,
             Error::InvalidTransactionState { state, .. } => {
-                *state == crate::producer::TransactionState::AbortableError
+                *state == crate::types::TransactionState::AbortableError
             }
             _ => false,
         }

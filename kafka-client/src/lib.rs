@@ -34,6 +34,7 @@ pub mod producer;
 pub mod retry;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod types;
 
 pub use admin::AdminClient;
 pub use config::ClientConfig;
@@ -41,6 +42,7 @@ pub use consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 pub use error::{Error, Result};
 pub use kafka_protocol as protocol;
 pub use producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
+pub use types::{IsolationLevel, OffsetAndMetadata, TopicPartition};
 
 /// The README's code blocks, compiled as doc tests so that they stay true.
 #[cfg(doctest)]

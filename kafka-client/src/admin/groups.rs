@@ -19,6 +19,7 @@ use crate::cluster::coordinator::CoordinatorType;
 use crate::error::{Error, Result};
 use crate::net::Connection;
 use crate::retry::{fail_all, Retry};
+pub use crate::types::OffsetAndMetadata;
 
 /// The newest OffsetFetch this client sends: v10 names topics by id only, which would need
 /// an id → name lookup for every answer.
@@ -68,59 +69,6 @@ pub struct GroupMember {
     pub client_host: String,
     /// Its assignment, in the group protocol's own encoding.
     pub assignment: Bytes,
-}
-
-/// A committed offset: what a group commits for a partition, and what it reads back.
-///
-/// A plain offset converts into one without metadata:
-///
-/// ```
-/// use kafka_client::admin::OffsetAndMetadata;
-///
-/// let plain = OffsetAndMetadata::from(42);
-/// assert_eq!(plain.offset, 42);
-/// let noted = OffsetAndMetadata::new(42).with_metadata("batch-7");
-/// assert_eq!(noted.metadata.as_deref(), Some("batch-7"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OffsetAndMetadata {
-    /// The next offset the group will consume.
-    pub offset: i64,
-    /// The leader epoch of the last consumed record (v5+), when the committer sent it.
-    pub leader_epoch: Option<i32>,
-    /// The metadata string committed with it.
-    pub metadata: Option<String>,
-}
-
-impl OffsetAndMetadata {
-    /// `offset`, without a leader epoch or metadata.
-    pub fn new(offset: i64) -> OffsetAndMetadata {
-        OffsetAndMetadata {
-            offset,
-            leader_epoch: None,
-            metadata: None,
-        }
-    }
-
-    /// The same, with this metadata string (kept by the coordinator beside the offset, up to
-    /// the broker's `offset.metadata.max.bytes`).
-    pub fn with_metadata(mut self, metadata: impl Into<String>) -> OffsetAndMetadata {
-        self.metadata = Some(metadata.into());
-        self
-    }
-
-    /// The same, with the leader epoch of the last consumed record (KIP-320: lets the next
-    /// owner detect a truncated log).
-    pub fn with_leader_epoch(mut self, epoch: Option<i32>) -> OffsetAndMetadata {
-        self.leader_epoch = epoch;
-        self
-    }
-}
-
-impl From<i64> for OffsetAndMetadata {
-    fn from(offset: i64) -> OffsetAndMetadata {
-        OffsetAndMetadata::new(offset)
-    }
 }
 
 impl AdminClient {

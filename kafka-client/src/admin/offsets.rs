@@ -2,7 +2,6 @@
 //! (DeleteRecords). Both go to each partition's leader, one request per leader.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
@@ -19,31 +18,7 @@ use crate::cluster::client::leader_of;
 use crate::error::{Error, Result};
 use crate::net::Connection;
 use crate::retry::{fail_all, Retry};
-
-/// A partition of a topic.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TopicPartition {
-    /// The topic's name.
-    pub topic: String,
-    /// The partition index.
-    pub partition: i32,
-}
-
-impl TopicPartition {
-    /// `topic`/`partition`.
-    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
-        TopicPartition {
-            topic: topic.into(),
-            partition,
-        }
-    }
-}
-
-impl fmt::Display for TopicPartition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.topic, self.partition)
-    }
-}
+pub use crate::types::{IsolationLevel, TopicPartition};
 
 /// Which offset [`AdminClient::list_offsets`] looks up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,16 +42,6 @@ impl OffsetSpec {
             OffsetSpec::Timestamp(ms) => ms,
         }
     }
-}
-
-/// Which records count for [`OffsetSpec::Latest`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum IsolationLevel {
-    /// Every record (the high watermark).
-    #[default]
-    ReadUncommitted,
-    /// Only committed transactional records (the last stable offset).
-    ReadCommitted,
 }
 
 /// Options of [`AdminClient::list_offsets`].

@@ -326,7 +326,9 @@ async fn refresh_once(shared: &Shared) -> Result<Arc<Cluster>> {
     };
     let mut cluster = Cluster::clone(&shared.cluster.read().unwrap_or_else(|e| e.into_inner()));
     let report = cluster.merge(&response, version, MetadataScope::Subset)?;
-    shared.pool.set_brokers_from(&cluster);
+    shared
+        .pool
+        .set_brokers(cluster.brokers.values().map(|b| (b.id, b.address())));
     let cluster = Arc::new(cluster);
     {
         let mut current = shared.cluster.write().unwrap_or_else(|e| e.into_inner());

@@ -26,9 +26,9 @@ use tracing::{debug, warn};
 use super::group::membership::CommitGeneration;
 use super::offsets;
 use super::TopicPartition;
-use crate::admin::OffsetAndMetadata;
 use crate::cluster::MetadataClient;
 use crate::error::{Error, Result};
+use crate::types::OffsetAndMetadata;
 
 /// One commit waiting for its turn.
 struct CommitJob {

@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use crate::admin::IsolationLevel;
 use crate::config::{ApplyProperties, ClientConfig, ClientConfigBuilder, Properties};
 use crate::error::{Error, Result};
+use crate::types::IsolationLevel;
 
 /// `auto.offset.reset`: where to start when a partition has no valid position (nothing
 /// committed, or the position is out of the log's range).

@@ -67,7 +67,7 @@ use crate::admin::{AdminClient, AdminConfig, OffsetSpec};
 use crate::cluster::{MetadataClient, RefreshWaiter};
 use crate::error::{Error, Result};
 
-pub use crate::admin::{IsolationLevel, OffsetAndMetadata, TopicPartition};
+pub use crate::types::{IsolationLevel, OffsetAndMetadata, TopicPartition};
 pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset};
 pub use fetcher::{CompletedFetch, FetchBuffer};
 pub use group_metadata::ConsumerGroupMetadata;

@@ -35,7 +35,6 @@ use tokio::task::AbortHandle;
 use tracing::{debug, info, warn};
 
 use crate::backoff::{BackoffTracker, ExponentialBackoff};
-use crate::cluster::Cluster;
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::net::connection::Connection;
@@ -215,11 +214,6 @@ impl BrokerPool {
             });
             state.addresses = addresses;
         }
-    }
-
-    /// Records the brokers of a cluster view (see [`set_brokers`](Self::set_brokers)).
-    pub fn set_brokers_from(&self, cluster: &Cluster) {
-        self.set_brokers(cluster.brokers.values().map(|b| (b.id, b.address())));
     }
 
     /// The address of broker `id`, if metadata named it.

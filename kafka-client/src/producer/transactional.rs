@@ -16,11 +16,11 @@ use tracing::info;
 use super::idempotence::ProducerIdAndEpoch;
 use super::transaction::{self, EndStep, Transactions};
 use super::Producer;
-use crate::admin::TopicPartition;
 use crate::backoff::ExponentialBackoff;
 use crate::consumer::ConsumerGroupMetadata;
 use crate::error::{Error, Result};
 use crate::retry::Retry;
+use crate::types::TopicPartition;
 
 impl Producer {
     fn transactions(&self, call: &'static str) -> Result<&Arc<Transactions>> {

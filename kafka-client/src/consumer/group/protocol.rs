@@ -36,7 +36,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::wire;
 use kafka_protocol::{DecodeError, EncodeError};
 
-pub use crate::admin::TopicPartition;
+pub use crate::types::TopicPartition;
 
 /// What a member asks for: the JoinGroup protocol metadata of the "consumer" protocol type.
 #[derive(Clone, Debug, PartialEq, Eq)]

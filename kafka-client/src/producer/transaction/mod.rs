@@ -58,51 +58,7 @@ pub(crate) use requests::{
 /// Highest Produce version for transactional batches: v12 implies AddPartitionsToTxn.
 pub(crate) const MAX_TRANSACTIONAL_PRODUCE_VERSION: i16 = 11;
 
-/// Where a transactional producer is, with the Java client's state names.
-///
-/// ```text
-/// Uninitialized --init_transactions--> Initializing --> Ready
-/// Ready --begin_transaction--> InTransaction
-/// InTransaction --commit_transaction--> CommittingTransaction --> Ready
-/// InTransaction | AbortableError --abort_transaction--> AbortingTransaction --> Ready
-/// InTransaction | CommittingTransaction --(send/add/offsets failed)--> AbortableError
-/// any --(fenced, not authorized, broker says the state is invalid)--> FatalError
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransactionState {
-    /// `init_transactions` has not been called.
-    Uninitialized,
-    /// `init_transactions` is under way (or timed out, and may be called again).
-    Initializing,
-    /// Initialized, no transaction open.
-    Ready,
-    /// Between `begin_transaction` and commit/abort.
-    InTransaction,
-    /// `commit_transaction` is under way (or timed out, and may be called again).
-    CommittingTransaction,
-    /// `abort_transaction` is under way (or timed out, and may be called again).
-    AbortingTransaction,
-    /// Something in the transaction failed: only `abort_transaction` is allowed.
-    AbortableError,
-    /// The producer can do nothing more (fenced, not authorized).
-    FatalError,
-}
-
-impl std::fmt::Display for TransactionState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            TransactionState::Uninitialized => "UNINITIALIZED",
-            TransactionState::Initializing => "INITIALIZING",
-            TransactionState::Ready => "READY",
-            TransactionState::InTransaction => "IN_TRANSACTION",
-            TransactionState::CommittingTransaction => "COMMITTING_TRANSACTION",
-            TransactionState::AbortingTransaction => "ABORTING_TRANSACTION",
-            TransactionState::AbortableError => "ABORTABLE_ERROR",
-            TransactionState::FatalError => "FATAL_ERROR",
-        })
-    }
-}
+pub use crate::types::TransactionState;
 
 /// How an error code from a transaction API is handled (the one place that decides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,13 +20,13 @@ use kafka_protocol::ErrorCode;
 use tracing::debug;
 
 use super::{txn_error, PartitionKey, Transactions};
-use crate::admin::TopicPartition;
 use crate::cluster::coordinator::CoordinatorType;
 use crate::cluster::MetadataClient;
 use crate::consumer::ConsumerGroupMetadata;
 use crate::error::{Error, Result};
 use crate::net::Connection;
 use crate::producer::idempotence::ProducerIdAndEpoch;
+use crate::types::TopicPartition;
 
 /// Highest AddPartitionsToTxn version a client sends: v4+ is the broker-to-broker form.
 const MAX_ADD_PARTITIONS_VERSION: i16 = 3;

@@ -11,12 +11,12 @@ use tokio::time::Instant;
 
 use super::requests::{add_partitions_codes, add_partitions_request, txn_offset_commit_request};
 use super::*;
-use crate::admin::TopicPartition;
 use crate::backoff::ExponentialBackoff;
 use crate::consumer::ConsumerGroupMetadata;
 use crate::error::Result;
 use crate::producer::idempotence::ProducerIdAndEpoch;
 use crate::retry::Retry;
+use crate::types::TopicPartition;
 use kafka_protocol::messages::add_partitions_to_txn_response::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnTopicResult,
 };
