@@ -12,7 +12,7 @@
 //!
 //! Beside each topic's queues sits its [`TopicRouting`] (partition count, partitions with a
 //! leader) for the metadata generation it was computed from: `send` finds a topic once, by
-//! [`TopicId`], for both its routing and its append.
+//! [`TopicSlot`], for both its routing and its append.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -105,10 +105,10 @@ impl TopicQueues {
     }
 }
 
-/// A topic's place in the accumulator: found by name once per record
+/// A topic's slot in the accumulator (an index, not one of Kafka's topic UUIDs): found by name once per record
 /// ([`RecordAccumulator::topic_id`]), then used for its routing and its append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TopicId(usize);
+pub(crate) struct TopicSlot(usize);
 
 /// What the producer knows of a topic's partitions from one metadata view: how many, and
 /// which have a leader (for partitioners that avoid the others).
@@ -131,14 +131,14 @@ struct TopicEntry {
 #[derive(Debug)]
 pub(crate) struct RecordAccumulator {
     config: AccumulatorConfig,
-    /// Every topic appended to (or routed) so far; never shrinks, so a [`TopicId`] stays
+    /// Every topic appended to (or routed) so far; never shrinks, so a [`TopicSlot`] stays
     /// valid.
     topics: Vec<TopicEntry>,
     /// Indexes `topics`.
     by_name: FastMap<Arc<str>, usize>,
     /// The topic of the last record and its id: a record whose [`Topic`] is a clone of it
     /// (the way to send without allocating a name) skips hashing the name.
-    last_topic: Option<(Topic, TopicId)>,
+    last_topic: Option<(Topic, TopicSlot)>,
     next_batch_id: u64,
     /// Batches created and not yet completed or failed, by id: what `flush` waits for.
     incomplete: BTreeSet<u64>,
@@ -239,9 +239,9 @@ impl RecordAccumulator {
     }
 
     /// The id of `topic`, added on first use: the one lookup by name a record costs.
-    pub fn topic_id(&mut self, topic: &str) -> TopicId {
+    pub fn topic_id(&mut self, topic: &str) -> TopicSlot {
         if let Some(&i) = self.by_name.get(topic) {
-            return TopicId(i);
+            return TopicSlot(i);
         }
         let name: Arc<str> = Arc::from(topic);
         let i = self.topics.len();
@@ -251,12 +251,12 @@ impl RecordAccumulator {
             routing: None,
         });
         self.by_name.insert(name, i);
-        TopicId(i)
+        TopicSlot(i)
     }
 
     /// [`topic_id`](Self::topic_id) for a record's topic: one pointer comparison when it
     /// shares its name with the previous record's (a hash lookup was ~100 instructions).
-    pub fn record_topic_id(&mut self, topic: &Topic) -> TopicId {
+    pub fn record_topic_id(&mut self, topic: &Topic) -> TopicSlot {
         if let Some((last, id)) = &self.last_topic {
             if last.same_name_as(topic) {
                 return *id;
@@ -268,7 +268,7 @@ impl RecordAccumulator {
     }
 
     /// The routing cached for `topic` if it was computed from metadata `generation`.
-    pub fn routing(&self, topic: TopicId, generation: u64) -> Option<&Arc<TopicRouting>> {
+    pub fn routing(&self, topic: TopicSlot, generation: u64) -> Option<&Arc<TopicRouting>> {
         match &self.topics[topic.0].routing {
             Some((g, routing)) if *g == generation => Some(routing),
             _ => None,
@@ -276,14 +276,14 @@ impl RecordAccumulator {
     }
 
     /// The routing cached for `topic`, whatever its generation.
-    pub fn last_routing(&self, topic: TopicId) -> Option<&Arc<TopicRouting>> {
+    pub fn last_routing(&self, topic: TopicSlot) -> Option<&Arc<TopicRouting>> {
         self.topics[topic.0].routing.as_ref().map(|(_, r)| r)
     }
 
     /// Caches `routing`, computed from metadata `generation`, for `topic`.
     pub fn set_routing(
         &mut self,
-        topic: TopicId,
+        topic: TopicSlot,
         generation: u64,
         routing: Arc<TopicRouting>,
     ) -> &Arc<TopicRouting> {
@@ -300,7 +300,7 @@ impl RecordAccumulator {
     #[allow(clippy::too_many_arguments)]
     pub fn append(
         &mut self,
-        topic: TopicId,
+        topic: TopicSlot,
         partition: i32,
         timestamp: i64,
         key: Option<&[u8]>,
@@ -373,7 +373,7 @@ impl RecordAccumulator {
         })
     }
 
-    fn queue_mut(&mut self, topic: TopicId, partition: i32) -> Option<&mut PartitionQueue> {
+    fn queue_mut(&mut self, topic: TopicSlot, partition: i32) -> Option<&mut PartitionQueue> {
         self.topics.get_mut(topic.0)?.queues.get_mut(partition)
     }
 
@@ -436,7 +436,7 @@ impl RecordAccumulator {
         leader_of: impl Fn(&str, i32) -> Option<i32>,
         mut stamp: impl FnMut(&ProducerBatch) -> Option<Option<ProducerState>>,
     ) -> Vec<(ProducerBatch, bytes::Bytes)> {
-        let mut candidates: Vec<(TopicId, i32)> = Vec::new();
+        let mut candidates: Vec<(TopicSlot, i32)> = Vec::new();
         for (i, entry) in self.topics.iter().enumerate() {
             let topic = &entry.name;
             for (partition, queue) in entry.queues.iter() {
@@ -449,7 +449,7 @@ impl RecordAccumulator {
                 {
                     continue;
                 }
-                candidates.push((TopicId(i), partition));
+                candidates.push((TopicSlot(i), partition));
             }
         }
         if candidates.is_empty() {

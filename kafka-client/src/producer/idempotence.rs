@@ -21,9 +21,8 @@
 //!   abort). A *non-transactional* idempotent producer bumps its epoch itself, as Java's
 //!   `bumpIdempotentEpochAndResetIdIfNeeded` does: no coordinator tracks a non-transactional
 //!   epoch, and a broker accepts a higher epoch of a producer id it knows when that epoch's
-//!   first batch has sequence 0. (Kafka brokers refuse InitProducerId naming an old id
-//!   without a transactional id: librdkafka's mock says INVALID_PRODUCER_ID_MAPPING, tansu
-//!   UNKNOWN_SERVER_ERROR.)
+//!   first batch has sequence 0. (Kafka refuses an InitProducerId that names an old id
+//!   without a transactional id.)
 //! - **Reset.** The broker no longer knows the producer: `UNKNOWN_PRODUCER_ID`,
 //!   `INVALID_PRODUCER_ID_MAPPING`, `INVALID_PRODUCER_EPOCH`, or an out-of-order answer to
 //!   the first batch of an epoch (sequence 0 refused: the broker lost our state, e.g. it

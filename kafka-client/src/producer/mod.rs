@@ -60,7 +60,7 @@ use crate::cluster::metadata::Cluster;
 use crate::cluster::MetadataClient;
 use crate::error::{Error, Result};
 use crate::net::pool::BrokerPool;
-use accumulator::{AccumulatorConfig, AppendOutcome, RecordAccumulator, TopicId, TopicRouting};
+use accumulator::{AccumulatorConfig, AppendOutcome, RecordAccumulator, TopicSlot, TopicRouting};
 use batch::ProducerBatch;
 use buffer_pool::BufferPool;
 use transaction::Transactions;
@@ -474,7 +474,7 @@ impl Producer {
     fn cached_routing<'a>(
         &self,
         acc: &'a mut RecordAccumulator,
-        topic: TopicId,
+        topic: TopicSlot,
         name: &str,
         generation: u64,
     ) -> Option<Result<&'a Arc<TopicRouting>>> {
@@ -546,7 +546,7 @@ impl Producer {
     fn append_reserved(
         &self,
         acc: &mut RecordAccumulator,
-        topic_id: TopicId,
+        topic_id: TopicSlot,
         record: &RecordRef<'_>,
         size: usize,
         tracked: bool,

@@ -32,7 +32,7 @@
 //! free, since we never exceed the limit), before the next one is created. So batches of a
 //! partition reach the broker in sequence order, which idempotence relies on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -78,9 +78,9 @@ enum Event {
 
 struct Sender {
     shared: Arc<Shared>,
-    tm: Option<SequenceManager>,
+    sequences: Option<SequenceManager>,
     connections: HashMap<i32, Connection>,
-    connecting: HashMap<i32, ()>,
+    connecting: HashSet<i32>,
     in_flight: HashMap<i32, usize>,
     total_in_flight: usize,
     init_pid_in_flight: bool,
@@ -102,7 +102,7 @@ struct Sender {
 pub(crate) async fn run(shared: Arc<Shared>) {
     let config = &shared.config;
     let mut sender = Sender {
-        tm: config.enable_idempotence.then(|| {
+        sequences: config.enable_idempotence.then(|| {
             if shared.txn.is_some() {
                 SequenceManager::new()
             } else {
@@ -110,7 +110,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             }
         }),
         connections: HashMap::new(),
-        connecting: HashMap::new(),
+        connecting: HashSet::new(),
         in_flight: HashMap::new(),
         total_in_flight: 0,
         init_pid_in_flight: false,
@@ -193,20 +193,20 @@ impl Sender {
             if self.transactional_pass(&txn, now, &mut next_check) {
                 return next_check;
             }
-        } else if let Some(tm) = &mut self.tm {
+        } else if let Some(sequences) = &mut self.sequences {
             if let Some(error) = self.shared.fatal_error() {
                 // InitProducerId failed for good: nothing can be sent (`send` refuses new
                 // records; fail any that slipped in before it knew).
                 self.fail_everything(error);
                 return next_check;
             }
-            if tm.needs_producer_id() {
+            if sequences.needs_producer_id() {
                 // Applied only with nothing in flight: no batch of the old epoch may still
                 // be on the wire when the new one starts at sequence 0.
                 if self.init_pid_in_flight || self.total_in_flight > 0 {
                     return next_check;
                 }
-                if tm.bump_epoch_locally() {
+                if sequences.bump_epoch_locally() {
                     self.forget_stale_sequences();
                 } else {
                     match self.init_pid_retry_at {
@@ -233,14 +233,14 @@ impl Sender {
                 }
             };
             while self.in_flight.get(&node).copied().unwrap_or(0) < self.max_in_flight {
-                let tm = &mut self.tm;
+                let sequences = &mut self.sequences;
                 let txn = self.txn.as_deref();
                 let drained = self.shared.accumulator().drain(
                     node,
                     self.shared.config.max_request_size,
                     now,
                     leader_of,
-                    |batch| match tm {
+                    |batch| match sequences {
                         // A transaction's partition is sent to only once the broker has it in
                         // the transaction (AddPartitionsToTxn answered).
                         _ if txn.is_some_and(|t| {
@@ -250,7 +250,7 @@ impl Sender {
                             None
                         }
                         None => Some(None),
-                        Some(tm) => tm
+                        Some(sequences) => sequences
                             .stamp(
                                 &batch.topic,
                                 batch.partition,
@@ -271,7 +271,7 @@ impl Sender {
     }
 
     fn connect(&mut self, node: i32) {
-        if self.connecting.insert(node, ()).is_some() {
+        if !self.connecting.insert(node) {
             return;
         }
         let pool = self.shared.metadata.pool().clone();
@@ -292,13 +292,13 @@ impl Sender {
     ) -> bool {
         let (to_fail, to_add) = {
             let mut manager = txn.manager();
-            if let Some(tm) = &mut self.tm {
+            if let Some(sequences) = &mut self.sequences {
                 if let Some(producer) = manager.producer() {
-                    if tm.producer() != Some(producer) {
-                        tm.set_producer(producer);
+                    if sequences.producer() != Some(producer) {
+                        sequences.set_producer(producer);
                     }
                 }
-                if tm.bump_requested() {
+                if sequences.bump_requested() {
                     manager.request_epoch_bump(Error::Protocol {
                         api: ApiKey::Produce,
                         code: ErrorCode::OutOfOrderSequenceNumber,
@@ -337,7 +337,7 @@ impl Sender {
         } else if let Some(at) = self.add_retry_at.filter(|at| *at > now) {
             *next_check = Some(next_check.map_or(at, |n| n.min(at)));
         }
-        self.tm.as_ref().is_none_or(|tm| tm.needs_producer_id())
+        self.sequences.as_ref().is_none_or(|sequences| sequences.needs_producer_id())
     }
 
     /// InitProducerId for a non-transactional idempotent producer: always a new id (id and
@@ -523,8 +523,8 @@ impl Sender {
                         );
                         self.init_pid_failures = 0;
                         self.init_pid_retry_at = None;
-                        if let Some(tm) = &mut self.tm {
-                            tm.set_producer(pid);
+                        if let Some(sequences) = &mut self.sequences {
+                            sequences.set_producer(pid);
                             self.forget_stale_sequences();
                         }
                     }
@@ -673,8 +673,8 @@ impl Sender {
                 return self.fail(batch, error);
             }
         }
-        if let (Some(tm), Some(state)) = (&mut self.tm, batch.producer_state) {
-            match tm.on_error(&batch.topic, batch.partition, &state, code) {
+        if let (Some(sequences), Some(state)) = (&mut self.sequences, batch.producer_state) {
+            match sequences.on_error(&batch.topic, batch.partition, &state, code) {
                 SequenceDecision::Retry => return self.retry_or_fail(batch, error),
                 SequenceDecision::Resequence => {
                     // Stamped anew (new epoch, new sequence) when drained again.
@@ -738,8 +738,8 @@ impl Sender {
 
     fn complete(&mut self, batch: ProducerBatch, base_offset: i64, log_append_time: Option<i64>) {
         debug!(topic = %batch.topic, partition = batch.partition, base_offset, records = batch.record_count(), "batch acknowledged");
-        if let (Some(tm), Some(state)) = (&mut self.tm, &batch.producer_state) {
-            tm.on_success(&batch.topic, batch.partition, batch.record_count(), state);
+        if let (Some(sequences), Some(state)) = (&mut self.sequences, &batch.producer_state) {
+            sequences.on_success(&batch.topic, batch.partition, batch.record_count(), state);
         }
         self.shared
             .metrics
@@ -752,13 +752,13 @@ impl Sender {
 
     fn fail(&mut self, batch: ProducerBatch, error: Error) {
         warn!(topic = %batch.topic, partition = batch.partition, records = batch.record_count(), %error, "batch failed");
-        if let Some(tm) = &mut self.tm {
-            tm.on_batch_failed(batch.producer_state.as_ref());
+        if let Some(sequences) = &mut self.sequences {
+            sequences.on_batch_failed(batch.producer_state.as_ref());
             if let Some(txn) = &self.txn {
                 // Told now, not at the next pass: an abort waiting for this batch must know
                 // whether it has to bump the epoch.
                 let mut manager = txn.manager();
-                if tm.bump_requested() {
+                if sequences.bump_requested() {
                     manager.request_epoch_bump(error.clone());
                 }
                 manager.set_abortable(error.clone());
@@ -779,7 +779,7 @@ impl Sender {
     /// After a new epoch or producer id (nothing in flight, so every unacknowledged batch is
     /// queued): clears the producer fields of the queued batches, so each is stamped with a
     /// fresh sequence when drained, in queue order. Needed because a broker that restarted
-    /// empty may hand out the very id and epoch it gave before (tansu does): such batches
+    /// empty may hand out the very id and epoch it gave before: such batches
     /// would look current and keep sequences the broker no longer expects.
     fn forget_stale_sequences(&mut self) {
         if self.txn.is_some() {
