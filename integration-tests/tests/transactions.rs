@@ -389,8 +389,9 @@ async fn abort_leaves_offsets_and_hides_records() {
 /// A second producer with the same `transactional.id` fences the first: the first's next
 /// call fails with `ProducerFenced`, and so does every call after; the second commits.
 ///
-/// Relies on: tansu bumping the epoch at the second InitProducerId and answering a Produce
-/// with the old epoch with PRODUCER_FENCED (measured). Not provable on tansu: an EndTxn with
+/// Relies on: the broker bumping the epoch at the second InitProducerId and refusing a Produce
+/// with the old epoch: tansu with PRODUCER_FENCED (measured), kafka-testkit with
+/// INVALID_PRODUCER_EPOCH as Kafka does, and then PRODUCER_FENCED to the abort. Not provable on tansu: an EndTxn with
 /// the old epoch — tansu logs `ProducerFenced` and closes the connection instead of
 /// answering (measured), which this client retries as a broken connection until
 /// `max.block.ms`. EndTxn/AddPartitionsToTxn answering PRODUCER_FENCED is covered on crafted
@@ -408,8 +409,10 @@ async fn second_producer_fences_the_first() {
     let second = txn_producer(&id).await;
     second.init_transactions().await.unwrap();
 
-    // The zombie's next call: a send. Its Produce carries the old epoch, and tansu answers
-    // PRODUCER_FENCED.
+    // The zombie's next call: a send. Its Produce carries the old epoch. tansu answers
+    // PRODUCER_FENCED: fenced at once. Kafka and kafka-testkit answer INVALID_PRODUCER_EPOCH,
+    // which is abortable (KIP-588): the abort's InitProducerId names the old epoch and the
+    // coordinator answers PRODUCER_FENCED.
     let delivery = first
         .send(
             ProducerRecord::new(&output)
@@ -419,6 +422,16 @@ async fn second_producer_fences_the_first() {
         .await
         .unwrap();
     let err = delivery.await.unwrap_err();
+    let err = if matches!(err, Error::ProducerFenced { .. }) {
+        err
+    } else {
+        assert_eq!(
+            err.code(),
+            Some(kafka_client::protocol::ErrorCode::InvalidProducerEpoch),
+            "{err}"
+        );
+        first.abort_transaction().await.unwrap_err()
+    };
     assert!(matches!(err, Error::ProducerFenced { .. }), "{err}");
     assert!(err.is_fatal_for_producer());
     // Every call after that fails with the same error, without asking the broker.

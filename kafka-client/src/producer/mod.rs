@@ -60,7 +60,7 @@ use crate::cluster::metadata::Cluster;
 use crate::cluster::MetadataClient;
 use crate::error::{Error, Result};
 use crate::net::pool::BrokerPool;
-use accumulator::{AccumulatorConfig, AppendOutcome, RecordAccumulator, TopicSlot, TopicRouting};
+use accumulator::{AccumulatorConfig, AppendOutcome, RecordAccumulator, TopicRouting, TopicSlot};
 use batch::ProducerBatch;
 use buffer_pool::BufferPool;
 use transaction::Transactions;

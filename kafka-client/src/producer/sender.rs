@@ -57,7 +57,7 @@ use crate::net::Connection;
 use crate::producer::batch::ProducerBatch;
 use crate::producer::idempotence::{ProducerIdAndEpoch, SequenceDecision, SequenceManager};
 use crate::producer::transaction::{
-    self, classify, PartitionKey, TransactionState, Transactions, TxnErrorKind,
+    self, classify, classify_produce, PartitionKey, TransactionState, Transactions, TxnErrorKind,
     MAX_TRANSACTIONAL_PRODUCE_VERSION,
 };
 use crate::producer::Shared;
@@ -337,7 +337,9 @@ impl Sender {
         } else if let Some(at) = self.add_retry_at.filter(|at| *at > now) {
             *next_check = Some(next_check.map_or(at, |n| n.min(at)));
         }
-        self.sequences.as_ref().is_none_or(|sequences| sequences.needs_producer_id())
+        self.sequences
+            .as_ref()
+            .is_none_or(|sequences| sequences.needs_producer_id())
     }
 
     /// InitProducerId for a non-transactional idempotent producer: always a new id (id and
@@ -657,7 +659,12 @@ impl Sender {
             // Fenced or unauthorized: fatal for a transactional producer (an idempotent one
             // would bump its epoch instead); TRANSACTION_ABORTABLE and the like: the batch
             // fails and the transaction can only be aborted (`fail` records that).
-            let kind = classify(code);
+            let kind = classify_produce(code);
+            if code == ErrorCode::InvalidProducerEpoch {
+                // Not retried under a new epoch as an idempotent producer would: the abort
+                // bumps it through the coordinator, which may say we are fenced.
+                return self.fail(batch, error);
+            }
             if matches!(
                 kind,
                 TxnErrorKind::Fenced | TxnErrorKind::Unauthorized | TxnErrorKind::Fatal

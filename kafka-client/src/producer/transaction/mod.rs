@@ -77,7 +77,8 @@ pub(crate) enum TxnErrorKind {
 }
 
 /// Classifies a transaction API's error code (AddPartitionsToTxn, AddOffsetsToTxn,
-/// TxnOffsetCommit, EndTxn, InitProducerId, and Produce of a transactional batch).
+/// TxnOffsetCommit, EndTxn, InitProducerId). A transactional batch's Produce error goes through
+/// [`classify_produce`].
 pub(crate) fn classify(code: ErrorCode) -> TxnErrorKind {
     match code {
         ErrorCode::NotCoordinator
@@ -97,6 +98,19 @@ pub(crate) fn classify(code: ErrorCode) -> TxnErrorKind {
         | ErrorCode::UnsupportedForMessageFormat => TxnErrorKind::Fatal,
         code if code.is_retriable() => TxnErrorKind::Retriable,
         _ => TxnErrorKind::Abortable,
+    }
+}
+
+/// Classifies the error code of a transactional batch's Produce. As [`classify`], except
+/// `INVALID_PRODUCER_EPOCH`: from a partition leader it is abortable, not fencing (KIP-588, as
+/// Java's `InvalidProducerEpochException`). The leader only knows the epoch is not the latest:
+/// the coordinator may have bumped it when it aborted a transaction that ran past its timeout.
+/// The abort that follows asks the coordinator (InitProducerId naming our id and epoch), which
+/// either hands out the next epoch or answers `PRODUCER_FENCED`.
+pub(crate) fn classify_produce(code: ErrorCode) -> TxnErrorKind {
+    match code {
+        ErrorCode::InvalidProducerEpoch => TxnErrorKind::Abortable,
+        code => classify(code),
     }
 }
 

@@ -229,6 +229,10 @@ fn error_codes_are_classified() {
     ] {
         assert_eq!(classify(code), kind, "{code}");
     }
+    // From a partition leader, a stale epoch is abortable (KIP-588); everything else as above.
+    assert_eq!(classify_produce(ErrorCode::InvalidProducerEpoch), Abortable);
+    assert_eq!(classify_produce(ErrorCode::ProducerFenced), Fenced);
+    assert_eq!(classify_produce(ErrorCode::TransactionAbortable), Abortable);
     assert!(matches!(
         txn_error("tx", ApiKey::EndTxn, ErrorCode::ProducerFenced),
         Error::ProducerFenced { ref transactional_id } if transactional_id == "tx"

@@ -398,3 +398,73 @@ async fn abort_with_a_sequence_gap_bumps_the_epoch() {
     assert_eq!(s.sequences.last(), Some(&(1, 0)));
     assert_eq!(s.ended, [true, false, true]);
 }
+
+/// A partition leader answers a transactional batch with INVALID_PRODUCER_EPOCH (the
+/// coordinator bumped the epoch, e.g. when it aborted a transaction past its timeout): the
+/// batch fails and the transaction is abortable, not fenced (KIP-588). The abort asks the
+/// coordinator for the next epoch (InitProducerId naming id 7, epoch 0); it grants epoch 1 and
+/// the next transaction commits under it.
+#[tokio::test]
+async fn invalid_epoch_from_the_leader_is_abortable_and_the_abort_recovers() {
+    let (script, producer) = initialized(Script {
+        produce: VecDeque::from([ErrorCode::InvalidProducerEpoch]),
+        ..Script::default()
+    })
+    .await;
+    producer.begin_transaction().unwrap();
+    let delivery = producer
+        .send(ProducerRecord::new("t").partition(0).value("v"))
+        .await
+        .unwrap();
+    let failed = delivery.await.unwrap_err();
+    assert_eq!(
+        failed.code(),
+        Some(ErrorCode::InvalidProducerEpoch),
+        "{failed}"
+    );
+    assert!(!failed.is_fatal_for_producer(), "{failed}");
+    let err = producer.commit_transaction().await.unwrap_err();
+    assert!(err.is_abortable(), "{err}");
+    producer.abort_transaction().await.unwrap();
+
+    producer.begin_transaction().unwrap();
+    producer
+        .send(ProducerRecord::new("t").partition(0).value("again"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    producer.commit_transaction().await.unwrap();
+    let s = script.lock().unwrap();
+    assert_eq!(s.inits, [(-1, -1), (7, 0)], "the abort bumped the epoch");
+    assert_eq!(s.produce.len(), 0, "the injected error was answered");
+    assert_eq!(s.sequences.last(), Some(&(1, 0)), "new epoch, sequence 0");
+}
+
+/// The same, but a newer producer owns the transactional id: the coordinator answers the
+/// abort's InitProducerId with PRODUCER_FENCED, and from then on the producer is fenced.
+#[tokio::test]
+async fn invalid_epoch_from_the_leader_then_fenced_at_the_abort() {
+    let (script, producer) = initialized(Script {
+        produce: VecDeque::from([ErrorCode::InvalidProducerEpoch]),
+        ..Script::default()
+    })
+    .await;
+    script.lock().unwrap().init = VecDeque::from([ErrorCode::ProducerFenced]);
+    producer.begin_transaction().unwrap();
+    let delivery = producer
+        .send(ProducerRecord::new("t").partition(0).value("v"))
+        .await
+        .unwrap();
+    let failed = delivery.await.unwrap_err();
+    assert_eq!(
+        failed.code(),
+        Some(ErrorCode::InvalidProducerEpoch),
+        "{failed}"
+    );
+    let err = producer.abort_transaction().await.unwrap_err();
+    assert!(matches!(err, Error::ProducerFenced { .. }), "{err}");
+    let err = producer.begin_transaction().unwrap_err();
+    assert!(matches!(err, Error::ProducerFenced { .. }), "{err}");
+    assert_eq!(script.lock().unwrap().inits, [(-1, -1), (7, 0)]);
+}

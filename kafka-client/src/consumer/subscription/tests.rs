@@ -1,0 +1,112 @@
+use super::*;
+
+#[test]
+fn patterns_match_whole_names_and_skip_internal_topics() {
+    let p = TopicPattern::new("orders|payments-.*").unwrap();
+    let topics = [
+        ("orders", false),
+        ("orders-eu", false),
+        ("payments-eu", false),
+        ("old-payments-eu", false),
+        ("__consumer_offsets", false),
+        ("payments-internal", true),
+    ];
+    let selected: Vec<String> = p.select(topics).into_iter().collect();
+    assert_eq!(selected, ["orders", "payments-eu"]);
+    let all = TopicPattern::new(".*").unwrap();
+    assert!(all.select([("__transaction_state", false)]).is_empty());
+    let err = TopicPattern::new("orders[").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("subscribe_pattern") && text.contains("orders["),
+        "{text}"
+    );
+}
+
+fn tp(p: i32) -> TopicPartition {
+    TopicPartition::new("t", p)
+}
+
+#[test]
+fn assign_keeps_existing_state_and_sets_pending() {
+    let mut s = SubscriptionState::new(OffsetReset::Earliest, false);
+    s.assign([tp(0), tp(1)]);
+    assert_eq!(s.assignment(), vec![tp(0), tp(1)]);
+    assert_eq!(
+        s.pending_positions(),
+        vec![
+            (tp(0), PositionSource::Reset(OffsetReset::Earliest)),
+            (tp(1), PositionSource::Reset(OffsetReset::Earliest))
+        ]
+    );
+    assert!(s.fetchable().is_empty());
+    assert!(s.seek(&tp(0), 42));
+    s.set_paused(&tp(0), true);
+    s.assign([tp(0), tp(2)]);
+    assert_eq!(s.position(&tp(0)), Some(42));
+    assert!(s.is_paused(&tp(0)));
+    assert!(!s.is_assigned(&tp(1)));
+    assert!(!s.seek(&tp(1), 1));
+
+    let mut g = SubscriptionState::new(OffsetReset::Latest, true);
+    g.assign([tp(0)]);
+    assert_eq!(
+        g.pending_positions(),
+        vec![(tp(0), PositionSource::Committed)]
+    );
+}
+
+#[test]
+fn fetchable_skips_paused_and_unpositioned() {
+    let mut s = SubscriptionState::new(OffsetReset::Latest, false);
+    s.assign([tp(0), tp(1), tp(2)]);
+    s.seek(&tp(0), 5);
+    s.seek(&tp(1), 7);
+    s.set_paused(&tp(1), true);
+    assert_eq!(s.fetchable(), vec![(tp(0), 5)]);
+    assert_eq!(s.paused(), vec![tp(1)]);
+    s.set_paused(&tp(1), false);
+    assert_eq!(s.fetchable(), vec![(tp(0), 5), (tp(1), 7)]);
+    s.request_reset(&tp(0), OffsetReset::Earliest);
+    assert_eq!(s.position(&tp(0)), None);
+    assert_eq!(s.fetchable(), vec![(tp(1), 7)]);
+    assert_eq!(
+        s.all_positions().into_iter().collect::<Vec<_>>(),
+        vec![(tp(1), 7)]
+    );
+}
+
+#[test]
+fn lag_uses_high_watermark_or_lso() {
+    let mut s = SubscriptionState::new(OffsetReset::Latest, false);
+    s.assign([tp(0)]);
+    assert_eq!(s.lag(&tp(0), false), None);
+    s.seek(&tp(0), 3);
+    assert_eq!(s.lag(&tp(0), false), None);
+    s.update_watermarks(&tp(0), 10, 8);
+    assert_eq!(s.lag(&tp(0), false), Some(7));
+    assert_eq!(s.lag(&tp(0), true), Some(5));
+    s.seek(&tp(0), 10);
+    assert_eq!(s.lag(&tp(0), false), Some(0));
+    assert_eq!(s.lag(&tp(1), false), None);
+}
+
+#[test]
+fn out_of_range_decisions() {
+    use OutOfRangeDecision::*;
+    assert_eq!(
+        out_of_range_decision(Some(5), 5, OffsetReset::Earliest),
+        Reset(OffsetReset::Earliest)
+    );
+    assert_eq!(
+        out_of_range_decision(Some(5), 5, OffsetReset::Latest),
+        Reset(OffsetReset::Latest)
+    );
+    assert_eq!(out_of_range_decision(Some(5), 5, OffsetReset::None), Fail);
+    // The application sought elsewhere while the fetch was in flight.
+    assert_eq!(out_of_range_decision(Some(9), 5, OffsetReset::None), Ignore);
+    assert_eq!(
+        out_of_range_decision(None, 5, OffsetReset::Earliest),
+        Ignore
+    );
+}

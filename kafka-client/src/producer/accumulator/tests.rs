@@ -1,0 +1,278 @@
+use super::*;
+
+fn config() -> AccumulatorConfig {
+    AccumulatorConfig {
+        batch_size: 1000,
+        linger: Duration::from_millis(5),
+        compression: Compression::None,
+        compression_level: None,
+        delivery_timeout: Duration::from_secs(10),
+        transactional: false,
+    }
+}
+
+fn append(
+    acc: &mut RecordAccumulator,
+    partition: i32,
+    value: &[u8],
+    now: Instant,
+) -> AppendOutcome {
+    let t = acc.topic_id("t");
+    acc.append(
+        t,
+        partition,
+        0,
+        None,
+        Some(value),
+        &[],
+        None,
+        1,
+        false,
+        || now,
+    )
+    .unwrap()
+}
+
+fn leader(_: &str, p: i32) -> Option<i32> {
+    if p == 9 {
+        None
+    } else {
+        Some(p % 2)
+    }
+}
+
+fn no_stamp(_: &ProducerBatch) -> Option<Option<ProducerState>> {
+    Some(None)
+}
+
+#[test]
+fn linger_makes_a_batch_ready() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    assert_eq!(
+        append(&mut acc, 0, b"x", t0),
+        AppendOutcome::Appended {
+            new_batch: true,
+            full: false
+        }
+    );
+    assert_eq!(
+        append(&mut acc, 0, b"y", t0),
+        AppendOutcome::Appended {
+            new_batch: false,
+            full: false
+        }
+    );
+    let check = acc.ready(t0 + Duration::from_millis(4), leader);
+    assert!(check.ready_nodes.is_empty());
+    assert_eq!(check.next_check, Some(t0 + Duration::from_millis(5)));
+    assert!(acc.drain(0, 1 << 20, t0, leader, no_stamp).is_empty());
+    let check = acc.ready(t0 + Duration::from_millis(5), leader);
+    assert_eq!(check.ready_nodes, [0]);
+    let drained = acc.drain(0, 1 << 20, t0 + Duration::from_millis(5), leader, no_stamp);
+    assert_eq!(drained.len(), 1);
+    assert_eq!(drained[0].0.record_count(), 2);
+    assert!(acc.is_empty());
+}
+
+#[test]
+fn full_batch_is_ready_at_once() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    let mut outcomes = Vec::new();
+    for _ in 0..12 {
+        outcomes.push(append(&mut acc, 1, &[0u8; 100], t0));
+    }
+    // Nine 100-byte records (plus headers) fill 1000 bytes; the tenth starts a batch.
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| matches!(
+                o,
+                AppendOutcome::Appended {
+                    new_batch: true,
+                    ..
+                }
+            ))
+            .count()
+            == 2
+    );
+    let check = acc.ready(t0, leader);
+    assert_eq!(check.ready_nodes, [1]);
+    let drained = acc.drain(1, 1 << 20, t0, leader, no_stamp);
+    assert_eq!(drained.len(), 1, "one batch per partition per request");
+    assert!(drained[0].1.len() <= 1000);
+    // The second batch is not full and has not lingered.
+    assert!(acc.ready(t0, leader).ready_nodes.is_empty());
+}
+
+#[test]
+fn oversized_record_gets_its_own_batch() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    append(&mut acc, 0, b"small", t0);
+    assert_eq!(
+        append(&mut acc, 0, &[1u8; 5000], t0),
+        AppendOutcome::Appended {
+            new_batch: true,
+            full: true
+        }
+    );
+    assert_eq!(
+        append(&mut acc, 0, b"after", t0),
+        AppendOutcome::Appended {
+            new_batch: true,
+            full: false
+        }
+    );
+    let d1 = acc.drain(0, 1 << 20, t0, leader, no_stamp);
+    let d2 = acc.drain(0, 1 << 20, t0, leader, no_stamp);
+    assert_eq!((d1[0].0.record_count(), d2[0].0.record_count()), (1, 1));
+    assert!(d2[0].1.len() > 5000);
+}
+
+#[test]
+fn abort_on_new_batch_closes_without_appending() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    let t = acc.topic_id("t");
+    acc.append(t, 0, 0, None, Some(&[0u8; 900]), &[], None, 1, true, || t0)
+        .unwrap();
+    let outcome = acc
+        .append(t, 0, 0, None, Some(&[0u8; 900]), &[], None, 1, true, || t0)
+        .unwrap();
+    assert_eq!(outcome, AppendOutcome::NewBatchRequired);
+    assert_eq!(
+        acc.ready(t0, leader).ready_nodes,
+        [0],
+        "the full batch was closed"
+    );
+}
+
+#[test]
+fn drain_groups_partitions_of_one_leader_within_max_request_size() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    for p in [0, 2, 4, 1] {
+        append(&mut acc, p, &[0u8; 400], t0);
+    }
+    let later = t0 + Duration::from_millis(5);
+    let check = acc.ready(later, leader);
+    assert_eq!(check.ready_nodes.len(), 2);
+    let all = acc.drain(0, 1 << 20, later, leader, no_stamp);
+    let mut parts: Vec<i32> = all.iter().map(|(b, _)| b.partition).collect();
+    parts.sort();
+    assert_eq!(parts, [0, 2, 4]);
+    // A small max.request.size still sends one batch per request.
+    append(&mut acc, 0, &[0u8; 400], t0);
+    append(&mut acc, 2, &[0u8; 400], t0);
+    assert_eq!(acc.drain(0, 500, later, leader, no_stamp).len(), 1);
+    assert_eq!(acc.drain(0, 500, later, leader, no_stamp).len(), 1);
+}
+
+#[test]
+fn retried_batch_goes_first_after_its_backoff() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    append(&mut acc, 0, &[0u8; 950], t0); // batch 0, full
+    let (mut first, _) = acc.drain(0, 1 << 20, t0, leader, no_stamp).remove(0);
+    append(&mut acc, 0, &[0u8; 950], t0); // batch 1, full
+    first.retry_at = Some(t0 + Duration::from_millis(100));
+    acc.reenqueue(first);
+    // While batch 0 backs off, batch 1 must not overtake it.
+    let check = acc.ready(t0, leader);
+    assert!(check.ready_nodes.is_empty());
+    assert_eq!(check.next_check, Some(t0 + Duration::from_millis(100)));
+    assert!(acc.drain(0, 1 << 20, t0, leader, no_stamp).is_empty());
+    let later = t0 + Duration::from_millis(100);
+    let (b, _) = acc.drain(0, 1 << 20, later, leader, no_stamp).remove(0);
+    assert_eq!((b.id, b.attempts), (0, 2));
+    let (b, _) = acc.drain(0, 1 << 20, later, leader, no_stamp).remove(0);
+    assert_eq!(b.id, 1);
+}
+
+#[test]
+fn stamps_sequences_at_drain_in_order() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    for _ in 0..3 {
+        append(&mut acc, 0, &[0u8; 600], t0);
+    }
+    let mut next = 0;
+    let mut stamp = |b: &ProducerBatch| {
+        let s = ProducerState {
+            producer_id: 1,
+            producer_epoch: 0,
+            base_sequence: next,
+        };
+        next += b.record_count() as i32;
+        Some(Some(s))
+    };
+    let later = t0 + Duration::from_millis(5);
+    let seqs: Vec<i32> = (0..3)
+        .map(|_| {
+            acc.drain(0, 1 << 20, later, leader, &mut stamp)
+                .remove(0)
+                .0
+                .producer_state
+                .unwrap()
+                .base_sequence
+        })
+        .collect();
+    assert_eq!(seqs, [0, 1, 2]);
+    // No producer id yet: nothing is drained.
+    append(&mut acc, 0, b"x", t0);
+    assert!(acc.drain(0, 1 << 20, later, leader, |_| None).is_empty());
+}
+
+#[test]
+fn unknown_leader_and_expiry() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    append(&mut acc, 9, b"x", t0);
+    let check = acc.ready(t0 + Duration::from_secs(1), leader);
+    assert!(check.unknown_leaders && check.ready_nodes.is_empty());
+    assert_eq!(check.next_check, Some(t0 + Duration::from_secs(10)));
+    assert!(acc.expire(t0 + Duration::from_millis(9_999)).is_empty());
+    let expired = acc.expire(t0 + Duration::from_secs(10));
+    assert_eq!(expired.len(), 1);
+    assert!(acc.is_empty());
+}
+
+#[test]
+fn flush_makes_batches_ready_and_tracks_completion() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    assert_eq!(acc.begin_flush(), None);
+    append(&mut acc, 0, b"x", t0);
+    append(&mut acc, 2, b"x", t0);
+    let last = acc.begin_flush().unwrap();
+    assert!(!acc.flushed(last));
+    assert_eq!(acc.ready(t0, leader).ready_nodes, [0]);
+    for (b, _) in acc.drain(0, 1 << 20, t0, leader, no_stamp) {
+        acc.batch_done(b.id);
+    }
+    assert!(acc.flushed(last));
+    assert_eq!(acc.incomplete_batches(), 0);
+}
+
+#[test]
+fn a_record_topic_is_found_by_pointer_or_by_name() {
+    let mut acc = RecordAccumulator::new(config());
+    let orders = Topic::from("orders");
+    let first = acc.record_topic_id(&orders);
+    assert_eq!(
+        acc.record_topic_id(&orders.clone()),
+        first,
+        "a clone: same id"
+    );
+    assert_eq!(
+        acc.record_topic_id(&Topic::from("orders")),
+        first,
+        "another name buffer with the same name: found by name"
+    );
+    let other = acc.record_topic_id(&Topic::from("payments"));
+    assert_ne!(other, first);
+    assert_eq!(acc.record_topic_id(&orders), first);
+    assert_eq!(acc.topic_id("payments"), other);
+}
