@@ -25,13 +25,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, MetadataResponse, ProduceRequest,
-    ProduceResponse, Request,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, FindCoordinatorRequest,
+    FindCoordinatorResponse, MetadataResponse, ProduceRequest, ProduceResponse, Request,
 };
 use kafka_protocol::records::{decode_batches, RecordBatch};
 use kafka_protocol::ErrorCode;
@@ -236,5 +237,63 @@ mod tests {
         assert_eq!(advertised, [(18, 0, 3), (3, 0, 12)]);
         assert!(ask(&conn, "t").await.is_err(), "closed without an answer");
         assert_eq!(broker.accepted().load(Ordering::SeqCst), 1);
+    }
+}
+
+/// Answers a FindCoordinator of any version and key type: this broker (node 1 at `address`)
+/// coordinates every key asked for (v4+ asks for several keys, earlier versions for one).
+pub(crate) fn coordinator_here(request: &Received, address: SocketAddr) -> Reply {
+    let decoded: FindCoordinatorRequest = request.decode();
+    let (host, port) = (address.ip().to_string(), i32::from(address.port()));
+    let response = if request.version() >= 4 {
+        FindCoordinatorResponse {
+            coordinators: decoded
+                .coordinator_keys
+                .iter()
+                .map(|key| Coordinator {
+                    key: key.clone(),
+                    node_id: 1,
+                    host: host.clone(),
+                    port,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    } else {
+        FindCoordinatorResponse {
+            node_id: 1,
+            host,
+            port,
+            ..Default::default()
+        }
+    };
+    respond::<FindCoordinatorRequest>(request, &response)
+}
+
+/// How far [`stepped`] moves the paused clock between two rounds of I/O.
+pub(crate) const STEP: Duration = Duration::from_millis(5);
+
+/// Awaits `future` for at most `limit` of virtual (paused) time, moving the clock by [`STEP`]
+/// after each round in which the runtime polled its sockets, so that loopback I/O always lands
+/// before timers further on fire (Tokio's auto-advance would jump to the next timer while a
+/// reply is still in the kernel). `None` if the limit passed first.
+pub(crate) async fn stepped<F: std::future::Future>(
+    limit: Duration,
+    future: F,
+) -> Option<F::Output> {
+    tokio::pin!(future);
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        tokio::select! {
+            biased;
+            out = &mut future => return Some(out),
+            // Pending once: the runtime runs every other task and polls its sockets first.
+            () = tokio::task::yield_now() => {}
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::advance(STEP).await;
     }
 }

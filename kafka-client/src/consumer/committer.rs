@@ -118,19 +118,17 @@ async fn run(
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use kafka_protocol::messages::find_coordinator_response::Coordinator;
     use kafka_protocol::messages::offset_commit_response::{
         OffsetCommitResponsePartition, OffsetCommitResponseTopic,
     };
     use kafka_protocol::messages::{
-        ApiKey, FindCoordinatorRequest, FindCoordinatorResponse, MetadataRequest,
-        OffsetCommitRequest, OffsetCommitResponse,
+        ApiKey, MetadataRequest, OffsetCommitRequest, OffsetCommitResponse,
     };
     use kafka_protocol::ErrorCode;
 
     use super::*;
     use crate::config::ClientConfig;
-    use crate::test_support::{cluster, respond, FakeBroker, Reply};
+    use crate::test_support::{cluster, coordinator_here, respond, FakeBroker, Reply};
 
     fn tp() -> TopicPartition {
         TopicPartition::new("t", 0)
@@ -172,19 +170,7 @@ mod tests {
         ];
         let broker = FakeBroker::start(&apis, move |request, address| match request.api() {
             ApiKey::Metadata => respond::<MetadataRequest>(request, &cluster(address, Vec::new())),
-            ApiKey::FindCoordinator => {
-                let response = FindCoordinatorResponse {
-                    coordinators: vec![Coordinator {
-                        key: "g".into(),
-                        node_id: 1,
-                        host: address.ip().to_string(),
-                        port: i32::from(address.port()),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                };
-                respond::<FindCoordinatorRequest>(request, &response)
-            }
+            ApiKey::FindCoordinator => coordinator_here(request, address),
             ApiKey::OffsetCommit => {
                 let commit: OffsetCommitRequest = request.decode();
                 let partition = &commit.topics[0].partitions[0];

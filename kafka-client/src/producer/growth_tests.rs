@@ -18,30 +18,10 @@ use tokio::time::Instant;
 
 use super::partitioner::{murmur2, to_positive};
 use super::{Producer, ProducerConfig, ProducerRecord};
-use crate::test_support::{cluster, respond, FakeBroker, Reply};
+use crate::test_support::{cluster, respond, stepped, FakeBroker, Reply};
 
 const MAX_AGE: Duration = Duration::from_secs(5);
-const STEP: Duration = Duration::from_millis(5);
 const PATIENCE: Duration = Duration::from_secs(120);
-
-/// Awaits `future` for at most `limit` of virtual time, moving the paused clock by [`STEP`]
-/// after each round in which the runtime polled its sockets (Tokio's auto-advance would jump
-/// to the next timer while loopback I/O is still in the kernel). `None` if the limit passed.
-async fn stepped<F: std::future::Future>(limit: Duration, future: F) -> Option<F::Output> {
-    tokio::pin!(future);
-    let deadline = Instant::now() + limit;
-    loop {
-        tokio::select! {
-            biased;
-            out = &mut future => return Some(out),
-            () = tokio::task::yield_now() => {}
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        tokio::time::advance(STEP).await;
-    }
-}
 
 #[derive(Default)]
 struct Fake {

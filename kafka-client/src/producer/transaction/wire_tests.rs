@@ -8,18 +8,18 @@ use std::sync::{Arc, Mutex};
 use kafka_protocol::messages::add_partitions_to_txn_response::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnTopicResult,
 };
-use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{
     AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, ApiKey, EndTxnRequest, EndTxnResponse,
-    FindCoordinatorRequest, FindCoordinatorResponse, InitProducerIdRequest, InitProducerIdResponse,
-    MetadataRequest, ProduceRequest,
+    FindCoordinatorRequest, InitProducerIdRequest, InitProducerIdResponse, MetadataRequest,
+    ProduceRequest,
 };
 use kafka_protocol::ErrorCode;
 
 use crate::error::Error;
 use crate::producer::{Producer, ProducerConfig, ProducerRecord, TransactionState};
 use crate::test_support::{
-    cluster, one_partition_topic, pop, produced, produced_batches, respond, FakeBroker, Reply,
+    cluster, coordinator_here, one_partition_topic, pop, produced, produced_batches, respond,
+    FakeBroker, Reply,
 };
 
 /// What the fake broker answers (error codes popped per request; 0 once empty) and
@@ -66,17 +66,7 @@ async fn fake_broker(script: Arc<Mutex<Script>>) -> String {
             ApiKey::FindCoordinator => {
                 let decoded: FindCoordinatorRequest = request.decode();
                 assert_eq!(decoded.key_type, 1, "transaction coordinator");
-                let response = FindCoordinatorResponse {
-                    coordinators: vec![Coordinator {
-                        key: decoded.coordinator_keys[0].clone(),
-                        node_id: 1,
-                        host: address.ip().to_string(),
-                        port: i32::from(address.port()),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                };
-                respond::<FindCoordinatorRequest>(request, &response)
+                coordinator_here(request, address)
             }
             ApiKey::InitProducerId => {
                 let decoded: InitProducerIdRequest = request.decode();

@@ -27,10 +27,9 @@ use kafka_protocol::messages::metadata_response::{
     MetadataResponsePartition, MetadataResponseTopic,
 };
 use kafka_protocol::messages::{
-    ApiKey, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, FindCoordinatorRequest,
-    FindCoordinatorResponse, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
-    JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, MetadataRequest, SyncGroupRequest,
-    SyncGroupResponse,
+    ApiKey, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, HeartbeatRequest,
+    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
+    MetadataRequest, SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::wire::Uuid;
 use kafka_protocol::ErrorCode;
@@ -42,7 +41,7 @@ use crate::config::ClientConfig;
 use crate::consumer::group::classic::membership::{GroupConfig, METADATA_CHANGED};
 use crate::consumer::group::kip848::consumer_protocol::ConsumerProtocolConfig;
 use crate::consumer::group::protocol::{Assignment, TopicPartition};
-use crate::test_support::{cluster, respond, FakeBroker, Reply};
+use crate::test_support::{cluster, coordinator_here, respond, stepped, FakeBroker, Reply};
 
 /// `metadata.max.age.ms` of the tests: the client refreshes its topics this often.
 const MAX_AGE: Duration = Duration::from_secs(5);
@@ -51,28 +50,6 @@ const HEARTBEAT: Duration = Duration::from_secs(3);
 /// How long any one expected event may take, in paused (virtual) time: far more than the
 /// `MAX_AGE` + rebalance it should take, so a failure means "never", not "slow".
 const PATIENCE: Duration = Duration::from_secs(120);
-/// How far the paused clock moves between two rounds of I/O.
-const STEP: Duration = Duration::from_millis(5);
-
-/// Awaits `future` for at most `limit` of virtual time, moving the paused clock by [`STEP`]
-/// after each round in which the runtime polled its sockets, so that loopback I/O always lands
-/// before timers further on fire. `None` if the limit passed first.
-async fn stepped<F: std::future::Future>(limit: Duration, future: F) -> Option<F::Output> {
-    tokio::pin!(future);
-    let deadline = Instant::now() + limit;
-    loop {
-        tokio::select! {
-            biased;
-            out = &mut future => return Some(out),
-            // Pending once: the runtime runs every other task and polls its sockets first.
-            () = tokio::task::yield_now() => {}
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        tokio::time::advance(STEP).await;
-    }
-}
 
 /// One JoinGroup the fake coordinator received.
 #[derive(Debug, Clone)]
@@ -177,15 +154,7 @@ async fn fake_broker(fake: Shared) -> FakeBroker {
                 fake.metadata.push((Instant::now(), answered));
                 respond::<MetadataRequest>(request, &cluster(address, topics))
             }
-            ApiKey::FindCoordinator => {
-                let response = FindCoordinatorResponse {
-                    node_id: 1,
-                    host: address.ip().to_string(),
-                    port: i32::from(address.port()),
-                    ..Default::default()
-                };
-                respond::<FindCoordinatorRequest>(request, &response)
-            }
+            ApiKey::FindCoordinator => coordinator_here(request, address),
             ApiKey::JoinGroup => {
                 let decoded: JoinGroupRequest = request.decode();
                 fake.joins.push(Join {
