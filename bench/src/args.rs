@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::values::ValueKind;
+
 /// What is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
@@ -78,6 +80,10 @@ pub struct Args {
     pub max_in_flight: Option<u32>,
     /// A broker process on this machine whose CPU time to report over the measured window.
     pub broker_pid: Option<u32>,
+    /// `--values random|same`: what the values hold (see [`crate::values`]).
+    pub values: ValueKind,
+    /// `--tasks N`: producing tasks (threads for librdkafka) sharing one producer.
+    pub tasks: u32,
 }
 
 pub const USAGE: &str = "\
@@ -85,19 +91,30 @@ usage: bench produce|consume|latency --client ours|rdkafka|rskafka --bootstrap H
              --topic T [--records N] [--size BYTES] [--partitions P] [--compression C]
              [--linger-ms L] [--acks 0|1|all] [--idempotence] [--batch-size BYTES]
              [--buffer-memory BYTES] [--max-in-flight N] [--broker-pid PID]
+             [--values random|same] [--tasks N]
 
 Creates topic T with P partitions (if it does not exist), runs the workload and prints one
 JSON line: client, workload, records, seconds, records_per_sec, mb_per_sec (MiB of values per
 second), cpu_us_per_record (this process's user+sys CPU over the measured window per record),
 p50_us, p99_us (latency only, else null), broker_cpu_us_per_record (with --broker-pid, else
-null). The effective client configuration goes to stderr. consume first writes N records of
-SIZE bytes into T with this SDK's producer unless T already lists records, then reads N from
-the beginning of every partition (manual assignment); its window includes creating the
-consumer, and stderr splits it into time to the first records and the rest.
+null), peak_rss_mib (this process's peak resident memory), first_record_ms (consume only:
+from creating the consumer to the first records, which the throughput window excludes),
+values, tasks. The effective client configuration goes to stderr.
+
+produce: the window runs from the first send to the last acknowledgement (librdkafka is
+polled in 1 ms slices and its clock stops in the delivery report of the last record; no
+flush). consume first writes N records of SIZE bytes into T with this SDK's producer unless T
+already lists records, then reads N from the beginning of every partition (manual
+assignment); the window runs from the first records to the last, and every key is checked to
+arrive once with the value that was written for it.
+
+--values random (default): values cut from a 4-symbol buffer, compressing like real data
+(lz4 ~1.9x); same: every value is `x`s. --tasks N (produce): N tasks (librdkafka: threads)
+share one producer, each sending every N-th record.
 
 defaults: --records 100000 --size 100 --partitions 1 --compression none
           --linger-ms 5 (0 for latency) --acks 1 (all with --idempotence)
-          --batch-size 1000000 --buffer-memory 33554432";
+          --batch-size 1000000 --buffer-memory 33554432 --values random --tasks 1";
 
 /// A command line that does not parse.
 #[derive(Debug)]
@@ -151,6 +168,8 @@ impl Args {
         let mut buffer_memory = 32 * 1024 * 1024;
         let mut max_in_flight = None;
         let mut broker_pid = None;
+        let mut values = ValueKind::Random;
+        let mut tasks = 1;
 
         while let Some(arg) = argv.next() {
             // Accept both `--flag value` and `--flag=value`.
@@ -213,6 +232,18 @@ impl Args {
                 "--buffer-memory" => buffer_memory = number(&flag, &value)?,
                 "--max-in-flight" => max_in_flight = Some(number(&flag, &value)?),
                 "--broker-pid" => broker_pid = Some(number(&flag, &value)?),
+                "--values" => {
+                    values = match value.as_str() {
+                        "random" => ValueKind::Random,
+                        "same" => ValueKind::Same,
+                        _ => {
+                            return Err(usage(format!(
+                                "--values: expected random or same, got {value:?}"
+                            )))
+                        }
+                    }
+                }
+                "--tasks" => tasks = number(&flag, &value)?,
                 _ => return Err(usage(format!("unknown flag {flag:?}"))),
             }
         }
@@ -228,6 +259,9 @@ impl Args {
         }
         if batch_size == 0 {
             return Err(usage("--batch-size must be at least 1"));
+        }
+        if tasks == 0 {
+            return Err(usage("--tasks must be at least 1"));
         }
         Ok(Args {
             workload,
@@ -249,6 +283,8 @@ impl Args {
             buffer_memory,
             max_in_flight,
             broker_pid,
+            values,
+            tasks,
         })
     }
 
@@ -328,6 +364,10 @@ mod tests {
         assert_eq!(args.linger_ms, 7);
         assert_eq!(args.acks, "1");
         assert!(!args.idempotence);
+        assert_eq!((args.values, args.tasks), (ValueKind::Random, 1));
+        let args = parse("produce --client ours --bootstrap h:1 --topic t --values same --tasks 4")
+            .unwrap();
+        assert_eq!((args.values, args.tasks), (ValueKind::Same, 4));
     }
 
     #[test]
@@ -358,6 +398,14 @@ mod tests {
                 "--size needs",
             ),
             ("fly --client ours", "unknown workload"),
+            (
+                "produce --client ours --bootstrap h:1 --topic t --values zeros",
+                "--values",
+            ),
+            (
+                "produce --client ours --bootstrap h:1 --topic t --tasks 0",
+                "--tasks",
+            ),
         ] {
             let err = parse(line).unwrap_err().to_string();
             assert!(err.contains(expect), "{line}: {err}");

@@ -1,55 +1,72 @@
-//! What both clients share for `consume`: counting what was read, and giving up when the topic
-//! stops delivering.
+//! What both clients share for `consume`: checking and counting what was read, and giving up
+//! when the topic stops delivering.
 
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
+use crate::values::{key_index, Values};
 use crate::BoxError;
 
 /// How long a consumer may go without a record before the run fails (the topic probably holds
 /// fewer than `--records`).
 pub const STALL: Duration = Duration::from_secs(30);
 
-/// Records and value bytes read so far. Each client feeds it every record's value, so neither
-/// can skip touching them.
+/// What was read so far. Each client hands it every record's key and value: every key must
+/// name a record of the run, arrive once, and carry the value written for it, so neither
+/// client can skip touching a value.
 pub struct Tally {
     want: u64,
-    size: usize,
+    values: Values,
     pub records: u64,
     pub bytes: u64,
-    /// Sum of each value's last byte: every value is `x`s, so this checks the data too.
-    last_bytes: u64,
+    /// One bit per record index: seen.
+    seen: Vec<u64>,
+    duplicates: u64,
+    /// Records whose key is not `key-%012d` below `--records` (the warm-up record, or another
+    /// run's).
+    foreign: u64,
+    wrong_values: u64,
     last_progress: Instant,
     started: Instant,
     first: Option<Instant>,
 }
 
 impl Tally {
-    pub fn new(args: &Args) -> Tally {
+    pub fn new(args: &Args, values: Values) -> Tally {
         Tally {
             want: args.records,
-            size: args.size,
+            values,
             records: 0,
             bytes: 0,
-            last_bytes: 0,
+            seen: vec![0; args.records.div_ceil(64) as usize],
+            duplicates: 0,
+            foreign: 0,
+            wrong_values: 0,
             last_progress: Instant::now(),
             started: Instant::now(),
             first: None,
         }
     }
 
-    /// Counts one record (ignored once `--records` are in): sums the value's length and reads
-    /// its last byte, so the value's memory is touched, not just its length.
+    /// Checks and counts one record.
     #[inline]
-    pub fn record(&mut self, value: Option<&[u8]>) {
-        if self.records < self.want {
-            self.records += 1;
-            if let Some(v) = value {
-                self.bytes += v.len() as u64;
-                if let Some(&last) = v.last() {
-                    self.last_bytes += u64::from(last);
-                }
-            }
+    pub fn record(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) {
+        let index = key.and_then(key_index).filter(|&i| i < self.want);
+        let Some(i) = index else {
+            self.foreign += 1;
+            return;
+        };
+        let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
+        if self.seen[word] & bit != 0 {
+            self.duplicates += 1;
+            return;
+        }
+        self.seen[word] |= bit;
+        self.records += 1;
+        let value = value.unwrap_or_default();
+        self.bytes += value.len() as u64;
+        if value != self.values.value(i) {
+            self.wrong_values += 1;
         }
     }
 
@@ -58,12 +75,16 @@ impl Tally {
         self.records >= self.want
     }
 
-    /// Called after each poll: fails when nothing new came for [`STALL`].
-    pub fn check_progress(&mut self, before: u64) -> Result<(), BoxError> {
+    /// Called after each poll: true when these were the first records (the throughput window
+    /// starts there); fails when nothing new came for [`STALL`].
+    pub fn check_progress(&mut self, before: u64) -> Result<bool, BoxError> {
         if self.records > before {
             self.last_progress = Instant::now();
+            let first = self.first.is_none();
             self.first.get_or_insert(self.last_progress);
-        } else if self.last_progress.elapsed() > STALL {
+            return Ok(first);
+        }
+        if self.last_progress.elapsed() > STALL {
             return Err(format!(
                 "read {} of {} records, then nothing for {}s: does the topic hold {} records?",
                 self.records,
@@ -73,37 +94,84 @@ impl Tally {
             )
             .into());
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Tells stderr how long the first record took (connection, metadata, offset lookup,
-    /// first Fetch) and how long the rest: the window's two parts.
+    /// first Fetch) and how long the rest.
     pub fn report_phases(&self) {
         if let Some(first) = self.first {
             eprintln!(
-                "bench: first records after {:.1} ms, the rest in {:.1} ms",
+                "bench: first records after {:.1} ms, the rest in {:.1} ms ({} records of other runs skipped)",
                 (first - self.started).as_secs_f64() * 1e3,
-                first.elapsed().as_secs_f64() * 1e3
+                first.elapsed().as_secs_f64() * 1e3,
+                self.foreign
             );
         }
     }
 
-    /// Fails unless every record was read with a value of `--size` bytes `x`.
+    /// Fails unless every record was read once with the value written for it.
     pub fn verify(&self) -> Result<(), BoxError> {
-        let want_bytes = self.want * self.size as u64;
-        let want_last = if self.size == 0 {
-            0
-        } else {
-            self.want * u64::from(b'x')
-        };
-        if self.records != self.want || self.bytes != want_bytes || self.last_bytes != want_last {
+        if self.records != self.want || self.duplicates != 0 || self.wrong_values != 0 {
             return Err(format!(
-                "read {} records / {} value bytes / last-byte sum {}, expected {} / {want_bytes} / \
-                 {want_last} (values of `x`s, as the bench writes them)",
-                self.records, self.bytes, self.last_bytes, self.want
+                "read {} of {} records, {} duplicates, {} with a value other than the one written",
+                self.records, self.want, self.duplicates, self.wrong_values
             )
             .into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::record_key;
+    use crate::values::ValueKind;
+
+    fn tally(records: u64) -> Tally {
+        let args = Args::parse(
+            format!("consume --client ours --bootstrap h:1 --topic t --records {records} --size 8")
+                .split_whitespace()
+                .map(str::to_owned),
+        )
+        .unwrap();
+        Tally::new(&args, Values::new(ValueKind::Random, 8))
+    }
+
+    #[test]
+    fn every_key_once_with_its_value() {
+        let values = Values::new(ValueKind::Random, 8);
+        let mut t = tally(3);
+        let mut key = Vec::new();
+        for i in [2, 0, 1] {
+            record_key(i, &mut key);
+            t.record(Some(&key), Some(values.value(i)));
+        }
+        t.record(Some(b"key-warmup------"), Some(b"whatever"));
+        assert!(t.done());
+        t.verify().unwrap();
+    }
+
+    #[test]
+    fn duplicates_losses_and_wrong_values_fail() {
+        let values = Values::new(ValueKind::Random, 8);
+        let mut key = Vec::new();
+        let mut t = tally(2);
+        record_key(0, &mut key);
+        t.record(Some(&key), Some(values.value(0)));
+        t.record(Some(&key), Some(values.value(0)));
+        assert!(t
+            .verify()
+            .unwrap_err()
+            .to_string()
+            .contains("1 of 2 records, 1 duplicates"));
+        record_key(1, &mut key);
+        t.record(Some(&key), Some(values.value(0)));
+        assert!(t
+            .verify()
+            .unwrap_err()
+            .to_string()
+            .contains("1 with a value"));
     }
 }

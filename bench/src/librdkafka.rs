@@ -3,8 +3,13 @@
 //! Throughput uses `BaseProducer` and polls from the sending thread, the fastest way to drive
 //! librdkafka (no per-record future or channel); latency uses `FutureProducer`, the way an
 //! async Rust program awaits one delivery.
+//!
+//! The produce clock stops inside the delivery report of the last record, and the reports are
+//! served by polling in 1 ms slices: rust-rdkafka's `flush` polls in 100 ms slices, so a clock
+//! stopped after it could run up to 100 ms late, a large share of a short run.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -21,6 +26,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use crate::args::{record_key, Args};
 use crate::consume::Tally;
 use crate::measure::{Latencies, Measured, Window};
+use crate::values::Values;
 use crate::BoxError;
 
 /// The configuration: the shared settings plus librdkafka-only ones.
@@ -54,12 +60,21 @@ fn rdkafka_version() -> String {
     rdkafka::util::get_rdkafka_version().1
 }
 
-/// Counts delivery reports: librdkafka calls `delivery` from `poll` for every record.
+/// Counts delivery reports: librdkafka calls `delivery` from `poll` for every record. The
+/// report that brings the count to `target` notes the time.
 #[derive(Default)]
 struct Counting {
     delivered: AtomicU64,
     failed: AtomicU64,
-    first_error: std::sync::Mutex<Option<String>>,
+    first_error: Mutex<Option<String>>,
+    target: AtomicU64,
+    reached: Mutex<Option<Instant>>,
+}
+
+impl Counting {
+    fn reports(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed) + self.failed.load(Ordering::Relaxed)
+    }
 }
 
 impl ClientContext for Counting {}
@@ -78,6 +93,9 @@ impl ProducerContext for Counting {
                 self.failed.fetch_add(1, Ordering::Relaxed)
             }
         };
+        if self.reports() == self.target.load(Ordering::Relaxed) {
+            *self.reached.lock().unwrap() = Some(Instant::now());
+        }
     }
 }
 
@@ -99,38 +117,83 @@ fn send_blocking(
     }
 }
 
+/// Polls in 1 ms slices until `n` delivery reports are in.
+fn wait_for_reports(producer: &BaseProducer<Counting>, n: u64) {
+    while producer.context().reports() < n {
+        producer.poll(Duration::from_millis(1));
+    }
+}
+
+/// Sends records `t`, `t + step`, … below `--records`.
+fn send_share(
+    producer: &BaseProducer<Counting>,
+    args: &Args,
+    values: &Values,
+    t: u64,
+    step: u64,
+) -> Result<(), KafkaError> {
+    let mut key = Vec::with_capacity(16);
+    for (n, i) in (t..args.records).step_by(step as usize).enumerate() {
+        record_key(i, &mut key);
+        send_blocking(
+            producer,
+            BaseRecord::to(&args.topic)
+                .key(&key[..])
+                .payload(values.value(i)),
+        )?;
+        // Serve delivery reports now and then so they do not pile up.
+        if n % 1024 == 1023 {
+            producer.poll(Duration::ZERO);
+        }
+    }
+    Ok(())
+}
+
 /// `produce`: one warm-up record (connection, metadata), then the measured window from the
-/// first `send` until `flush` has every delivery report.
+/// first `send` until the delivery report of the last record; `--tasks` threads share the
+/// producer.
 pub fn produce(args: &Args) -> Result<Measured, BoxError> {
     let producer: BaseProducer<Counting> = config(args).create_with_context(Counting::default())?;
-    let value = vec![b'x'; args.size];
+    let values = Values::new(args.values, args.size);
 
     send_blocking(
         &producer,
         BaseRecord::to(&args.topic)
             .key(&b"key-warmup------"[..])
-            .payload(&value[..]),
+            .payload(values.value(0)),
     )?;
-    producer.flush(Timeout::After(Duration::from_secs(60)))?;
+    wait_for_reports(&producer, 1);
     check(&producer.context().failed, &producer.context().first_error)?;
+    producer
+        .context()
+        .target
+        .store(args.records + 1, Ordering::Relaxed);
 
-    let mut key = Vec::with_capacity(16);
+    let tasks = u64::from(args.tasks);
     let window = Window::start(args.broker_pid);
-    for i in 0..args.records {
-        record_key(i, &mut key);
-        send_blocking(
-            &producer,
-            BaseRecord::to(&args.topic)
-                .key(&key[..])
-                .payload(&value[..]),
-        )?;
-        // Serve delivery reports now and then so they do not pile up until the flush.
-        if i % 1024 == 1023 {
-            producer.poll(Duration::ZERO);
-        }
+    if tasks == 1 {
+        send_share(&producer, args, &values, 0, 1)?;
+    } else {
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..tasks)
+                .map(|t| {
+                    let (producer, values) = (&producer, &values);
+                    scope.spawn(move || send_share(producer, args, values, t, tasks))
+                })
+                .collect();
+            threads
+                .into_iter()
+                .try_for_each(|thread| thread.join().expect("a sending thread panicked"))
+        })?;
     }
-    producer.flush(Timeout::Never)?;
-    let measured = window.stop();
+    wait_for_reports(&producer, args.records + 1);
+    let end = producer
+        .context()
+        .reached
+        .lock()
+        .unwrap()
+        .unwrap_or_else(Instant::now);
+    let measured = window.stop_at(end);
 
     let ctx = producer.context();
     check(&ctx.failed, &ctx.first_error)?;
@@ -145,7 +208,7 @@ pub fn produce(args: &Args) -> Result<Measured, BoxError> {
     Ok(measured)
 }
 
-fn check(failed: &AtomicU64, first: &std::sync::Mutex<Option<String>>) -> Result<(), BoxError> {
+fn check(failed: &AtomicU64, first: &Mutex<Option<String>>) -> Result<(), BoxError> {
     match failed.load(Ordering::Relaxed) {
         0 => Ok(()),
         n => Err(format!(
@@ -159,9 +222,9 @@ fn check(failed: &AtomicU64, first: &std::sync::Mutex<Option<String>>) -> Result
 /// `latency`: send one record, await its acknowledgement, repeat.
 pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     let producer: FutureProducer = config(args).create()?;
-    let value = vec![b'x'; args.size];
-    let send = |key: Vec<u8>| {
-        let record = FutureRecord::to(&args.topic).key(&key).payload(&value[..]);
+    let values = Values::new(args.values, args.size);
+    let send = |key: Vec<u8>, value: &[u8]| {
+        let record = FutureRecord::to(&args.topic).key(&key).payload(value);
         // `send` copies key and payload into librdkafka before it returns its future.
         let delivery = producer.send_result(record).map_err(|(e, _)| e);
         async move {
@@ -176,7 +239,7 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
         }
     };
 
-    send(b"key-warmup------".to_vec()).await?;
+    send(b"key-warmup------".to_vec(), values.value(0)).await?;
 
     let mut samples = Vec::with_capacity(args.records as usize);
     let mut key = Vec::with_capacity(16);
@@ -184,7 +247,7 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     for i in 0..args.records {
         record_key(i, &mut key);
         let sent = Instant::now();
-        send(key.clone()).await?;
+        send(key.clone(), values.value(i)).await?;
         samples.push(sent.elapsed());
     }
     let measured = window.stop();
@@ -192,7 +255,8 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
 }
 
 /// `consume`: a `BaseConsumer` assigned every partition at `Offset::Beginning`, `poll` until
-/// `--records` records are in. The window opens before the consumer is created, as in ours.
+/// `--records` records are in. The window opens before the consumer is created and moves to
+/// the first records, as in ours.
 /// Settings: the shared ones (ours' defaults) plus `enable.partition.eof=false`; librdkafka's
 /// own prefetch (`queued.min.messages`, `queued.max.messages.kbytes`) stays at its defaults.
 pub fn consume(args: &Args) -> Result<Measured, BoxError> {
@@ -224,8 +288,8 @@ pub fn consume(args: &Args) -> Result<Measured, BoxError> {
         assignment.add_partition_offset(&args.topic, p, Offset::Beginning)?;
     }
 
-    let window = Window::start(args.broker_pid);
-    let mut tally = Tally::new(args);
+    let mut tally = Tally::new(args, Values::new(args.values, args.size));
+    let mut window = Window::start(args.broker_pid);
     let consumer: BaseConsumer = config.create()?;
     // Learn the partitions' leaders before assigning: otherwise librdkafka's first offset
     // lookup finds no leader and retries after a fixed 500 ms (`rd_kafka_toppar_offset_retry`),
@@ -235,11 +299,13 @@ pub fn consume(args: &Args) -> Result<Measured, BoxError> {
     while !tally.done() {
         let before = tally.records;
         match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(message)) => tally.record(message.payload()),
+            Some(Ok(message)) => tally.record(message.key(), message.payload()),
             Some(Err(e)) => return Err(e.into()),
             None => {}
         }
-        tally.check_progress(before)?;
+        if tally.check_progress(before)? {
+            window.mark_first();
+        }
     }
     let measured = window.stop();
     tally.report_phases();
@@ -252,20 +318,8 @@ pub fn consume(args: &Args) -> Result<Measured, BoxError> {
 #[cfg_attr(feature = "ours", allow(dead_code))]
 pub fn fill(args: &Args) -> Result<(), BoxError> {
     let producer: BaseProducer<Counting> = config(args).create_with_context(Counting::default())?;
-    let value = vec![b'x'; args.size];
-    let mut key = Vec::with_capacity(16);
-    for i in 0..args.records {
-        record_key(i, &mut key);
-        send_blocking(
-            &producer,
-            BaseRecord::to(&args.topic)
-                .key(&key[..])
-                .payload(&value[..]),
-        )?;
-        if i % 1024 == 1023 {
-            producer.poll(Duration::ZERO);
-        }
-    }
+    let values = Values::new(args.values, args.size);
+    send_share(&producer, args, &values, 0, 1)?;
     producer.flush(Timeout::Never)?;
     let ctx = producer.context();
     check(&ctx.failed, &ctx.first_error)?;

@@ -19,6 +19,7 @@ mod ours;
 mod partitioner_check;
 mod rskafka;
 mod topic;
+mod values;
 
 use std::process::ExitCode;
 

@@ -5,19 +5,29 @@ use std::time::{Duration, Instant};
 
 use crate::args::Args;
 
-/// CPU time (user + system) used so far by every thread of this process: getrusage(2) with
-/// `RUSAGE_SELF`, so librdkafka's own threads and Tokio's workers are all counted.
-pub fn process_cpu() -> Duration {
+/// getrusage(2) of this whole process (`RUSAGE_SELF`): librdkafka's own threads and Tokio's
+/// workers are all counted.
+fn rusage() -> libc::rusage {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a `struct rusage` into the pointer it is given, which points to
     // enough (zeroed) memory for one; RUSAGE_SELF is always a valid `who`.
-    let usage = unsafe {
+    unsafe {
         let rc = libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
         assert_eq!(rc, 0, "getrusage(RUSAGE_SELF) failed");
         usage.assume_init()
-    };
+    }
+}
+
+/// CPU time (user + system) used so far by every thread of this process.
+pub fn process_cpu() -> Duration {
+    let usage = rusage();
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// The most memory this process has held resident so far, in MiB (Linux reports KiB).
+pub fn peak_rss_mib() -> f64 {
+    rusage().ru_maxrss as f64 / 1024.0
 }
 
 /// CPU time (user + system) used so far by process `pid`, from `/proc/PID/stat`; `None` when
@@ -45,11 +55,14 @@ pub fn pid_cpu(pid: u32) -> Option<Duration> {
 }
 
 /// The measured window: started just before the first measured record, stopped once the last
-/// one is acknowledged.
+/// one is acknowledged. A consumer's window is moved to its first records by
+/// [`Window::mark_first`], so that connecting and the first fetch are reported apart.
 pub struct Window {
     start: Instant,
     cpu: Duration,
     broker: Option<(u32, Duration)>,
+    /// When the first records arrived, if marked (the window's start stays for reporting).
+    first: Option<Instant>,
 }
 
 /// What a [`Window`] measured.
@@ -58,6 +71,8 @@ pub struct Measured {
     pub wall: Duration,
     pub cpu: Duration,
     pub broker_cpu: Option<Duration>,
+    /// From the window's start to the first records (consume only).
+    pub first_record: Option<Duration>,
 }
 
 impl Window {
@@ -69,13 +84,36 @@ impl Window {
         Window {
             cpu: process_cpu(),
             broker,
+            first: None,
             // Last, so that reading the clocks is outside the window.
             start: Instant::now(),
         }
     }
 
+    /// The first records are in: the throughput window (wall time, CPU, broker CPU) starts
+    /// again here. Only the first call counts.
+    pub fn mark_first(&mut self) {
+        if self.first.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        self.first = Some(now);
+        self.cpu = process_cpu();
+        if let Some((pid, before)) = &mut self.broker {
+            *before = pid_cpu(*pid).unwrap_or(*before);
+        }
+    }
+
+    /// Stops the window now.
     pub fn stop(self) -> Measured {
-        let wall = self.start.elapsed();
+        self.stop_at(Instant::now())
+    }
+
+    /// Stops the window's wall clock at `end` (e.g. when the last delivery report came, taken
+    /// inside the report); the CPU clocks stop now.
+    pub fn stop_at(self, end: Instant) -> Measured {
+        let from = self.first.unwrap_or(self.start);
+        let wall = end.saturating_duration_since(from);
         let cpu = process_cpu().saturating_sub(self.cpu);
         let broker_cpu = self
             .broker
@@ -84,6 +122,7 @@ impl Window {
             wall,
             cpu,
             broker_cpu,
+            first_record: self.first.map(|first| first - self.start),
         }
     }
 }
@@ -127,7 +166,8 @@ pub fn report(args: &Args, measured: Measured, latencies: Option<Latencies>) -> 
         concat!(
             "{{\"client\":\"{}\",\"workload\":\"{}\",\"records\":{},\"seconds\":{:.6},",
             "\"records_per_sec\":{:.1},\"mb_per_sec\":{:.3},\"cpu_us_per_record\":{:.3},",
-            "\"p50_us\":{},\"p99_us\":{},\"broker_cpu_us_per_record\":{}}}"
+            "\"p50_us\":{},\"p99_us\":{},\"broker_cpu_us_per_record\":{},",
+            "\"peak_rss_mib\":{:.1},\"first_record_ms\":{},\"values\":\"{}\",\"tasks\":{}}}"
         ),
         args.client.name(),
         args.workload.name(),
@@ -141,6 +181,10 @@ pub fn report(args: &Args, measured: Measured, latencies: Option<Latencies>) -> 
         opt(measured
             .broker_cpu
             .map(|cpu| cpu.as_secs_f64() * 1e6 / records)),
+        peak_rss_mib(),
+        opt(measured.first_record.map(|d| d.as_secs_f64() * 1e3)),
+        args.values,
+        args.tasks,
     )
 }
 
@@ -190,15 +234,41 @@ mod tests {
                 wall: Duration::from_millis(500),
                 cpu: Duration::from_millis(250),
                 broker_cpu: None,
+                first_record: None,
             },
             None,
         );
+        let rss = format!("{:.1}", peak_rss_mib());
         assert_eq!(
             line,
-            "{\"client\":\"rdkafka\",\"workload\":\"produce\",\"records\":1000,\
-             \"seconds\":0.500000,\"records_per_sec\":2000.0,\"mb_per_sec\":0.191,\
-             \"cpu_us_per_record\":250.000,\"p50_us\":null,\"p99_us\":null,\
-             \"broker_cpu_us_per_record\":null}"
+            format!(
+                "{{\"client\":\"rdkafka\",\"workload\":\"produce\",\"records\":1000,\
+                 \"seconds\":0.500000,\"records_per_sec\":2000.0,\"mb_per_sec\":0.191,\
+                 \"cpu_us_per_record\":250.000,\"p50_us\":null,\"p99_us\":null,\
+                 \"broker_cpu_us_per_record\":null,\"peak_rss_mib\":{rss},\
+                 \"first_record_ms\":null,\"values\":\"random\",\"tasks\":1}}"
+            )
         );
+    }
+
+    #[test]
+    fn a_consumer_window_starts_at_the_first_records() {
+        let mut window = Window::start(None);
+        let busy = |n: u64| {
+            let mut x = 0u64;
+            for i in 0..n {
+                x = x.wrapping_mul(31).wrapping_add(i);
+            }
+            std::hint::black_box(x);
+        };
+        busy(20_000_000);
+        window.mark_first();
+        busy(1_000);
+        let measured = window.stop();
+        let first = measured.first_record.expect("marked");
+        // The long busy stretch before the mark is the time to the first records, not the
+        // window's.
+        assert!(measured.wall < first, "{measured:?}");
+        assert!(peak_rss_mib() > 0.0);
     }
 }

@@ -10,10 +10,9 @@
 //! acknowledged. (`send_and_forget` would skip that work and hide failures.) Latency awaits
 //! each record's `RecordMetadata`.
 
-use std::time::{Duration, Instant};
-
-use bytes::Bytes;
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
@@ -22,6 +21,7 @@ use kafka_client::producer::{DeliveryFuture, Producer, ProducerConfig, RecordRef
 use crate::args::{record_key, Args};
 use crate::consume::Tally;
 use crate::measure::{Latencies, Measured, Window};
+use crate::values::Values;
 use crate::BoxError;
 
 async fn producer(args: &Args) -> Result<Producer, BoxError> {
@@ -37,19 +37,23 @@ async fn producer(args: &Args) -> Result<Producer, BoxError> {
 const WARMUP_KEY: &[u8] = b"key-warmup------";
 
 /// `produce`: one warm-up record (connection, metadata), then the measured window from the
-/// first `send` until `flush` returns and every delivery future is checked.
+/// first `send` until the last delivery future has resolved and every one is checked.
 pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
     let topic = Topic::from(args.topic.as_str());
     let producer = producer(args).await?;
-    let value = Bytes::from(vec![b'x'; args.size]);
+    let values = Arc::new(Values::new(args.values, args.size));
 
     producer
-        .send_ref(RecordRef::new(&topic).key(WARMUP_KEY).value(&value))
+        .send_ref(
+            RecordRef::new(&topic)
+                .key(WARMUP_KEY)
+                .value(values.value(0)),
+        )
         .await?
         .await?;
 
     let window = Window::start(args.broker_pid);
-    let acknowledged = send_all(args, &producer, &value).await?;
+    let acknowledged = send_all(args, &producer, &values).await?;
     let measured = window.stop();
     if acknowledged != args.records {
         return Err(format!("{acknowledged} of {} records acknowledged", args.records).into());
@@ -59,25 +63,54 @@ pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
     Ok(measured)
 }
 
-/// Sends `--records` records with `send`, keeping every delivery future, then flushes; the
-/// number acknowledged.
-async fn send_all(args: &Args, producer: &Producer, value: &Bytes) -> Result<u64, BoxError> {
-    let topic = Topic::from(args.topic.as_str());
-    let mut key = Vec::with_capacity(16);
-    let mut pending = VecDeque::new();
-    let mut acknowledged = 0u64;
-    for i in 0..args.records {
-        record_key(i, &mut key);
-        let record = RecordRef::new(&topic).key(&key).value(value);
-        pending.push_back(producer.send_ref(record).await?);
-        if i % 1024 == 1023 {
-            acknowledged += check_finished(&mut pending)?;
+/// Sends `--records` records from `--tasks` tasks (task `t` sends records `t`, `t + tasks`,
+/// …), keeping every delivery future, then flushes; the number acknowledged.
+async fn send_all(args: &Args, producer: &Producer, values: &Arc<Values>) -> Result<u64, BoxError> {
+    let tasks = u64::from(args.tasks);
+    let share = |t: u64| {
+        let (producer, values) = (producer.clone(), values.clone());
+        let (topic, records) = (Topic::from(args.topic.as_str()), args.records);
+        async move {
+            let mut key = Vec::with_capacity(16);
+            let mut pending = VecDeque::new();
+            let mut acknowledged = 0u64;
+            for (n, i) in (t..records).step_by(tasks as usize).enumerate() {
+                record_key(i, &mut key);
+                let record = RecordRef::new(&topic).key(&key).value(values.value(i));
+                pending.push_back(producer.send_ref(record).await?);
+                if n % 1024 == 1023 {
+                    acknowledged += check_finished(&mut pending)?;
+                }
+            }
+            Ok::<_, BoxError>((pending, acknowledged))
         }
+    };
+    if tasks == 1 {
+        // One sending loop, on this task, as most applications have.
+        let sent = share(0).await?;
+        return finish(producer, vec![sent]).await;
     }
+    let handles: Vec<_> = (0..tasks).map(|t| tokio::spawn(share(t))).collect();
+    let mut sent = Vec::new();
+    for handle in handles {
+        sent.push(handle.await??);
+    }
+    finish(producer, sent).await
+}
+
+/// Flushes and checks every delivery future still pending; the total acknowledged.
+async fn finish(
+    producer: &Producer,
+    sent: Vec<(VecDeque<DeliveryFuture>, u64)>,
+) -> Result<u64, BoxError> {
     producer.flush().await?;
-    for delivery in pending {
-        delivery.await?;
-        acknowledged += 1;
+    let mut acknowledged = 0;
+    for (pending, earlier) in sent {
+        acknowledged += earlier;
+        for delivery in pending {
+            delivery.await?;
+            acknowledged += 1;
+        }
     }
     Ok(acknowledged)
 }
@@ -102,9 +135,9 @@ fn check_finished(pending: &mut VecDeque<DeliveryFuture>) -> Result<u64, BoxErro
 /// Fills the topic for `consume`: exactly `--records` records (no warm-up), unmeasured.
 pub async fn fill(args: &Args) -> Result<(), BoxError> {
     let producer = producer(args).await?;
-    let value = Bytes::from(vec![b'x'; args.size]);
+    let values = Arc::new(Values::new(args.values, args.size));
     let started = Instant::now();
-    let acknowledged = send_all(args, &producer, &value).await?;
+    let acknowledged = send_all(args, &producer, &values).await?;
     if acknowledged != args.records {
         return Err(format!(
             "fill: {acknowledged} of {} records acknowledged",
@@ -123,8 +156,8 @@ pub async fn fill(args: &Args) -> Result<(), BoxError> {
 }
 
 /// `consume`: manual assignment of every partition from the beginning, `poll` until
-/// `--records` records are in. The window opens before the consumer is created, so both
-/// clients pay for connecting, metadata and the offset lookup.
+/// `--records` records are in. The window opens before the consumer is created and moves to
+/// the first records; the time to them is reported apart.
 pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
     let mut settings = args.shared_consumer_config();
     settings.push(("max.poll.records", "500".to_owned()));
@@ -135,16 +168,18 @@ pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
         .map(|p| TopicPartition::new(args.topic.as_str(), p))
         .collect();
 
-    let window = Window::start(args.broker_pid);
-    let mut tally = Tally::new(args);
+    let mut tally = Tally::new(args, Values::new(args.values, args.size));
+    let mut window = Window::start(args.broker_pid);
     let mut consumer = Consumer::new(config).await?;
     consumer.assign(partitions)?;
     while !tally.done() {
         let before = tally.records;
         for record in consumer.poll(Duration::from_millis(100)).await? {
-            tally.record(record.value.as_deref());
+            tally.record(record.key.as_deref(), record.value.as_deref());
         }
-        tally.check_progress(before)?;
+        if tally.check_progress(before)? {
+            window.mark_first();
+        }
     }
     let measured = window.stop();
     tally.report_phases();
@@ -157,10 +192,14 @@ pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
 pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     let topic = Topic::from(args.topic.as_str());
     let producer = producer(args).await?;
-    let value = Bytes::from(vec![b'x'; args.size]);
+    let values = Values::new(args.values, args.size);
 
     producer
-        .send_ref(RecordRef::new(&topic).key(WARMUP_KEY).value(&value))
+        .send_ref(
+            RecordRef::new(&topic)
+                .key(WARMUP_KEY)
+                .value(values.value(0)),
+        )
         .await?
         .await?;
 
@@ -170,7 +209,7 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     for i in 0..args.records {
         record_key(i, &mut key);
         let sent = Instant::now();
-        let record = RecordRef::new(&topic).key(&key).value(&value);
+        let record = RecordRef::new(&topic).key(&key).value(values.value(i));
         producer.send_ref(record).await?.await?;
         samples.push(sent.elapsed());
     }

@@ -25,6 +25,7 @@ use rskafka::record::Record;
 use crate::args::{record_key, Args};
 use crate::consume::Tally;
 use crate::measure::{Latencies, Measured, Window};
+use crate::values::Values;
 use crate::BoxError;
 
 async fn client(args: &Args) -> Result<Client, BoxError> {
@@ -85,9 +86,12 @@ pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
     let client = client(args).await?;
     let partitions = partition_clients(&client, args).await?;
     let codec = compression(args)?;
-    let value = vec![b'x'; args.size];
+    let values = Values::new(args.values, args.size);
     partitions[0]
-        .produce(vec![record(b"key-warmup------".to_vec(), &value)], codec)
+        .produce(
+            vec![record(b"key-warmup------".to_vec(), values.value(0))],
+            codec,
+        )
         .await?;
     let producers: Vec<BatchProducer<RecordAggregator>> = partitions
         .iter()
@@ -109,7 +113,7 @@ pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
     for i in 0..args.records {
         record_key(i, &mut key);
         let producer = &producers[(i % producers.len() as u64) as usize];
-        pending.push(producer.produce(record(key.clone(), &value)));
+        pending.push(producer.produce(record(key.clone(), values.value(i))));
         // A `BatchProducer::produce` future adds its record when first polled: poll the new
         // one now (and reap whatever finished), waiting only when too much is outstanding.
         while let Some(Some(delivery)) = pending.next().now_or_never() {
@@ -143,10 +147,13 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     let client = client(args).await?;
     let partitions = partition_clients(&client, args).await?;
     let codec = compression(args)?;
-    let value = vec![b'x'; args.size];
+    let values = Values::new(args.values, args.size);
     let partition = &partitions[0];
     partition
-        .produce(vec![record(b"key-warmup------".to_vec(), &value)], codec)
+        .produce(
+            vec![record(b"key-warmup------".to_vec(), values.value(0))],
+            codec,
+        )
         .await?;
 
     let mut samples = Vec::with_capacity(args.records as usize);
@@ -156,7 +163,7 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
         record_key(i, &mut key);
         let sent = Instant::now();
         partition
-            .produce(vec![record(key.clone(), &value)], codec)
+            .produce(vec![record(key.clone(), values.value(i))], codec)
             .await?;
         samples.push(sent.elapsed());
     }
@@ -166,11 +173,12 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
 
 /// `consume`: one `StreamConsumer` per partition from the earliest offset, fetching up to
 /// `max.partition.fetch.bytes` (1 MiB) with the shared `fetch.max.wait.ms`, merged; reads
-/// until `--records` records are in. The window opens before the client is created.
+/// until `--records` records are in. The window opens before the client is created and moves
+/// to the first records.
 pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
     show_config(args, "consumer");
-    let window = Window::start(args.broker_pid);
-    let mut tally = Tally::new(args);
+    let mut tally = Tally::new(args, Values::new(args.values, args.size));
+    let mut window = Window::start(args.broker_pid);
     let client = client(args).await?;
     let partitions = partition_clients(&client, args).await?;
     let mut streams = SelectAll::new();
@@ -186,11 +194,11 @@ pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
         let before = tally.records;
         match tokio::time::timeout(Duration::from_millis(100), streams.next()).await {
             Ok(Some(Ok((record, _high_watermark)))) => {
-                tally.record(record.record.value.as_deref());
+                tally.record(record.record.key.as_deref(), record.record.value.as_deref());
                 // Drain what is already decoded without re-arming the timer per record.
                 while let Some(Some(next)) = streams.next().now_or_never() {
                     let (record, _) = next?;
-                    tally.record(record.record.value.as_deref());
+                    tally.record(record.record.key.as_deref(), record.record.value.as_deref());
                     if tally.done() {
                         break;
                     }
@@ -200,7 +208,9 @@ pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
             Ok(None) => return Err("rskafka: every partition stream ended".into()),
             Err(_elapsed) => {}
         }
-        tally.check_progress(before)?;
+        if tally.check_progress(before)? {
+            window.mark_first();
+        }
     }
     let measured = window.stop();
     tally.report_phases();
