@@ -10,6 +10,7 @@
 //! | `verify` | counts the `processed-i` records of an output topic: lost and duplicated |
 //! | `custom_partitioner` | a [`Partitioner`](kafka_client::producer::Partitioner) of one's own |
 //! | `dead_letter` | retries with backoff, then a dead-letter topic with error headers |
+//! | `retry_topics` | non-blocking retries through retry topics, then a dead-letter topic ([`kafka_client::retry_topics`]) |
 //!
 //! Every program takes `--help`, and repeated `-X key=value` Kafka properties handed to its
 //! clients (a bad key or value exits non-zero, naming it). `scripts/demo` runs the semantics

@@ -18,6 +18,8 @@
 //! [dependencies]
 //! kafka-client = { version = "0.1", features = ["tls"] }
 //! ```
+//!
+//! - `json` (off by default): `serdes::Json`, JSON keys and values through serde.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -32,6 +34,8 @@ pub mod net;
 pub mod oauth;
 pub mod producer;
 pub mod retry;
+pub mod retry_topics;
+pub mod serdes;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod types;
