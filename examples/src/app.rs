@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::process::ExitCode;
 
+use kafka_client::config::keys::{self, Client};
 use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
 use kafka_client::producer::{Producer, ProducerConfig};
 use kafka_client::{AdminClient, ClientConfig};
@@ -36,7 +37,8 @@ pub enum AppError {
 /// The result of a program's body.
 pub type AppResult<T = ()> = Result<T, AppError>;
 
-/// Parses the command line against `spec`, runs `body` on a Tokio runtime, and turns the
+/// Parses the command line against `spec`, installs the `RUST_LOG` subscriber
+/// ([`logging::init`](crate::logging::init)), runs `body` on a Tokio runtime, and turns the
 /// outcome into the process's exit code (printing errors on stderr, `--help` on stdout).
 ///
 /// ```no_run
@@ -74,6 +76,7 @@ where
             return ExitCode::from(2);
         }
     };
+    crate::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -115,20 +118,22 @@ pub enum Role {
     Admin,
 }
 
-/// The properties of `role` out of the user's `-X` bag: a key known to be another client's
-/// (e.g. `group.id` when building the producer) is left out; every other key is kept, so an
+/// The properties of `role` out of the user's `-X` bag: a key the client key table
+/// ([`kafka_client::config::keys`]) gives to other clients only (e.g. `group.id` or
+/// `key.deserializer` when building the producer) is left out; every other key is kept, so an
 /// unknown key still reaches the client and fails there, named.
 pub fn properties_for(role: Role, user: &[(String, String)]) -> Vec<(String, String)> {
-    let producer_only = |k: &str| ProducerConfig::KEYS.contains(&k);
-    let consumer_only = |k: &str| ConsumerConfig::KEYS.contains(&k);
-    user.iter()
-        .filter(|(k, _)| match role {
-            Role::Producer => !consumer_only(k),
-            Role::Consumer => !producer_only(k),
-            Role::Admin => !producer_only(k) && !consumer_only(k),
-        })
-        .cloned()
-        .collect()
+    let keeps = |key: &str| match keys::lookup(key, None) {
+        // Unknown: let the client refuse it, with a suggestion.
+        None => true,
+        Some(_) => match role {
+            Role::Producer => keys::lookup(key, Some(Client::Producer)).is_some(),
+            Role::Consumer => keys::lookup(key, Some(Client::Consumer)).is_some(),
+            // The admin side of a program parses the shared keys only.
+            Role::Admin => keys::lookup(key, None).is_some_and(|row| row.clients.all()),
+        },
+    };
+    user.iter().filter(|(k, _)| keeps(k)).cloned().collect()
 }
 
 /// Concatenates the program's own settings and the user's (`-X`, which win, because a later
@@ -261,6 +266,11 @@ mod tests {
             ("client.id", "c"),
             ("linger.ms", "1"),
             ("group.id", "g"),
+            (
+                "key.deserializer",
+                "org.apache.kafka.common.serialization.StringDeserializer",
+            ),
+            ("queue.buffering.max.ms", "2"),
             ("no.such.key", "x"),
         ]);
         let keys = |role| -> Vec<String> {
@@ -271,11 +281,16 @@ mod tests {
         };
         assert_eq!(
             keys(Role::Producer),
-            ["client.id", "linger.ms", "no.such.key"]
+            [
+                "client.id",
+                "linger.ms",
+                "queue.buffering.max.ms",
+                "no.such.key"
+            ]
         );
         assert_eq!(
             keys(Role::Consumer),
-            ["client.id", "group.id", "no.such.key"]
+            ["client.id", "group.id", "key.deserializer", "no.such.key"]
         );
         assert_eq!(keys(Role::Admin), ["client.id", "no.such.key"]);
     }

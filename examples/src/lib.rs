@@ -16,7 +16,12 @@
 //! clients (a bad key or value exits non-zero, naming it). `scripts/demo` runs the semantics
 //! examples against a throwaway broker, crashing each once.
 //!
+//! Every program shows the client's `tracing` events on stderr, filtered by `RUST_LOG`
+//! (`RUST_LOG=kafka_client=debug` for connects, retries, rebalances, commits and transaction
+//! state changes); see [`logging`].
+//!
 //! Modules: [`cli`] (command lines), [`app`] (running, exit codes, configs from `-X`),
+//! [`logging`] (the `RUST_LOG` subscriber),
 //! [`records`] (record naming, JSON, the verify tally), [`pipeline`] (the consume-transform-
 //! produce loop of the semantics examples).
 
@@ -24,5 +29,6 @@
 
 pub mod app;
 pub mod cli;
+pub mod logging;
 pub mod pipeline;
 pub mod records;

@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use crate::cluster::coordinator::Coordinators;
 use crate::cluster::MetadataClient;
+use crate::config::keys::Client;
 use crate::config::{ApplyProperties, ClientConfig, ClientConfigBuilder, Properties};
 use crate::error::Result;
 use crate::net::pool::BrokerPool;
@@ -158,7 +159,7 @@ impl AdminClient {
             .into_iter()
             .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
             .collect::<Properties>()
-            .apply_all(&mut [&mut client, &mut admin])?;
+            .apply_all_as(Client::Admin, &mut [&mut client, &mut admin])?;
         AdminClient::with_config(client.build()?, admin)
     }
 

@@ -13,7 +13,12 @@
 //! failing with the key and the bad value. Whoever owns the whole bag (e.g.
 //! [`ClientConfig::from_properties`], or a producer's `from_properties` that applies its client
 //! section and then its own) calls [`Properties::finish`] last, which fails on the first key
-//! that nobody took: `Error::Config { key, reason: "unknown configuration key" }`.
+//! that nobody took, consulting the table of every known key ([`keys`]): a Java key this
+//! client ignores is accepted with a `debug` event, a refused key fails with the reason and
+//! what to use instead, another client's key fails saying whose it is, and an unknown key fails
+//! as `"unknown configuration key"`, naming the nearest known key when one is near. A client's
+//! whole parse ([`Properties::apply_all_as`]) first renames librdkafka spellings
+//! (`queue.buffering.max.ms`) to Kafka's keys.
 //!
 //! Cross-field rules (SASL needs credentials, a client certificate needs its key, …) are
 //! checked once the bag is empty, in [`ClientConfigBuilder::build`] / [`ClientConfig::validate`],
@@ -21,10 +26,11 @@
 //!
 //! The parts, one job each: [`Properties`] (the bag and the value parsers every section shares),
 //! `security` (how bytes travel: TLS and SASL settings), `client` (the shared settings and their
-//! builder), `validate` (the cross-field rules), `jaas` (the `sasl.jaas.config` grammar).
+//! builder), `keys` (every known key and its treatment), `validate` (the cross-field rules), `jaas` (the `sasl.jaas.config` grammar).
 
 mod client;
 mod jaas;
+pub mod keys;
 mod properties;
 mod security;
 mod validate;

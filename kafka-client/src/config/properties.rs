@@ -4,6 +4,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use tracing::debug;
+
+use super::keys::{self, Client, Treatment};
 use crate::error::{Error, Result};
 
 /// A bag of Kafka-style `key = value` settings that config sections take their keys out of.
@@ -78,7 +81,7 @@ impl<K: AsRef<str>, V: AsRef<str>> Extend<(K, V)> for Properties {
 }
 
 /// A group of settings that reads its own keys out of a [`Properties`] bag: the client's shared
-/// settings ([`ClientConfigBuilder`]), and the producer's and consumer's own.
+/// settings ([`ClientConfigBuilder`](super::ClientConfigBuilder)), and the producer's and consumer's own.
 pub trait ApplyProperties {
     /// Takes every key this section knows out of `props`, parsing its value into `self`.
     /// Keys it does not know stay in the bag for the next section.
@@ -205,22 +208,146 @@ impl Properties {
             .map(|v| (!v.is_empty()).then(|| PathBuf::from(v)))
     }
 
-    /// Fails on the first key (in insertion order) that no section took:
-    /// `Error::Config { key, reason: "unknown configuration key" }`.
+    /// Fails on the first key (in insertion order) that no section took, unless the key table
+    /// ([`keys`](super::keys)) says the key has no effect: a refused key fails with why and
+    /// what to use instead, a key of a producer, consumer or admin client only fails saying
+    /// whose it is, and any other key fails as `"unknown configuration key"`, with the nearest
+    /// known key when one is near (`"unknown configuration key; did you mean `linger.ms`?"`).
+    ///
+    /// This is the check for a bag of shared keys ([`ClientConfig`](super::ClientConfig)); a
+    /// client's own parse uses [`apply_all_as`](Properties::apply_all_as).
     pub fn finish(self) -> Result<()> {
-        match self.entries.into_iter().next() {
-            Some((key, _)) => Err(Error::config(key, "unknown configuration key")),
-            None => Ok(()),
+        self.finish_as(None)
+    }
+
+    fn finish_as(self, client: Option<Client>) -> Result<()> {
+        for (key, _) in self.entries {
+            let row = match client {
+                Some(client) => keys::lookup(&key, Some(client)),
+                None => keys::lookup(&key, None).filter(|row| row.clients.all()),
+            };
+            match row.map(|row| row.treatment) {
+                Some(Treatment::NoEffect { why }) => {
+                    debug!(key = %key, "configuration key accepted with no effect: {why}");
+                }
+                Some(Treatment::Refused { why, instead }) => {
+                    return Err(Error::config(key, keys::refused_reason(why, instead)));
+                }
+                // A key the table says is parsed, left over: its section lost it.
+                Some(Treatment::Implemented { .. }) | Some(Treatment::Alias { .. }) => {
+                    return Err(Error::config(
+                        key,
+                        "listed as implemented, but no config section took it (a bug in this client)",
+                    ));
+                }
+                None => return Err(Error::config(&key, not_for_this_config(&key, client))),
+            }
         }
+        Ok(())
     }
 
     /// Applies every section in order, then [`finish`](Properties::finish)es: the whole parse
-    /// of a bag shared by several sections.
-    pub fn apply_all(mut self, sections: &mut [&mut dyn ApplyProperties]) -> Result<()> {
-        for section in sections.iter_mut() {
-            section.apply_properties(&mut self)?;
+    /// of a bag of shared keys (see [`apply_all_as`](Properties::apply_all_as) for a client's).
+    pub fn apply_all(self, sections: &mut [&mut dyn ApplyProperties]) -> Result<()> {
+        self.apply(None, sections)
+    }
+
+    /// The whole parse of `client`'s bag: renames librdkafka spellings to Kafka's keys (see
+    /// [`keys`](super::keys)), applies every section in order, then checks what is left as
+    /// [`finish`](Properties::finish) does, except that keys of `client` with no effect are
+    /// accepted and keys of other clients are refused saying whose they are.
+    ///
+    /// ```
+    /// use kafka_client::config::keys::Client;
+    /// use kafka_client::config::{ClientConfigBuilder, Properties};
+    ///
+    /// let props: Properties = [("bootstrap.servers", "localhost:9092"), ("key.serializer", "x")]
+    ///     .into_iter()
+    ///     .collect();
+    /// let mut client = ClientConfigBuilder::default();
+    /// // `key.serializer` is a producer key with no effect here: accepted.
+    /// props.apply_all_as(Client::Producer, &mut [&mut client])?;
+    /// # Ok::<(), kafka_client::Error>(())
+    /// ```
+    pub fn apply_all_as(
+        self,
+        client: Client,
+        sections: &mut [&mut dyn ApplyProperties],
+    ) -> Result<()> {
+        self.apply(Some(client), sections)
+    }
+
+    fn apply(
+        mut self,
+        client: Option<Client>,
+        sections: &mut [&mut dyn ApplyProperties],
+    ) -> Result<()> {
+        let renamed = self.rename_aliases()?;
+        let result = (|| {
+            for section in sections.iter_mut() {
+                section.apply_properties(&mut self)?;
+            }
+            self.finish_as(client)
+        })();
+        // An error about a key the user spelled the librdkafka way names their spelling.
+        result.map_err(|error| match error {
+            Error::Config { key, reason } => {
+                match renamed.iter().find(|(kafka, _)| *kafka == key) {
+                    Some((kafka, alias)) => Error::config(
+                        alias.clone(),
+                        format!("{reason} (`{alias}` is librdkafka's spelling of `{kafka}`)"),
+                    ),
+                    None => Error::Config { key, reason },
+                }
+            }
+            other => other,
+        })
+    }
+
+    /// Renames librdkafka spellings to the Kafka keys they stand for; returns `(kafka, alias)`
+    /// pairs. Both spellings of one setting in one bag is an error: which should win?
+    fn rename_aliases(&mut self) -> Result<Vec<(String, String)>> {
+        let mut renamed = Vec::new();
+        for index in 0..self.entries.len() {
+            let Some(kafka) = keys::alias_of(&self.entries[index].0) else {
+                continue;
+            };
+            let alias = std::mem::replace(&mut self.entries[index].0, kafka.to_owned());
+            if self.entries.iter().filter(|(k, _)| k == kafka).count() > 1 {
+                return Err(Error::config(
+                    alias,
+                    format!("librdkafka's spelling of `{kafka}`, which is also set; keep one"),
+                ));
+            }
+            renamed.push((kafka.to_owned(), alias));
         }
-        self.finish()
+        Ok(renamed)
+    }
+}
+
+/// Why a key nobody took is refused: another client's key, or unknown (with a suggestion).
+fn not_for_this_config(key: &str, client: Option<Client>) -> String {
+    if let Some(row) = keys::lookup(key, None) {
+        let owners: Vec<&str> = [Client::Producer, Client::Consumer, Client::Admin]
+            .into_iter()
+            .filter(|c| row.clients.has(*c))
+            .map(Client::name)
+            .collect();
+        return match client {
+            Some(client) => format!(
+                "a {} key; the {} does not take it",
+                owners.join(" and "),
+                client.name()
+            ),
+            None => format!(
+                "a {} key; the shared client settings take only the keys every client has",
+                owners.join(" and ")
+            ),
+        };
+    }
+    match keys::suggest(key, client) {
+        Some(near) => format!("unknown configuration key; did you mean `{near}`?"),
+        None => "unknown configuration key".to_owned(),
     }
 }
 
@@ -237,9 +364,12 @@ pub(super) fn shown(value: &str) -> String {
 }
 
 pub(super) fn parse_non_negative(value: &str, max: u64) -> Result<u64, String> {
-    // Like Java's Long.parseLong: an optional `+`, then decimal digits. A `-` is reported as
-    // "non-negative" rather than "not a number", since that is the actual mistake.
-    let digits = value.strip_prefix('+').unwrap_or(value);
+    // Like Java's Long.parseLong: an optional sign, then decimal digits. A negative number or
+    // one too large is reported with the range, since that is the actual mistake.
+    let (negative, digits) = match value.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, value.strip_prefix('+').unwrap_or(value)),
+    };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
             "expected a non-negative integer, got {}",
@@ -247,8 +377,12 @@ pub(super) fn parse_non_negative(value: &str, max: u64) -> Result<u64, String> {
         ));
     }
     match digits.parse::<u64>() {
-        Ok(n) if n <= max => Ok(n),
-        _ => Err(format!("{} is out of range (at most {max})", shown(value))),
+        Ok(n) if !negative && n <= max => Ok(n),
+        Ok(0) if negative => Ok(0),
+        _ => Err(format!(
+            "{} is out of range: expected 0..={max}",
+            shown(value)
+        )),
     }
 }
 

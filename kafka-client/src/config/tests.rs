@@ -58,6 +58,12 @@ const PLAIN_JAAS: &str = r#"org.apache.kafka.common.security.plain.PlainLoginMod
 fn unknown_key_is_reported_with_the_exact_reason() {
     let (key, reason) = config_err(parse(&[("bootstrap.server", "x:1")]));
     assert_eq!(key, "bootstrap.server");
+    assert_eq!(
+        reason,
+        "unknown configuration key; did you mean `bootstrap.servers`?"
+    );
+    let (key, reason) = config_err(parse(&[("colour", "blue")]));
+    assert_eq!(key, "colour");
     assert_eq!(reason, "unknown configuration key");
 }
 
@@ -68,12 +74,23 @@ fn first_unknown_key_in_insertion_order_is_reported() {
 }
 
 #[test]
-fn producer_and_consumer_keys_are_unknown_to_the_client_alone() {
-    for key in ["linger.ms", "group.id", "acks"] {
+fn producer_and_consumer_keys_are_refused_by_the_client_alone() {
+    for (key, owner) in [
+        ("linger.ms", "producer"),
+        ("group.id", "consumer"),
+        ("acks", "producer"),
+        ("default.api.timeout.ms", "consumer and admin client"),
+    ] {
         let (got, reason) = config_err(parse(&[(key, "1")]));
         assert_eq!(
             (got.as_str(), reason.as_str()),
-            (key, "unknown configuration key")
+            (
+                key,
+                format!(
+                    "a {owner} key; the shared client settings take only the keys every client has"
+                )
+                .as_str()
+            )
         );
     }
 }
@@ -157,7 +174,10 @@ fn properties_helpers() {
     let (_, reason) = config_err(props.take_bool("b3"));
     assert_eq!(reason, "expected `true` or `false`, got `yes`");
     let (_, reason) = config_err(props.take_u32("n"));
-    assert_eq!(reason, "`2147483648` is out of range (at most 2147483647)");
+    assert_eq!(
+        reason,
+        "`2147483648` is out of range: expected 0..=2147483647"
+    );
     assert_eq!(props.take_list("l").unwrap(), ["a", "b"]);
     let choices = [("one", 1), ("two", 2)];
     assert_eq!(props.take_enum("e", &choices).unwrap(), Some(2));
@@ -304,7 +324,12 @@ fn client_id_may_be_empty() {
 fn duration_keys_reject_bad_values() {
     let durations = ClientConfig::KEYS.iter().filter(|k| k.ends_with(".ms"));
     for key in durations {
-        for bad in ["abc", "-5", "1.5", "", "10ms"] {
+        let (_, reason) = config_err(parse(&[(key, "-5")]));
+        assert_eq!(
+            reason,
+            "`-5` is out of range: expected 0..=9223372036854775807"
+        );
+        for bad in ["abc", "1.5", "", "10ms", "--5"] {
             let (got, reason) = config_err(parse(&[(key, bad)]));
             assert_eq!(&got, key);
             assert_eq!(
@@ -344,7 +369,7 @@ fn count_keys_reject_bad_values() {
         assert_rejects(
             &[(key, "-1")],
             key,
-            "expected a non-negative integer, got `-1`",
+            "`-1` is out of range: expected 0..=2147483647",
         );
         assert_rejects(&[(key, "many")], key, "expected a non-negative integer");
         assert_rejects(&[(key, "4294967296")], key, "out of range");

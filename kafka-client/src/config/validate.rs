@@ -7,7 +7,7 @@ use super::security::*;
 use crate::error::{Error, Result};
 
 impl ClientConfig {
-    /// Checks the rules that span several settings; [`ClientConfigBuilder::build`] runs it,
+    /// Checks the rules that span several settings; [`ClientConfigBuilder::build`](super::ClientConfigBuilder::build) runs it,
     /// and code that fills a `ClientConfig` by hand should too.
     ///
     /// - `bootstrap.servers` is non-empty and each entry is `host:port` (IPv6 in brackets)

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use crate::config::keys::Client;
 use crate::config::{ApplyProperties, ClientConfig, ClientConfigBuilder, Properties};
 use crate::error::{Error, Result};
 use crate::types::IsolationLevel;
@@ -172,15 +173,21 @@ impl ConsumerConfig {
     pub fn validate(&self) -> Result<()> {
         self.client.validate()?;
         if self.max_poll_records == 0 {
-            return Err(Error::config("max.poll.records", "must be at least 1"));
+            return Err(Error::config(
+                "max.poll.records",
+                "must be in 1..=2147483647",
+            ));
         }
         if self.fetch_max_bytes <= 0 {
-            return Err(Error::config("fetch.max.bytes", "must be at least 1"));
+            return Err(Error::config(
+                "fetch.max.bytes",
+                "must be in 1..=2147483647",
+            ));
         }
         if self.max_partition_fetch_bytes <= 0 {
             return Err(Error::config(
                 "max.partition.fetch.bytes",
-                "must be at least 1",
+                "must be in 1..=2147483647",
             ));
         }
         if self.fetch_max_wait.as_millis() > i32::MAX as u128 {
@@ -230,7 +237,7 @@ impl ConsumerConfigBuilder {
         properties
             .into_iter()
             .collect::<Properties>()
-            .apply_all(&mut [&mut client, &mut self])?;
+            .apply_all_as(Client::Consumer, &mut [&mut client, &mut self])?;
         self.client = client;
         Ok(self)
     }

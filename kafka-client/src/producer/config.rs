@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use kafka_protocol::records::Compression;
 
+use crate::config::keys::Client;
 use crate::config::{ApplyProperties, ClientConfig, ClientConfigBuilder, Properties};
 use crate::error::{Error, Result};
 use crate::producer::partitioner::{Partitioner, PartitionerKind};
@@ -194,13 +195,19 @@ impl ProducerConfig {
     pub fn validate(&self) -> Result<()> {
         self.client.validate()?;
         if self.batch_size == 0 {
-            return Err(Error::config("batch.size", "must be at least 1"));
+            return Err(Error::config("batch.size", "must be in 1..=2147483647"));
         }
         if self.max_request_size == 0 {
-            return Err(Error::config("max.request.size", "must be at least 1"));
+            return Err(Error::config(
+                "max.request.size",
+                "must be in 1..=2147483647",
+            ));
         }
         if self.buffer_memory == 0 {
-            return Err(Error::config("buffer.memory", "must be at least 1"));
+            return Err(Error::config(
+                "buffer.memory",
+                "must be in 1..=9223372036854775807",
+            ));
         }
         if let Some(level) = self.compression_level {
             self.compression
@@ -299,7 +306,7 @@ impl ProducerConfigBuilder {
         properties
             .into_iter()
             .collect::<Properties>()
-            .apply_all(&mut [&mut client, &mut self])?;
+            .apply_all_as(Client::Producer, &mut [&mut client, &mut self])?;
         self.client = client;
         Ok(self)
     }
