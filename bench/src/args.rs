@@ -14,6 +14,8 @@ pub enum Workload {
     Consume,
     /// Send one record, wait for its acknowledgement, repeat; percentiles of those waits.
     Latency,
+    /// Transactions of `--txn-records` records each, one after the other, each committed.
+    Transactions,
 }
 
 impl Workload {
@@ -23,6 +25,7 @@ impl Workload {
             Workload::Produce => "produce",
             Workload::Consume => "consume",
             Workload::Latency => "latency",
+            Workload::Transactions => "transactions",
         }
     }
 }
@@ -84,14 +87,16 @@ pub struct Args {
     pub values: ValueKind,
     /// `--tasks N`: producing tasks (threads for librdkafka) sharing one producer.
     pub tasks: u32,
+    /// `--txn-records N`: records per transaction (transactions workload).
+    pub txn_records: u64,
 }
 
 pub const USAGE: &str = "\
-usage: bench produce|consume|latency --client ours|rdkafka|rskafka --bootstrap HOST:PORT
+usage: bench produce|consume|latency|transactions --client ours|rdkafka|rskafka --bootstrap HOST:PORT
              --topic T [--records N] [--size BYTES] [--partitions P] [--compression C]
              [--linger-ms L] [--acks 0|1|all] [--idempotence] [--batch-size BYTES]
              [--buffer-memory BYTES] [--max-in-flight N] [--broker-pid PID]
-             [--values random|same] [--tasks N]
+             [--values random|same] [--tasks N] [--txn-records N]
 
 Creates topic T with P partitions (if it does not exist), runs the workload and prints one
 JSON line: client, workload, records, seconds, records_per_sec, mb_per_sec (MiB of values per
@@ -110,7 +115,10 @@ arrive once with the value that was written for it.
 
 --values random (default): values cut from a 4-symbol buffer, compressing like real data
 (lz4 ~1.9x); same: every value is `x`s. --tasks N (produce): N tasks (librdkafka: threads)
-share one producer, each sending every N-th record.
+share one producer, each sending every N-th record. transactions: --records records in
+transactions of --txn-records (default 100) records each, one after the other, each committed
+(an idempotent acks=all transactional producer); the window runs from the first
+begin_transaction to the last commit (librdkafka: rdkafka's commit_transaction, which flushes).
 
 defaults: --records 100000 --size 100 --partitions 1 --compression none
           --linger-ms 5 (0 for latency) --acks 1 (all with --idempotence)
@@ -146,10 +154,11 @@ impl Args {
             Some("produce") => Workload::Produce,
             Some("consume") => Workload::Consume,
             Some("latency") => Workload::Latency,
+            Some("transactions") => Workload::Transactions,
             Some("-h" | "--help") | None => return Err(usage("")),
             Some(other) => {
                 return Err(usage(format!(
-                    "unknown workload {other:?}: expected produce, consume or latency"
+                    "unknown workload {other:?}: expected produce, consume, latency or transactions"
                 )))
             }
         };
@@ -170,6 +179,7 @@ impl Args {
         let mut broker_pid = None;
         let mut values = ValueKind::Random;
         let mut tasks = 1;
+        let mut txn_records = 100;
 
         while let Some(arg) = argv.next() {
             // Accept both `--flag value` and `--flag=value`.
@@ -244,6 +254,7 @@ impl Args {
                     }
                 }
                 "--tasks" => tasks = number(&flag, &value)?,
+                "--txn-records" => txn_records = number(&flag, &value)?,
                 _ => return Err(usage(format!("unknown flag {flag:?}"))),
             }
         }
@@ -263,6 +274,11 @@ impl Args {
         if tasks == 0 {
             return Err(usage("--tasks must be at least 1"));
         }
+        if txn_records == 0 {
+            return Err(usage("--txn-records must be at least 1"));
+        }
+        // Transactions need idempotence, hence acks=all, in both clients.
+        let idempotence = idempotence || workload == Workload::Transactions;
         Ok(Args {
             workload,
             client: client.ok_or_else(|| usage("--client is required"))?,
@@ -285,6 +301,7 @@ impl Args {
             broker_pid,
             values,
             tasks,
+            txn_records,
         })
     }
 

@@ -95,6 +95,15 @@ async fn run(args: &Args) -> Result<String, BoxError> {
             let (measured, latencies) = ours::latency(args).await?;
             (measured, Some(latencies))
         }
+        (Client::Rdkafka, Workload::Transactions) => (
+            tokio::task::block_in_place(|| librdkafka::transactions(args))?,
+            None,
+        ),
+        #[cfg(feature = "ours")]
+        (Client::Ours, Workload::Transactions) => (ours::transactions(args).await?, None),
+        (Client::Rskafka, Workload::Transactions) => {
+            return Err("rskafka has no transactional producer".into())
+        }
         (Client::Rskafka, Workload::Produce) => (rskafka::produce(args).await?, None),
         (Client::Rskafka, Workload::Consume) => (rskafka::consume(args).await?, None),
         (Client::Rskafka, Workload::Latency) => {

@@ -188,6 +188,60 @@ pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
     Ok(measured)
 }
 
+/// `transactions`: one warm-up transaction, then the window from the first
+/// `begin_transaction` to the last `commit_transaction`, `--txn-records` records each; every
+/// delivery future is checked.
+pub async fn transactions(args: &Args) -> Result<Measured, BoxError> {
+    let topic = Topic::from(args.topic.as_str());
+    let mut settings = args.shared_producer_config();
+    settings.push(("buffer.memory", args.buffer_memory.to_string()));
+    let id = format!("bench-{}-{}", args.topic, std::process::id());
+    settings.push(("transactional.id", id));
+    let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    eprintln!("bench: ours config: {}", shown.join(" "));
+    let config = ProducerConfig::from_properties(settings.iter().map(|(k, v)| (*k, v.as_str())))?;
+    let producer = Producer::new(config).await?;
+    producer.init_transactions().await?;
+    let values = Values::new(args.values, args.size);
+
+    producer.begin_transaction()?;
+    producer
+        .send_ref(
+            RecordRef::new(&topic)
+                .key(WARMUP_KEY)
+                .value(values.value(0)),
+        )
+        .await?;
+    producer.commit_transaction().await?;
+
+    let mut key = Vec::with_capacity(16);
+    let mut pending = Vec::with_capacity(args.txn_records as usize);
+    let mut acknowledged = 0;
+    let window = Window::start(args.broker_pid);
+    let mut i = 0;
+    while i < args.records {
+        producer.begin_transaction()?;
+        let end = (i + args.txn_records).min(args.records);
+        for n in i..end {
+            record_key(n, &mut key);
+            let record = RecordRef::new(&topic).key(&key).value(values.value(n));
+            pending.push(producer.send_ref(record).await?);
+        }
+        producer.commit_transaction().await?;
+        for delivery in pending.drain(..) {
+            delivery.await?;
+            acknowledged += 1;
+        }
+        i = end;
+    }
+    let measured = window.stop();
+    if acknowledged != args.records {
+        return Err(format!("{acknowledged} of {} records acknowledged", args.records).into());
+    }
+    producer.close(Duration::from_secs(30)).await?;
+    Ok(measured)
+}
+
 /// `latency`: send one record, await its acknowledgement, repeat.
 pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     let topic = Topic::from(args.topic.as_str());
