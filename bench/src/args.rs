@@ -16,6 +16,9 @@ pub enum Workload {
     Latency,
     /// Transactions of `--txn-records` records each, one after the other, each committed.
     Transactions,
+    /// Produce at `--rate` records/s while a consumer in the same process reads them:
+    /// percentiles of the time from send to receipt.
+    EndToEnd,
 }
 
 impl Workload {
@@ -26,6 +29,7 @@ impl Workload {
             Workload::Consume => "consume",
             Workload::Latency => "latency",
             Workload::Transactions => "transactions",
+            Workload::EndToEnd => "e2e",
         }
     }
 }
@@ -89,14 +93,16 @@ pub struct Args {
     pub tasks: u32,
     /// `--txn-records N`: records per transaction (transactions workload).
     pub txn_records: u64,
+    /// `--rate N`: records per second the e2e workload produces.
+    pub rate: u64,
 }
 
 pub const USAGE: &str = "\
-usage: bench produce|consume|latency|transactions --client ours|rdkafka|rskafka --bootstrap HOST:PORT
+usage: bench produce|consume|latency|transactions|e2e --client ours|rdkafka|rskafka --bootstrap HOST:PORT
              --topic T [--records N] [--size BYTES] [--partitions P] [--compression C]
              [--linger-ms L] [--acks 0|1|all] [--idempotence] [--batch-size BYTES]
              [--buffer-memory BYTES] [--max-in-flight N] [--broker-pid PID]
-             [--values random|same] [--tasks N] [--txn-records N]
+             [--values random|same] [--tasks N] [--txn-records N] [--rate N]
 
 Creates topic T with P partitions (if it does not exist), runs the workload and prints one
 JSON line: client, workload, records, seconds, records_per_sec, mb_per_sec (MiB of values per
@@ -119,6 +125,10 @@ share one producer, each sending every N-th record. transactions: --records reco
 transactions of --txn-records (default 100) records each, one after the other, each committed
 (an idempotent acks=all transactional producer); the window runs from the first
 begin_transaction to the last commit (librdkafka: rdkafka's commit_transaction, which flushes).
+e2e: a consumer reads T (every partition, from its end) while a producer in the same process
+sends --records records at --rate records/s (default 10000); p50_us and p99_us are the times
+from each send to its receipt (the send time travels in the value's first 8 bytes); both
+consumers wait at most 10 ms in a Fetch (fetch.max.wait.ms).
 
 defaults: --records 100000 --size 100 --partitions 1 --compression none
           --linger-ms 5 (0 for latency) --acks 1 (all with --idempotence)
@@ -155,10 +165,11 @@ impl Args {
             Some("consume") => Workload::Consume,
             Some("latency") => Workload::Latency,
             Some("transactions") => Workload::Transactions,
+            Some("e2e") => Workload::EndToEnd,
             Some("-h" | "--help") | None => return Err(usage("")),
             Some(other) => {
                 return Err(usage(format!(
-                    "unknown workload {other:?}: expected produce, consume, latency or transactions"
+                    "unknown workload {other:?}: expected produce, consume, latency, transactions or e2e"
                 )))
             }
         };
@@ -180,6 +191,7 @@ impl Args {
         let mut values = ValueKind::Random;
         let mut tasks = 1;
         let mut txn_records = 100;
+        let mut rate = 10_000;
 
         while let Some(arg) = argv.next() {
             // Accept both `--flag value` and `--flag=value`.
@@ -255,6 +267,7 @@ impl Args {
                 }
                 "--tasks" => tasks = number(&flag, &value)?,
                 "--txn-records" => txn_records = number(&flag, &value)?,
+                "--rate" => rate = number(&flag, &value)?,
                 _ => return Err(usage(format!("unknown flag {flag:?}"))),
             }
         }
@@ -276,6 +289,14 @@ impl Args {
         }
         if txn_records == 0 {
             return Err(usage("--txn-records must be at least 1"));
+        }
+        if rate == 0 {
+            return Err(usage("--rate must be at least 1"));
+        }
+        if workload == Workload::EndToEnd && size < 8 {
+            return Err(usage(
+                "e2e needs --size of at least 8 (the send time rides in the value)",
+            ));
         }
         // Transactions need idempotence, hence acks=all, in both clients.
         let idempotence = idempotence || workload == Workload::Transactions;
@@ -302,6 +323,7 @@ impl Args {
             values,
             tasks,
             txn_records,
+            rate,
         })
     }
 
@@ -339,6 +361,12 @@ impl Args {
         ]
     }
 }
+
+/// `fetch.max.wait.ms` of both clients' consumers in the e2e workload. The brokers here answer
+/// a waiting Fetch only when its wait runs out, not when records arrive (measured: p50 about a
+/// quarter to a half of the wait at 500 ms), so a short wait keeps the broker's wait out of
+/// what is measured.
+pub const E2E_FETCH_WAIT_MS: u64 = 10;
 
 /// The key of record `i`: `key-%012d`, 16 bytes for any `i` below 10^12 (the low 12 digits
 /// of larger ones).

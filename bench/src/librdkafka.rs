@@ -26,7 +26,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use crate::args::{record_key, Args};
 use crate::consume::Tally;
 use crate::measure::{Latencies, Measured, Window};
-use crate::values::Values;
+use crate::values::{key_index, stamp_of, stamped, Values};
 use crate::BoxError;
 
 /// The configuration: the shared settings plus librdkafka-only ones.
@@ -268,6 +268,102 @@ pub fn transactions(args: &Args) -> Result<Measured, BoxError> {
     let ctx = producer.context();
     check(&ctx.failed, &ctx.first_error)?;
     Ok(measured)
+}
+
+/// `e2e`: a `BaseConsumer` assigned every partition at its end, then a `BaseProducer` on
+/// another thread sending `--records` at `--rate` records/s (polled before each send, asleep
+/// until it is due); each record's time from send to receipt.
+pub fn e2e(args: &Args) -> Result<(Measured, Latencies), BoxError> {
+    let mut settings: Vec<(&str, String)> = args
+        .shared_consumer_config()
+        .into_iter()
+        .map(|(k, v)| match k {
+            "fetch.max.wait.ms" => (
+                "fetch.wait.max.ms",
+                crate::args::E2E_FETCH_WAIT_MS.to_string(),
+            ),
+            "auto.offset.reset" => (k, "latest".to_owned()),
+            _ => (k, v),
+        })
+        .collect();
+    settings.push(("enable.partition.eof", "false".to_owned()));
+    settings.push(("group.id", format!("bench-e2e-{}", std::process::id())));
+    let mut config = ClientConfig::new();
+    for (key, value) in settings {
+        config.set(key, value);
+    }
+    let consumer: BaseConsumer = config.create()?;
+    consumer.fetch_metadata(Some(&args.topic), Duration::from_secs(30))?;
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..args.partitions {
+        assignment.add_partition_offset(&args.topic, p, Offset::End)?;
+    }
+    consumer.assign(&assignment)?;
+    // One poll so the end offsets are looked up before the first send.
+    consumer.poll(Duration::from_millis(100));
+    let producer: BaseProducer<Counting> =
+        self::config(args).create_with_context(Counting::default())?;
+    let values = Values::new(args.values, args.size);
+    let clock = Instant::now();
+    let window = Window::start(args.broker_pid);
+    let mut samples = Vec::with_capacity(args.records as usize);
+    std::thread::scope(|scope| -> Result<(), BoxError> {
+        let sender = scope.spawn(|| -> Result<(), KafkaError> {
+            let (mut key, mut value) = (Vec::with_capacity(16), Vec::new());
+            for i in 0..args.records {
+                let due = clock + Duration::from_secs_f64(i as f64 / args.rate as f64);
+                // Serve delivery reports, then sleep to the due time (a poll with a sub-ms
+                // timeout would return at once and spin).
+                producer.poll(Duration::ZERO);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                record_key(i, &mut key);
+                stamped(&values, i, clock.elapsed().as_nanos() as u64, &mut value);
+                send_blocking(
+                    &producer,
+                    BaseRecord::to(&args.topic)
+                        .key(&key[..])
+                        .payload(&value[..]),
+                )?;
+            }
+            wait_for_reports(&producer, args.records);
+            Ok(())
+        });
+        let mut seen = vec![false; args.records as usize];
+        let mut last_progress = Instant::now();
+        while samples.len() < args.records as usize {
+            match consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(message)) => {
+                    let received = clock.elapsed().as_nanos() as u64;
+                    last_progress = Instant::now();
+                    if let (Some(i), Some(sent)) = (
+                        message.key().and_then(key_index),
+                        message.payload().and_then(stamp_of),
+                    ) {
+                        if (i as usize) < seen.len()
+                            && !std::mem::replace(&mut seen[i as usize], true)
+                        {
+                            samples.push(Duration::from_nanos(received.saturating_sub(sent)));
+                        }
+                    }
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None if last_progress.elapsed() > crate::consume::STALL => {
+                    return Err(format!(
+                        "e2e: {} of {} records, then nothing",
+                        samples.len(),
+                        args.records
+                    )
+                    .into())
+                }
+                None => {}
+            }
+        }
+        sender.join().expect("the sending thread panicked")?;
+        Ok(())
+    })?;
+    let measured = window.stop();
+    check(&producer.context().failed, &producer.context().first_error)?;
+    Ok((measured, Latencies::of(samples)))
 }
 
 /// `latency`: send one record, await its acknowledgement, repeat.

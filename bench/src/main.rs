@@ -101,6 +101,18 @@ async fn run(args: &Args) -> Result<String, BoxError> {
         ),
         #[cfg(feature = "ours")]
         (Client::Ours, Workload::Transactions) => (ours::transactions(args).await?, None),
+        (Client::Rdkafka, Workload::EndToEnd) => {
+            let (measured, latencies) = tokio::task::block_in_place(|| librdkafka::e2e(args))?;
+            (measured, Some(latencies))
+        }
+        #[cfg(feature = "ours")]
+        (Client::Ours, Workload::EndToEnd) => {
+            let (measured, latencies) = ours::e2e(args).await?;
+            (measured, Some(latencies))
+        }
+        (Client::Rskafka, Workload::EndToEnd) => {
+            return Err("the e2e workload is not written for rskafka".into())
+        }
         (Client::Rskafka, Workload::Transactions) => {
             return Err("rskafka has no transactional producer".into())
         }

@@ -21,7 +21,7 @@ use kafka_client::producer::{DeliveryFuture, Producer, ProducerConfig, RecordRef
 use crate::args::{record_key, Args};
 use crate::consume::Tally;
 use crate::measure::{Latencies, Measured, Window};
-use crate::values::Values;
+use crate::values::{key_index, stamp_of, stamped, Values};
 use crate::BoxError;
 
 async fn producer(args: &Args) -> Result<Producer, BoxError> {
@@ -240,6 +240,90 @@ pub async fn transactions(args: &Args) -> Result<Measured, BoxError> {
     }
     producer.close(Duration::from_secs(30)).await?;
     Ok(measured)
+}
+
+/// `e2e`: a consumer assigned every partition at its end, then a producer sending `--records`
+/// at `--rate` records/s from another task; each record's time from send to receipt.
+pub async fn e2e(args: &Args) -> Result<(Measured, Latencies), BoxError> {
+    let mut settings = args.shared_consumer_config();
+    settings.retain(|(k, _)| !matches!(*k, "auto.offset.reset" | "fetch.max.wait.ms"));
+    settings.push(("auto.offset.reset", "latest".to_owned()));
+    settings.push((
+        "fetch.max.wait.ms",
+        crate::args::E2E_FETCH_WAIT_MS.to_string(),
+    ));
+    let config = ConsumerConfig::from_properties(settings.iter().map(|(k, v)| (*k, v.as_str())))?;
+    let mut consumer = Consumer::new(config).await?;
+    let partitions: Vec<TopicPartition> = (0..args.partitions)
+        .map(|p| TopicPartition::new(args.topic.as_str(), p))
+        .collect();
+    consumer.assign(partitions.clone())?;
+    // Positions resolved (end offsets) before the first send, so nothing is skipped.
+    let started = Instant::now();
+    while partitions.iter().any(|tp| consumer.position(tp).is_none()) {
+        if started.elapsed() > crate::consume::STALL {
+            return Err("e2e: the consumer's positions were never resolved".into());
+        }
+        consumer.poll(Duration::from_millis(10)).await?;
+    }
+    let producer = producer(args).await?;
+    let clock = Instant::now();
+    let window = Window::start(args.broker_pid);
+    let sender = {
+        let (producer, topic) = (producer.clone(), Topic::from(args.topic.as_str()));
+        let (records, rate) = (args.records, args.rate);
+        let values = Values::new(args.values, args.size);
+        tokio::spawn(async move {
+            let (mut key, mut value) = (Vec::with_capacity(16), Vec::new());
+            let mut pending = VecDeque::new();
+            for i in 0..records {
+                let due = clock + Duration::from_secs_f64(i as f64 / rate as f64);
+                tokio::time::sleep_until(due.into()).await;
+                record_key(i, &mut key);
+                stamped(&values, i, clock.elapsed().as_nanos() as u64, &mut value);
+                let record = RecordRef::new(&topic).key(&key).value(&value);
+                pending.push_back(producer.send_ref(record).await?);
+                check_finished(&mut pending)?;
+            }
+            for delivery in pending {
+                delivery.await?;
+            }
+            Ok::<_, BoxError>(())
+        })
+    };
+    let mut samples = Vec::with_capacity(args.records as usize);
+    let mut seen = vec![false; args.records as usize];
+    let mut last_progress = Instant::now();
+    while samples.len() < args.records as usize {
+        let records = consumer.poll(Duration::from_millis(100)).await?;
+        let received = clock.elapsed().as_nanos() as u64;
+        if !records.is_empty() {
+            last_progress = Instant::now();
+        } else if last_progress.elapsed() > crate::consume::STALL {
+            return Err(format!(
+                "e2e: {} of {} records, then nothing",
+                samples.len(),
+                args.records
+            )
+            .into());
+        }
+        for record in records {
+            let (Some(i), Some(sent)) = (
+                record.key.as_deref().and_then(key_index),
+                record.value.as_deref().and_then(stamp_of),
+            ) else {
+                continue;
+            };
+            if (i as usize) < seen.len() && !std::mem::replace(&mut seen[i as usize], true) {
+                samples.push(Duration::from_nanos(received.saturating_sub(sent)));
+            }
+        }
+    }
+    sender.await??;
+    let measured = window.stop();
+    consumer.close().await?;
+    producer.close(Duration::from_secs(30)).await?;
+    Ok((measured, Latencies::of(samples)))
 }
 
 /// `latency`: send one record, await its acknowledgement, repeat.

@@ -97,6 +97,21 @@ impl Values {
     }
 }
 
+/// Writes record `i`'s value into `buf` with `sent` (nanoseconds since the run's clock started)
+/// in its first 8 bytes: the e2e workload's send time.
+#[inline]
+pub fn stamped(values: &Values, i: u64, sent: u64, buf: &mut Vec<u8>) {
+    buf.clear();
+    buf.extend_from_slice(values.value(i));
+    buf[..8].copy_from_slice(&sent.to_be_bytes());
+}
+
+/// The send time [`stamped`] into a value, if it is long enough.
+#[inline]
+pub fn stamp_of(value: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(value.get(..8)?.try_into().ok()?))
+}
+
 /// The index a `key-%012d` key names, if it is one.
 #[inline]
 pub fn key_index(key: &[u8]) -> Option<u64> {
@@ -141,6 +156,17 @@ mod tests {
     fn huge_values_fit() {
         let values = Values::new(ValueKind::Random, 256 * 1024);
         assert_eq!(values.value(1_000_000).len(), 256 * 1024);
+    }
+
+    #[test]
+    fn send_times_ride_in_the_value() {
+        let values = Values::new(ValueKind::Random, 16);
+        let mut buf = Vec::new();
+        stamped(&values, 3, 123_456_789, &mut buf);
+        assert_eq!(buf.len(), 16);
+        assert_eq!(stamp_of(&buf), Some(123_456_789));
+        assert_eq!(&buf[8..], &values.value(3)[8..]);
+        assert_eq!(stamp_of(b"short"), None);
     }
 
     #[test]
