@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
-use crate::values::{key_index, Values};
+use crate::values::{key_index, stamp_of, Values};
 use crate::BoxError;
 
 /// How long a consumer may go without a record before the run fails (the topic probably holds
@@ -116,6 +116,65 @@ impl Tally {
             return Err(format!(
                 "read {} of {} records, {} duplicates, {} with a value other than the one written",
                 self.records, self.want, self.duplicates, self.wrong_values
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// The e2e workload's receiving side: each record's time from send to receipt, counted once
+/// per key; fails when nothing new comes for [`STALL`].
+pub struct Arrivals {
+    clock: Instant,
+    seen: Vec<bool>,
+    pub samples: Vec<Duration>,
+    last_progress: Instant,
+}
+
+impl Arrivals {
+    /// For `records` records whose send times count from `clock`.
+    pub fn new(clock: Instant, records: u64) -> Arrivals {
+        Arrivals {
+            clock,
+            seen: vec![false; records as usize],
+            samples: Vec::with_capacity(records as usize),
+            last_progress: Instant::now(),
+        }
+    }
+
+    /// Nanoseconds on the run's clock: what a receipt is stamped with.
+    pub fn now(&self) -> u64 {
+        self.clock.elapsed().as_nanos() as u64
+    }
+
+    /// One record received at `received` (from [`Arrivals::now`]).
+    pub fn record(&mut self, key: Option<&[u8]>, value: Option<&[u8]>, received: u64) {
+        self.last_progress = Instant::now();
+        let (Some(i), Some(sent)) = (key.and_then(key_index), value.and_then(stamp_of)) else {
+            return;
+        };
+        if let Some(seen) = self.seen.get_mut(i as usize) {
+            if !std::mem::replace(seen, true) {
+                self.samples
+                    .push(Duration::from_nanos(received.saturating_sub(sent)));
+            }
+        }
+    }
+
+    /// Whether every record arrived.
+    pub fn done(&self) -> bool {
+        self.samples.len() == self.seen.len()
+    }
+
+    /// Fails when nothing arrived for [`STALL`].
+    pub fn check_progress(&self) -> Result<(), BoxError> {
+        if self.last_progress.elapsed() > STALL {
+            return Err(format!(
+                "e2e: {} of {} records, then nothing for {}s",
+                self.samples.len(),
+                self.seen.len(),
+                STALL.as_secs()
             )
             .into());
         }

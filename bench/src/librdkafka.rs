@@ -24,9 +24,9 @@ use rdkafka::util::Timeout;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::args::{record_key, Args};
-use crate::consume::Tally;
+use crate::consume::{Arrivals, Tally};
 use crate::measure::{Latencies, Measured, Window};
-use crate::values::{key_index, stamp_of, stamped, Values};
+use crate::values::{stamped, Values};
 use crate::BoxError;
 
 /// The configuration: the shared settings plus librdkafka-only ones.
@@ -117,6 +117,20 @@ fn send_blocking(
     }
 }
 
+/// Sends the warm-up record (connection, metadata) outside any window.
+fn send_warmup(
+    producer: &BaseProducer<Counting>,
+    args: &Args,
+    values: &Values,
+) -> Result<(), KafkaError> {
+    send_blocking(
+        producer,
+        BaseRecord::to(&args.topic)
+            .key(&b"key-warmup------"[..])
+            .payload(values.value(0)),
+    )
+}
+
 /// Polls in 1 ms slices until `n` delivery reports are in.
 fn wait_for_reports(producer: &BaseProducer<Counting>, n: u64) {
     while producer.context().reports() < n {
@@ -156,12 +170,7 @@ pub fn produce(args: &Args) -> Result<Measured, BoxError> {
     let producer: BaseProducer<Counting> = config(args).create_with_context(Counting::default())?;
     let values = Values::new(args.values, args.size);
 
-    send_blocking(
-        &producer,
-        BaseRecord::to(&args.topic)
-            .key(&b"key-warmup------"[..])
-            .payload(values.value(0)),
-    )?;
+    send_warmup(&producer, args, &values)?;
     wait_for_reports(&producer, 1);
     check(&producer.context().failed, &producer.context().first_error)?;
     producer
@@ -236,12 +245,7 @@ pub fn transactions(args: &Args) -> Result<Measured, BoxError> {
     let values = Values::new(args.values, args.size);
 
     producer.begin_transaction()?;
-    send_blocking(
-        &producer,
-        BaseRecord::to(&args.topic)
-            .key(&b"key-warmup------"[..])
-            .payload(values.value(0)),
-    )?;
+    send_warmup(&producer, args, &values)?;
     producer.commit_transaction(timeout)?;
 
     let mut key = Vec::with_capacity(16);
@@ -306,7 +310,7 @@ pub fn e2e(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     let values = Values::new(args.values, args.size);
     let clock = Instant::now();
     let window = Window::start(args.broker_pid);
-    let mut samples = Vec::with_capacity(args.records as usize);
+    let mut arrivals = Arrivals::new(clock, args.records);
     std::thread::scope(|scope| -> Result<(), BoxError> {
         let sender = scope.spawn(|| -> Result<(), KafkaError> {
             let (mut key, mut value) = (Vec::with_capacity(16), Vec::new());
@@ -328,34 +332,14 @@ pub fn e2e(args: &Args) -> Result<(Measured, Latencies), BoxError> {
             wait_for_reports(&producer, args.records);
             Ok(())
         });
-        let mut seen = vec![false; args.records as usize];
-        let mut last_progress = Instant::now();
-        while samples.len() < args.records as usize {
+        while !arrivals.done() {
             match consumer.poll(Duration::from_millis(100)) {
                 Some(Ok(message)) => {
-                    let received = clock.elapsed().as_nanos() as u64;
-                    last_progress = Instant::now();
-                    if let (Some(i), Some(sent)) = (
-                        message.key().and_then(key_index),
-                        message.payload().and_then(stamp_of),
-                    ) {
-                        if (i as usize) < seen.len()
-                            && !std::mem::replace(&mut seen[i as usize], true)
-                        {
-                            samples.push(Duration::from_nanos(received.saturating_sub(sent)));
-                        }
-                    }
+                    let received = arrivals.now();
+                    arrivals.record(message.key(), message.payload(), received);
                 }
                 Some(Err(e)) => return Err(e.into()),
-                None if last_progress.elapsed() > crate::consume::STALL => {
-                    return Err(format!(
-                        "e2e: {} of {} records, then nothing",
-                        samples.len(),
-                        args.records
-                    )
-                    .into())
-                }
-                None => {}
+                None => arrivals.check_progress()?,
             }
         }
         sender.join().expect("the sending thread panicked")?;
@@ -363,7 +347,7 @@ pub fn e2e(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     })?;
     let measured = window.stop();
     check(&producer.context().failed, &producer.context().first_error)?;
-    Ok((measured, Latencies::of(samples)))
+    Ok((measured, Latencies::of(arrivals.samples)))
 }
 
 /// `latency`: send one record, await its acknowledgement, repeat.

@@ -19,9 +19,9 @@ use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
 use kafka_client::producer::{DeliveryFuture, Producer, ProducerConfig, RecordRef, Topic};
 
 use crate::args::{record_key, Args};
-use crate::consume::Tally;
+use crate::consume::{Arrivals, Tally};
 use crate::measure::{Latencies, Measured, Window};
-use crate::values::{key_index, stamp_of, stamped, Values};
+use crate::values::{stamped, Values};
 use crate::BoxError;
 
 async fn producer(args: &Args) -> Result<Producer, BoxError> {
@@ -291,39 +291,20 @@ pub async fn e2e(args: &Args) -> Result<(Measured, Latencies), BoxError> {
             Ok::<_, BoxError>(())
         })
     };
-    let mut samples = Vec::with_capacity(args.records as usize);
-    let mut seen = vec![false; args.records as usize];
-    let mut last_progress = Instant::now();
-    while samples.len() < args.records as usize {
+    let mut arrivals = Arrivals::new(clock, args.records);
+    while !arrivals.done() {
         let records = consumer.poll(Duration::from_millis(100)).await?;
-        let received = clock.elapsed().as_nanos() as u64;
-        if !records.is_empty() {
-            last_progress = Instant::now();
-        } else if last_progress.elapsed() > crate::consume::STALL {
-            return Err(format!(
-                "e2e: {} of {} records, then nothing",
-                samples.len(),
-                args.records
-            )
-            .into());
+        let received = arrivals.now();
+        for record in &records {
+            arrivals.record(record.key.as_deref(), record.value.as_deref(), received);
         }
-        for record in records {
-            let (Some(i), Some(sent)) = (
-                record.key.as_deref().and_then(key_index),
-                record.value.as_deref().and_then(stamp_of),
-            ) else {
-                continue;
-            };
-            if (i as usize) < seen.len() && !std::mem::replace(&mut seen[i as usize], true) {
-                samples.push(Duration::from_nanos(received.saturating_sub(sent)));
-            }
-        }
+        arrivals.check_progress()?;
     }
     sender.await??;
     let measured = window.stop();
     consumer.close().await?;
     producer.close(Duration::from_secs(30)).await?;
-    Ok((measured, Latencies::of(samples)))
+    Ok((measured, Latencies::of(arrivals.samples)))
 }
 
 /// `latency`: send one record, await its acknowledgement, repeat.
