@@ -389,18 +389,16 @@ async fn abort_with_a_sequence_gap_bumps_the_epoch() {
     assert_eq!(s.ended, [true, false, true]);
 }
 
-/// A partition leader answers a transactional batch with INVALID_PRODUCER_EPOCH (the
-/// coordinator bumped the epoch, e.g. when it aborted a transaction past its timeout): the
-/// batch fails and the transaction is abortable, not fenced (KIP-588). The abort asks the
-/// coordinator for the next epoch (InitProducerId naming id 7, epoch 0); it grants epoch 1 and
-/// the next transaction commits under it.
-#[tokio::test]
-async fn invalid_epoch_from_the_leader_is_abortable_and_the_abort_recovers() {
+/// An initialized producer whose first transactional batch the leader answers with
+/// INVALID_PRODUCER_EPOCH, and whose next InitProducerId is answered with `init`. Checks that
+/// the batch failed with that code and that the producer is not fenced by it.
+async fn stale_epoch_at_the_leader(init: VecDeque<ErrorCode>) -> (Arc<Mutex<Script>>, Producer) {
     let (script, producer) = initialized(Script {
         produce: VecDeque::from([ErrorCode::InvalidProducerEpoch]),
         ..Script::default()
     })
     .await;
+    script.lock().unwrap().init = init;
     producer.begin_transaction().unwrap();
     let delivery = producer
         .send(ProducerRecord::new("t").partition(0).value("v"))
@@ -413,6 +411,17 @@ async fn invalid_epoch_from_the_leader_is_abortable_and_the_abort_recovers() {
         "{failed}"
     );
     assert!(!failed.is_fatal_for_producer(), "{failed}");
+    (script, producer)
+}
+
+/// A partition leader answers a transactional batch with INVALID_PRODUCER_EPOCH (the
+/// coordinator bumped the epoch, e.g. when it aborted a transaction past its timeout): the
+/// batch fails and the transaction is abortable, not fenced (KIP-588). The abort asks the
+/// coordinator for the next epoch (InitProducerId naming id 7, epoch 0); it grants epoch 1 and
+/// the next transaction commits under it.
+#[tokio::test]
+async fn invalid_epoch_from_the_leader_is_abortable_and_the_abort_recovers() {
+    let (script, producer) = stale_epoch_at_the_leader(VecDeque::new()).await;
     let err = producer.commit_transaction().await.unwrap_err();
     assert!(err.is_abortable(), "{err}");
     producer.abort_transaction().await.unwrap();
@@ -435,23 +444,8 @@ async fn invalid_epoch_from_the_leader_is_abortable_and_the_abort_recovers() {
 /// abort's InitProducerId with PRODUCER_FENCED, and from then on the producer is fenced.
 #[tokio::test]
 async fn invalid_epoch_from_the_leader_then_fenced_at_the_abort() {
-    let (script, producer) = initialized(Script {
-        produce: VecDeque::from([ErrorCode::InvalidProducerEpoch]),
-        ..Script::default()
-    })
-    .await;
-    script.lock().unwrap().init = VecDeque::from([ErrorCode::ProducerFenced]);
-    producer.begin_transaction().unwrap();
-    let delivery = producer
-        .send(ProducerRecord::new("t").partition(0).value("v"))
-        .await
-        .unwrap();
-    let failed = delivery.await.unwrap_err();
-    assert_eq!(
-        failed.code(),
-        Some(ErrorCode::InvalidProducerEpoch),
-        "{failed}"
-    );
+    let (script, producer) =
+        stale_epoch_at_the_leader(VecDeque::from([ErrorCode::ProducerFenced])).await;
     let err = producer.abort_transaction().await.unwrap_err();
     assert!(matches!(err, Error::ProducerFenced { .. }), "{err}");
     let err = producer.begin_transaction().unwrap_err();
