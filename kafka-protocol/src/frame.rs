@@ -9,6 +9,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::header::{RequestHeader, ResponseHeader};
 use crate::messages::{Message, Request};
+use crate::wire::Encoder;
 use crate::{DecodeError, EncodeError};
 
 /// Bytes of the size prefix in front of every frame.
@@ -32,6 +33,23 @@ pub fn encode_request<R: Request>(
     version: i16,
     body: &R,
 ) -> Result<(), EncodeError> {
+    encode_request_to(
+        &mut Encoder::new(buf),
+        correlation_id,
+        client_id,
+        version,
+        body,
+    )
+}
+
+/// [`encode_request`] through `encoder`, which may leave large `bytes` fields out.
+fn encode_request_to<R: Request>(
+    encoder: &mut Encoder<'_>,
+    correlation_id: i32,
+    client_id: Option<&str>,
+    version: i16,
+    body: &R,
+) -> Result<(), EncodeError> {
     let header = RequestHeader {
         api_key: R::API_KEY.key(),
         api_version: version,
@@ -39,16 +57,16 @@ pub fn encode_request<R: Request>(
         client_id: client_id.map(str::to_owned),
         unknown_tagged_fields: Vec::new(),
     };
-    let start = buf.len();
-    buf.put_i32(0);
-    header.encode(buf, R::API_KEY.request_header_version(version))?;
-    body.encode(buf, version)?;
-    let size = buf.len() - start - SIZE_PREFIX_LEN;
+    let start = encoder.len();
+    encoder.put_i32(0);
+    header.encode(encoder, R::API_KEY.request_header_version(version))?;
+    body.encode_to(encoder, version)?;
+    let size = encoder.len() - start - SIZE_PREFIX_LEN;
     let size = i32::try_from(size).map_err(|_| EncodeError::TooLong {
         what: "request frame",
         length: size,
     })?;
-    buf[start..start + SIZE_PREFIX_LEN].copy_from_slice(&size.to_be_bytes());
+    encoder[start..start + SIZE_PREFIX_LEN].copy_from_slice(&size.to_be_bytes());
     Ok(())
 }
 
@@ -148,10 +166,9 @@ pub fn encode_request_frame<R: Request>(
     body: &R,
 ) -> Result<RequestFrame, EncodeError> {
     debug_assert!(buf.is_empty());
-    let (encoded, splices) = crate::wire::collect_splices(|| {
-        encode_request(&mut buf, correlation_id, client_id, version, body)
-    });
-    encoded?;
+    let mut encoder = Encoder::splicing(&mut buf);
+    encode_request_to(&mut encoder, correlation_id, client_id, version, body)?;
+    let splices = encoder.into_splices();
     if splices.is_empty() {
         return Ok(RequestFrame::from(buf.freeze()));
     }

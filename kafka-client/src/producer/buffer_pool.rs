@@ -7,151 +7,89 @@
 //! completes. Waiters are served strictly in order, so a large record is not starved by a
 //! stream of small ones.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 
 /// Bytes available for buffered records, with waiters served first come, first served.
 ///
-/// The free count is an atomic so that `send`'s fast path costs one compare-and-swap, not a
-/// lock (which was ~3% of a record's cost; perf). Waiting, granting and giving up happen
-/// under the lock. The two sides meet through `has_waiters`, all in sequentially consistent
-/// order: a releaser adds its bytes, then looks for waiters; a new waiter registers, then
-/// tries to take bytes itself. Whichever comes second sees the other, so no waiter sleeps
-/// while its bytes are free.
+/// One permit of a [`Semaphore`] per byte. tokio's semaphore is fair: permits released while
+/// someone waits go to the waiter at the front of the queue (in part, if it wants more than
+/// there is), so neither a later waiter nor `try_reserve` can take bytes a waiter is owed. A
+/// reservation keeps its permits (they are forgotten), and a release adds them back.
 #[derive(Debug)]
 pub(crate) struct BufferPool {
     total: usize,
-    available: AtomicUsize,
-    /// Whether `waiters` is non-empty: the fast path never overtakes a waiter.
-    has_waiters: AtomicBool,
-    waiters: Mutex<Waiters>,
-}
-
-#[derive(Debug, Default)]
-struct Waiters {
-    queue: VecDeque<Waiter>,
-    next_id: u64,
-}
-
-#[derive(Debug)]
-struct Waiter {
-    id: u64,
-    size: usize,
-    granted: oneshot::Sender<()>,
+    permits: Semaphore,
 }
 
 impl BufferPool {
-    /// A pool of `total` bytes (`buffer.memory`).
+    /// A pool of `total` bytes (`buffer.memory`), at most [`Semaphore::MAX_PERMITS`].
     pub fn new(total: usize) -> Self {
+        let total = total.min(Semaphore::MAX_PERMITS);
         BufferPool {
             total,
-            available: AtomicUsize::new(total),
-            has_waiters: AtomicBool::new(false),
-            waiters: Mutex::new(Waiters::default()),
+            permits: Semaphore::new(total),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Waiters> {
-        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Bytes currently reserved.
+    /// Bytes currently reserved, counting those already handed to a waiter that wants more.
     pub fn used(&self) -> usize {
-        // Saturating: a release is never larger than its reservation, but a count must not
-        // panic if one were.
-        self.total
-            .saturating_sub(self.available.load(Ordering::SeqCst))
+        self.total.saturating_sub(self.permits.available_permits())
     }
 
-    /// Takes `size` bytes if that many are free.
-    fn take(&self, size: usize) -> bool {
-        self.available
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |free| {
-                free.checked_sub(size)
-            })
-            .is_ok()
+    /// The permits for a record of `size` bytes; `None` when the semaphore cannot count that
+    /// many at once (above 4 GiB; `max.request.size` keeps records far below).
+    fn permits_for(&self, size: usize) -> Option<u32> {
+        u32::try_from(size.min(self.total)).ok()
     }
 
     /// Reserves `size` bytes if they are free now and nobody waits for room; never waits.
     /// `send`'s fast path: on `false` it falls back to [`reserve`](Self::reserve).
     pub fn try_reserve(&self, size: usize) -> bool {
-        !self.has_waiters.load(Ordering::SeqCst) && self.take(size.min(self.total))
+        let Some(n) = self.permits_for(size) else {
+            return false;
+        };
+        match self.permits.try_acquire_many(n) {
+            Ok(permit) => {
+                permit.forget();
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Reserves `size` bytes, waiting up to `max_block` (`max.block.ms`) behind earlier
     /// waiters. A `size` above the whole pool can never fit: the caller rejects such records
     /// before asking.
     pub async fn reserve(&self, size: usize, max_block: Duration) -> Result<()> {
-        let size = size.min(self.total);
-        let (id, granted) = {
-            let mut waiters = self.lock();
-            if waiters.queue.is_empty() && self.take(size) {
-                return Ok(());
-            }
-            let (tx, rx) = oneshot::channel();
-            let id = waiters.next_id;
-            waiters.next_id += 1;
-            waiters.queue.push_back(Waiter {
-                id,
-                size,
-                granted: tx,
-            });
-            self.has_waiters.store(true, Ordering::SeqCst);
-            // Bytes released since `take` failed, by a releaser that saw no waiter yet.
-            self.grant(&mut waiters);
-            (id, rx)
+        let exhausted = || Error::BufferExhausted {
+            size: size.min(self.total),
+            max_block,
         };
-        let deadline = Instant::now() + max_block;
-        match tokio::time::timeout_at(deadline, granted).await {
-            Ok(Ok(())) => Ok(()),
-            // Never dropped unanswered while the pool lives; treat it as a timeout anyway.
-            Ok(Err(_)) | Err(_) => {
-                let mut waiters = self.lock();
-                if let Some(i) = waiters.queue.iter().position(|w| w.id == id) {
-                    waiters.queue.remove(i);
-                    // Our leaving may let the next waiter in.
-                    self.grant(&mut waiters);
-                    Err(Error::BufferExhausted { size, max_block })
-                } else {
-                    // Granted in the race between the timer and the lock: keep the bytes.
-                    Ok(())
-                }
+        let n = self.permits_for(size).ok_or_else(exhausted)?;
+        // A timed-out (or cancelled) wait gives back the permits it was handed so far, to the
+        // waiters behind it. The semaphore is never closed, so `acquire_many` fails only
+        // by timing out.
+        match tokio::time::timeout_at(Instant::now() + max_block, self.permits.acquire_many(n))
+            .await
+        {
+            Ok(Ok(permit)) => {
+                permit.forget();
+                Ok(())
             }
+            Ok(Err(_)) | Err(_) => Err(exhausted()),
         }
     }
 
-    /// Returns `size` bytes and wakes the waiters that now fit, in order.
+    /// Returns `size` bytes; the semaphore hands them to the waiters in order.
     pub fn release(&self, size: usize) {
-        if size == 0 {
-            return;
-        }
-        self.available.fetch_add(size, Ordering::SeqCst);
-        if self.has_waiters.load(Ordering::SeqCst) {
-            self.grant(&mut self.lock());
-        }
-    }
-
-    /// Serves the waiters at the front that fit, in order; under the lock.
-    fn grant(&self, waiters: &mut Waiters) {
-        while let Some(front) = waiters.queue.front() {
-            if !self.take(front.size) {
-                break;
-            }
-            let waiter = waiters.queue.pop_front().expect("front exists");
-            if waiter.granted.send(()).is_err() {
-                // The waiter was cancelled (its `send` future dropped): give the bytes back.
-                self.available.fetch_add(waiter.size, Ordering::SeqCst);
-            }
-        }
-        self.has_waiters
-            .store(!waiters.queue.is_empty(), Ordering::SeqCst);
+        // No honest release exceeds the pool (what is reserved never does); capped because the
+        // semaphore panics past `MAX_PERMITS`.
+        self.permits.add_permits(size.min(self.total));
     }
 }
 
@@ -210,8 +148,15 @@ mod tests {
         };
         tokio::task::yield_now().await;
         pool.release(20);
+        // Time passes (paused clock, well within both deadlines) so that any waiter able to
+        // take the 20 bytes has run; the big one at the front is owed them.
+        tokio::time::advance(Duration::from_secs(1)).await;
         tokio::task::yield_now().await;
         assert!(!big.is_finished() && !small.is_finished());
+        assert!(
+            !pool.try_reserve(10),
+            "the freed bytes are the big waiter's"
+        );
         pool.release(80);
         big.await.unwrap().unwrap();
         small.await.unwrap().unwrap();

@@ -46,7 +46,11 @@ impl Default for AddPartitionsToTxnRequest {
 }
 
 impl AddPartitionsToTxnRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version >= 4 {
             wire::write_array_len(buf, Some(self.transactions.len()), flexible)?;
@@ -209,7 +213,11 @@ impl Default for AddPartitionsToTxnTopic {
 }
 
 impl AddPartitionsToTxnTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -317,7 +325,11 @@ impl Default for AddPartitionsToTxnTransaction {
 }
 
 impl AddPartitionsToTxnTransaction {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version >= 4 {
             wire::write_string(buf, &self.transactional_id, flexible)?;
@@ -449,7 +461,7 @@ impl Message for AddPartitionsToTxnRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 5;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -43,7 +43,11 @@ impl Default for AddPartitionsToTxnResponse {
 }
 
 impl AddPartitionsToTxnResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         {
             buf.put_i32(self.throttle_time_ms);
@@ -188,7 +192,11 @@ impl Default for AddPartitionsToTxnPartitionResult {
 }
 
 impl AddPartitionsToTxnPartitionResult {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         {
             buf.put_i32(self.partition_index);
@@ -270,7 +278,11 @@ impl Default for AddPartitionsToTxnResult {
 }
 
 impl AddPartitionsToTxnResult {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version >= 4 {
             wire::write_string(buf, &self.transactional_id, flexible)?;
@@ -383,7 +395,11 @@ impl Default for AddPartitionsToTxnTopicResult {
 }
 
 impl AddPartitionsToTxnTopicResult {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -469,7 +485,7 @@ impl Message for AddPartitionsToTxnResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 5;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -37,7 +37,11 @@ impl Default for ApiVersionsRequest {
 }
 
 impl ApiVersionsRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version >= 3 {
             wire::write_string(buf, &self.client_software_name, flexible)?;
@@ -123,7 +127,7 @@ impl Message for ApiVersionsRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 4;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -52,7 +52,11 @@ impl Default for ApiVersionsResponse {
 }
 
 impl ApiVersionsResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         {
             buf.put_i16(self.error_code);
@@ -98,6 +102,7 @@ impl ApiVersionsResponse {
             }
             if write_supported_features {
                 wire::write_tagged_field(buf, 0, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     wire::write_array_len(buf, Some(self.supported_features.len()), flexible)?;
                     for el in &self.supported_features {
                         (*el).encode_body(buf, version)?;
@@ -110,6 +115,7 @@ impl ApiVersionsResponse {
             }
             if write_finalized_features_epoch {
                 wire::write_tagged_field(buf, 1, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     buf.put_i64(self.finalized_features_epoch);
                     Ok(())
                 })?;
@@ -119,6 +125,7 @@ impl ApiVersionsResponse {
             }
             if write_finalized_features {
                 wire::write_tagged_field(buf, 2, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     wire::write_array_len(buf, Some(self.finalized_features.len()), flexible)?;
                     for el in &self.finalized_features {
                         (*el).encode_body(buf, version)?;
@@ -131,6 +138,7 @@ impl ApiVersionsResponse {
             }
             if write_zk_migration_ready {
                 wire::write_tagged_field(buf, 3, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     wire::write_bool(buf, self.zk_migration_ready);
                     Ok(())
                 })?;
@@ -315,7 +323,11 @@ impl Default for ApiVersion {
 }
 
 impl ApiVersion {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         {
             buf.put_i16(self.api_key);
@@ -406,7 +418,11 @@ impl Default for FinalizedFeatureKey {
 }
 
 impl FinalizedFeatureKey {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version >= 3 {
             wire::write_string(buf, &self.name, flexible)?;
@@ -519,7 +535,11 @@ impl Default for SupportedFeatureKey {
 }
 
 impl SupportedFeatureKey {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version >= 3 {
             wire::write_string(buf, &self.name, flexible)?;
@@ -613,7 +633,7 @@ impl Message for ApiVersionsResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 4;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -37,7 +37,11 @@ impl Default for ConsumerGroupDescribeResponse {
 }
 
 impl ConsumerGroupDescribeResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             buf.put_i32(self.throttle_time_ms);
@@ -129,7 +133,11 @@ impl Default for Assignment {
 }
 
 impl Assignment {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             wire::write_array_len(buf, Some(self.topic_partitions.len()), flexible)?;
@@ -239,7 +247,11 @@ impl Default for DescribedGroup {
 }
 
 impl DescribedGroup {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             buf.put_i16(self.error_code);
@@ -419,7 +431,11 @@ impl Default for Member {
 }
 
 impl Member {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             wire::write_string(buf, &self.member_id, flexible)?;
@@ -608,7 +624,11 @@ impl Default for TopicPartitions {
 }
 
 impl TopicPartitions {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             wire::write_uuid(buf, &self.topic_id);
@@ -697,7 +717,7 @@ impl Message for ConsumerGroupDescribeResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 1;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

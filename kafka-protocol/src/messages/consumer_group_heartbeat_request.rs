@@ -61,7 +61,11 @@ impl Default for ConsumerGroupHeartbeatRequest {
 }
 
 impl ConsumerGroupHeartbeatRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             wire::write_string(buf, &self.group_id, flexible)?;
@@ -288,7 +292,11 @@ impl Default for TopicPartitions {
 }
 
 impl TopicPartitions {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             wire::write_uuid(buf, &self.topic_id);
@@ -367,7 +375,7 @@ impl Message for ConsumerGroupHeartbeatRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 1;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -52,7 +52,11 @@ impl Default for ConsumerGroupHeartbeatResponse {
 }
 
 impl ConsumerGroupHeartbeatResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             buf.put_i32(self.throttle_time_ms);
@@ -179,7 +183,11 @@ impl Default for Assignment {
 }
 
 impl Assignment {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             wire::write_array_len(buf, Some(self.topic_partitions.len()), flexible)?;
@@ -268,7 +276,11 @@ impl Default for TopicPartitions {
 }
 
 impl TopicPartitions {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             wire::write_uuid(buf, &self.topic_id);
@@ -347,7 +359,7 @@ impl Message for ConsumerGroupHeartbeatResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 1;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -40,7 +40,11 @@ impl Default for CreatePartitionsRequest {
 }
 
 impl CreatePartitionsRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             wire::write_array_len(buf, Some(self.topics.len()), flexible)?;
@@ -138,7 +142,11 @@ impl Default for CreatePartitionsAssignment {
 }
 
 impl CreatePartitionsAssignment {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             wire::write_array_len(buf, Some(self.broker_ids.len()), flexible)?;
@@ -230,7 +238,11 @@ impl Default for CreatePartitionsTopic {
 }
 
 impl CreatePartitionsTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -327,7 +339,7 @@ impl Message for CreatePartitionsRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 3;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -40,7 +40,11 @@ impl Default for CreateTopicsRequest {
 }
 
 impl CreateTopicsRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         {
             wire::write_array_len(buf, Some(self.topics.len()), flexible)?;
@@ -147,7 +151,11 @@ impl Default for CreatableReplicaAssignment {
 }
 
 impl CreatableReplicaAssignment {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         {
             buf.put_i32(self.partition_index);
@@ -251,7 +259,11 @@ impl Default for CreatableTopic {
 }
 
 impl CreatableTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -381,7 +393,11 @@ impl Default for CreatableTopicConfig {
 }
 
 impl CreatableTopicConfig {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -451,7 +467,7 @@ impl Message for CreateTopicsRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 7;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

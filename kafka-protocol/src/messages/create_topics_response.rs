@@ -37,7 +37,11 @@ impl Default for CreateTopicsResponse {
 }
 
 impl CreateTopicsResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         if version >= 2 {
             buf.put_i32(self.throttle_time_ms);
@@ -147,7 +151,11 @@ impl Default for CreatableTopicConfigs {
 }
 
 impl CreatableTopicConfigs {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         if version >= 5 {
             wire::write_string(buf, &self.name, flexible)?;
@@ -324,7 +332,11 @@ impl Default for CreatableTopicResult {
 }
 
 impl CreatableTopicResult {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -390,6 +402,7 @@ impl CreatableTopicResult {
             }
             if write_topic_config_error_code {
                 wire::write_tagged_field(buf, 0, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     buf.put_i16(self.topic_config_error_code);
                     Ok(())
                 })?;
@@ -552,7 +565,7 @@ impl Message for CreateTopicsResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 7;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -37,7 +37,11 @@ impl Default for DeleteRecordsRequest {
 }
 
 impl DeleteRecordsRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             wire::write_array_len(buf, Some(self.topics.len()), flexible)?;
@@ -132,7 +136,11 @@ impl Default for DeleteRecordsPartition {
 }
 
 impl DeleteRecordsPartition {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             buf.put_i32(self.partition_index);
@@ -214,7 +222,11 @@ impl Default for DeleteRecordsTopic {
 }
 
 impl DeleteRecordsTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -297,7 +309,7 @@ impl Message for DeleteRecordsRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 2;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -37,7 +37,11 @@ impl Default for DeleteRecordsResponse {
 }
 
 impl DeleteRecordsResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             buf.put_i32(self.throttle_time_ms);
@@ -135,7 +139,11 @@ impl Default for DeleteRecordsPartitionResult {
 }
 
 impl DeleteRecordsPartitionResult {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             buf.put_i32(self.partition_index);
@@ -223,7 +231,11 @@ impl Default for DeleteRecordsTopicResult {
 }
 
 impl DeleteRecordsTopicResult {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -307,7 +319,7 @@ impl Message for DeleteRecordsResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 2;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

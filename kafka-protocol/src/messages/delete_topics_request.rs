@@ -40,7 +40,11 @@ impl Default for DeleteTopicsRequest {
 }
 
 impl DeleteTopicsRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 6 {
             wire::write_array_len(buf, Some(self.topics.len()), flexible)?;
@@ -173,7 +177,11 @@ impl Default for DeleteTopicState {
 }
 
 impl DeleteTopicState {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 6 {
             if version >= 6 {
@@ -272,7 +280,7 @@ impl Message for DeleteTopicsRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 6;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

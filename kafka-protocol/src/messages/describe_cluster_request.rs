@@ -40,7 +40,11 @@ impl Default for DescribeClusterRequest {
 }
 
 impl DescribeClusterRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             wire::write_bool(buf, self.include_cluster_authorized_operations);
@@ -124,7 +128,7 @@ impl Message for DescribeClusterRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 2;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -55,7 +55,11 @@ impl Default for DescribeClusterResponse {
 }
 
 impl DescribeClusterResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             buf.put_i32(self.throttle_time_ms);
@@ -209,7 +213,11 @@ impl Default for DescribeClusterBroker {
 }
 
 impl DescribeClusterBroker {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         {
             buf.put_i32(self.broker_id);
@@ -303,7 +311,7 @@ impl Message for DescribeClusterResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 2;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

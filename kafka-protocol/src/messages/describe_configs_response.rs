@@ -37,7 +37,11 @@ impl Default for DescribeConfigsResponse {
 }
 
 impl DescribeConfigsResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         {
             buf.put_i32(self.throttle_time_ms);
@@ -153,7 +157,11 @@ impl Default for DescribeConfigsResourceResult {
 }
 
 impl DescribeConfigsResourceResult {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -338,7 +346,11 @@ impl Default for DescribeConfigsResult {
 }
 
 impl DescribeConfigsResult {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         {
             buf.put_i16(self.error_code);
@@ -463,7 +475,11 @@ impl Default for DescribeConfigsSynonym {
 }
 
 impl DescribeConfigsSynonym {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 1 {
             wire::write_string(buf, &self.name, flexible)?;
@@ -557,7 +573,7 @@ impl Message for DescribeConfigsResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 4;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -37,7 +37,11 @@ impl Default for DescribeGroupsRequest {
 }
 
 impl DescribeGroupsRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         {
             wire::write_array_len(buf, Some(self.groups.len()), flexible)?;
@@ -127,7 +131,7 @@ impl Message for DescribeGroupsRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 6;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

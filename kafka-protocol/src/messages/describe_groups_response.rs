@@ -37,7 +37,11 @@ impl Default for DescribeGroupsResponse {
 }
 
 impl DescribeGroupsResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         if version >= 1 {
             buf.put_i32(self.throttle_time_ms);
@@ -156,7 +160,11 @@ impl Default for DescribedGroup {
 }
 
 impl DescribedGroup {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         {
             buf.put_i16(self.error_code);
@@ -355,7 +363,11 @@ impl Default for DescribedGroupMember {
 }
 
 impl DescribedGroupMember {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         {
             wire::write_string(buf, &self.member_id, flexible)?;
@@ -385,10 +397,10 @@ impl DescribedGroupMember {
             wire::write_string(buf, &self.client_host, flexible)?;
         }
         {
-            wire::write_bytes(buf, &self.member_metadata, flexible)?;
+            buf.write_bytes(&self.member_metadata, flexible)?;
         }
         {
-            wire::write_bytes(buf, &self.member_assignment, flexible)?;
+            buf.write_bytes(&self.member_assignment, flexible)?;
         }
         if flexible {
             wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
@@ -503,7 +515,7 @@ impl Message for DescribeGroupsResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 6;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

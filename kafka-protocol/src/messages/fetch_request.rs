@@ -67,7 +67,11 @@ impl Default for FetchRequest {
 }
 
 impl FetchRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version <= 14 {
             buf.put_i32(self.replica_id);
@@ -129,6 +133,7 @@ impl FetchRequest {
             }
             if write_cluster_id {
                 wire::write_tagged_field(buf, 0, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     if version >= 12 {
                         wire::write_nullable_string(
                             buf,
@@ -153,6 +158,7 @@ impl FetchRequest {
             }
             if write_replica_state {
                 wire::write_tagged_field(buf, 1, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     self.replica_state.encode_body(buf, version)?;
                     Ok(())
                 })?;
@@ -389,7 +395,11 @@ impl Default for FetchPartition {
 }
 
 impl FetchPartition {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         {
             buf.put_i32(self.partition);
@@ -435,6 +445,7 @@ impl FetchPartition {
             }
             if write_replica_directory_id {
                 wire::write_tagged_field(buf, 0, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     wire::write_uuid(buf, &self.replica_directory_id);
                     Ok(())
                 })?;
@@ -444,6 +455,7 @@ impl FetchPartition {
             }
             if write_high_watermark {
                 wire::write_tagged_field(buf, 1, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     buf.put_i64(self.high_watermark);
                     Ok(())
                 })?;
@@ -585,7 +597,11 @@ impl Default for FetchTopic {
 }
 
 impl FetchTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version <= 12 {
             wire::write_string(buf, &self.topic, flexible)?;
@@ -705,7 +721,11 @@ impl Default for ForgottenTopic {
 }
 
 impl ForgottenTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if (7..=12).contains(&version) {
             wire::write_string(buf, &self.topic, flexible)?;
@@ -829,7 +849,11 @@ impl Default for ReplicaState {
 }
 
 impl ReplicaState {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version >= 15 {
             buf.put_i32(self.replica_id);
@@ -907,7 +931,7 @@ impl Message for FetchRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 18;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

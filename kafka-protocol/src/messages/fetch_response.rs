@@ -46,7 +46,11 @@ impl Default for FetchResponse {
 }
 
 impl FetchResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version >= 1 {
             buf.put_i32(self.throttle_time_ms);
@@ -83,6 +87,7 @@ impl FetchResponse {
             }
             if write_node_endpoints {
                 wire::write_tagged_field(buf, 0, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     wire::write_array_len(buf, Some(self.node_endpoints.len()), flexible)?;
                     for el in &self.node_endpoints {
                         (*el).encode_body(buf, version)?;
@@ -225,7 +230,11 @@ impl Default for AbortedTransaction {
 }
 
 impl AbortedTransaction {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version >= 4 {
             buf.put_i64(self.producer_id);
@@ -319,7 +328,11 @@ impl Default for EpochEndOffset {
 }
 
 impl EpochEndOffset {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version >= 12 {
             buf.put_i32(self.epoch);
@@ -416,7 +429,11 @@ impl Default for FetchableTopicResponse {
 }
 
 impl FetchableTopicResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version <= 12 {
             wire::write_string(buf, &self.topic, flexible)?;
@@ -533,7 +550,11 @@ impl Default for LeaderIdAndEpoch {
 }
 
 impl LeaderIdAndEpoch {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version >= 12 {
             buf.put_i32(self.leader_id);
@@ -633,7 +654,11 @@ impl Default for NodeEndpoint {
 }
 
 impl NodeEndpoint {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version >= 16 {
             buf.put_i32(self.node_id);
@@ -803,7 +828,11 @@ impl Default for PartitionData {
 }
 
 impl PartitionData {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         {
             buf.put_i32(self.partition_index);
@@ -849,7 +878,7 @@ impl PartitionData {
             buf.put_i32(self.preferred_read_replica);
         }
         {
-            wire::write_nullable_bytes(buf, self.records.as_ref(), flexible)?;
+            buf.write_nullable_bytes(self.records.as_ref(), flexible)?;
         }
         if flexible {
             let write_diverging_epoch =
@@ -881,6 +910,7 @@ impl PartitionData {
             }
             if write_diverging_epoch {
                 wire::write_tagged_field(buf, 0, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     self.diverging_epoch.encode_body(buf, version)?;
                     Ok(())
                 })?;
@@ -890,6 +920,7 @@ impl PartitionData {
             }
             if write_current_leader {
                 wire::write_tagged_field(buf, 1, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     self.current_leader.encode_body(buf, version)?;
                     Ok(())
                 })?;
@@ -899,6 +930,7 @@ impl PartitionData {
             }
             if write_snapshot_id {
                 wire::write_tagged_field(buf, 2, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     self.snapshot_id.encode_body(buf, version)?;
                     Ok(())
                 })?;
@@ -1111,7 +1143,11 @@ impl Default for SnapshotId {
 }
 
 impl SnapshotId {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version >= 12 {
             buf.put_i64(self.end_offset);
@@ -1189,7 +1225,7 @@ impl Message for FetchResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 18;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -40,7 +40,11 @@ impl Default for FindCoordinatorRequest {
 }
 
 impl FindCoordinatorRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version <= 3 {
             wire::write_string(buf, &self.key, flexible)?;
@@ -153,7 +157,7 @@ impl Message for FindCoordinatorRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 6;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -55,7 +55,11 @@ impl Default for JoinGroupRequest {
 }
 
 impl JoinGroupRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         {
             wire::write_string(buf, &self.group_id, flexible)?;
@@ -269,13 +273,17 @@ impl Default for JoinGroupRequestProtocol {
 }
 
 impl JoinGroupRequestProtocol {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         {
             wire::write_string(buf, &self.name, flexible)?;
         }
         {
-            wire::write_bytes(buf, &self.metadata, flexible)?;
+            buf.write_bytes(&self.metadata, flexible)?;
         }
         if flexible {
             wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
@@ -345,7 +353,7 @@ impl Message for JoinGroupRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 9;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

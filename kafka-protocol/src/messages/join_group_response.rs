@@ -58,7 +58,11 @@ impl Default for JoinGroupResponse {
 }
 
 impl JoinGroupResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if version >= 2 {
             buf.put_i32(self.throttle_time_ms);
@@ -280,7 +284,11 @@ impl Default for JoinGroupResponseMember {
 }
 
 impl JoinGroupResponseMember {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         {
             wire::write_string(buf, &self.member_id, flexible)?;
@@ -304,7 +312,7 @@ impl JoinGroupResponseMember {
             }
         }
         {
-            wire::write_bytes(buf, &self.metadata, flexible)?;
+            buf.write_bytes(&self.metadata, flexible)?;
         }
         if flexible {
             wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
@@ -396,7 +404,7 @@ impl Message for JoinGroupResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 9;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

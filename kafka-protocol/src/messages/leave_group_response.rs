@@ -40,7 +40,11 @@ impl Default for LeaveGroupResponse {
 }
 
 impl LeaveGroupResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 1 {
             buf.put_i32(self.throttle_time_ms);
@@ -157,7 +161,11 @@ impl Default for MemberResponse {
 }
 
 impl MemberResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 3 {
             wire::write_string(buf, &self.member_id, flexible)?;
@@ -279,7 +287,7 @@ impl Message for LeaveGroupResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 5;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

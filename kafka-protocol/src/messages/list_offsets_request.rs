@@ -43,7 +43,11 @@ impl Default for ListOffsetsRequest {
 }
 
 impl ListOffsetsRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         {
             buf.put_i32(self.replica_id);
@@ -168,7 +172,11 @@ impl Default for ListOffsetsPartition {
 }
 
 impl ListOffsetsPartition {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         {
             buf.put_i32(self.partition_index);
@@ -274,7 +282,11 @@ impl Default for ListOffsetsTopic {
 }
 
 impl ListOffsetsTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -357,7 +369,7 @@ impl Message for ListOffsetsRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 11;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -37,7 +37,11 @@ impl Default for ListOffsetsResponse {
 }
 
 impl ListOffsetsResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if version >= 2 {
             buf.put_i32(self.throttle_time_ms);
@@ -150,7 +154,11 @@ impl Default for ListOffsetsPartitionResponse {
 }
 
 impl ListOffsetsPartitionResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         {
             buf.put_i32(self.partition_index);
@@ -294,7 +302,11 @@ impl Default for ListOffsetsTopicResponse {
 }
 
 impl ListOffsetsTopicResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -378,7 +390,7 @@ impl Message for ListOffsetsResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 11;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

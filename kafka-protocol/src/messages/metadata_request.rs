@@ -43,7 +43,11 @@ impl Default for MetadataRequest {
 }
 
 impl MetadataRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         {
             if version >= 1 {
@@ -209,7 +213,11 @@ impl Default for MetadataRequestTopic {
 }
 
 impl MetadataRequestTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 10 {
             wire::write_uuid(buf, &self.topic_id);
@@ -302,7 +310,7 @@ impl Message for MetadataRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 13;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -52,7 +52,11 @@ impl Default for MetadataResponse {
 }
 
 impl MetadataResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 3 {
             buf.put_i32(self.throttle_time_ms);
@@ -254,7 +258,11 @@ impl Default for MetadataResponseBroker {
 }
 
 impl MetadataResponseBroker {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         {
             buf.put_i32(self.node_id);
@@ -394,7 +402,11 @@ impl Default for MetadataResponsePartition {
 }
 
 impl MetadataResponsePartition {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         {
             buf.put_i16(self.error_code);
@@ -570,7 +582,11 @@ impl Default for MetadataResponseTopic {
 }
 
 impl MetadataResponseTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         {
             buf.put_i16(self.error_code);
@@ -712,7 +728,7 @@ impl Message for MetadataResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 13;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

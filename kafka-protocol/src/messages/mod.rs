@@ -141,7 +141,16 @@ pub trait Message: Sized {
     /// Newest version this codec speaks.
     const MAX_VERSION: i16;
     /// Appends the body at `version` to `buf`.
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError>;
+    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        self.encode_to(&mut crate::wire::Encoder::new(buf), version)
+    }
+    /// Appends the body at `version` through `encoder`: a splicing one leaves large `bytes`
+    /// fields out of its buffer (see [`Encoder`](crate::wire::Encoder)).
+    fn encode_to(
+        &self,
+        encoder: &mut crate::wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError>;
     /// Reads a body at `version` from the front of `buf`.
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError>;
 }

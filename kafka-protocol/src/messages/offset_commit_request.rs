@@ -49,7 +49,11 @@ impl Default for OffsetCommitRequest {
 }
 
 impl OffsetCommitRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         {
             wire::write_string(buf, &self.group_id, flexible)?;
@@ -237,7 +241,11 @@ impl Default for OffsetCommitRequestPartition {
 }
 
 impl OffsetCommitRequestPartition {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         {
             buf.put_i32(self.partition_index);
@@ -356,7 +364,11 @@ impl Default for OffsetCommitRequestTopic {
 }
 
 impl OffsetCommitRequestTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         if version <= 9 {
             wire::write_string(buf, &self.name, flexible)?;
@@ -458,7 +470,7 @@ impl Message for OffsetCommitRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 10;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -37,7 +37,11 @@ impl Default for OffsetCommitResponse {
 }
 
 impl OffsetCommitResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         if version >= 3 {
             buf.put_i32(self.throttle_time_ms);
@@ -138,7 +142,11 @@ impl Default for OffsetCommitResponsePartition {
 }
 
 impl OffsetCommitResponsePartition {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         {
             buf.put_i32(self.partition_index);
@@ -223,7 +231,11 @@ impl Default for OffsetCommitResponseTopic {
 }
 
 impl OffsetCommitResponseTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         if version <= 9 {
             wire::write_string(buf, &self.name, flexible)?;
@@ -325,7 +337,7 @@ impl Message for OffsetCommitResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 10;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -43,7 +43,11 @@ impl Default for OffsetFetchRequest {
 }
 
 impl OffsetFetchRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if version <= 7 {
             wire::write_string(buf, &self.group_id, flexible)?;
@@ -240,7 +244,11 @@ impl Default for OffsetFetchRequestGroup {
 }
 
 impl OffsetFetchRequestGroup {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if version >= 8 {
             wire::write_string(buf, &self.group_id, flexible)?;
@@ -445,7 +453,11 @@ impl Default for OffsetFetchRequestTopic {
 }
 
 impl OffsetFetchRequestTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if version <= 7 {
             wire::write_string(buf, &self.name, flexible)?;
@@ -560,7 +572,11 @@ impl Default for OffsetFetchRequestTopics {
 }
 
 impl OffsetFetchRequestTopics {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if (8..=9).contains(&version) {
             wire::write_string(buf, &self.name, flexible)?;
@@ -668,7 +684,7 @@ impl Message for OffsetFetchRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 10;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

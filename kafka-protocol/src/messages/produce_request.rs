@@ -43,7 +43,11 @@ impl Default for ProduceRequest {
 }
 
 impl ProduceRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 3 {
             if version >= 3 {
@@ -184,13 +188,17 @@ impl Default for PartitionProduceData {
 }
 
 impl PartitionProduceData {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         {
             buf.put_i32(self.index);
         }
         {
-            wire::write_nullable_bytes(buf, self.records.as_ref(), flexible)?;
+            buf.write_nullable_bytes(self.records.as_ref(), flexible)?;
         }
         if flexible {
             wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
@@ -274,7 +282,11 @@ impl Default for TopicProduceData {
 }
 
 impl TopicProduceData {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version <= 12 {
             wire::write_string(buf, &self.name, flexible)?;
@@ -375,7 +387,7 @@ impl Message for ProduceRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 13;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -40,7 +40,11 @@ impl Default for ProduceResponse {
 }
 
 impl ProduceResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         {
             wire::write_array_len(buf, Some(self.responses.len()), flexible)?;
@@ -71,6 +75,7 @@ impl ProduceResponse {
             }
             if write_node_endpoints {
                 wire::write_tagged_field(buf, 0, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     wire::write_array_len(buf, Some(self.node_endpoints.len()), flexible)?;
                     for el in &self.node_endpoints {
                         (*el).encode_body(buf, version)?;
@@ -195,7 +200,11 @@ impl Default for BatchIndexAndErrorMessage {
 }
 
 impl BatchIndexAndErrorMessage {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 8 {
             buf.put_i32(self.batch_index);
@@ -317,7 +326,11 @@ impl Default for LeaderIdAndEpoch {
 }
 
 impl LeaderIdAndEpoch {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 10 {
             buf.put_i32(self.leader_id);
@@ -417,7 +430,11 @@ impl Default for NodeEndpoint {
 }
 
 impl NodeEndpoint {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 10 {
             buf.put_i32(self.node_id);
@@ -578,7 +595,11 @@ impl Default for PartitionProduceResponse {
 }
 
 impl PartitionProduceResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         {
             buf.put_i32(self.index);
@@ -640,6 +661,7 @@ impl PartitionProduceResponse {
             }
             if write_current_leader {
                 wire::write_tagged_field(buf, 0, |buf| {
+                    let buf = &mut wire::Encoder::new(buf);
                     self.current_leader.encode_body(buf, version)?;
                     Ok(())
                 })?;
@@ -800,7 +822,11 @@ impl Default for TopicProduceResponse {
 }
 
 impl TopicProduceResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version <= 12 {
             wire::write_string(buf, &self.name, flexible)?;
@@ -901,7 +927,7 @@ impl Message for ProduceResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 13;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

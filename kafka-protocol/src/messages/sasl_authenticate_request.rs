@@ -34,10 +34,14 @@ impl Default for SaslAuthenticateRequest {
 }
 
 impl SaslAuthenticateRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
-            wire::write_bytes(buf, &self.auth_bytes, flexible)?;
+            buf.write_bytes(&self.auth_bytes, flexible)?;
         }
         if flexible {
             wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
@@ -100,7 +104,7 @@ impl Message for SaslAuthenticateRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 2;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

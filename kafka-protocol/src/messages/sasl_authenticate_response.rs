@@ -43,7 +43,11 @@ impl Default for SaslAuthenticateResponse {
 }
 
 impl SaslAuthenticateResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         {
             buf.put_i16(self.error_code);
@@ -56,7 +60,7 @@ impl SaslAuthenticateResponse {
             )?;
         }
         {
-            wire::write_bytes(buf, &self.auth_bytes, flexible)?;
+            buf.write_bytes(&self.auth_bytes, flexible)?;
         }
         if version >= 1 {
             buf.put_i64(self.session_lifetime_ms);
@@ -137,7 +141,7 @@ impl Message for SaslAuthenticateResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 2;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

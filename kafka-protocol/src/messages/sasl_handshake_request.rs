@@ -34,7 +34,11 @@ impl Default for SaslHandshakeRequest {
 }
 
 impl SaslHandshakeRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = false;
         {
             wire::write_string(buf, &self.mechanism, flexible)?;
@@ -98,7 +102,7 @@ impl Message for SaslHandshakeRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 1;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

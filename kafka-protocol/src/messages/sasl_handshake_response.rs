@@ -37,7 +37,11 @@ impl Default for SaslHandshakeResponse {
 }
 
 impl SaslHandshakeResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = false;
         {
             buf.put_i16(self.error_code);
@@ -121,7 +125,7 @@ impl Message for SaslHandshakeResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 1;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

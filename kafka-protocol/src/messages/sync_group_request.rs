@@ -52,7 +52,11 @@ impl Default for SyncGroupRequest {
 }
 
 impl SyncGroupRequest {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         {
             wire::write_string(buf, &self.group_id, flexible)?;
@@ -287,13 +291,17 @@ impl Default for SyncGroupRequestAssignment {
 }
 
 impl SyncGroupRequestAssignment {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         {
             wire::write_string(buf, &self.member_id, flexible)?;
         }
         {
-            wire::write_bytes(buf, &self.assignment, flexible)?;
+            buf.write_bytes(&self.assignment, flexible)?;
         }
         if flexible {
             wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
@@ -363,7 +371,7 @@ impl Message for SyncGroupRequest {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 5;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

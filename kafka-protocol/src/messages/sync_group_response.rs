@@ -46,7 +46,11 @@ impl Default for SyncGroupResponse {
 }
 
 impl SyncGroupResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 1 {
             buf.put_i32(self.throttle_time_ms);
@@ -91,7 +95,7 @@ impl SyncGroupResponse {
             }
         }
         {
-            wire::write_bytes(buf, &self.assignment, flexible)?;
+            buf.write_bytes(&self.assignment, flexible)?;
         }
         if flexible {
             wire::write_unsigned_varint(buf, self.unknown_tagged_fields.len() as u32);
@@ -210,7 +214,7 @@ impl Message for SyncGroupResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 5;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

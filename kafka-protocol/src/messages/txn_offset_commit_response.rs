@@ -37,7 +37,11 @@ impl Default for TxnOffsetCommitResponse {
 }
 
 impl TxnOffsetCommitResponse {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         {
             buf.put_i32(self.throttle_time_ms);
@@ -133,7 +137,11 @@ impl Default for TxnOffsetCommitResponsePartition {
 }
 
 impl TxnOffsetCommitResponsePartition {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         {
             buf.put_i32(self.partition_index);
@@ -215,7 +223,11 @@ impl Default for TxnOffsetCommitResponseTopic {
 }
 
 impl TxnOffsetCommitResponseTopic {
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut wire::Encoder<'_>,
+        version: i16,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         {
             wire::write_string(buf, &self.name, flexible)?;
@@ -299,7 +311,7 @@ impl Message for TxnOffsetCommitResponse {
     const MIN_VERSION: i16 = 0;
     const MAX_VERSION: i16 = 5;
 
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
             return Err(EncodeError::UnsupportedVersion {
                 api: Self::NAME,

@@ -11,7 +11,7 @@ mod uuid;
 mod write;
 
 pub use read::*;
-pub use splice::{collect_splices, Splice, SPLICE_MIN};
+pub use splice::{Encoder, Splice, SPLICE_MIN};
 pub use tagged::RawTaggedField;
 pub use uuid::Uuid;
 pub use write::*;

@@ -55,7 +55,7 @@ pub fn unsigned_varint_len(v: u32) -> usize {
 }
 
 /// Writes a length prefix, or the null marker for `None`.
-fn write_len(
+pub(super) fn write_len(
     buf: &mut BytesMut,
     what: &'static str,
     len: Option<usize>,
@@ -106,10 +106,7 @@ pub fn write_nullable_bytes(
 ) -> Result<(), EncodeError> {
     write_len(buf, "bytes", v.map(Bytes::len), compact, false)?;
     if let Some(b) = v {
-        // Left out (referenced) when a zero-copy frame is being encoded; see `splice`.
-        if !super::splice::splice(buf, b) {
-            buf.put_slice(b);
-        }
+        buf.put_slice(b);
     }
     Ok(())
 }

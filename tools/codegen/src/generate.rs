@@ -253,7 +253,7 @@ fn encode_value(ty: &Ty, v: &str) -> String {
             Prim::Float64 => format!("buf.put_f64({v});"),
             Prim::Uuid => format!("wire::write_uuid(buf, &{v});"),
             Prim::String => format!("wire::write_string(buf, &{v}, flexible)?;"),
-            Prim::Bytes | Prim::Records => format!("wire::write_bytes(buf, &{v}, flexible)?;"),
+            Prim::Bytes | Prim::Records => format!("buf.write_bytes(&{v}, flexible)?;"),
         },
         Ty::Array(inner) => {
             let elem = encode_value(inner, &elem_ref(inner, "el"));
@@ -280,7 +280,7 @@ fn elem_ref(ty: &Ty, el: &str) -> String {
 fn encode_nullable(ty: &Ty, v: &str, field: &str) -> String {
     match ty {
         Ty::Prim(Prim::String) => format!("wire::write_nullable_string(buf, {v}.map(String::as_str), flexible)?;"),
-        Ty::Prim(Prim::Bytes | Prim::Records) => format!("wire::write_nullable_bytes(buf, {v}, flexible)?;"),
+        Ty::Prim(Prim::Bytes | Prim::Records) => format!("buf.write_nullable_bytes({v}, flexible)?;"),
         Ty::Array(_) => format!(
             "match {v} {{ None => wire::write_array_len(buf, None, flexible)?, Some(value) => {{ {} }} }}",
             encode_value(ty, "(*value)")
@@ -523,7 +523,7 @@ fn emit_struct(
     // encode
     let _ = writeln!(
         out,
-        "    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {{\n        let flexible = {flexible};"
+        "    pub(crate) fn encode_body(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {{\n        let flexible = {flexible};"
     );
     for f in &regular {
         let code = encode_field(ctx, f);
@@ -575,11 +575,13 @@ fn emit_struct(
             wire::write_unsigned_varint(buf, count);\n            let mut unknown = self.unknown_tagged_fields.iter().filter(|u| !superseded(u.tag)).peekable();",
             skips.join(" || ")
         );
+        // A tagged value is encoded into a scratch buffer and copied after its size, so the
+        // offsets a splicing encoder notes would not hold there: a plain `Encoder` copies it.
         for f in &tagged {
             let tag = f.tag.expect("tag");
             let _ = writeln!(
                 out,
-                "            while let Some(field) = unknown.next_if(|u| u.tag < {tag}) {{ wire::write_raw_tagged_field(buf, field)?; }}\n            if write_{} {{ wire::write_tagged_field(buf, {tag}, |buf| {{ {} Ok(()) }})?; }}",
+                "            while let Some(field) = unknown.next_if(|u| u.tag < {tag}) {{ wire::write_raw_tagged_field(buf, field)?; }}\n            if write_{} {{ wire::write_tagged_field(buf, {tag}, |buf| {{ let buf = &mut wire::Encoder::new(buf); {} Ok(()) }})?; }}",
                 snake_case(&f.name),
                 encode_field(ctx, f)
             );
@@ -722,7 +724,7 @@ pub fn message_module(spec: &MessageSpec) -> Result<String, String> {
     }
     let _ = writeln!(
         out,
-        "impl Message for {name} {{\n    const NAME: &'static str = \"{name}\";\n    const API_KEY: ApiKey = ApiKey::{};\n    const MIN_VERSION: i16 = {};\n    const MAX_VERSION: i16 = {};\n\n    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {{\n        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {{\n            return Err(EncodeError::UnsupportedVersion {{ api: Self::NAME, version, min: Self::MIN_VERSION, max: Self::MAX_VERSION }});\n        }}\n        self.encode_body(buf, version)\n    }}\n\n    fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {{\n        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {{\n            return Err(DecodeError::UnsupportedVersion {{ api: Self::NAME, version, min: Self::MIN_VERSION, max: Self::MAX_VERSION }});\n        }}\n        Self::decode_body(buf, version)\n    }}\n}}",
+        "impl Message for {name} {{\n    const NAME: &'static str = \"{name}\";\n    const API_KEY: ApiKey = ApiKey::{};\n    const MIN_VERSION: i16 = {};\n    const MAX_VERSION: i16 = {};\n\n    fn encode_to(&self, buf: &mut wire::Encoder<'_>, version: i16) -> Result<(), EncodeError> {{\n        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {{\n            return Err(EncodeError::UnsupportedVersion {{ api: Self::NAME, version, min: Self::MIN_VERSION, max: Self::MAX_VERSION }});\n        }}\n        self.encode_body(buf, version)\n    }}\n\n    fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {{\n        if !(Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {{\n            return Err(DecodeError::UnsupportedVersion {{ api: Self::NAME, version, min: Self::MIN_VERSION, max: Self::MAX_VERSION }});\n        }}\n        Self::decode_body(buf, version)\n    }}\n}}",
         spec.api, spec.min, spec.max
     );
     if spec.kind == Kind::Request {
@@ -778,7 +780,7 @@ pub fn mod_rs(specs: &[MessageSpec]) -> Result<String, String> {
         }
     }
     out.push_str(
-        "\n/// A request or response body: encodes and decodes itself at a given version.\npub trait Message: Sized {\n    /// The message's name, e.g. `ProduceRequest`.\n    const NAME: &'static str;\n    /// The API this message belongs to.\n    const API_KEY: ApiKey;\n    /// Oldest version this codec speaks.\n    const MIN_VERSION: i16;\n    /// Newest version this codec speaks.\n    const MAX_VERSION: i16;\n    /// Appends the body at `version` to `buf`.\n    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError>;\n    /// Reads a body at `version` from the front of `buf`.\n    fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError>;\n}\n\n/// A request, tied to the response type the broker answers it with.\npub trait Request: Message {\n    /// The response body type.\n    type Response: Message;\n}\n\n",
+        "\n/// A request or response body: encodes and decodes itself at a given version.\npub trait Message: Sized {\n    /// The message's name, e.g. `ProduceRequest`.\n    const NAME: &'static str;\n    /// The API this message belongs to.\n    const API_KEY: ApiKey;\n    /// Oldest version this codec speaks.\n    const MIN_VERSION: i16;\n    /// Newest version this codec speaks.\n    const MAX_VERSION: i16;\n    /// Appends the body at `version` to `buf`.\n    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {\n        self.encode_to(&mut crate::wire::Encoder::new(buf), version)\n    }\n    /// Appends the body at `version` through `encoder`: a splicing one leaves large `bytes`\n    /// fields out of its buffer (see [`Encoder`](crate::wire::Encoder)).\n    fn encode_to(&self, encoder: &mut crate::wire::Encoder<'_>, version: i16) -> Result<(), EncodeError>;\n    /// Reads a body at `version` from the front of `buf`.\n    fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError>;\n}\n\n/// A request, tied to the response type the broker answers it with.\npub trait Request: Message {\n    /// The response body type.\n    type Response: Message;\n}\n\n",
     );
 
     // ApiKey
