@@ -203,43 +203,6 @@ impl FakeBroker {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::Ordering;
-    use std::time::Duration;
-
-    use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
-    use tokio::net::TcpStream;
-
-    use super::{FakeBroker, Reply};
-    use crate::net::test_peer::{ask, options};
-    use crate::net::Connection;
-
-    /// ApiVersions gets the advertised ranges by default; `Reply::Close` drops the
-    /// connection, which the client sees as a failed call.
-    #[tokio::test]
-    async fn answers_api_versions_by_default_and_closes_on_request() {
-        let apis = [(ApiKey::ApiVersions, 3), (ApiKey::Metadata, 12)];
-        let broker = FakeBroker::start(&apis, |request, _| match request.api() {
-            ApiKey::Metadata => Reply::Close,
-            _ => Reply::Unhandled,
-        })
-        .await;
-        let stream = TcpStream::connect(broker.address()).await.unwrap();
-        let conn = Connection::start(stream, "fake", options(4, Duration::from_secs(5)));
-        let versions: ApiVersionsResponse =
-            conn.call(&ApiVersionsRequest::default(), 3).await.unwrap();
-        let advertised: Vec<_> = versions
-            .api_keys
-            .iter()
-            .map(|v| (v.api_key, v.min_version, v.max_version))
-            .collect();
-        assert_eq!(advertised, [(18, 0, 3), (3, 0, 12)]);
-        assert!(ask(&conn, "t").await.is_err(), "closed without an answer");
-        assert_eq!(broker.accepted().load(Ordering::SeqCst), 1);
-    }
-}
-
 /// Answers a FindCoordinator of any version and key type: this broker (node 1 at `address`)
 /// coordinates every key asked for (v4+ asks for several keys, earlier versions for one).
 pub(crate) fn coordinator_here(request: &Received, address: SocketAddr) -> Reply {
@@ -295,5 +258,42 @@ pub(crate) async fn stepped<F: std::future::Future>(
             return None;
         }
         tokio::time::advance(STEP).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
+    use tokio::net::TcpStream;
+
+    use super::{FakeBroker, Reply};
+    use crate::net::test_peer::{ask, options};
+    use crate::net::Connection;
+
+    /// ApiVersions gets the advertised ranges by default; `Reply::Close` drops the
+    /// connection, which the client sees as a failed call.
+    #[tokio::test]
+    async fn answers_api_versions_by_default_and_closes_on_request() {
+        let apis = [(ApiKey::ApiVersions, 3), (ApiKey::Metadata, 12)];
+        let broker = FakeBroker::start(&apis, |request, _| match request.api() {
+            ApiKey::Metadata => Reply::Close,
+            _ => Reply::Unhandled,
+        })
+        .await;
+        let stream = TcpStream::connect(broker.address()).await.unwrap();
+        let conn = Connection::start(stream, "fake", options(4, Duration::from_secs(5)));
+        let versions: ApiVersionsResponse =
+            conn.call(&ApiVersionsRequest::default(), 3).await.unwrap();
+        let advertised: Vec<_> = versions
+            .api_keys
+            .iter()
+            .map(|v| (v.api_key, v.min_version, v.max_version))
+            .collect();
+        assert_eq!(advertised, [(18, 0, 3), (3, 0, 12)]);
+        assert!(ask(&conn, "t").await.is_err(), "closed without an answer");
+        assert_eq!(broker.accepted().load(Ordering::SeqCst), 1);
     }
 }
