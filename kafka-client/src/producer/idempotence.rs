@@ -30,18 +30,25 @@
 //!   restarted empty). A non-transactional producer then forgets its id and asks for a new
 //!   one (InitProducerId with id and epoch -1); so does an epoch bump past `i16::MAX`.
 //!
-//! Either way every partition starts again at sequence 0, and the batches not yet
-//! acknowledged (queued, or coming back from the broker) are re-sequenced when drained again,
-//! in their original order. The sender waits until nothing is in flight before applying
-//! either, so no batch of the old epoch is on the wire when the new one starts.
+//! After a reset (or a transactional bump, which fences the old epoch everywhere) every
+//! partition starts again at sequence 0, and the batches not yet acknowledged (queued, or
+//! coming back from the broker) are re-sequenced when drained again, in their original order.
+//! After a *local* bump only the partitions whose sequence broke start again under the new
+//! epoch; every other partition keeps the epoch and sequences its batches were sent under,
+//! as Java's idempotent producer does. A broker keeps producer state per partition, so a
+//! retry there is still recognised as a duplicate: re-sequencing it would write again a batch
+//! whose first try was written but whose answer was lost (found by the chaos run, seed 116).
+//! The sender waits until nothing is in flight before applying either, so no batch of the old
+//! epoch of a restarted partition is on the wire when the new one starts.
 //!
 //! Duplicates: the protocol drops a retried batch only while the broker keeps the producer
-//! state it was first sent under. A batch the broker wrote but whose acknowledgement was lost
-//! (a timeout, a dropped connection), re-sent after a bump or a reset, is written again:
-//! that is the one case where this producer can duplicate, and only after a gap or a broker
-//! that lost its producer state, where no client can tell what was written.
+//! state it was first sent under. A batch of a restarted partition that the broker wrote but
+//! whose acknowledgement was lost (a timeout, a dropped connection), re-sent after the bump
+//! or a reset, is written again: that is the one case where this producer can duplicate, and
+//! only on a partition with a gap or on a broker that lost its producer state, where no client
+//! can tell what was written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use kafka_protocol::ErrorCode;
@@ -72,14 +79,18 @@ pub(crate) enum SequenceDecision {
 
 #[derive(Debug, Clone, Copy)]
 struct PartitionSequences {
+    /// The id and epoch the partition's sequences run under: the producer's, or an older
+    /// epoch of the same id that a local bump left this partition on.
+    producer: ProducerIdAndEpoch,
     next_sequence: i32,
     /// -1: nothing acknowledged under this epoch.
     last_acked: i32,
 }
 
-impl Default for PartitionSequences {
-    fn default() -> Self {
+impl PartitionSequences {
+    fn new(producer: ProducerIdAndEpoch) -> Self {
         PartitionSequences {
+            producer,
             next_sequence: 0,
             last_acked: -1,
         }
@@ -105,6 +116,9 @@ pub(crate) struct SequenceManager {
     /// Transactional: the transaction manager bumps through the coordinator.
     local_epoch: bool,
     partitions: HashMap<(Arc<str>, i32), PartitionSequences>,
+    /// The partitions whose sequence broke since the last bump: a local bump restarts them
+    /// (and only them) under the new epoch.
+    broken: HashSet<(Arc<str>, i32)>,
 }
 
 /// Sequences wrap at `i32::MAX` to 0, as the broker expects.
@@ -167,9 +181,14 @@ impl SequenceManager {
                 info!(
                     producer_id = bumped.producer_id,
                     epoch = bumped.epoch,
-                    "idempotent producer bumped its epoch: unacknowledged batches are re-sequenced from 0"
+                    partitions = self.broken.len(),
+                    "idempotent producer bumped its epoch: the broken partitions' unacknowledged batches are re-sequenced from 0"
                 );
-                self.set_producer(bumped);
+                self.producer = Some(bumped);
+                self.recovery = None;
+                for tp in std::mem::take(&mut self.broken) {
+                    self.partitions.remove(&tp);
+                }
                 true
             }
             Some(Recovery::BumpEpoch) if self.local_epoch => {
@@ -187,10 +206,13 @@ impl SequenceManager {
         self.producer = Some(producer);
         self.recovery = None;
         self.partitions.clear();
+        self.broken.clear();
     }
 
-    /// Asks for an epoch bump (sends stop until it is done).
-    pub fn request_epoch_bump(&mut self) {
+    /// Asks for an epoch bump because the sequence of `topic`-`partition` broke (sends stop
+    /// until it is done).
+    pub fn request_epoch_bump(&mut self, topic: &Arc<str>, partition: i32) {
+        self.broken.insert((topic.clone(), partition));
         if self.producer.is_some() && self.recovery.is_none() {
             self.recovery = Some(Recovery::BumpEpoch);
         }
@@ -198,9 +220,9 @@ impl SequenceManager {
 
     /// Asks for a new producer id (non-transactional; a transactional producer bumps its
     /// epoch through the coordinator instead).
-    fn request_reset(&mut self) {
+    fn request_reset(&mut self, topic: &Arc<str>, partition: i32) {
         if !self.local_epoch {
-            return self.request_epoch_bump();
+            return self.request_epoch_bump(topic, partition);
         }
         if self.producer.is_some() && self.recovery != Some(Recovery::ResetProducerId) {
             warn!(
@@ -212,7 +234,7 @@ impl SequenceManager {
     }
 
     /// The producer fields for a batch being drained: its current ones if it was stamped under
-    /// the current epoch (a retry), else a fresh sequence.
+    /// the epoch its partition runs under now (a retry), else a fresh sequence under it.
     pub fn stamp(
         &mut self,
         topic: &Arc<str>,
@@ -221,27 +243,30 @@ impl SequenceManager {
         current: Option<ProducerState>,
     ) -> Option<ProducerState> {
         let producer = self.producer?;
-        if let Some(state) = current {
-            if state.producer_id == producer.producer_id && state.producer_epoch == producer.epoch {
-                return Some(state);
-            }
-        }
         let seqs = self
             .partitions
             .entry((topic.clone(), partition))
-            .or_default();
+            .or_insert_with(|| PartitionSequences::new(producer));
+        if let Some(state) = current {
+            if runs_under(&state, seqs.producer) {
+                return Some(state);
+            }
+        }
         let base_sequence = seqs.next_sequence;
         seqs.next_sequence = add_sequence(base_sequence, record_count as i32);
         Some(ProducerState {
-            producer_id: producer.producer_id,
-            producer_epoch: producer.epoch,
+            producer_id: seqs.producer.producer_id,
+            producer_epoch: seqs.producer.epoch,
             base_sequence,
         })
     }
 
-    fn is_current(&self, state: &ProducerState) -> bool {
-        self.producer
-            .is_some_and(|p| p.producer_id == state.producer_id && p.epoch == state.producer_epoch)
+    /// Whether `state` was stamped under the id and epoch its partition runs under now.
+    pub fn is_current(&self, topic: &Arc<str>, partition: i32, state: &ProducerState) -> bool {
+        match self.partitions.get(&(topic.clone(), partition)) {
+            Some(seqs) => runs_under(state, seqs.producer),
+            None => self.producer.is_some_and(|p| runs_under(state, p)),
+        }
     }
 
     /// A batch was acknowledged.
@@ -252,14 +277,13 @@ impl SequenceManager {
         record_count: usize,
         state: &ProducerState,
     ) {
-        if !self.is_current(state) {
+        if !self.is_current(topic, partition, state) {
             return;
         }
         let last = add_sequence(state.base_sequence, record_count as i32 - 1);
-        let seqs = self
-            .partitions
-            .entry((topic.clone(), partition))
-            .or_default();
+        let Some(seqs) = self.partitions.get_mut(&(topic.clone(), partition)) else {
+            return;
+        };
         // A partition's acks arrive in sequence order: its requests share one connection.
         seqs.last_acked = last;
     }
@@ -292,7 +316,7 @@ impl SequenceManager {
                 | ErrorCode::InvalidProducerEpoch
                 | ErrorCode::InvalidProducerIdMapping
         );
-        if !self.is_current(state) {
+        if !self.is_current(topic, partition, state) {
             // Stamped under an epoch since replaced: whatever went wrong, it goes out again
             // under the new one.
             return if sequence_error || code.is_retriable() {
@@ -304,7 +328,7 @@ impl SequenceManager {
         match code {
             ErrorCode::OutOfOrderSequenceNumber if !self.local_epoch => {
                 if self.is_next_sequence(topic, partition, state) {
-                    self.request_epoch_bump();
+                    self.request_epoch_bump(topic, partition);
                     SequenceDecision::Fail
                 } else {
                     SequenceDecision::Retry
@@ -314,7 +338,7 @@ impl SequenceManager {
                 if state.base_sequence == 0 && self.last_acked(topic, partition) == -1 {
                     // Even sequence 0 of this epoch is refused: the broker has lost (or
                     // never had) our state, and only a new producer id gets past it.
-                    self.request_reset();
+                    self.request_reset(topic, partition);
                     SequenceDecision::Resequence
                 } else if self.is_next_sequence(topic, partition, state) {
                     // A real gap (the broker lost batches it had, or never got one we gave
@@ -326,7 +350,7 @@ impl SequenceManager {
                         base_sequence = state.base_sequence,
                         "out-of-order sequence on the next expected batch: bumping the epoch"
                     );
-                    self.request_epoch_bump();
+                    self.request_epoch_bump(topic, partition);
                     SequenceDecision::Resequence
                 } else {
                     SequenceDecision::Retry
@@ -337,11 +361,11 @@ impl SequenceManager {
             | ErrorCode::InvalidProducerEpoch
                 if self.local_epoch =>
             {
-                self.request_reset();
+                self.request_reset(topic, partition);
                 SequenceDecision::Resequence
             }
             ErrorCode::UnknownProducerId | ErrorCode::InvalidProducerEpoch => {
-                self.request_epoch_bump();
+                self.request_epoch_bump(topic, partition);
                 SequenceDecision::Resequence
             }
             _ => SequenceDecision::NotSequenceError,
@@ -350,11 +374,21 @@ impl SequenceManager {
 
     /// A sequenced batch failed for good (fatal error, delivery timeout, retries exhausted):
     /// its sequence may be a gap the broker will never see filled, so the epoch is bumped.
-    pub fn on_batch_failed(&mut self, state: Option<&ProducerState>) {
-        if state.is_some_and(|s| self.is_current(s)) {
-            self.request_epoch_bump();
+    pub fn on_batch_failed(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        state: Option<&ProducerState>,
+    ) {
+        if state.is_some_and(|s| self.is_current(topic, partition, s)) {
+            self.request_epoch_bump(topic, partition);
         }
     }
+}
+
+/// Whether `state` was stamped under `producer`'s id and epoch.
+fn runs_under(state: &ProducerState, producer: ProducerIdAndEpoch) -> bool {
+    state.producer_id == producer.producer_id && state.producer_epoch == producer.epoch
 }
 
 #[cfg(test)]
@@ -468,9 +502,9 @@ mod tests {
     fn failed_sequenced_batch_bumps_the_epoch() {
         let mut tm = started();
         let a = tm.stamp(&tp(), 0, 1, None).unwrap();
-        tm.on_batch_failed(Some(&a));
+        tm.on_batch_failed(&tp(), 0, Some(&a));
         assert!(!tm.can_send());
-        tm.on_batch_failed(None);
+        tm.on_batch_failed(&tp(), 0, None);
     }
 
     fn idempotent() -> SequenceManager {
@@ -495,7 +529,7 @@ mod tests {
         let other = tm.stamp(&tp(), 1, 2, None).unwrap();
         assert_eq!((b.base_sequence, c.base_sequence), (5, 10));
         // `b` failed for good (TOPIC_AUTHORIZATION_FAILED, a delivery timeout): a gap.
-        tm.on_batch_failed(Some(&b));
+        tm.on_batch_failed(&tp(), 0, Some(&b));
         assert!(tm.needs_producer_id() && !tm.can_send());
         // No InitProducerId: the epoch is bumped here, same id.
         assert!(tm.bump_epoch_locally());
@@ -507,7 +541,7 @@ mod tests {
             })
         );
         assert!(tm.can_send());
-        // `c` and `other`, stamped under epoch 3, come back and start again from 0.
+        // `c`, stamped under epoch 3 behind the gap, comes back and starts again from 0.
         assert_eq!(
             tm.on_error(&tp(), 0, &c, ErrorCode::NotLeaderOrFollower),
             SequenceDecision::Resequence
@@ -517,8 +551,15 @@ mod tests {
             (c2.producer_id, c2.producer_epoch, c2.base_sequence),
             (42, 4, 0)
         );
-        let other2 = tm.stamp(&tp(), 1, 2, Some(other)).unwrap();
-        assert_eq!((other2.producer_epoch, other2.base_sequence), (4, 0));
+        // `other`'s partition had no gap: it keeps epoch 3 and its sequence (the broker may
+        // have it already and must recognise the retry), and goes on under epoch 3.
+        assert_eq!(
+            tm.on_error(&tp(), 1, &other, ErrorCode::NotLeaderOrFollower),
+            SequenceDecision::NotSequenceError
+        );
+        assert_eq!(tm.stamp(&tp(), 1, 2, Some(other)), Some(other));
+        let next = tm.stamp(&tp(), 1, 1, None).unwrap();
+        assert_eq!((next.producer_epoch, next.base_sequence), (3, 2));
         // A late ack of an old-epoch batch changes nothing.
         tm.on_success(&tp(), 0, 5, &a);
         assert_eq!(tm.stamp(&tp(), 0, 1, None).unwrap().base_sequence, 5);
@@ -574,7 +615,7 @@ mod tests {
                 "{code:?}"
             );
             // A gap reported afterwards does not downgrade the reset to a bump.
-            tm.on_batch_failed(Some(&b));
+            tm.on_batch_failed(&tp(), 0, Some(&b));
             assert!(
                 !tm.bump_epoch_locally(),
                 "{code:?}: InitProducerId(-1) is due"
@@ -600,7 +641,7 @@ mod tests {
             epoch: i16::MAX,
         });
         let a = tm.stamp(&tp(), 0, 1, None).unwrap();
-        tm.on_batch_failed(Some(&a));
+        tm.on_batch_failed(&tp(), 0, Some(&a));
         assert!(!tm.bump_epoch_locally());
         assert!(tm.needs_producer_id());
         assert_eq!(tm.producer().unwrap().epoch, i16::MAX, "no overflow");
@@ -616,6 +657,30 @@ mod tests {
         );
         assert!(!tm.bump_epoch_locally(), "the coordinator bumps the epoch");
         assert_eq!(tm.producer().unwrap().epoch, 0);
+    }
+
+    /// Found by the chaos run (integration-tests/tests/chaos.rs, seed 116): partition 1's
+    /// batch was written but its answer lost, and while it waited for its retry partition 0's
+    /// batch failed for good. The bump re-sequenced partition 1's batch under the new epoch,
+    /// so the broker wrote it a second time.
+    #[test]
+    fn seed_116_a_local_bump_leaves_the_other_partitions_retries_as_they_were() {
+        let mut tm = idempotent();
+        let lost_answer = tm.stamp(&tp(), 1, 1, None).unwrap();
+        let refused = tm.stamp(&tp(), 0, 1, None).unwrap();
+        assert_eq!(
+            tm.on_error(&tp(), 1, &lost_answer, ErrorCode::RequestTimedOut),
+            SequenceDecision::NotSequenceError
+        );
+        tm.on_batch_failed(&tp(), 0, Some(&refused));
+        assert!(tm.bump_epoch_locally());
+        assert_eq!(tm.producer().unwrap().epoch, 4);
+        // The retry goes out exactly as the first try: the broker answers it as a duplicate.
+        assert_eq!(tm.stamp(&tp(), 1, 1, Some(lost_answer)), Some(lost_answer));
+        tm.on_success(&tp(), 1, 1, &lost_answer);
+        // Partition 0 starts again under the new epoch.
+        let fresh = tm.stamp(&tp(), 0, 1, None).unwrap();
+        assert_eq!((fresh.producer_epoch, fresh.base_sequence), (4, 0));
     }
 
     #[test]
