@@ -220,6 +220,27 @@ impl ClusterBuilder {
         self
     }
 
+    /// `group.consumer.session.timeout.ms` for KIP-848 groups (default 45000, Kafka's): a
+    /// member that sends no ConsumerGroupHeartbeat for that long is removed and its
+    /// partitions reassigned. Tests that kill members without a leave shorten it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), kafka_testkit::Error> {
+    /// let cluster = kafka_testkit::Cluster::builder()
+    ///     .consumer_heartbeat_interval_ms(300)
+    ///     .consumer_session_timeout_ms(3_000)
+    ///     .build()
+    ///     .await?;
+    /// # let _ = cluster;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn consumer_session_timeout_ms(mut self, ms: i32) -> Self {
+        self.settings.consumer_session_timeout_ms = ms;
+        self
+    }
+
     /// TLS on every listener (the `tls` feature): SSL, or SASL_SSL with SASL users. With a
     /// [client CA](crate::TlsConfig::client_ca_pem), mutual TLS: a client without a
     /// certificate signed by that CA fails the handshake. [`TestCa`](crate::TestCa) makes

@@ -787,6 +787,18 @@ impl Groups {
         if generation < 0 && member_id.is_empty() {
             return Ok(());
         }
+        // A KIP-848 group: as for OffsetCommit, the member must be one of the group's and the
+        // generation is its member epoch (Kafka's ConsumerGroup validates a transactional
+        // commit the same way). Its members are not in the classic group.
+        if let Some(cg) = self.consumer.get(group_id).filter(|g| !g.is_empty()) {
+            if !cg.has_member(member_id) {
+                return Err(ErrorCode::UnknownMemberId);
+            }
+            if cg.member_epoch(member_id) != Some(generation) {
+                return Err(ErrorCode::StaleMemberEpoch);
+            }
+            return Ok(());
+        }
         group.check_member(member_id, instance_id)?;
         if generation != group.generation {
             return Err(ErrorCode::IllegalGeneration);
@@ -1150,5 +1162,53 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(groups.heartbeat(&hb, now), ErrorCode::FencedInstanceId);
+    }
+
+    /// Found by the chaos run (integration-tests/tests/chaos.rs, seed 2): a transactional
+    /// commit of a KIP-848 member was checked against the classic group, which does not
+    /// know the member, so every TxnOffsetCommit of a KIP-848 consume-transform-produce
+    /// loop was refused UNKNOWN_MEMBER_ID.
+    #[test]
+    fn seed_2_transactional_commits_of_a_kip848_member_check_its_member_epoch() {
+        use crate::consumer_group::HeartbeatContext;
+        use kafka_protocol::messages::ConsumerGroupHeartbeatRequest;
+        use kafka_protocol::wire::Uuid;
+
+        let mut groups = Groups::default();
+        let now = Instant::now();
+        let hctx = HeartbeatContext {
+            client_id: "c".into(),
+            client_host: "/127.0.0.1".into(),
+            topics: [("t".to_owned(), (Uuid([7; 16]), 2))].into_iter().collect(),
+            heartbeat_interval_ms: 1_000,
+            session_timeout_ms: 45_000,
+        };
+        let joined = groups.consumer.entry("g".into()).or_default().heartbeat(
+            &ConsumerGroupHeartbeatRequest {
+                group_id: "g".into(),
+                member_id: "m1".into(),
+                member_epoch: 0,
+                rebalance_timeout_ms: 30_000,
+                subscribed_topic_names: Some(vec!["t".into()]),
+                topic_partitions: Some(Vec::new()),
+                ..Default::default()
+            },
+            &hctx,
+            now,
+        );
+        assert_eq!(joined.error_code, 0);
+        let epoch = joined.member_epoch;
+        assert!(epoch > 0);
+        assert_eq!(groups.check_txn_commit("g", epoch, "m1", None), Ok(()));
+        assert_eq!(
+            groups.check_txn_commit("g", epoch - 1, "m1", None),
+            Err(ErrorCode::StaleMemberEpoch)
+        );
+        assert_eq!(
+            groups.check_txn_commit("g", epoch, "zombie", None),
+            Err(ErrorCode::UnknownMemberId)
+        );
+        // Without member fields (a producer outside the group) it is not checked, as in Kafka.
+        assert_eq!(groups.check_txn_commit("g", -1, "", None), Ok(()));
     }
 }

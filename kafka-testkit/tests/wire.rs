@@ -1140,3 +1140,50 @@ async fn kip848_range_assignor_over_the_wire() {
         Some("ServerAssignor sticky is not supported. Supported assignors: uniform, range.")
     );
 }
+
+/// Proven on: the testkit's KIP-848 coordinator, with `.consumer_session_timeout_ms(1_000)`
+/// (`group.consumer.session.timeout.ms`): a member that joined with a raw
+/// ConsumerGroupHeartbeat and then went silent (as a killed process does) is removed within
+/// seconds, not after Kafka's default 45 s, and the group is empty again.
+#[tokio::test]
+async fn kip848_session_timeout_setting_removes_a_silent_member() {
+    use kafka_protocol::messages::ConsumerGroupHeartbeatRequest;
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .consumer_session_timeout_ms(1_000)
+        .build()
+        .await
+        .unwrap();
+    cluster.create_topic("st", 2, 1).unwrap();
+    let mut raw = Raw::connect(&cluster, 0).await;
+    let joined = raw
+        .call(
+            1,
+            &ConsumerGroupHeartbeatRequest {
+                group_id: "sg".into(),
+                member_id: "silent".into(),
+                member_epoch: 0,
+                rebalance_timeout_ms: 30_000,
+                subscribed_topic_names: Some(vec!["st".into()]),
+                topic_partitions: Some(Vec::new()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(joined.error_code, 0);
+    let started = Instant::now();
+    assert_eq!(cluster.group("sg").map(|g| g.2), Some(1));
+    // Bounded wait on the coordinator's state: far below the 45 s default.
+    while cluster.group("sg").map(|g| g.2) != Some(0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the silent member is still in the group: {:?}",
+            cluster.group("sg")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "not before its session ended"
+    );
+}

@@ -161,7 +161,7 @@ impl AdminClient {
         options: AdminOptions,
     ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
         let span = info_span!("kafka.admin", op = "list_group_offsets", group = group_id);
-        self.group_offsets(group_id, None, options)
+        self.group_offsets(group_id, None, options, false)
             .instrument(span)
             .await
     }
@@ -200,24 +200,59 @@ impl AdminClient {
             group = group_id,
             partitions = partitions.len()
         );
-        self.group_offsets(group_id, Some(partitions), options)
+        self.group_offsets(group_id, Some(partitions), options, false)
+            .instrument(span)
+            .await
+    }
+
+    /// The offsets a consumer of group `group_id` starts `partitions` from: like
+    /// [`list_group_offsets_for`](Self::list_group_offsets_for), but *stable* (KIP-447
+    /// `require_stable`): while a transaction that added offsets for a partition is still open
+    /// or its markers are not yet written, the coordinator answers UNSTABLE_OFFSET_COMMIT, and
+    /// the lookup is retried until the transaction's outcome is known. Without it a new owner
+    /// of a partition could read the offset from before a transaction that has in fact
+    /// committed, and process its records a second time (exactly-once broken). Java's consumer
+    /// always asks for stable offsets; its admin client does not (an operator wants what is
+    /// committed now), which is why the admin calls above do not.
+    pub(crate) async fn stable_group_offsets_for(
+        &self,
+        group_id: &str,
+        partitions: &[TopicPartition],
+        options: AdminOptions,
+    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+        if partitions.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let span = info_span!(
+            "kafka.consumer",
+            op = "committed",
+            group = group_id,
+            partitions = partitions.len()
+        );
+        self.group_offsets(group_id, Some(partitions), options, true)
             .instrument(span)
             .await
     }
 
     /// OffsetFetch for `group_id` at its coordinator, for `partitions` (`None`: every
-    /// partition the group committed to), retried as one operation within the timeout.
+    /// partition the group committed to), retried as one operation within the timeout. With
+    /// `require_stable`, UNSTABLE_OFFSET_COMMIT (a transaction's offsets not settled yet) is
+    /// retried too.
     async fn group_offsets(
         &self,
         group_id: &str,
         partitions: Option<&[TopicPartition]>,
         options: AdminOptions,
+        require_stable: bool,
     ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
-        let retry = Retry::new(
+        let mut retry = Retry::new(
             "list_group_offsets",
             self.timeout(options.timeout),
             &self.metadata,
         );
+        if require_stable {
+            retry = retry.also_retrying(&[ErrorCode::UnstableOffsetCommit]);
+        }
         retry
             .whole(&self.metadata, || async {
                 let ids = [group_id.to_owned()];
@@ -228,7 +263,7 @@ impl AdminClient {
                     .expect("one answer per group");
                 let fetched = async {
                     let connection = self.metadata.pool().connection(coordinator?).await?;
-                    offset_fetch_on(&connection, group_id, partitions).await
+                    offset_fetch_on(&connection, group_id, partitions, require_stable).await
                 };
                 fetched
                     .await
@@ -350,11 +385,14 @@ fn by_topic(partitions: &[TopicPartition]) -> Vec<(String, Vec<i32>)> {
 }
 
 /// OffsetFetch for `group_id` at the coordinator behind `connection`: of `partitions`, or of
-/// every partition the group committed to when `None`.
+/// every partition the group committed to when `None`. `require_stable` (v7+; older brokers
+/// have no such request field) asks for UNSTABLE_OFFSET_COMMIT rather than an offset a pending
+/// transaction may still replace.
 async fn offset_fetch_on(
     connection: &Connection,
     group_id: &str,
     partitions: Option<&[TopicPartition]>,
+    require_stable: bool,
 ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
     let wanted = partitions.map(by_topic);
     let version = connection
@@ -396,6 +434,7 @@ async fn offset_fetch_on(
                 }),
                 ..Default::default()
             }],
+            require_stable,
             ..Default::default()
         };
         let response = connection.call(&request, version).await?;
@@ -435,6 +474,7 @@ async fn offset_fetch_on(
                     })
                     .collect()
             }),
+            require_stable,
             ..Default::default()
         };
         let response = connection.call(&request, version).await?;

@@ -113,8 +113,10 @@ pub async fn committed(
 ) -> Result<HashMap<TopicPartition, Option<OffsetAndMetadata>>> {
     // Only the partitions asked about (as Java's consumer does): the answer stays small, and
     // no broker is asked the "every partition of the group" form, which this call never needs.
+    // Stable offsets (KIP-447), as Java's consumer asks: an offset a transaction is about to
+    // replace must not be where a new owner of the partition starts.
     let found = admin
-        .list_group_offsets_for(group, partitions, AdminOptions::default())
+        .stable_group_offsets_for(group, partitions, AdminOptions::default())
         .await?;
     Ok(partitions
         .iter()

@@ -29,18 +29,25 @@
 //!   restarted empty). A non-transactional producer then forgets its id and asks for a new
 //!   one (InitProducerId with id and epoch -1); so does an epoch bump past `i16::MAX`.
 //!
-//! Either way every partition starts again at sequence 0, and the batches not yet
-//! acknowledged (queued, or coming back from the broker) are re-sequenced when drained again,
-//! in their original order. The sender waits until nothing is in flight before applying
-//! either, so no batch of the old epoch is on the wire when the new one starts.
+//! After a reset (or a transactional bump, which fences the old epoch everywhere) every
+//! partition starts again at sequence 0, and the batches not yet acknowledged (queued, or
+//! coming back from the broker) are re-sequenced when drained again, in their original order.
+//! After a *local* bump only the partitions whose sequence broke start again under the new
+//! epoch; every other partition keeps the epoch and sequences its batches were sent under,
+//! as Java's idempotent producer does. A broker keeps producer state per partition, so a
+//! retry there is still recognised as a duplicate: re-sequencing it would write again a batch
+//! whose first try was written but whose answer was lost (found by the chaos run, seed 116).
+//! The sender waits until nothing is in flight before applying either, so no batch of the old
+//! epoch of a restarted partition is on the wire when the new one starts.
 //!
 //! Duplicates: the protocol drops a retried batch only while the broker keeps the producer
-//! state it was first sent under. A batch the broker wrote but whose acknowledgement was lost
-//! (a timeout, a dropped connection), re-sent after a bump or a reset, is written again:
-//! that is the one case where this producer can duplicate, and only after a gap or a broker
-//! that lost its producer state, where no client can tell what was written.
+//! state it was first sent under. A batch of a restarted partition that the broker wrote but
+//! whose acknowledgement was lost (a timeout, a dropped connection), re-sent after the bump
+//! or a reset, is written again: that is the one case where this producer can duplicate, and
+//! only on a partition with a gap or on a broker that lost its producer state, where no client
+//! can tell what was written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use kafka_protocol::ErrorCode;
@@ -71,14 +78,18 @@ pub(crate) enum SequenceDecision {
 
 #[derive(Debug, Clone, Copy)]
 struct PartitionSequences {
+    /// The id and epoch the partition's sequences run under: the producer's, or an older
+    /// epoch of the same id that a local bump left this partition on.
+    producer: ProducerIdAndEpoch,
     next_sequence: i32,
     /// -1: nothing acknowledged under this epoch.
     last_acked: i32,
 }
 
-impl Default for PartitionSequences {
-    fn default() -> Self {
+impl PartitionSequences {
+    fn new(producer: ProducerIdAndEpoch) -> Self {
         PartitionSequences {
+            producer,
             next_sequence: 0,
             last_acked: -1,
         }
@@ -104,6 +115,9 @@ pub(crate) struct SequenceManager {
     /// Transactional: the transaction manager bumps through the coordinator.
     local_epoch: bool,
     partitions: HashMap<(Arc<str>, i32), PartitionSequences>,
+    /// The partitions whose sequence broke since the last bump: a local bump restarts them
+    /// (and only them) under the new epoch.
+    broken: HashSet<(Arc<str>, i32)>,
 }
 
 /// Sequences wrap at `i32::MAX` to 0, as the broker expects.
@@ -166,9 +180,14 @@ impl SequenceManager {
                 info!(
                     producer_id = bumped.producer_id,
                     epoch = bumped.epoch,
-                    "idempotent producer bumped its epoch: unacknowledged batches are re-sequenced from 0"
+                    partitions = self.broken.len(),
+                    "idempotent producer bumped its epoch: the broken partitions' unacknowledged batches are re-sequenced from 0"
                 );
-                self.set_producer(bumped);
+                self.producer = Some(bumped);
+                self.recovery = None;
+                for tp in std::mem::take(&mut self.broken) {
+                    self.partitions.remove(&tp);
+                }
                 true
             }
             Some(Recovery::BumpEpoch) if self.local_epoch => {
@@ -186,10 +205,13 @@ impl SequenceManager {
         self.producer = Some(producer);
         self.recovery = None;
         self.partitions.clear();
+        self.broken.clear();
     }
 
-    /// Asks for an epoch bump (sends stop until it is done).
-    pub fn request_epoch_bump(&mut self) {
+    /// Asks for an epoch bump because the sequence of `topic`-`partition` broke (sends stop
+    /// until it is done).
+    pub fn request_epoch_bump(&mut self, topic: &Arc<str>, partition: i32) {
+        self.broken.insert((topic.clone(), partition));
         if self.producer.is_some() && self.recovery.is_none() {
             self.recovery = Some(Recovery::BumpEpoch);
         }
@@ -197,9 +219,9 @@ impl SequenceManager {
 
     /// Asks for a new producer id (non-transactional; a transactional producer bumps its
     /// epoch through the coordinator instead).
-    fn request_reset(&mut self) {
+    fn request_reset(&mut self, topic: &Arc<str>, partition: i32) {
         if !self.local_epoch {
-            return self.request_epoch_bump();
+            return self.request_epoch_bump(topic, partition);
         }
         if self.producer.is_some() && self.recovery != Some(Recovery::ResetProducerId) {
             warn!(
@@ -211,7 +233,7 @@ impl SequenceManager {
     }
 
     /// The producer fields for a batch being drained: its current ones if it was stamped under
-    /// the current epoch (a retry), else a fresh sequence.
+    /// the epoch its partition runs under now (a retry), else a fresh sequence under it.
     pub fn stamp(
         &mut self,
         topic: &Arc<str>,
@@ -220,27 +242,30 @@ impl SequenceManager {
         current: Option<ProducerState>,
     ) -> Option<ProducerState> {
         let producer = self.producer?;
-        if let Some(state) = current {
-            if state.producer_id == producer.producer_id && state.producer_epoch == producer.epoch {
-                return Some(state);
-            }
-        }
         let seqs = self
             .partitions
             .entry((topic.clone(), partition))
-            .or_default();
+            .or_insert_with(|| PartitionSequences::new(producer));
+        if let Some(state) = current {
+            if runs_under(&state, seqs.producer) {
+                return Some(state);
+            }
+        }
         let base_sequence = seqs.next_sequence;
         seqs.next_sequence = add_sequence(base_sequence, record_count as i32);
         Some(ProducerState {
-            producer_id: producer.producer_id,
-            producer_epoch: producer.epoch,
+            producer_id: seqs.producer.producer_id,
+            producer_epoch: seqs.producer.epoch,
             base_sequence,
         })
     }
 
-    fn is_current(&self, state: &ProducerState) -> bool {
-        self.producer
-            .is_some_and(|p| p.producer_id == state.producer_id && p.epoch == state.producer_epoch)
+    /// Whether `state` was stamped under the id and epoch its partition runs under now.
+    pub fn is_current(&self, topic: &Arc<str>, partition: i32, state: &ProducerState) -> bool {
+        match self.partitions.get(&(topic.clone(), partition)) {
+            Some(seqs) => runs_under(state, seqs.producer),
+            None => self.producer.is_some_and(|p| runs_under(state, p)),
+        }
     }
 
     /// A batch was acknowledged.
@@ -251,14 +276,13 @@ impl SequenceManager {
         record_count: usize,
         state: &ProducerState,
     ) {
-        if !self.is_current(state) {
+        if !self.is_current(topic, partition, state) {
             return;
         }
         let last = add_sequence(state.base_sequence, record_count as i32 - 1);
-        let seqs = self
-            .partitions
-            .entry((topic.clone(), partition))
-            .or_default();
+        let Some(seqs) = self.partitions.get_mut(&(topic.clone(), partition)) else {
+            return;
+        };
         // A partition's acks arrive in sequence order: its requests share one connection.
         seqs.last_acked = last;
     }
@@ -291,7 +315,7 @@ impl SequenceManager {
                 | ErrorCode::InvalidProducerEpoch
                 | ErrorCode::InvalidProducerIdMapping
         );
-        if !self.is_current(state) {
+        if !self.is_current(topic, partition, state) {
             // Stamped under an epoch since replaced: whatever went wrong, it goes out again
             // under the new one.
             return if sequence_error || code.is_retriable() {
@@ -303,7 +327,7 @@ impl SequenceManager {
         match code {
             ErrorCode::OutOfOrderSequenceNumber if !self.local_epoch => {
                 if self.is_next_sequence(topic, partition, state) {
-                    self.request_epoch_bump();
+                    self.request_epoch_bump(topic, partition);
                     SequenceDecision::Fail
                 } else {
                     SequenceDecision::Retry
@@ -313,7 +337,7 @@ impl SequenceManager {
                 if state.base_sequence == 0 && self.last_acked(topic, partition) == -1 {
                     // Even sequence 0 of this epoch is refused: the broker has lost (or
                     // never had) our state, and only a new producer id gets past it.
-                    self.request_reset();
+                    self.request_reset(topic, partition);
                     SequenceDecision::Resequence
                 } else if self.is_next_sequence(topic, partition, state) {
                     // A real gap (the broker lost batches it had, or never got one we gave
@@ -325,7 +349,7 @@ impl SequenceManager {
                         base_sequence = state.base_sequence,
                         "out-of-order sequence on the next expected batch: bumping the epoch"
                     );
-                    self.request_epoch_bump();
+                    self.request_epoch_bump(topic, partition);
                     SequenceDecision::Resequence
                 } else {
                     SequenceDecision::Retry
@@ -336,11 +360,11 @@ impl SequenceManager {
             | ErrorCode::InvalidProducerEpoch
                 if self.local_epoch =>
             {
-                self.request_reset();
+                self.request_reset(topic, partition);
                 SequenceDecision::Resequence
             }
             ErrorCode::UnknownProducerId | ErrorCode::InvalidProducerEpoch => {
-                self.request_epoch_bump();
+                self.request_epoch_bump(topic, partition);
                 SequenceDecision::Resequence
             }
             _ => SequenceDecision::NotSequenceError,
@@ -349,11 +373,21 @@ impl SequenceManager {
 
     /// A sequenced batch failed for good (fatal error, delivery timeout, retries exhausted):
     /// its sequence may be a gap the broker will never see filled, so the epoch is bumped.
-    pub fn on_batch_failed(&mut self, state: Option<&ProducerState>) {
-        if state.is_some_and(|s| self.is_current(s)) {
-            self.request_epoch_bump();
+    pub fn on_batch_failed(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        state: Option<&ProducerState>,
+    ) {
+        if state.is_some_and(|s| self.is_current(topic, partition, s)) {
+            self.request_epoch_bump(topic, partition);
         }
     }
+}
+
+/// Whether `state` was stamped under `producer`'s id and epoch.
+fn runs_under(state: &ProducerState, producer: ProducerIdAndEpoch) -> bool {
+    state.producer_id == producer.producer_id && state.producer_epoch == producer.epoch
 }
 
 #[cfg(test)]

@@ -207,7 +207,9 @@ impl Sender {
                     return next_check;
                 }
                 if sequences.bump_epoch_locally() {
-                    self.forget_stale_sequences();
+                    // Only the restarted partitions' batches: the others keep the epoch and
+                    // sequences they were sent under, so their retries stay duplicates.
+                    self.forget_stale_sequences(false);
                 } else {
                     match self.init_pid_retry_at {
                         Some(at) if at > now => {
@@ -527,7 +529,7 @@ impl Sender {
                         self.init_pid_retry_at = None;
                         if let Some(sequences) = &mut self.sequences {
                             sequences.set_producer(pid);
-                            self.forget_stale_sequences();
+                            self.forget_stale_sequences(true);
                         }
                     }
                     Err(error) if init_producer_id_is_retriable(&error) => {
@@ -760,7 +762,7 @@ impl Sender {
     fn fail(&mut self, batch: ProducerBatch, error: Error) {
         warn!(topic = %batch.topic, partition = batch.partition, records = batch.record_count(), %error, "batch failed");
         if let Some(sequences) = &mut self.sequences {
-            sequences.on_batch_failed(batch.producer_state.as_ref());
+            sequences.on_batch_failed(&batch.topic, batch.partition, batch.producer_state.as_ref());
             if let Some(txn) = &self.txn {
                 // Told now, not at the next pass: an abort waiting for this batch must know
                 // whether it has to bump the epoch.
@@ -785,21 +787,27 @@ impl Sender {
 
     /// After a new epoch or producer id (nothing in flight, so every unacknowledged batch is
     /// queued): clears the producer fields of the queued batches, so each is stamped with a
-    /// fresh sequence when drained, in queue order. Needed because a broker that restarted
-    /// empty may hand out the very id and epoch it gave before: such batches
-    /// would look current and keep sequences the broker no longer expects.
-    fn forget_stale_sequences(&mut self) {
+    /// fresh sequence when drained, in queue order. After a new producer id (`all`) every
+    /// batch's: a broker that restarted empty may hand out the very id and epoch it gave
+    /// before, and such batches would look current and keep sequences the broker no longer
+    /// expects. After a local epoch bump only those of the partitions it restarted.
+    fn forget_stale_sequences(&mut self, all: bool) {
         if self.txn.is_some() {
             return;
         }
+        let Some(sequences) = &self.sequences else {
+            return;
+        };
         let mut acc = self.shared.accumulator();
         let batches = acc.drain_all();
-        let stale = batches
-            .iter()
-            .filter(|b| b.producer_state.is_some())
-            .count();
+        let mut stale = 0;
         for mut batch in batches {
-            batch.producer_state = None;
+            if let Some(state) = &batch.producer_state {
+                if all || !sequences.is_current(&batch.topic, batch.partition, state) {
+                    batch.producer_state = None;
+                    stale += 1;
+                }
+            }
             acc.reenqueue(batch);
         }
         if stale > 0 {
