@@ -91,16 +91,31 @@ fn inject_errors(tracked: &TrackedMock, api: Api, errors: &[E]) {
 }
 
 /// The `injected` errors queued by [`inject_errors`] for `api` were all used, and the client
-/// sent `api` again after the last: more than `injected` such requests reached the mock.
-fn assert_hit(fault: &str, tracked: &TrackedMock, api: Api, injected: usize) {
-    let seen = tracked.count(api, None);
-    eprintln!("{fault}: {seen} {api:?} requests after injecting {injected} errors");
+/// sent `api` again after the last: more than `injected` such requests reached the mock. The
+/// retry after the last error may come after the records were all read (a refresh that failed
+/// is retried after `retry.backoff.ms` whether or not a poll needs it), so this waits for it,
+/// bounded by [`RETRY_SEEN_WITHIN`].
+async fn assert_hit(fault: &str, tracked: &TrackedMock, api: Api, injected: usize) {
+    let started = Instant::now();
+    let mut seen = tracked.count(api, None);
+    while seen <= injected && started.elapsed() < RETRY_SEEN_WITHIN {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        seen = tracked.count(api, None);
+    }
+    eprintln!(
+        "{fault}: {seen} {api:?} requests after injecting {injected} errors (waited {:?})",
+        started.elapsed()
+    );
     assert!(
         seen > injected,
-        "{fault}: only {seen} {api:?} requests reached the mock after {injected} errors were \
-         queued: the fault was not hit in full, or the client never retried"
+        "{fault}: only {seen} {api:?} requests reached the mock within {RETRY_SEEN_WITHIN:?} \
+         after {injected} errors were queued: the fault was not hit in full, or the client \
+         never retried"
     );
 }
+
+/// How long [`assert_hit`] waits for the request after the last injected error.
+const RETRY_SEEN_WITHIN: Duration = Duration::from_secs(15);
 
 /// Writes the records after [`FIRST`] in the background.
 fn produce_rest(bootstrap: &str) -> tokio::task::JoinHandle<()> {
@@ -332,7 +347,7 @@ async fn assigned_scenario(fault: &str, api: Api, errors: &[E], at: usize) {
     )
     .await;
     let tally = check(fault, errors.len(), &run);
-    assert_hit(fault, &mock, api, errors.len());
+    assert_hit(fault, &mock, api, errors.len()).await;
     assert!(
         run.errors.iter().all(Error::is_retriable),
         "{fault}: a retriable fault surfaced as a fatal error: {:?}",
@@ -540,7 +555,7 @@ async fn group_scenario(fault: &str, api: Api, errors: &[E], at: usize) -> Run {
     )
     .await;
     check(fault, errors.len(), &run);
-    assert_hit(fault, &mock, api, errors.len());
+    assert_hit(fault, &mock, api, errors.len()).await;
     assert!(
         run.errors.iter().all(Error::is_retriable),
         "{fault}: a retriable fault surfaced as a fatal error: {:?}",
