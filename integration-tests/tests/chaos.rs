@@ -341,6 +341,8 @@ async fn play(
     let mut latencies: BTreeSet<(ApiKey, i32)> = BTreeSet::new();
     let count = |kind: Kind| *hits.lock().unwrap().entry(kind).or_default() += 1;
     for step in steps {
+        // The schedule's own clock: each fault is applied at its drawn time (this is the
+        // chaos itself, not a wait for the cluster).
         tokio::time::sleep_until(start + step.at).await;
         let kind = step.action.kind();
         let applied = match &step.action {
@@ -498,6 +500,7 @@ async fn read_back(cluster: &Cluster, topic: &str, isolation: &str) -> Result<Ve
     // The reader stops at the end it sees: wait (bounded) until every open transaction is
     // over, so read_committed's end is the log's end.
     let deadline = Instant::now() + WAIT;
+    let mut changes = cluster.changes();
     loop {
         let settled = (0..PARTITIONS).all(|p| {
             cluster.last_stable_offset(topic, p) == cluster.offsets(topic, p).map(|o| o.1)
@@ -505,22 +508,15 @@ async fn read_back(cluster: &Cluster, topic: &str, isolation: &str) -> Result<Ve
         if settled {
             break;
         }
-        if Instant::now() > deadline {
+        if !changes.next(deadline).await {
             return Err(format!("{topic}: a transaction stayed open past {WAIT:?}"));
         }
-        cluster_changed(cluster).await;
     }
     let bootstrap = cluster.bootstrap();
     let (topic, isolation) = (topic.to_owned(), isolation.to_owned());
     tokio::task::spawn_blocking(move || rd_read(&bootstrap, &topic, &isolation))
         .await
         .unwrap()
-}
-
-/// Waits a little for the cluster's state to move on. The testkit has no change
-/// notification for offsets and groups; a short bounded tick is the state poll's pace.
-async fn cluster_changed(_cluster: &Cluster) {
-    tokio::time::sleep(Duration::from_millis(20)).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -864,6 +860,7 @@ fn consumer_config(bootstrap: &str, group: &str, kip848: bool, isolation: &str) 
 /// partition. Returns what is missing when the bound passes.
 async fn wait_committed_to_end(cluster: &Cluster, group: &str) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(90);
+    let mut changes = cluster.changes();
     loop {
         let behind: Vec<(i32, Option<i64>, i64)> = (0..PARTITIONS)
             .map(|p| {
@@ -878,21 +875,22 @@ async fn wait_committed_to_end(cluster: &Cluster, group: &str) -> Result<(), Str
         if behind.is_empty() {
             return Ok(());
         }
-        if Instant::now() > deadline {
+        if !changes.next(deadline).await {
             return Err(format!(
                 "no progress: group {group} committed offsets (partition, committed, end) {behind:?}"
             ));
         }
-        cluster_changed(cluster).await;
     }
 }
 
-/// Samples the group's committed offsets until `stop`, reporting any that moved backwards.
-/// Sampling (every 5 ms) may miss a regression undone within one sample; it never reports
+/// Reads the group's committed offsets after every change of the cluster's state until
+/// `stop`, reporting any that moved backwards. Changes that land together before the watcher
+/// runs are seen as one, so a regression undone within them can be missed; it never reports
 /// one that did not happen.
 async fn watch_commits(cluster: Arc<Cluster>, group: String, stop: Arc<Stop>) -> Vec<String> {
     let mut last: BTreeMap<i32, i64> = BTreeMap::new();
     let mut anomalies = Vec::new();
+    let mut changes = cluster.changes();
     while !stop.is_set() {
         for p in 0..PARTITIONS {
             if let Some(now) = cluster.committed_offset(&group, "in", p) {
@@ -906,7 +904,12 @@ async fn watch_commits(cluster: Arc<Cluster>, group: String, stop: Arc<Stop>) ->
                 last.insert(p, now);
             }
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        // Look again after the next change of the cluster's state (a commit, a marker), or
+        // when told to stop.
+        tokio::select! {
+            _ = changes.next(Instant::now() + WAIT) => {}
+            () = stop.notify.notified() => {}
+        }
     }
     anomalies
 }
@@ -1466,17 +1469,17 @@ async fn seed_30_committed_offsets_wait_until_a_committed_transaction_settles() 
     // The consumer is answered UNSTABLE_OFFSET_COMMIT and asks again (bounded wait on the
     // broker's request count), without returning the offset from before the transaction.
     let deadline = Instant::now() + WAIT;
+    let mut changes = cluster.changes();
     while cluster.total_requests(ApiKey::OffsetFetch) < asked_before + 3 {
         assert!(
-            Instant::now() < deadline && !lookup.is_finished(),
+            !lookup.is_finished(),
             "committed() returned while the transaction's offsets were pending: {:?}",
-            if lookup.is_finished() {
-                Some(lookup.await.unwrap())
-            } else {
-                None
-            }
+            lookup.await.unwrap()
         );
-        cluster_changed(&cluster).await;
+        assert!(
+            changes.next(deadline).await,
+            "the consumer did not ask for the offsets again within {WAIT:?}"
+        );
     }
     assert!(!lookup.is_finished());
     cluster.hold_transaction_markers(false);
@@ -1527,9 +1530,9 @@ async fn seed_116_an_epoch_bump_does_not_rewrite_another_partitions_unacknowledg
         .unwrap();
     // Bounded wait on the broker: `a` is in the log and its answer was replaced.
     let deadline = Instant::now() + WAIT;
+    let mut changes = cluster.changes();
     while lost_answer.hits() == 0 {
-        assert!(Instant::now() < deadline, "the lost answer never fired");
-        cluster_changed(&cluster).await;
+        assert!(changes.next(deadline).await, "the lost answer never fired");
     }
     assert_eq!(cluster.offsets("idem", 1).unwrap().1, 1);
     let refused = cluster.inject(

@@ -348,6 +348,7 @@ impl ClusterBuilder {
             appended: Notify::new(),
             connection_cuts,
             sasl,
+            changed: tokio::sync::watch::Sender::new(0),
         });
         let mut runtimes = Vec::new();
         for (i, listener) in listeners.into_iter().enumerate() {
@@ -383,6 +384,7 @@ impl ClusterBuilder {
                     if wrote_markers {
                         shared.appended.notify_waiters();
                     }
+                    shared.touch();
                 }
             })
         };
@@ -497,11 +499,35 @@ impl Cluster {
         };
         let config = TopicConfig::from_pairs(config.iter().map(|&(k, v)| (k, Some(v))))
             .map_err(|bad| topic_error(ErrorCode::InvalidConfig, bad))?;
-        self.shared
+        let created = self
+            .shared
             .lock()
             .create_topic(name, partitions, replication_factor, None, config, false)
             .map(|_| ())
-            .map_err(|e| topic_error(e.code, e.message))
+            .map_err(|e| topic_error(e.code, e.message));
+        self.shared.touch();
+        created
+    }
+
+    /// A watch on the cluster's state (logs, offsets, groups, transactions, leaders): it
+    /// wakes after every request the cluster answers, every control call, and every tick of
+    /// its timers (session and transaction timeouts, delayed markers; at least ten a second).
+    /// Take it *before* looking at the state, then wait for the next change, so that a change
+    /// between the look and the wait is not missed:
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: kafka_testkit::Cluster) {
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut changes = cluster.changes();
+    /// let deadline = Instant::now() + Duration::from_secs(10);
+    /// while cluster.committed_offset("billing", "orders", 0) != Some(100) {
+    ///     assert!(changes.next(deadline).await, "the group never committed offset 100");
+    /// }
+    /// # }
+    /// ```
+    pub fn changes(&self) -> Changes {
+        Changes(self.shared.changed.subscribe())
     }
 
     /// Number of partitions of a topic, if it exists.
@@ -666,6 +692,7 @@ impl Cluster {
         if wrote {
             self.shared.appended.notify_waiters();
         }
+        self.shared.touch();
         tracing::debug!(hold, "transaction markers held");
     }
 
@@ -687,6 +714,7 @@ impl Cluster {
         runtime.shut();
         // Wake parked fetches so they notice leadership moved.
         self.shared.appended.notify_waiters();
+        self.shared.touch();
         tracing::info!(node_id, "broker stopped");
         Ok(())
     }
@@ -733,6 +761,7 @@ impl Cluster {
         );
         self.brokers.lock().unwrap_or_else(|p| p.into_inner())[node_id as usize] = runtime;
         self.shared.lock().broker_started(node_id);
+        self.shared.touch();
         tracing::info!(node_id, "broker started");
         Ok(())
     }
@@ -758,10 +787,13 @@ impl Cluster {
     /// Sets a partition's in-sync replicas (the leader and some of its followers), as when
     /// followers fall behind: acks=all then needs `min.insync.replicas` of them.
     pub fn set_isr(&self, topic: &str, partition: i32, isr: &[i32]) -> Result<(), Error> {
-        self.shared
+        let set = self
+            .shared
             .lock()
             .set_isr(topic, partition, isr)
-            .map_err(Error::InvalidArgument)
+            .map_err(Error::InvalidArgument);
+        self.shared.touch();
+        set
     }
 
     /// Moves the group or transaction coordinator for `key` to broker `node_id` (while it is
@@ -773,6 +805,8 @@ impl Cluster {
             return Err(Error::UnknownBroker(node_id));
         }
         state.coordinator_overrides.insert(key.to_owned(), node_id);
+        drop(state);
+        self.shared.touch();
         Ok(())
     }
 
@@ -785,6 +819,7 @@ impl Cluster {
             .move_leader(topic, partition, node_id)
             .map_err(Error::InvalidArgument)?;
         self.shared.appended.notify_waiters();
+        self.shared.touch();
         Ok(epoch)
     }
 }
@@ -801,5 +836,21 @@ impl Drop for Cluster {
             b.shut();
             b.task.abort();
         }
+    }
+}
+
+/// A subscription to a cluster's state changes, from [`Cluster::changes`].
+#[derive(Debug)]
+pub struct Changes(tokio::sync::watch::Receiver<u64>);
+
+impl Changes {
+    /// Waits until the state changes after the subscription or the previous call, or until
+    /// `deadline`: `true` on a change, `false` when the deadline passed first or the cluster
+    /// is gone (nothing will change any more).
+    pub async fn next(&mut self, deadline: std::time::Instant) -> bool {
+        matches!(
+            tokio::time::timeout_at(deadline.into(), self.0.changed()).await,
+            Ok(Ok(()))
+        )
     }
 }

@@ -111,7 +111,7 @@ mod state;
 mod tls;
 mod txn;
 
-pub use cluster::{Cluster, ClusterBuilder, Error, SaslLogin, SaslSession};
+pub use cluster::{Changes, Cluster, ClusterBuilder, Error, SaslLogin, SaslSession};
 pub use fault::{Fault, FaultHandle};
 pub use kafka_protocol::messages::ApiKey;
 pub use kafka_protocol::ErrorCode;

@@ -283,6 +283,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                 _ = stop.wait_for(|s| *s) => return,
                 _ = cut.changed() => return,
             };
+            shared.touch();
             match handled {
                 Ok(Some(response)) => {
                     if stream.write_all(&response).await.is_err() {

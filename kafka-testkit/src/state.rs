@@ -34,9 +34,17 @@ pub(crate) struct Shared {
     /// The SASL settings every listener authenticates with (SCRAM credentials derived once,
     /// at build); `None`: PLAINTEXT listeners.
     pub sasl: Option<std::sync::Arc<crate::sasl_server::SaslServerConfig>>,
+    /// Bumped after every request is handled, every tick of the cluster's timers and every
+    /// control call: what [`crate::Cluster::changes`] waits on.
+    pub changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl Shared {
+    /// Tells the cluster's watchers that its state may have changed.
+    pub fn touch(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// The state, even if a panicking test thread poisoned the lock (the state is still
     /// consistent: every mutation is a short synchronous step).
     pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {

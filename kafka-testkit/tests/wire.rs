@@ -169,6 +169,32 @@ async fn api_versions_newer_than_served_is_answered_at_v0() {
     assert_eq!(cluster.requests(0, ApiKey::ApiVersions), 2);
 }
 
+/// Proven on: the testkit. A `Cluster::changes` waiter wakes once a request is answered, and
+/// what the request changed is visible then (the cluster's timers also wake it, at least ten
+/// times a second, so this proves the wait, not which event ended it); once the cluster is
+/// gone the waiter is told nothing will change any more, before its deadline.
+#[tokio::test]
+async fn changes_wake_after_each_answered_request() {
+    let cluster = Cluster::builder().brokers(1).build().await.unwrap();
+    let mut raw = Raw::connect(&cluster, 0).await;
+    let mut changes = cluster.changes();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    raw.call(3, &ApiVersionsRequest::default()).await;
+    assert!(
+        changes.next(deadline).await,
+        "no change after an answered request"
+    );
+    assert_eq!(cluster.requests(0, ApiKey::ApiVersions), 1);
+    drop(raw);
+    drop(cluster);
+    // Changes from before the drop may still be pending; then the end.
+    while changes.next(deadline).await {}
+    assert!(
+        Instant::now() < deadline,
+        "a dropped cluster kept its waiter to the deadline"
+    );
+}
+
 /// Proven on: the testkit. Metadata auto-creates a missing topic (answering
 /// LEADER_NOT_AVAILABLE that once, as Kafka does while creation is under way), refuses to
 /// when the request does not allow it, and rejects an illegal name.
