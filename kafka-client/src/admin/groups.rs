@@ -191,7 +191,18 @@ impl AdminClient {
         partitions: &[TopicPartition],
         options: AdminOptions,
     ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
-        self.offsets_of(group_id, partitions, options, false).await
+        if partitions.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let span = info_span!(
+            "kafka.admin",
+            op = "list_group_offsets_for",
+            group = group_id,
+            partitions = partitions.len()
+        );
+        self.group_offsets(group_id, Some(partitions), options, false)
+            .instrument(span)
+            .await
     }
 
     /// The offsets a consumer of group `group_id` starts `partitions` from: like
@@ -209,31 +220,16 @@ impl AdminClient {
         partitions: &[TopicPartition],
         options: AdminOptions,
     ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
-        self.offsets_of(group_id, partitions, options, true).await
-    }
-
-    /// The committed offsets of `partitions`, stable (KIP-447) or as they are now.
-    async fn offsets_of(
-        &self,
-        group_id: &str,
-        partitions: &[TopicPartition],
-        options: AdminOptions,
-        stable: bool,
-    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
         if partitions.is_empty() {
             return Ok(BTreeMap::new());
         }
         let span = info_span!(
-            "kafka.admin",
-            op = if stable {
-                "stable_group_offsets_for"
-            } else {
-                "list_group_offsets_for"
-            },
+            "kafka.consumer",
+            op = "committed",
             group = group_id,
             partitions = partitions.len()
         );
-        self.group_offsets(group_id, Some(partitions), options, stable)
+        self.group_offsets(group_id, Some(partitions), options, true)
             .instrument(span)
             .await
     }
