@@ -37,7 +37,7 @@ impl Workload {
 /// Which client library is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
-    /// This SDK (`kafka-client`).
+    /// This SDK (`kafkito`).
     Ours,
     /// librdkafka through the `rdkafka` crate.
     Rdkafka,

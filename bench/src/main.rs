@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     };
     if args.client == Client::Ours && cfg!(not(feature = "ours")) {
         eprintln!(
-            "bench: --client ours needs kafka_client::producer; this binary was built without \
+            "bench: --client ours needs kafkito::producer; this binary was built without \
              the `ours` feature (cargo build -p bench --features ours)"
         );
         return ExitCode::from(2);

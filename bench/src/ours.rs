@@ -1,4 +1,4 @@
-//! This SDK's side: `kafka_client::producer` and `kafka_client::consumer`, with the same
+//! This SDK's side: `kafkito::producer` and `kafkito::consumer`, with the same
 //! settings as librdkafka gets.
 //!
 //! Records are lent with `send_ref` (key and value copied into the batch during the call), as
@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
-use kafka_client::producer::{DeliveryFuture, Producer, ProducerConfig, RecordRef, Topic};
+use kafkito::consumer::{Consumer, ConsumerConfig, TopicPartition};
+use kafkito::producer::{DeliveryFuture, Producer, ProducerConfig, RecordRef, Topic};
 
 use crate::args::{record_key, Args};
 use crate::consume::{Arrivals, Tally};

@@ -3,7 +3,7 @@
 //! and partition counts. (The SDK's unit tests pin murmur2 to published vectors; this checks
 //! the whole key → partition mapping against the C implementation itself.)
 
-use kafka_client::producer::{DefaultPartitioner, Partitioner};
+use kafkito::producer::{DefaultPartitioner, Partitioner};
 use rdkafka::bindings::rd_kafka_msg_partitioner_murmur2_random;
 
 fn librdkafka_partition(key: &[u8], partition_count: i32) -> i32 {

@@ -5,9 +5,9 @@
 //! (Comparing end offsets before and after would be cheaper, but tansu's ListOffsets "latest"
 //! answers the base offset of the last batch plus one, not the high watermark.)
 
-use kafka_client::admin::{NewTopic, OffsetSpec, TopicPartition};
-use kafka_client::{AdminClient, ClientConfig};
-use kafka_protocol::ErrorCode;
+use kafkito::admin::{NewTopic, OffsetSpec, TopicPartition};
+use kafkito::{AdminClient, ClientConfig};
+use kafkito_protocol::ErrorCode;
 
 use crate::args::Args;
 use crate::BoxError;

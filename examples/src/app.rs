@@ -8,10 +8,10 @@
 use std::future::Future;
 use std::process::ExitCode;
 
-use kafka_client::config::keys::{self, Client};
-use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig};
-use kafka_client::{AdminClient, ClientConfig};
+use kafkito::config::keys::{self, Client};
+use kafkito::consumer::{Consumer, ConsumerConfig, TopicPartition};
+use kafkito::producer::{Producer, ProducerConfig};
+use kafkito::{AdminClient, ClientConfig};
 
 use crate::cli::{Args, CliError, Spec};
 
@@ -22,10 +22,10 @@ pub const CRASH_EXIT_CODE: i32 = 3;
 /// Why a program failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// The client failed; a bad `-X` key or value is [`kafka_client::Error::Config`], whose
+    /// The client failed; a bad `-X` key or value is [`kafkito::Error::Config`], whose
     /// message names the key.
     #[error(transparent)]
-    Kafka(#[from] kafka_client::Error),
+    Kafka(#[from] kafkito::Error),
     /// The command line is wrong.
     #[error(transparent)]
     Cli(#[from] CliError),
@@ -119,7 +119,7 @@ pub enum Role {
 }
 
 /// The properties of `role` out of the user's `-X` bag: a key the client key table
-/// ([`kafka_client::config::keys`]) gives to other clients only (e.g. `group.id` or
+/// ([`kafkito::config::keys`]) gives to other clients only (e.g. `group.id` or
 /// `key.deserializer` when building the producer) is left out; every other key is kept, so an
 /// unknown key still reaches the client and fails there, named.
 pub fn properties_for(role: Role, user: &[(String, String)]) -> Vec<(String, String)> {
@@ -170,7 +170,7 @@ pub fn producer_config(
     defaults: &[(&str, &str)],
     user: &[(String, String)],
     shared_bag: bool,
-) -> kafka_client::Result<ProducerConfig> {
+) -> kafkito::Result<ProducerConfig> {
     let user = if shared_bag {
         properties_for(Role::Producer, user)
     } else {
@@ -185,7 +185,7 @@ pub fn consumer_config(
     defaults: &[(&str, &str)],
     user: &[(String, String)],
     shared_bag: bool,
-) -> kafka_client::Result<ConsumerConfig> {
+) -> kafkito::Result<ConsumerConfig> {
     let user = if shared_bag {
         properties_for(Role::Consumer, user)
     } else {
@@ -200,7 +200,7 @@ pub async fn producer(
     defaults: &[(&str, &str)],
     user: &[(String, String)],
     shared_bag: bool,
-) -> kafka_client::Result<Producer> {
+) -> kafkito::Result<Producer> {
     Producer::new(producer_config(bootstrap, defaults, user, shared_bag)?).await
 }
 
@@ -210,7 +210,7 @@ pub async fn consumer(
     defaults: &[(&str, &str)],
     user: &[(String, String)],
     shared_bag: bool,
-) -> kafka_client::Result<Consumer> {
+) -> kafkito::Result<Consumer> {
     Consumer::new(consumer_config(bootstrap, defaults, user, shared_bag)?).await
 }
 
@@ -303,7 +303,7 @@ mod tests {
         ] {
             let err = producer_config("h:1", &[], &user, true).unwrap_err();
             assert!(
-                matches!(&err, kafka_client::Error::Config { key: k, .. } if k == key),
+                matches!(&err, kafkito::Error::Config { key: k, .. } if k == key),
                 "{err}"
             );
             assert!(err.to_string().contains(key), "{err}");

@@ -8,16 +8,16 @@
 //! | `at_least_once` | process, flush, then commit: a crash repeats records, never loses them |
 //! | `exactly_once` | transactions with `send_offsets_to_transaction`: neither |
 //! | `verify` | counts the `processed-i` records of an output topic: lost and duplicated |
-//! | `custom_partitioner` | a [`Partitioner`](kafka_client::producer::Partitioner) of one's own |
+//! | `custom_partitioner` | a [`Partitioner`](kafkito::producer::Partitioner) of one's own |
 //! | `dead_letter` | retries with backoff, then a dead-letter topic with error headers |
-//! | `retry_topics` | non-blocking retries through retry topics, then a dead-letter topic ([`kafka_client::retry_topics`]) |
+//! | `retry_topics` | non-blocking retries through retry topics, then a dead-letter topic ([`kafkito::retry_topics`]) |
 //!
 //! Every program takes `--help`, and repeated `-X key=value` Kafka properties handed to its
 //! clients (a bad key or value exits non-zero, naming it). `scripts/demo` runs the semantics
 //! examples against a throwaway broker, crashing each once.
 //!
 //! Every program shows the client's `tracing` events on stderr, filtered by `RUST_LOG`
-//! (`RUST_LOG=kafka_client=debug` for connects, retries, rebalances, commits and transaction
+//! (`RUST_LOG=kafkito=debug` for connects, retries, rebalances, commits and transaction
 //! state changes); see [`logging`].
 //!
 //! Modules: [`cli`] (command lines), [`app`] (running, exit codes, configs from `-X`),

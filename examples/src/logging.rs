@@ -6,7 +6,7 @@
 //! so that, for instance,
 //!
 //! ```text
-//! RUST_LOG=kafka_client=debug cargo run -p examples --bin consumer -- ...
+//! RUST_LOG=kafkito=debug cargo run -p examples --bin consumer -- ...
 //! ```
 //!
 //! shows the group joining and the partitions it is given. Without `RUST_LOG`, warnings and
@@ -20,8 +20,8 @@ use tracing_subscriber::EnvFilter;
 pub const DEFAULT_FILTER: &str = "warn";
 
 /// Installs a subscriber that writes events to stderr, filtered by `RUST_LOG` (the
-/// `tracing-subscriber` env-filter syntax, e.g. `kafka_client=debug` or
-/// `kafka_client::consumer=trace,info`). A `RUST_LOG` that does not parse falls back to
+/// `tracing-subscriber` env-filter syntax, e.g. `kafkito=debug` or
+/// `kafkito::consumer=trace,info`). A `RUST_LOG` that does not parse falls back to
 /// [`DEFAULT_FILTER`] with a note on stderr. Calling it again does nothing.
 ///
 /// ```

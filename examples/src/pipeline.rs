@@ -40,8 +40,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use kafka_client::consumer::{Consumer, ConsumerRecord, TopicPartition};
-use kafka_client::producer::ProducerRecord;
+use kafkito::consumer::{Consumer, ConsumerRecord, TopicPartition};
+use kafkito::producer::ProducerRecord;
 
 use crate::app::{self, AppError, AppResult};
 use crate::cli::{Args, Opt};

@@ -4,7 +4,7 @@
 #![no_main]
 
 use bytes::Bytes;
-use kafka_protocol::records::{decode_batches_with, DecodeOptions};
+use kafkito_protocol::records::{decode_batches_with, DecodeOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,8 +4,8 @@
 #![no_main]
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::header::RequestHeader;
-use kafka_protocol::messages::{ApiKey, RequestBody};
+use kafkito_protocol::header::RequestHeader;
+use kafkito_protocol::messages::{ApiKey, RequestBody};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -22,7 +22,8 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(body) = RequestBody::decode(api_key, &mut buf, version) {
         let mut out = BytesMut::new();
-        body.encode(&mut out, version).expect("a decoded body re-encodes");
+        body.encode(&mut out, version)
+            .expect("a decoded body re-encodes");
         let again = RequestBody::decode(api_key, &mut out.freeze(), version).expect("re-decodes");
         assert_eq!(again, body);
     }

@@ -3,8 +3,8 @@
 #![no_main]
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::header::ResponseHeader;
-use kafka_protocol::messages::{ApiKey, ResponseBody};
+use kafkito_protocol::header::ResponseHeader;
+use kafkito_protocol::messages::{ApiKey, ResponseBody};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -22,7 +22,8 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(body) = ResponseBody::decode(api_key, &mut buf, version) {
         let mut out = BytesMut::new();
-        body.encode(&mut out, version).expect("a decoded body re-encodes");
+        body.encode(&mut out, version)
+            .expect("a decoded body re-encodes");
         let again = ResponseBody::decode(api_key, &mut out.freeze(), version).expect("re-decodes");
         assert_eq!(again, body);
     }

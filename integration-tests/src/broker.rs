@@ -1,4 +1,4 @@
-//! Getting a broker: a tansu container per test binary, an in-process kafka-testkit cluster
+//! Getting a broker: a tansu container per test binary, an in-process kafkito-testkit cluster
 //! (`BROKER=testkit`), or an external cluster.
 //!
 //! Three problems shape this file:
@@ -42,7 +42,7 @@ use crate::HarnessError;
 /// Set to `host:port[,host:port…]` to run the tests against an existing
 /// cluster instead of starting a container.
 pub const BOOTSTRAP_ENV: &str = "KAFKA_BOOTSTRAP_SERVERS";
-/// Set to `testkit` to run the tests that use [`broker`] on an in-process `kafka-testkit`
+/// Set to `testkit` to run the tests that use [`broker`] on an in-process `kafkito-testkit`
 /// cluster (3 brokers, Kafka's defaults) instead of the tansu container; `tansu` (or unset) is
 /// the default. [`BOOTSTRAP_ENV`] wins over both.
 pub const BROKER_ENV: &str = "BROKER";
@@ -53,7 +53,7 @@ pub const BROKER_ENV: &str = "BROKER";
 pub enum BrokerKind {
     /// The local tansu container (the default).
     Tansu,
-    /// An in-process `kafka-testkit` cluster (`BROKER=testkit`).
+    /// An in-process `kafkito-testkit` cluster (`BROKER=testkit`).
     Testkit,
     /// The cluster named by `KAFKA_BOOTSTRAP_SERVERS`.
     External,
@@ -168,7 +168,7 @@ enum Backend {
     External,
     Container(BrokerContainer),
     /// An in-process cluster, serving on [`testkit_runtime`].
-    Testkit(kafka_testkit::Cluster),
+    Testkit(kafkito_testkit::Cluster),
 }
 
 struct BrokerContainer {
@@ -242,12 +242,12 @@ async fn new_broker() -> Result<Broker, HarnessError> {
     }
 }
 
-/// Starts a 3-broker `kafka-testkit` cluster with Kafka's defaults. Its listeners and timers
+/// Starts a 3-broker `kafkito-testkit` cluster with Kafka's defaults. Its listeners and timers
 /// run on [`testkit_runtime`], which outlives every test's own runtime (as the Docker client
 /// does on the harness runtime).
 async fn start_testkit() -> Result<Broker, HarnessError> {
     let cluster = testkit_runtime()
-        .spawn(async { kafka_testkit::Cluster::builder().brokers(3).build().await })
+        .spawn(async { kafkito_testkit::Cluster::builder().brokers(3).build().await })
         .await
         .map_err(|e| HarnessError::Testkit {
             op: "start",
@@ -300,7 +300,7 @@ impl Broker {
 
     /// The in-process cluster, when this is one (`BROKER=testkit`): its state (log offsets,
     /// groups) and its fault controls.
-    pub fn testkit(&self) -> Option<&kafka_testkit::Cluster> {
+    pub fn testkit(&self) -> Option<&kafkito_testkit::Cluster> {
         match &self.backend {
             Backend::Testkit(cluster) => Some(cluster),
             _ => None,
@@ -392,7 +392,7 @@ impl Broker {
             }) => Ok(Arc::clone(c)),
             Backend::Testkit(_) => Err(HarnessError::Testkit {
                 op,
-                reason: "the in-process kafka-testkit has no container; use \
+                reason: "the in-process kafkito-testkit has no container; use \
                          Broker::testkit() for its own controls"
                     .into(),
             }),

@@ -34,10 +34,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use kafka_client::consumer::{
+use kafkito::consumer::{
     Consumer, ConsumerConfig, ConsumerRecord, OffsetAndMetadata, RebalanceEvent, TopicPartition,
 };
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
 use tokio::task::JoinHandle;
 
 use crate::broker;
@@ -46,7 +46,7 @@ use crate::broker;
 /// our admin client), for tests that wait on the broker's view of a group rather than on time.
 /// Panics with the broker's reason when it cannot be described.
 pub async fn describe_group(group: &str) -> (String, Vec<String>) {
-    use kafka_client::admin::{AdminClient, AdminOptions};
+    use kafkito::admin::{AdminClient, AdminOptions};
     let bootstrap = broker().await.bootstrap();
     let admin = AdminClient::from_properties([
         ("bootstrap.servers", bootstrap.as_str()),
@@ -446,7 +446,7 @@ impl Member {
     }
 
     /// Stops polling and closes the consumer (which leaves the group); returns the log.
-    pub async fn close(self) -> kafka_client::Result<MemberLog> {
+    pub async fn close(self) -> kafkito::Result<MemberLog> {
         let (consumer, log) = self.stop().await;
         tokio::time::timeout(Duration::from_secs(30), consumer.close())
             .await
@@ -497,7 +497,7 @@ pub fn longest_gap(times: &[Instant], from: Instant, to: Instant) -> Duration {
         .unwrap_or_default()
 }
 
-/// Prints the SDK's `tracing` events (DEBUG and above, from `kafka_client`) to stderr, with
+/// Prints the SDK's `tracing` events (DEBUG and above, from `kafkito`) to stderr, with
 /// the time since the first call, when the environment variable `SCENARIO_TRACE` is set: a
 /// timeline of what the group tasks did, for diagnosing a failing scenario without adding a
 /// subscriber crate to the harness. Call it at the start of a test; later calls do nothing.
@@ -525,7 +525,7 @@ impl tracing::field::Visit for Fields {
 
 impl tracing::Subscriber for StderrTrace {
     fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target().starts_with("kafka_client") && *metadata.level() <= tracing::Level::DEBUG
+        crate::is_client_target(metadata.target()) && *metadata.level() <= tracing::Level::DEBUG
     }
     fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
         tracing::span::Id::from_u64(1)
@@ -547,7 +547,7 @@ impl tracing::Subscriber for StderrTrace {
     fn exit(&self, _: &tracing::span::Id) {}
 }
 
-/// The committed offsets of [`Consumer::committed`](kafka_client::consumer::Consumer::committed)
+/// The committed offsets of [`Consumer::committed`](kafkito::consumer::Consumer::committed)
 /// without their metadata strings, for comparing with positions.
 pub fn offsets_only<S: std::hash::BuildHasher + Default>(
     committed: std::collections::HashMap<TopicPartition, Option<OffsetAndMetadata>, S>,

@@ -83,12 +83,24 @@ pub enum HarnessError {
     /// A container control was asked of a cluster we did not start.
     #[error("{op} needs a broker container, but the tests use the external cluster {BOOTSTRAP_ENV}={bootstrap}")]
     External { op: &'static str, bootstrap: String },
-    /// The in-process kafka-testkit cluster (`BROKER=testkit`) could not do what was asked.
-    #[error("kafka-testkit: {op} failed: {reason}")]
+    /// The in-process kafkito-testkit cluster (`BROKER=testkit`) could not do what was asked.
+    #[error("kafkito-testkit: {op} failed: {reason}")]
     Testkit { op: &'static str, reason: String },
     /// kcat could not be found or run.
     #[error("kcat: {reason}")]
     Kcat { reason: String },
+}
+
+/// Whether a `tracing` target is the client SDK's own (`kafkito` and its modules, not
+/// `kafkito_protocol` or `kafkito_testkit`): what the tests' event counters and trace printers
+/// listen to.
+///
+/// ```
+/// assert!(integration_tests::is_client_target("kafkito::producer::sender"));
+/// assert!(!integration_tests::is_client_target("kafkito_testkit::wire"));
+/// ```
+pub fn is_client_target(target: &str) -> bool {
+    target == "kafkito" || target.starts_with("kafkito::")
 }
 
 /// Returns a topic name no other test (in this or any other process) uses:
@@ -128,7 +140,7 @@ pub fn unique_topic(prefix: &str) -> String {
 /// through our admin client, and panics with the broker's reason if it cannot. Explicit
 /// creation matters on tansu: it auto-creates topics only with 4 partitions.
 pub async fn create_topic(topic: &str, partitions: i32) {
-    use kafka_client::admin::{AdminClient, CreateTopicsOptions, NewTopic};
+    use kafkito::admin::{AdminClient, CreateTopicsOptions, NewTopic};
     let bootstrap = broker().await.bootstrap();
     let admin = AdminClient::from_properties([
         ("bootstrap.servers", bootstrap.as_str()),

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::frame::{self, decode_response};
-use kafka_protocol::messages::{
+use kafkito_protocol::frame::{self, decode_response};
+use kafkito_protocol::messages::{
     create_topics_request, fetch_request, fetch_response, produce_request, ApiKey,
     ApiVersionsRequest, CreateTopicsRequest, FetchRequest, Message, ProduceRequest, Request,
 };
@@ -132,7 +132,7 @@ impl RawConnection {
         topic: &str,
         partition: i32,
         batch: Bytes,
-    ) -> kafka_protocol::messages::produce_response::PartitionProduceResponse {
+    ) -> kafkito_protocol::messages::produce_response::PartitionProduceResponse {
         let version = self.version_for(ApiKey::Produce).min(12);
         let mut produced = self
             .call(

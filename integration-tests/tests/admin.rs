@@ -7,24 +7,24 @@
 //! against a scripted broker in `kafka-client/src/admin/tests.rs`.
 //!
 //! The `testkit_*` tests prove Kafka's own behaviour where tansu has a quirk (validate_only,
-//! DeleteRecords, CreatePartitions) on the in-process kafka-testkit, checked by librdkafka.
+//! DeleteRecords, CreatePartitions) on the in-process kafkito-testkit, checked by librdkafka.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use integration_tests::kcat::{kcat, KCAT_TIMEOUT};
 use integration_tests::{broker, kcat_produce, unique_topic, BrokerKind};
-use kafka_client::admin::{
+use kafkito::admin::{
     AdminClient, AdminOptions, ConfigResource, CreateTopicsOptions, NewTopic, OffsetSpec,
     TopicPartition,
 };
-use kafka_client::net::Connection;
-use kafka_client::protocol::messages::offset_commit_request::{
+use kafkito::net::Connection;
+use kafkito::protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
-use kafka_client::protocol::messages::ApiKey;
-use kafka_client::protocol::messages::{FindCoordinatorRequest, OffsetCommitRequest};
-use kafka_client::protocol::ErrorCode;
-use kafka_client::{ClientConfig, Error};
+use kafkito::protocol::messages::ApiKey;
+use kafkito::protocol::messages::{FindCoordinatorRequest, OffsetCommitRequest};
+use kafkito::protocol::ErrorCode;
+use kafkito::{ClientConfig, Error};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -70,7 +70,7 @@ async fn create(admin: &AdminClient, topic: &str, partitions: i32) {
 }
 
 /// Whether the shared broker behaves as Kafka does where tansu has a quirk: an external
-/// cluster, or kafka-testkit (`BROKER=testkit`). Only on tansu do the tests assert its quirks.
+/// cluster, or kafkito-testkit (`BROKER=testkit`). Only on tansu do the tests assert its quirks.
 async fn kafka_semantics() -> bool {
     broker().await.kind() != BrokerKind::Tansu
 }
@@ -319,7 +319,7 @@ async fn delete_records_moves_the_earliest_offset() {
         return;
     }
     // tansu 0.6 advertises DeleteRecords v0-2 but its memory storage panics ("not yet
-    // implemented") and drops the connection, for librdkafka too (kafka-protocol golden
+    // implemented") and drops the connection, for librdkafka too (kafkito-protocol golden
     // README). The client retries the lost connection until the deadline, then reports it for
     // the partition; nothing was deleted. Our request is byte-compared with librdkafka's in
     // kafka-client/src/admin/tests.rs.
@@ -470,16 +470,16 @@ async fn create_partitions_is_not_offered_by_tansu() {
     assert_eq!(kcat_partition_count(&topic).await, Some(1));
 }
 
-// ---- Kafka's behaviour, on kafka-testkit ----
+// ---- Kafka's behaviour, on kafkito-testkit ----
 //
 // The tests above meet tansu's quirks (validate_only ignored, DeleteRecords moving nothing,
-// no CreatePartitions). These prove what Kafka does, on the in-process kafka-testkit, each
+// no CreatePartitions). These prove what Kafka does, on the in-process kafkito-testkit, each
 // checked by librdkafka (an independent client) and by the testkit's own state, so a client
 // that dropped a flag or a field would fail here.
 
 /// A testkit cluster of 3 brokers and our admin client for it.
-async fn testkit_admin() -> (kafka_testkit::Cluster, AdminClient) {
-    let cluster = kafka_testkit::Cluster::builder().build().await.unwrap();
+async fn testkit_admin() -> (kafkito_testkit::Cluster, AdminClient) {
+    let cluster = kafkito_testkit::Cluster::builder().build().await.unwrap();
     let admin = AdminClient::from_properties([
         ("bootstrap.servers", cluster.bootstrap().as_str()),
         ("client.id", "admin-it"),
@@ -516,7 +516,7 @@ async fn rd_topic(bootstrap: &str, topic: &str) -> (Option<usize>, Option<(i64, 
     .unwrap()
 }
 
-/// kafka-testkit, checked by librdkafka's Metadata and the testkit's state: CreateTopics with
+/// kafkito-testkit, checked by librdkafka's Metadata and the testkit's state: CreateTopics with
 /// `validate_only` validates (a topic that exists is refused with TOPIC_ALREADY_EXISTS) and
 /// creates nothing; the same request without the flag creates the topic. A client that drops
 /// the flag fails here (tansu ignores it, see `create_topics_validate_only`).
@@ -554,13 +554,13 @@ async fn testkit_create_topics_validate_only_creates_nothing() {
     admin.close();
 }
 
-/// kafka-testkit, checked by librdkafka's watermarks and the testkit's log start: DeleteRecords
+/// kafkito-testkit, checked by librdkafka's watermarks and the testkit's log start: DeleteRecords
 /// before offset 4 of a 10-record partition answers the new low watermark 4, and the log
 /// starts there (ListOffsets earliest says so too); the high watermark stays 10. tansu cannot
 /// delete records (see `delete_records_moves_the_earliest_offset`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn testkit_delete_records_moves_the_low_watermark() {
-    use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+    use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
     let (cluster, admin) = testkit_admin().await;
     let bootstrap = cluster.bootstrap();
     cluster.create_topic("trimmed", 1, 3).unwrap();
@@ -598,7 +598,7 @@ async fn testkit_delete_records_moves_the_low_watermark() {
     admin.close();
 }
 
-/// kafka-testkit, checked by librdkafka's Metadata and the testkit's state: CreatePartitions
+/// kafkito-testkit, checked by librdkafka's Metadata and the testkit's state: CreatePartitions
 /// grows a 1-partition topic to 3; asking for fewer than it has is refused with
 /// INVALID_PARTITIONS and changes nothing. tansu does not offer CreatePartitions (see
 /// `create_partitions_is_not_offered_by_tansu`).

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use integration_tests::fault_proxy::{FaultProxy, Misbehaviour};
 use integration_tests::{broker, create_topic, unique_topic};
-use kafka_client::admin::AdminClient;
-use kafka_client::consumer::{Consumer, ConsumerConfig};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_client::Error;
+use kafkito::admin::AdminClient;
+use kafkito::consumer::{Consumer, ConsumerConfig};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::Error;
 
 /// This test binary's allocator: the system's, counting what is asked of it, so a test can
 /// see what the client allocates (a large allocation nobody touches never shows in RSS, so

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use integration_tests::{dedicated_broker, unique_topic};
-use kafka_client::admin::{AdminClient, AdminOptions, CreateTopicsOptions, NewTopic};
-use kafka_client::protocol::ErrorCode;
+use kafkito::admin::{AdminClient, AdminOptions, CreateTopicsOptions, NewTopic};
+use kafkito::protocol::ErrorCode;
 
 /// How soon after the broker answers again the first admin call must succeed. The client's
 /// own share is at most one reconnect backoff (`reconnect.backoff.max.ms`, 1 s by default)

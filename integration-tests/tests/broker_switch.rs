@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use integration_tests::{broker, create_topic, unique_topic, BrokerKind};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
 
 /// The shared broker is the kind the environment asks for, and records written to it are in
 /// that broker: on the testkit its own log counts them, on tansu a container serves them.

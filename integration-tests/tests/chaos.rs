@@ -1,6 +1,6 @@
 //! Randomized fault schedules on the in-process cluster (issue 19).
 //!
-//! Proven on: kafka-testkit (in-process, 3 brokers, every topic 3 partitions with 3 replicas),
+//! Proven on: kafkito-testkit (in-process, 3 brokers, every topic 3 partitions with 3 replicas),
 //! the only broker whose faults can be combined at will while our clients run. Each seed
 //! draws a schedule ([`schedule::generate`]) of leader moves, broker stops and starts,
 //! connection drops, added latency, retriable and fatal injected errors, coordinator moves,
@@ -41,9 +41,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use kafka_client::consumer::{Consumer, ConsumerConfig, RebalanceListener, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_testkit::{ApiKey, Cluster, Fault, FaultHandle};
+use kafkito::consumer::{Consumer, ConsumerConfig, RebalanceListener, TopicPartition};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito_testkit::{ApiKey, Cluster, Fault, FaultHandle};
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
@@ -150,7 +150,7 @@ fn schedule_for(seed: u64, keep: Option<&[usize]>) -> Schedule {
     s
 }
 
-/// kafka-testkit (3 brokers, 3 partitions × 3 replicas per topic), checked by librdkafka:
+/// kafkito-testkit (3 brokers, 3 partitions × 3 replicas per topic), checked by librdkafka:
 /// every seed of the run holds every invariant of its workload under its fault schedule.
 /// Prints each failing seed with its schedule, the coverage table, and
 /// `seeds=N anomalies=A` last.
@@ -928,18 +928,18 @@ struct TxnStats {
 }
 
 impl TxnStats {
-    fn error(&self, what: &str, e: &kafka_client::Error) {
+    fn error(&self, what: &str, e: &kafkito::Error) {
         let key = format!("{what}: {}", short_error(e));
         *self.errors.lock().unwrap().entry(key).or_default() += 1;
     }
 }
 
-fn short_error(e: &kafka_client::Error) -> String {
+fn short_error(e: &kafkito::Error) -> String {
     let s = e.to_string();
     s.chars().take(120).collect()
 }
 
-async fn txn_producer(bootstrap: &str, id: &str) -> kafka_client::Result<Producer> {
+async fn txn_producer(bootstrap: &str, id: &str) -> kafkito::Result<Producer> {
     let producer = Producer::new(ProducerConfig::from_properties([
         ("bootstrap.servers", bootstrap),
         ("transactional.id", id),
@@ -1004,7 +1004,7 @@ async fn txn_member(
         if records.is_empty() {
             continue;
         }
-        let result: kafka_client::Result<()> = async {
+        let result: kafkito::Result<()> = async {
             p.begin_transaction()?;
             let mut next: HashMap<TopicPartition, i64> = HashMap::new();
             for r in &records {
@@ -1224,7 +1224,7 @@ impl RebalanceListener for Ownership {
         &'a mut self,
         _consumer: &'a mut Consumer,
         _partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, kafka_client::Result<()>> {
+    ) -> BoxFuture<'a, kafkito::Result<()>> {
         Box::pin(async { Ok(()) })
     }
 
@@ -1232,7 +1232,7 @@ impl RebalanceListener for Ownership {
         &'a mut self,
         consumer: &'a mut Consumer,
         _partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, kafka_client::Result<()>> {
+    ) -> BoxFuture<'a, kafkito::Result<()>> {
         Box::pin(async move {
             let meta = consumer.group_metadata()?;
             let owned: BTreeSet<i32> = consumer
@@ -1269,7 +1269,7 @@ async fn alo_member(
         .subscribe_with_listener(&["in"], Ownership(shared.clone()))
         .unwrap();
     let mut pace = tokio::time::interval(POLL_PACE);
-    let error = |what: &str, e: &kafka_client::Error| {
+    let error = |what: &str, e: &kafkito::Error| {
         *shared
             .errors
             .lock()
@@ -1425,7 +1425,7 @@ async fn at_least_once(
 /// (`require_stable`, KIP-447): the coordinator answers UNSTABLE_OFFSET_COMMIT until the
 /// transaction's outcome is written, and the consumer asks again. Ours did not ask.
 ///
-/// Proven on: kafka-testkit, which holds a committed transaction's markers on request
+/// Proven on: kafkito-testkit, which holds a committed transaction's markers on request
 /// (`hold_transaction_markers`) and answers a stable OffsetFetch UNSTABLE_OFFSET_COMMIT while
 /// the transaction's offsets are pending, as Kafka's group coordinator does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1446,7 +1446,7 @@ async fn seed_30_committed_offsets_wait_until_a_committed_transaction_settles() 
     producer
         .send_offsets_to_transaction(
             &HashMap::from([(tp.clone(), 5)]),
-            &kafka_client::consumer::ConsumerGroupMetadata::new("g30"),
+            &kafkito::consumer::ConsumerGroupMetadata::new("g30"),
         )
         .await
         .unwrap();
@@ -1497,7 +1497,7 @@ async fn seed_30_committed_offsets_wait_until_a_committed_transaction_settles() 
 /// again. Java re-sequences only the partition whose sequence broke and lets the others finish
 /// their batches under the old epoch (the broker keeps producer state per partition).
 ///
-/// Proven on: kafka-testkit (an injected error after the append is a lost answer; an
+/// Proven on: kafkito-testkit (an injected error after the append is a lost answer; an
 /// injected INVALID_RECORD is a batch refused for good).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_116_an_epoch_bump_does_not_rewrite_another_partitions_unacknowledged_batch() {
@@ -1520,7 +1520,7 @@ async fn seed_116_an_epoch_bump_does_not_rewrite_another_partitions_unacknowledg
     .await
     .unwrap();
     let lost_answer = cluster.inject(
-        Fault::new(ApiKey::Produce, kafka_testkit::ErrorCode::RequestTimedOut)
+        Fault::new(ApiKey::Produce, kafkito_testkit::ErrorCode::RequestTimedOut)
             .partition("idem", 1)
             .after_processing(),
     );
@@ -1536,7 +1536,7 @@ async fn seed_116_an_epoch_bump_does_not_rewrite_another_partitions_unacknowledg
     }
     assert_eq!(cluster.offsets("idem", 1).unwrap().1, 1);
     let refused = cluster.inject(
-        Fault::new(ApiKey::Produce, kafka_testkit::ErrorCode::InvalidRecord).partition("idem", 0),
+        Fault::new(ApiKey::Produce, kafkito_testkit::ErrorCode::InvalidRecord).partition("idem", 0),
     );
     let b = producer
         .send(ProducerRecord::new("idem").partition(0).key("b"))

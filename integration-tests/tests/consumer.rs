@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use integration_tests::group::offsets_only;
 use integration_tests::{broker, unique_topic};
-use kafka_client::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_client::Error;
+use kafkito::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::Error;
 
 async fn bootstrap() -> String {
     broker().await.bootstrap()

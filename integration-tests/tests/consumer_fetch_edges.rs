@@ -36,8 +36,8 @@ mod tracked_mock;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use kafka_client::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
-use kafka_client::Error;
+use kafkito::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
+use kafkito::Error;
 use rdkafka::types::{RDKafkaApiKey as Api, RDKafkaRespErr as E};
 use support::mock::{preflight, rd_produce, rd_read_back};
 use tracked_mock::{rd_produce_sized, TrackedMock};
@@ -658,7 +658,7 @@ async fn a_moved_log_start_resets_to_the_new_start_or_fails_under_none() {
 /// integration-tests/tests/admin.rs.)
 #[tokio::test]
 async fn tansu_answers_a_fetch_past_the_end_without_out_of_range() {
-    use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+    use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
 
     let bootstrap = integration_tests::broker().await.bootstrap();
     let topic = integration_tests::unique_topic("fetch-edges-past-end");

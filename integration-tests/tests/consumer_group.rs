@@ -14,8 +14,8 @@ use integration_tests::group::{
     poll_until,
 };
 use integration_tests::{broker, create_topic, unique_topic};
-use kafka_client::consumer::{ConsumerRecord, RebalanceEvent, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::consumer::{ConsumerRecord, RebalanceEvent, TopicPartition};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
 
 async fn bootstrap() -> String {
     broker().await.bootstrap()
@@ -229,7 +229,7 @@ async fn a_member_that_stops_polling_loses_its_partitions_and_cannot_commit() {
     );
     let error = consumer.commit_sync().await.unwrap_err();
     assert!(
-        matches!(error, kafka_client::Error::CommitFailed { .. }),
+        matches!(error, kafkito::Error::CommitFailed { .. }),
         "{error}"
     );
     assert!(consumer.assignment().is_empty());

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use integration_tests::group::{describe_group, member_consumer as member, owned, poll_until};
 use integration_tests::{broker, create_topic, unique_topic};
-use kafka_client::consumer::{
+use kafkito::consumer::{
     Consumer, ConsumerConfig, RebalanceEvent, RebalanceListener, TopicPartition,
 };
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_client::Error;
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::Error;
 
 async fn bootstrap() -> String {
     broker().await.bootstrap()
@@ -116,7 +116,7 @@ impl RebalanceListener for CommitOnRevoke {
         &'a mut self,
         consumer: &'a mut Consumer,
         partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, kafka_client::Result<()>> {
+    ) -> BoxFuture<'a, kafkito::Result<()>> {
         Box::pin(async move {
             let offsets: std::collections::HashMap<TopicPartition, i64> = partitions
                 .iter()
@@ -138,7 +138,7 @@ impl RebalanceListener for CommitOnRevoke {
         &'a mut self,
         _consumer: &'a mut Consumer,
         partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, kafka_client::Result<()>> {
+    ) -> BoxFuture<'a, kafkito::Result<()>> {
         self.0.lock().unwrap().assigned.push(partitions.to_vec());
         Box::pin(async { Ok(()) })
     }
@@ -451,7 +451,7 @@ async fn dropping_a_dynamic_member_leaves_the_group_at_once() {
 }
 
 #[tokio::test]
-#[ignore = "tansu 0.6 does not fence the older member of a static instance id: no FENCED_INSTANCE_ID within 30 s (the fatal path is unit-tested in kafka-client consumer::tests)"]
+#[ignore = "tansu 0.6 does not fence the older member of a static instance id: no FENCED_INSTANCE_ID within 30 s (the fatal path is unit-tested in kafkito consumer::tests)"]
 async fn a_fenced_static_member_gets_a_clear_error_from_poll() {
     let topic = unique_topic("fenced");
     create_topic(&topic, 1).await;
@@ -484,7 +484,7 @@ async fn a_fenced_static_member_gets_a_clear_error_from_poll() {
     );
     assert_eq!(
         err.code(),
-        Some(kafka_protocol::ErrorCode::FencedInstanceId),
+        Some(kafkito_protocol::ErrorCode::FencedInstanceId),
         "{err}"
     );
     assert!(err.to_string().contains("twin"), "{err}");

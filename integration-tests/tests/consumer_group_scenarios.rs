@@ -40,7 +40,7 @@ use integration_tests::group::{
     Produced,
 };
 use integration_tests::{broker, create_topic, unique_topic, BOOTSTRAP_ENV};
-use kafka_client::consumer::{Consumer, ConsumerRecord, RebalanceEvent, TopicPartition};
+use kafkito::consumer::{Consumer, ConsumerRecord, RebalanceEvent, TopicPartition};
 use tokio::io::AsyncBufReadExt;
 
 /// Long enough for tansu to settle any one rebalance here (measured: well under 15 s).

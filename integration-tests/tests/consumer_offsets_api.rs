@@ -8,7 +8,7 @@
 //!   `committed_offsets` with metadata), an independent client.
 //! - librdkafka's mock cluster for commit order: it injects the retriable OffsetCommit error
 //!   that makes an older commit retry while a newer one is made.
-//! - kafka-testkit (in-process) for what neither has: the last stable offset in a
+//! - kafkito-testkit (in-process) for what neither has: the last stable offset in a
 //!   read_committed ListOffsets, and the timestamp index behind `offsets_for_times`.
 //!
 //! tansu's ListOffsets "latest" is wrong after multi-record batches (integration-tests
@@ -22,9 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use integration_tests::{broker, create_topic, unique_topic};
-use kafka_client::consumer::{Consumer, ConsumerConfig, OffsetAndMetadata, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_client::Error;
+use kafkito::consumer::{Consumer, ConsumerConfig, OffsetAndMetadata, TopicPartition};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::Error;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -112,7 +112,7 @@ async fn beginning_and_end_offsets_match_what_was_written() {
     );
 }
 
-/// kafka-testkit (an in-process cluster with a transaction coordinator that keeps the last
+/// kafkito-testkit (an in-process cluster with a transaction coordinator that keeps the last
 /// stable offset; tansu answers 0 here, quirk 12, and librdkafka's mock writes no markers),
 /// with the testkit's own last stable offset as the independent check: with a transaction
 /// open on the partition, `end_offsets` of a read_committed consumer is the last stable offset
@@ -120,7 +120,7 @@ async fn beginning_and_end_offsets_match_what_was_written() {
 /// once it commits, both are the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_offsets_follow_the_isolation_level() {
-    let cluster = kafka_testkit::Cluster::builder()
+    let cluster = kafkito_testkit::Cluster::builder()
         .brokers(1)
         .build()
         .await
@@ -190,7 +190,7 @@ async fn end_offsets_follow_the_isolation_level() {
     producer.close(Duration::from_secs(5)).await.unwrap();
 }
 
-/// kafka-testkit (it keeps record timestamps; librdkafka's mock answers ListOffsets by
+/// kafkito-testkit (it keeps record timestamps; librdkafka's mock answers ListOffsets by
 /// timestamp with no offset, tansu answers offset 0 with its own clock, quirk 11), checked by
 /// librdkafka's own `offsets_for_times`: each asked time finds the first record at or after
 /// it, with that record's timestamp; a time after the last record finds nothing; a negative
@@ -198,7 +198,7 @@ async fn end_offsets_follow_the_isolation_level() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_for_times_finds_the_first_record_at_or_after_each_time() {
     const TOPIC: &str = "offsets-times";
-    let cluster = kafka_testkit::Cluster::builder().build().await.unwrap();
+    let cluster = kafkito_testkit::Cluster::builder().build().await.unwrap();
     cluster.create_topic(TOPIC, 1, 3).unwrap();
     let bootstrap = cluster.bootstrap();
     let written = produce(&bootstrap, TOPIC, 0, 10).await;
@@ -308,7 +308,7 @@ async fn commits_carry_a_metadata_string_that_committed_returns() {
     );
 }
 
-// CountEvents (counting this thread's `kafka_client` events by message; the tests below run
+// CountEvents (counting this thread's `kafkito` events by message; the tests below run
 // on the current-thread runtime, so the client's tasks do too) lives in support::events.
 use support::events::CountEvents;
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use integration_tests::raw::RawConnection;
 use integration_tests::{broker, create_topic, unique_topic};
-use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
+use kafkito::consumer::{Consumer, ConsumerConfig, TopicPartition};
 use rdkafka::message::{DeliveryResult, Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _, ProducerContext};
 use rdkafka::{ClientConfig, ClientContext, Message};

@@ -36,10 +36,10 @@ use std::time::{Duration, Instant};
 use integration_tests::{
     dedicated_broker, not_applicable_to_external_cluster, unique_topic, Broker,
 };
-use kafka_client::admin::{AdminClient, CreateTopicsOptions, NewTopic};
-use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
-use kafka_client::Error;
+use kafkito::admin::{AdminClient, CreateTopicsOptions, NewTopic};
+use kafkito::consumer::{Consumer, ConsumerConfig, TopicPartition};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
+use kafkito::Error;
 use support::mock::{key, reconcile, report};
 use tokio::sync::Mutex;
 

@@ -37,9 +37,9 @@ mod tracked_mock;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use kafka_client::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
-use kafka_client::protocol::ErrorCode;
-use kafka_client::Error;
+use kafkito::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
+use kafkito::protocol::ErrorCode;
+use kafkito::Error;
 use rdkafka::mocking::MockCoordinator;
 use rdkafka::types::{RDKafkaApiKey as Api, RDKafkaRespErr as E};
 use support::mock::{self, rd_committed, rd_produce, reconcile, report};
@@ -908,7 +908,7 @@ async fn fatal_offset_commit_authorization_failed_surfaces_once() {
 /// consumer's committed-offset lookup needs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn committed_offsets_by_partition_work_on_the_mock() {
-    use kafka_client::admin::{AdminClient, AdminOptions};
+    use kafkito::admin::{AdminClient, AdminOptions};
     use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
     use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 

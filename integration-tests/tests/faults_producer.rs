@@ -17,9 +17,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_client::protocol::ErrorCode;
-use kafka_client::Error;
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::protocol::ErrorCode;
+use kafkito::Error;
 use rdkafka::types::{RDKafkaApiKey as Api, RDKafkaRespErr as E};
 use support::mock::{key, mock_with_topic, rd_read_back, reconcile, report, Mock, Tally};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use integration_tests::raw::RawConnection;
 use integration_tests::{broker, kcat_consume, kcat_produce, unique_topic};
-use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder, RecordHeader};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::records::{decode_batches, Compression, RecordBatchBuilder, RecordHeader};
+use kafkito_protocol::ErrorCode;
 
 const CODECS: [Compression; 5] = [
     Compression::None,

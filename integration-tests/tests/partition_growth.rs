@@ -1,4 +1,4 @@
-//! Partition growth and late topics end to end, on the in-process `kafka-testkit` cluster (the
+//! Partition growth and late topics end to end, on the in-process `kafkito-testkit` cluster (the
 //! only broker here that serves CreatePartitions: tansu and librdkafka's mock do not).
 //!
 //! A consumer subscribed by name must pick up partitions added to its topic
@@ -15,10 +15,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use kafka_client::admin::{AdminClient, AdminOptions};
-use kafka_client::consumer::{Consumer, ConsumerConfig, ConsumerRecord};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_testkit::{ApiKey, Cluster};
+use kafkito::admin::{AdminClient, AdminOptions};
+use kafkito::consumer::{Consumer, ConsumerConfig, ConsumerRecord};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito_testkit::{ApiKey, Cluster};
 
 /// `metadata.max.age.ms` of every client here.
 const MAX_AGE: Duration = Duration::from_millis(1000);
@@ -208,7 +208,7 @@ async fn reads_partitions_added_later(protocol: Protocol) {
         .map(|(at, _)| *at)
         .expect("records from the new partitions");
     eprintln!(
-        "partition growth on kafka-testkit ({protocol:?}): CreatePartitions → first record \
+        "partition growth on kafkito-testkit ({protocol:?}): CreatePartitions → first record \
          from a new partition {:?} (producing took {:?}; metadata.max.age.ms = {MAX_AGE:?})",
         first_new - grown_at,
         produced_at - grown_at,
@@ -267,7 +267,7 @@ async fn topic_created_later_is_read(protocol: Protocol) {
         .map(|(at, _)| *at)
         .expect("records from the late topic");
     eprintln!(
-        "late topic on kafka-testkit ({protocol:?}): CreateTopics → first record {:?} \
+        "late topic on kafkito-testkit ({protocol:?}): CreateTopics → first record {:?} \
          (metadata.max.age.ms = {MAX_AGE:?})",
         first - created_at
     );
@@ -353,7 +353,7 @@ async fn the_leaders_rejoin_gives_the_follower_new_partitions_too() {
         .map(|(at, _)| *at)
         .expect("records from the new partitions");
     eprintln!(
-        "two members on kafka-testkit: CreatePartitions → first record from a new partition {:?}",
+        "two members on kafkito-testkit: CreatePartitions → first record from a new partition {:?}",
         first_new - grown_at
     );
     all.extend(after);
@@ -375,7 +375,7 @@ async fn the_leaders_rejoin_gives_the_follower_new_partitions_too() {
     // ILLEGAL_GENERATION once the group moved on). `close` returns that commit error (Java's
     // logs it); it still leaves the group. Anything else is a failure.
     if let Err(e) = second.close().await {
-        use kafka_client::protocol::ErrorCode;
+        use kafkito::protocol::ErrorCode;
         assert!(
             matches!(
                 e.code(),

@@ -16,14 +16,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::future::join_all;
 use integration_tests::{broker, kcat_consume, kcat_produce, unique_topic};
-use kafka_client::admin::AdminClient;
-use kafka_client::producer::partitioner::{murmur2, to_positive};
-use kafka_client::producer::{
+use kafkito::admin::AdminClient;
+use kafkito::producer::partitioner::{murmur2, to_positive};
+use kafkito::producer::{
     Producer, ProducerConfig, ProducerRecord, RecordMetadata, RecordRef, Topic,
 };
-use kafka_client::protocol::records::RecordHeader;
-use kafka_client::protocol::ErrorCode;
-use kafka_client::Error;
+use kafkito::protocol::records::RecordHeader;
+use kafkito::protocol::ErrorCode;
+use kafkito::Error;
 
 /// The key of the sentinel record [`read_back_exactly`] appends to each partition.
 const SENTINEL: &str = "__sentinel__";

@@ -27,9 +27,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use kafka_client::producer::partitioner::{murmur2, to_positive};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
-use kafka_client::AdminClient;
+use kafkito::producer::partitioner::{murmur2, to_positive};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
+use kafkito::AdminClient;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
@@ -246,7 +246,7 @@ async fn preflight(bootstrap: &str) {
         .refresh_topics(&[TOPIC])
         .await
         .unwrap_or_else(|e| {
-            panic!("kafka-client cannot read metadata from librdkafka's mock cluster: {e}")
+            panic!("kafkito cannot read metadata from librdkafka's mock cluster: {e}")
         });
     let partitions = cluster.topic(TOPIC).map_or(0, |t| t.partitions.len());
     assert_eq!(partitions, PARTITIONS as usize, "mock topic {TOPIC}");

@@ -4,12 +4,12 @@
 
 use bytes::Bytes;
 use integration_tests::raw::RawConnection;
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     list_offsets_request, metadata_request, ApiKey, ApiVersionsRequest, ListOffsetsRequest,
     MetadataRequest,
 };
-use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder, RecordHeader};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::records::{decode_batches, Compression, RecordBatchBuilder, RecordHeader};
+use kafkito_protocol::ErrorCode;
 
 #[tokio::test]
 async fn codec_speaks_to_the_broker_over_tcp() {

@@ -15,10 +15,10 @@ mod support;
 use std::time::{Duration, Instant};
 
 use integration_tests::resources::{alive_tasks, open_sockets, rss_bytes, settle};
-use kafka_client::admin::AdminClient;
-use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_client::Error;
+use kafkito::admin::AdminClient;
+use kafkito::consumer::{Consumer, ConsumerConfig, TopicPartition};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::Error;
 use support::mock::mock_with_topic;
 
 const TOPIC: &str = "resources";

@@ -1,9 +1,9 @@
-//! `kafka_client::retry_topics` against real brokers: non-blocking retries (measured against
+//! `kafkito::retry_topics` against real brokers: non-blocking retries (measured against
 //! the blocking mode), every record ending exactly once across a crash, the dead-letter copy
 //! read back by librdkafka, exactly-once hand-offs killed mid-transaction, and records that
 //! cannot be decoded.
 //!
-//! Brokers: the in-process `kafka-testkit` cluster (3 brokers) for everything that asserts on
+//! Brokers: the in-process `kafkito-testkit` cluster (3 brokers) for everything that asserts on
 //! the broker's state (committed offsets, high watermarks, last stable offsets, transactions);
 //! the harness broker (tansu, or whatever `BROKER` / `KAFKA_BOOTSTRAP_SERVERS` name) for the
 //! dead-letter copy, so that the headers and raw bytes are proven on an independent broker and
@@ -21,15 +21,15 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use integration_tests::group::wait_until;
 use integration_tests::{broker, create_topic, unique_topic};
-use kafka_client::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_client::protocol::records::RecordHeader;
-use kafka_client::retry_topics::{
+use kafkito::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::protocol::records::RecordHeader;
+use kafkito::retry_topics::{
     dead_letter_topic, retry_topic, Backoff, Outcome, OutcomeKind, RetryHeaders, RetryTopics,
     RetryTopicsConfig,
 };
-use kafka_client::serdes::{StringDeserializer, TypedRecord};
-use kafka_testkit::Cluster;
+use kafkito::serdes::{StringDeserializer, TypedRecord};
+use kafkito_testkit::Cluster;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::Headers as _;
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -282,7 +282,7 @@ async fn poison_at_the_head(blocking: bool) -> (Vec<(Instant, bool)>, Vec<Instan
 /// The blocking run's `max.poll.interval.ms` makes its last retry go back to poll first, so
 /// the order is also proven across that seek back.
 ///
-/// Broker: kafka-testkit (in-process, 3 brokers).
+/// Broker: kafkito-testkit (in-process, 3 brokers).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_behind_a_failing_one_are_processed_before_its_retries_end() {
     let (poison, healthy) = poison_at_the_head(false).await;
@@ -325,7 +325,7 @@ async fn records_behind_a_failing_one_are_processed_before_its_retries_end() {
 /// watermark is exactly the hand-offs expected (no duplicate copy), and everything is
 /// committed at the end.
 ///
-/// Broker: kafka-testkit (in-process, 3 brokers): committed offsets and high watermarks read
+/// Broker: kafkito-testkit (in-process, 3 brokers): committed offsets and high watermarks read
 /// from the cluster's state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_record_ends_exactly_once_across_a_crash_of_the_retry_consumer() {
@@ -505,7 +505,7 @@ async fn the_dead_letter_record_keeps_the_original_bytes_and_headers() {
 /// record exactly once, and every record has exactly one outcome; read uncommitted, the retry
 /// topic also holds the aborted copies (so the kill really hit an open transaction).
 ///
-/// Broker: kafka-testkit (in-process, 3 brokers): transactions, markers, last stable offset.
+/// Broker: kafkito-testkit (in-process, 3 brokers): transactions, markers, last stable offset.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exactly_once_hand_offs_lose_and_duplicate_nothing_when_killed_mid_transaction() {
     let topic = unique_topic("rt-eos");
@@ -637,7 +637,7 @@ async fn exactly_once_hand_offs_lose_and_duplicate_nothing_when_killed_mid_trans
 /// decode error (0 attempts: the handler never sees it), and the records behind it on the same
 /// partition are processed and committed.
 ///
-/// Broker: kafka-testkit (in-process, 3 brokers): committed offsets read from its state.
+/// Broker: kafkito-testkit (in-process, 3 brokers): committed offsets read from its state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_undecodable_record_is_dead_lettered_and_the_partition_keeps_flowing() {
     let topic = unique_topic("rt-decode");

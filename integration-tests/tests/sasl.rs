@@ -21,10 +21,10 @@
 //!   tansu allows it, so that they get un-ignored.
 
 use integration_tests::sasl::SaslBroker;
-use kafka_client::config::{SaslConfig, SaslMechanism, SecurityProtocol};
-use kafka_client::net::Connection;
-use kafka_client::{ClientConfig, Error};
-use kafka_protocol::messages::MetadataRequest;
+use kafkito::config::{SaslConfig, SaslMechanism, SecurityProtocol};
+use kafkito::net::Connection;
+use kafkito::{ClientConfig, Error};
+use kafkito_protocol::messages::MetadataRequest;
 
 const NO_PROVISIONING: &str = "tansu 0.6 cannot provision a SCRAM user: `tansu user create` \
     against a broker with --authentication is refused (NotAuthenticated); memory:// storage is \

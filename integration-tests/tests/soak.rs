@@ -49,10 +49,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use integration_tests::{broker, create_topic, unique_topic};
-use kafka_client::consumer::{Consumer, ConsumerConfig};
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_client::protocol::ErrorCode;
-use kafka_client::Error;
+use kafkito::consumer::{Consumer, ConsumerConfig};
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::protocol::ErrorCode;
+use kafkito::Error;
 use support::mock::{key, reconcile, report};
 
 const PARTITIONS: i32 = 4;

@@ -1,4 +1,4 @@
-//! Certification of `kafka-testkit` by librdkafka (2.12, through the `rdkafka` crate): an
+//! Certification of `kafkito-testkit` by librdkafka (2.12, through the `rdkafka` crate): an
 //! independent client must behave on the testkit as on Kafka. Each test runs librdkafka's
 //! producer, consumer or admin client against an in-process testkit cluster and reconciles
 //! what librdkafka reports with what the testkit holds (its log offsets, its group state).
@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kafka_testkit::{ApiKey, Cluster, ErrorCode, Fault, Mechanism};
+use kafkito_testkit::{ApiKey, Cluster, ErrorCode, Fault, Mechanism};
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -1085,8 +1085,8 @@ async fn kcat_logs_in_with_scram_sha_256_scram_sha_512_and_plain() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kcat_talks_ssl_and_sasl_ssl_with_scram() {
     const N: usize = 100;
-    let ca = kafka_testkit::TestCa::new("testkit CA").unwrap();
-    let other_ca = kafka_testkit::TestCa::new("some other CA").unwrap();
+    let ca = kafkito_testkit::TestCa::new("testkit CA").unwrap();
+    let other_ca = kafkito_testkit::TestCa::new("some other CA").unwrap();
     let dir = std::env::temp_dir().join(format!("testkit-cert-kcat-ssl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca_file = dir.join("ca.pem");

@@ -4,10 +4,10 @@
 //! hostname mismatch each fail with a clear `Error::Tls`.
 
 use integration_tests::tls::{ServerCert, TlsBroker};
-use kafka_client::config::{SecurityProtocol, TlsConfig};
-use kafka_client::net::Connection;
-use kafka_client::{ClientConfig, Error};
-use kafka_protocol::messages::MetadataRequest;
+use kafkito::config::{SecurityProtocol, TlsConfig};
+use kafkito::net::Connection;
+use kafkito::{ClientConfig, Error};
+use kafkito_protocol::messages::MetadataRequest;
 
 fn tls_config(bootstrap: &str, ca: std::path::PathBuf) -> ClientConfig {
     ClientConfig {

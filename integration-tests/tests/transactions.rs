@@ -17,7 +17,7 @@
 //! - the same calls against librdkafka's mock cluster (a second implementation), which
 //!   cannot prove read_committed (no markers, no list).
 //!
-//! Covered on crafted responses instead (kafka-client `producer::transaction` and
+//! Covered on crafted responses instead (kafkito `producer::transaction` and
 //! `consumer::fetcher` tests): EndTxn/AddPartitionsToTxn answering PRODUCER_FENCED (tansu
 //! closes the connection there), retriable coordinator errors, an aborted-transactions list,
 //! markers beyond a fetch, and open transactions past the last stable offset.
@@ -31,15 +31,15 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use integration_tests::group::offsets_only;
 use integration_tests::{broker, create_topic, unique_topic};
-use kafka_client::consumer::{
+use kafkito::consumer::{
     Consumer, ConsumerConfig, ConsumerGroupMetadata, ConsumerRecord, TopicPartition,
 };
-use kafka_client::net::Connection;
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord, TransactionState};
-use kafka_client::protocol::messages::{fetch_request, ApiKey, FetchRequest};
-use kafka_client::protocol::records::{decode_batches, ControlRecord};
-use kafka_client::ClientConfig;
-use kafka_client::Error;
+use kafkito::net::Connection;
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord, TransactionState};
+use kafkito::protocol::messages::{fetch_request, ApiKey, FetchRequest};
+use kafkito::protocol::records::{decode_batches, ControlRecord};
+use kafkito::ClientConfig;
+use kafkito::Error;
 
 #[path = "support/mock.rs"]
 mod mock;
@@ -390,12 +390,12 @@ async fn abort_leaves_offsets_and_hides_records() {
 /// call fails with `ProducerFenced`, and so does every call after; the second commits.
 ///
 /// Relies on: the broker bumping the epoch at the second InitProducerId and refusing a Produce
-/// with the old epoch: tansu with PRODUCER_FENCED (measured), kafka-testkit with
+/// with the old epoch: tansu with PRODUCER_FENCED (measured), kafkito-testkit with
 /// INVALID_PRODUCER_EPOCH as Kafka does, and then PRODUCER_FENCED to the abort. Not provable on tansu: an EndTxn with
 /// the old epoch — tansu logs `ProducerFenced` and closes the connection instead of
 /// answering (measured), which this client retries as a broken connection until
 /// `max.block.ms`. EndTxn/AddPartitionsToTxn answering PRODUCER_FENCED is covered on crafted
-/// responses (kafka-client `producer::transaction` tests).
+/// responses (kafkito `producer::transaction` tests).
 #[tokio::test]
 async fn second_producer_fences_the_first() {
     let output = unique_topic("txn-fence");
@@ -410,7 +410,7 @@ async fn second_producer_fences_the_first() {
     second.init_transactions().await.unwrap();
 
     // The zombie's next call: a send. Its Produce carries the old epoch. tansu answers
-    // PRODUCER_FENCED: fenced at once. Kafka and kafka-testkit answer INVALID_PRODUCER_EPOCH,
+    // PRODUCER_FENCED: fenced at once. Kafka and kafkito-testkit answer INVALID_PRODUCER_EPOCH,
     // which is abortable (KIP-588): the abort's InitProducerId names the old epoch and the
     // coordinator answers PRODUCER_FENCED.
     let delivery = first
@@ -427,7 +427,7 @@ async fn second_producer_fences_the_first() {
     } else {
         assert_eq!(
             err.code(),
-            Some(kafka_client::protocol::ErrorCode::InvalidProducerEpoch),
+            Some(kafkito::protocol::ErrorCode::InvalidProducerEpoch),
             "{err}"
         );
         first.abort_transaction().await.unwrap_err()

@@ -1,6 +1,6 @@
 //! read_committed checked by two clients, on a broker that implements it.
 //!
-//! Proven on: kafka-testkit (in-process, 3 brokers, replication factor 3), whose Fetch answers
+//! Proven on: kafkito-testkit (in-process, 3 brokers, replication factor 3), whose Fetch answers
 //! carry the aborted-transactions list and stop at the last stable offset, as Kafka's do.
 //! tansu cannot prove this: its aborted-transactions list is always empty (integration-tests
 //! README, quirk 13), and librdkafka's mock cluster writes no markers at all.
@@ -18,12 +18,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use kafka_client::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
-use kafka_client::net::Connection;
-use kafka_client::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_client::protocol::messages::{fetch_request, ApiKey, FetchRequest};
-use kafka_client::ClientConfig as OurClientConfig;
-use kafka_testkit::Cluster;
+use kafkito::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
+use kafkito::net::Connection;
+use kafkito::producer::{Producer, ProducerConfig, ProducerRecord};
+use kafkito::protocol::messages::{fetch_request, ApiKey, FetchRequest};
+use kafkito::ClientConfig as OurClientConfig;
+use kafkito_testkit::Cluster;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseRecord, Producer as _, ThreadedProducer};
@@ -168,7 +168,7 @@ fn rd_read(bootstrap: &str, topic: &str, isolation: &str) -> Vec<String> {
     keys
 }
 
-/// kafka-testkit, checked by librdkafka's read_committed consumer (an independent client):
+/// kafkito-testkit, checked by librdkafka's read_committed consumer (an independent client):
 /// our transactional producers `a` and `b` keep transactions open at the same time on every
 /// partition, so their batches interleave in each partition's log. Round 1: `a` aborts, `b`
 /// commits; round 2: `a` commits, `b` aborts; then `b` leaves a transaction open. Our
@@ -323,7 +323,7 @@ fn rd_send(
     producer.flush(WAIT).expect("librdkafka flush");
 }
 
-/// kafka-testkit, written by librdkafka's transactional producers (an independent client):
+/// kafkito-testkit, written by librdkafka's transactional producers (an independent client):
 /// the same interleaved pattern as above (round 1: `a` aborts, `b` commits; round 2: `a`
 /// commits, `b` aborts; `b` left open). Our read_committed consumer reads exactly the
 /// committed records, once each, and stops at the last stable offset; our read_uncommitted

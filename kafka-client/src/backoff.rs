@@ -23,7 +23,7 @@ use crate::config::ClientConfig;
 ///
 /// ```
 /// use std::time::Duration;
-/// use kafka_client::backoff::ExponentialBackoff;
+/// use kafkito::backoff::ExponentialBackoff;
 ///
 /// let backoff = ExponentialBackoff::new(Duration::from_millis(100), Duration::from_secs(1))
 ///     .without_jitter();
@@ -131,7 +131,7 @@ impl ExponentialBackoff {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use kafka_client::backoff::{BackoffTracker, ExponentialBackoff};
+/// use kafkito::backoff::{BackoffTracker, ExponentialBackoff};
 ///
 /// let policy = ExponentialBackoff::new(Duration::from_millis(50), Duration::from_secs(1))
 ///     .without_jitter();

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -60,14 +60,14 @@ pub enum Error {
         broker: String,
         /// What the decoder found.
         #[source]
-        source: kafka_protocol::DecodeError,
+        source: kafkito_protocol::DecodeError,
         /// A likely cause, e.g. "is the listener TLS?".
         hint: Option<&'static str>,
     },
     /// A request could not be encoded (a bug in the caller's values, e.g. a null where the
     /// version allows none).
     #[error("could not encode request: {0}")]
-    Encode(#[from] kafka_protocol::EncodeError),
+    Encode(#[from] kafkito_protocol::EncodeError),
     /// The broker supports no version of an API that we also support.
     #[error("broker {broker} supports {} versions {broker_min}-{broker_max}, this client {client_min}-{client_max}: no overlap", api.name())]
     UnsupportedVersion {
@@ -316,7 +316,7 @@ impl Error {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use kafka_client::Error;
+    /// use kafkito::Error;
     ///
     /// let timeout = Error::Timeout { what: "a Fetch response".into(), after: Duration::from_secs(30) };
     /// assert!(timeout.is_transport() && timeout.is_retriable());

@@ -1,4 +1,4 @@
-//! Async Kafka client built on [`kafka_protocol`].
+//! Async Kafka client built on [`kafkito_protocol`].
 //!
 //! Layout: [`config`] (typed settings with Kafka's key names), [`error`] (one error type and
 //! its classification), `net` (transport, connection, handshake, pool) and the clients built
@@ -12,11 +12,11 @@
 //!   `SASL_PLAINTEXT`) work as usual, and a configuration asking for `SSL` or `SASL_SSL` is
 //!   refused when a client is created ([`net::Connector::new`]) with [`Error::Config`] on
 //!   `security.protocol`: "this build has no TLS support: enable the `tls` feature of
-//!   kafka-client".
+//!   kafkito".
 //!
 //! ```toml
 //! [dependencies]
-//! kafka-client = { version = "0.1", features = ["tls"] }
+//! kafkito = { version = "0.1", features = ["tls"] }
 //! ```
 //!
 //! - `json` (off by default): `serdes::Json`, JSON keys and values through serde.
@@ -44,7 +44,7 @@ pub use admin::AdminClient;
 pub use config::ClientConfig;
 pub use consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 pub use error::{Error, Result};
-pub use kafka_protocol as protocol;
+pub use kafkito_protocol as protocol;
 pub use producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
 pub use types::{IsolationLevel, OffsetAndMetadata, TopicPartition};
 

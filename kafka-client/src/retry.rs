@@ -46,7 +46,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
@@ -302,7 +302,7 @@ pub(crate) fn fail_all<K: Clone, V>(keys: &[K], error: &Error) -> Vec<(K, Result
 
 #[cfg(test)]
 mod tests {
-    use kafka_protocol::messages::ApiKey;
+    use kafkito_protocol::messages::ApiKey;
 
     use super::*;
 

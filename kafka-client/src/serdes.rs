@@ -13,7 +13,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! kafka-client = { version = "0.1", features = ["json"] }   # JsonSerializer / JsonDeserializer
+//! kafkito = { version = "0.1", features = ["json"] }   # JsonSerializer / JsonDeserializer
 //! ```
 
 use std::fmt;
@@ -34,7 +34,7 @@ pub use crate::producer::serializer::{Serializer, StringSerializer};
 ///
 /// ```
 /// use bytes::Bytes;
-/// use kafka_client::serdes::Deserializer;
+/// use kafkito::serdes::Deserializer;
 ///
 /// let parse_u32 = |_topic: &str, bytes: &Bytes| -> Result<u32, String> {
 ///     std::str::from_utf8(bytes)
@@ -64,7 +64,7 @@ where
 ///
 /// ```
 /// use bytes::Bytes;
-/// use kafka_client::serdes::{BytesSerde, Deserializer, Serializer};
+/// use kafkito::serdes::{BytesSerde, Deserializer, Serializer};
 ///
 /// let raw = Bytes::from_static(&[0xff, 0x00]);
 /// assert_eq!(BytesSerde.deserialize("t", &raw), Ok(raw.clone()));
@@ -90,7 +90,7 @@ impl Serializer<Bytes> for BytesSerde {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use kafka_client::serdes::{Deserializer, StringDeserializer};
+/// use kafkito::serdes::{Deserializer, StringDeserializer};
 ///
 /// assert_eq!(StringDeserializer.deserialize("t", &Bytes::from_static(b"hi")), Ok("hi".to_string()));
 /// assert!(StringDeserializer.deserialize("t", &Bytes::from_static(&[0xff])).is_err());
@@ -111,7 +111,7 @@ impl Deserializer<String> for StringDeserializer {
 /// ```
 /// # #[cfg(feature = "json")] {
 /// use bytes::Bytes;
-/// use kafka_client::serdes::{Deserializer, Json, Serializer};
+/// use kafkito::serdes::{Deserializer, Json, Serializer};
 ///
 /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
 /// struct Order { id: u32 }
@@ -199,8 +199,8 @@ impl std::error::Error for DecodeFailure {}
 /// partition, offset, timestamp and headers, and the original bytes).
 ///
 /// ```
-/// # fn demo(record: kafka_client::consumer::ConsumerRecord) {
-/// use kafka_client::serdes::{decode, StringDeserializer, TypedRecord};
+/// # fn demo(record: kafkito::consumer::ConsumerRecord) {
+/// use kafkito::serdes::{decode, StringDeserializer, TypedRecord};
 ///
 /// if let Ok(typed) = decode(record, &StringDeserializer, &StringDeserializer) {
 ///     let typed: TypedRecord<String, String> = typed;
@@ -223,9 +223,9 @@ pub struct TypedRecord<K, V> {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use kafka_client::consumer::ConsumerRecord;
-/// use kafka_client::protocol::records::TimestampType;
-/// use kafka_client::serdes::{decode, RecordPart, StringDeserializer};
+/// use kafkito::consumer::ConsumerRecord;
+/// use kafkito::protocol::records::TimestampType;
+/// use kafkito::serdes::{decode, RecordPart, StringDeserializer};
 ///
 /// let record = ConsumerRecord {
 ///     topic: "t".into(), partition: 0, offset: 5, timestamp: 0,
@@ -280,10 +280,10 @@ pub fn decode<K, V>(
 /// sending it to a dead-letter topic) never replays it.
 ///
 /// ```no_run
-/// # async fn demo() -> kafka_client::Result<()> {
+/// # async fn demo() -> kafkito::Result<()> {
 /// use std::time::Duration;
-/// use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
-/// use kafka_client::serdes::{StringDeserializer, TypedConsumer};
+/// use kafkito::consumer::{Consumer, ConsumerConfig, TopicPartition};
+/// use kafkito::serdes::{StringDeserializer, TypedConsumer};
 ///
 /// let config = ConsumerConfig::from_properties([("bootstrap.servers", "localhost:9092")])?;
 /// let mut consumer = Consumer::new(config).await?;
@@ -347,7 +347,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kafka_protocol::records::TimestampType;
+    use kafkito_protocol::records::TimestampType;
 
     fn record(key: Option<&'static [u8]>, value: Option<&'static [u8]>) -> ConsumerRecord {
         ConsumerRecord {

@@ -24,18 +24,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_protocol::messages::api_versions_response::ApiVersion;
-use kafka_protocol::messages::find_coordinator_response::Coordinator;
-use kafka_protocol::messages::metadata_response::{
+use kafkito_protocol::messages::api_versions_response::ApiVersion;
+use kafkito_protocol::messages::find_coordinator_response::Coordinator;
+use kafkito_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::produce_response::{
+    PartitionProduceResponse, TopicProduceResponse,
+};
+use kafkito_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, FindCoordinatorRequest,
     FindCoordinatorResponse, MetadataResponse, ProduceRequest, ProduceResponse, Request,
 };
-use kafka_protocol::records::{decode_batches, RecordBatch};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::records::{decode_batches, RecordBatch};
+use kafkito_protocol::ErrorCode;
 use tokio::net::TcpListener;
 
 pub(crate) use crate::net::test_peer::{response_frame, Peer, Received};
@@ -266,7 +268,7 @@ mod tests {
     use std::sync::atomic::Ordering;
     use std::time::Duration;
 
-    use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
+    use kafkito_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
     use tokio::net::TcpStream;
 
     use super::{FakeBroker, Reply};

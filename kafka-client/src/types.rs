@@ -45,7 +45,7 @@ pub enum IsolationLevel {
 /// A plain offset converts into one without metadata:
 ///
 /// ```
-/// use kafka_client::OffsetAndMetadata;
+/// use kafkito::OffsetAndMetadata;
 ///
 /// let plain = OffsetAndMetadata::from(42);
 /// assert_eq!(plain.offset, 42);

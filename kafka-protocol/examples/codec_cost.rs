@@ -5,7 +5,7 @@
 //! the machine is doing:
 //!
 //! ```text
-//! cargo build --release -p kafka-protocol --example codec_cost
+//! cargo build --release -p kafkito-protocol --example codec_cost
 //! valgrind --tool=callgrind target/release/examples/codec_cost lz4
 //! valgrind --tool=callgrind target/release/examples/codec_cost none
 //! ```
@@ -13,7 +13,7 @@
 //! The difference of the two totals, divided by the records (printed), is the codec's cost
 //! per record; `bench/results/` keeps the measurements that decided a codec setting.
 
-use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
+use kafkito_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
 
 const BATCHES: usize = 4;
 const RECORDS_PER_BATCH: usize = 8_000;

@@ -107,7 +107,7 @@ impl ErrorCode {
     /// coordinator again. Unknown codes are not retriable.
     ///
     /// ```
-    /// use kafka_protocol::ErrorCode;
+    /// use kafkito_protocol::ErrorCode;
     /// assert!(ErrorCode::CoordinatorLoadInProgress.is_retriable());
     /// assert!(!ErrorCode::TopicAuthorizationFailed.is_retriable());
     /// ```
@@ -126,7 +126,7 @@ impl ErrorCode {
     /// is needed.
     ///
     /// ```
-    /// use kafka_protocol::ErrorCode;
+    /// use kafkito_protocol::ErrorCode;
     /// assert!(ErrorCode::NotLeaderOrFollower.invalidates_metadata());
     /// assert!(ErrorCode::FencedLeaderEpoch.invalidates_metadata());
     /// assert!(!ErrorCode::UnknownLeaderEpoch.invalidates_metadata());
@@ -150,7 +150,7 @@ impl ErrorCode {
     /// transaction coordinator Java reports it as `PRODUCER_FENCED`, fatal.
     ///
     /// ```
-    /// use kafka_protocol::ErrorCode;
+    /// use kafkito_protocol::ErrorCode;
     /// assert!(ErrorCode::ProducerFenced.is_fatal_for_producer());
     /// assert!(!ErrorCode::TransactionAbortable.is_fatal_for_producer());
     /// ```

@@ -19,8 +19,8 @@ pub const SIZE_PREFIX_LEN: usize = 4;
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use kafka_protocol::frame::encode_request;
-/// use kafka_protocol::messages::ApiVersionsRequest;
+/// use kafkito_protocol::frame::encode_request;
+/// use kafkito_protocol::messages::ApiVersionsRequest;
 ///
 /// let mut buf = BytesMut::new();
 /// encode_request(&mut buf, 1, Some("me"), 0, &ApiVersionsRequest::default()).unwrap();
@@ -138,9 +138,9 @@ impl From<Bytes> for RequestFrame {
 ///
 /// ```
 /// use bytes::{Bytes, BytesMut};
-/// use kafka_protocol::frame::{encode_request, encode_request_frame};
-/// use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-/// use kafka_protocol::messages::ProduceRequest;
+/// use kafkito_protocol::frame::{encode_request, encode_request_frame};
+/// use kafkito_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+/// use kafkito_protocol::messages::ProduceRequest;
 ///
 /// let batch = Bytes::from(vec![0u8; 4096]);
 /// let mut request = ProduceRequest::default();

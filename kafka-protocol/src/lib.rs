@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use bytes::BytesMut;
-//! use kafka_protocol::messages::{ApiVersionsRequest, Message};
+//! use kafkito_protocol::messages::{ApiVersionsRequest, Message};
 //!
 //! let request = ApiVersionsRequest {
 //!     client_software_name: "demo".into(),

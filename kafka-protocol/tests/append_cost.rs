@@ -3,7 +3,7 @@
 //! each when full). Run it under callgrind in release mode to count instructions per record:
 //!
 //! ```text
-//! cargo test --release -p kafka-protocol --test append_cost --no-run
+//! cargo test --release -p kafkito-protocol --test append_cost --no-run
 //! valgrind --tool=callgrind --toggle-collect='*append_cost*append_records*' \
 //!     target/release/deps/append_cost-<hash> --ignored --exact append_one_million_records
 //! ```
@@ -16,7 +16,7 @@
 use std::hint::black_box;
 
 use bytes::Bytes;
-use kafka_protocol::records::{Compression, RecordBatchBuilder};
+use kafkito_protocol::records::{Compression, RecordBatchBuilder};
 
 const RECORDS: usize = 1_000_000;
 const BATCH_SIZE: usize = 16 * 1024;

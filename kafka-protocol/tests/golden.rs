@@ -15,12 +15,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::header::{RequestHeader, ResponseHeader};
-use kafka_protocol::messages::{ApiKey, RequestBody, ResponseBody};
-use kafka_protocol::records::{
+use kafkito_protocol::header::{RequestHeader, ResponseHeader};
+use kafkito_protocol::messages::{ApiKey, RequestBody, ResponseBody};
+use kafkito_protocol::records::{
     decode_batches, Compression, ControlRecord, ControlRecordType, Record, RecordBatch,
 };
-use kafka_protocol::wire::Uuid;
+use kafkito_protocol::wire::Uuid;
 
 /// API keys that appear in the fixtures although this codec does not speak them. A frame with
 /// any other unknown key fails the test, so new captures cannot slip past unchecked.

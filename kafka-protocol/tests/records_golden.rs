@@ -1,9 +1,9 @@
-//! Golden tests for `kafka_protocol::records`: bytes written by other implementations (a real
+//! Golden tests for `kafkito_protocol::records`: bytes written by other implementations (a real
 //! broker, kafka-python with the C codec libraries) and hand-checked bytes. See
 //! `tests/fixtures/records/README.md` for where each fixture comes from.
 
 use bytes::Bytes;
-use kafka_protocol::records::{
+use kafkito_protocol::records::{
     decode_batches, BatchDecoder, Compression, ControlRecord, ControlRecordType,
     RecordBatchBuilder, RecordHeader, RecordsError, TimestampType,
 };
@@ -267,7 +267,7 @@ fn crc_mismatch_is_reported_with_both_values() {
 
 /// Writes one batch per codec into `$RECORDS_DUMP_DIR`, for an independent decoder to check
 /// (`tests/fixtures/records/check_with_kafka_python.py`; see the README there). Not part of
-/// the normal run: `RECORDS_DUMP_DIR=/tmp/x cargo test -p kafka-protocol --test
+/// the normal run: `RECORDS_DUMP_DIR=/tmp/x cargo test -p kafkito-protocol --test
 /// records_golden -- --ignored`.
 #[test]
 #[ignore = "writes files for an external decoder; see tests/fixtures/records/README.md"]

@@ -1,9 +1,9 @@
-//! Property tests for `kafka_protocol::records`: every batch we write decodes to what was
+//! Property tests for `kafkito_protocol::records`: every batch we write decodes to what was
 //! appended, for every codec and attribute; and no input, however mangled, makes the decoder
 //! panic or over-allocate.
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::records::{
+use kafkito_protocol::records::{
     decode_batches, decode_batches_with, BatchDecoder, Compression, DecodeOptions,
     RecordBatchBuilder, RecordHeader, RecordsError, TimestampType,
 };
@@ -131,7 +131,7 @@ fn build(input: &InputBatch) -> Bytes {
     b.finish().unwrap()
 }
 
-fn check_decoded(input: &InputBatch, batch: &kafka_protocol::records::RecordBatch, size: usize) {
+fn check_decoded(input: &InputBatch, batch: &kafkito_protocol::records::RecordBatch, size: usize) {
     assert_eq!(batch.magic, 2);
     assert_eq!(batch.size_in_bytes, size);
     assert_eq!(batch.compression, input.compression);

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -179,8 +179,8 @@ impl ClusterBuilder {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), kafka_testkit::Error> {
-    /// use kafka_testkit::{Cluster, Mechanism};
+    /// # async fn main() -> Result<(), kafkito_testkit::Error> {
+    /// use kafkito_testkit::{Cluster, Mechanism};
     /// let cluster = Cluster::builder().sasl_user(Mechanism::ScramSha512, "bob", "pw").build().await?;
     /// // clients: security.protocol=SASL_PLAINTEXT, sasl.mechanism=SCRAM-SHA-512, bob / pw
     /// # let _ = cluster;
@@ -226,8 +226,8 @@ impl ClusterBuilder {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), kafka_testkit::Error> {
-    /// let cluster = kafka_testkit::Cluster::builder()
+    /// # async fn main() -> Result<(), kafkito_testkit::Error> {
+    /// let cluster = kafkito_testkit::Cluster::builder()
     ///     .consumer_heartbeat_interval_ms(300)
     ///     .consumer_session_timeout_ms(3_000)
     ///     .build()
@@ -248,8 +248,8 @@ impl ClusterBuilder {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), kafka_testkit::Error> {
-    /// use kafka_testkit::{Cluster, TestCa};
+    /// # async fn main() -> Result<(), kafkito_testkit::Error> {
+    /// use kafkito_testkit::{Cluster, TestCa};
     /// let ca = TestCa::new("test CA")?;
     /// let cluster = Cluster::builder().tls(ca.server_config()?).build().await?;
     /// // clients: security.protocol=SSL, ssl.ca.pem=<ca.pem()>
@@ -425,8 +425,8 @@ impl BrokerRuntime {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), kafka_testkit::Error> {
-/// let cluster = kafka_testkit::Cluster::builder().brokers(3).build().await?;
+/// # async fn main() -> Result<(), kafkito_testkit::Error> {
+/// let cluster = kafkito_testkit::Cluster::builder().brokers(3).build().await?;
 /// let bootstrap = cluster.bootstrap(); // "127.0.0.1:port,127.0.0.1:port,127.0.0.1:port"
 /// cluster.create_topic("orders", 3, 3)?;
 /// assert_eq!(bootstrap.split(',').count(), 3);
@@ -516,7 +516,7 @@ impl Cluster {
     /// between the look and the wait is not missed:
     ///
     /// ```no_run
-    /// # async fn demo(cluster: kafka_testkit::Cluster) {
+    /// # async fn demo(cluster: kafkito_testkit::Cluster) {
     /// use std::time::{Duration, Instant};
     ///
     /// let mut changes = cluster.changes();
@@ -621,8 +621,8 @@ impl Cluster {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), kafka_testkit::Error> {
-    /// use kafka_testkit::{ApiKey, Cluster, ErrorCode, Fault};
+    /// # async fn main() -> Result<(), kafkito_testkit::Error> {
+    /// use kafkito_testkit::{ApiKey, Cluster, ErrorCode, Fault};
     ///
     /// let cluster = Cluster::builder().brokers(1).build().await?;
     /// let fault =
@@ -672,8 +672,8 @@ impl Cluster {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), kafka_testkit::Error> {
-    /// let cluster = kafka_testkit::Cluster::builder().brokers(1).build().await?;
+    /// # async fn main() -> Result<(), kafkito_testkit::Error> {
+    /// let cluster = kafkito_testkit::Cluster::builder().brokers(1).build().await?;
     /// cluster.hold_transaction_markers(true);
     /// // ... a transactional producer commits; its next transaction is refused for now ...
     /// cluster.hold_transaction_markers(false);

@@ -24,11 +24,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use kafka_protocol::messages::consumer_group_describe_response as describe;
-use kafka_protocol::messages::consumer_group_heartbeat_response::{Assignment, TopicPartitions};
-use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::consumer_group_describe_response as describe;
+use kafkito_protocol::messages::consumer_group_heartbeat_response::{Assignment, TopicPartitions};
+use kafkito_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 
 /// A partition by topic id.
 type Tp = (Uuid, i32);
@@ -684,7 +684,7 @@ impl ConsumerGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kafka_protocol::messages::consumer_group_heartbeat_request::TopicPartitions as Owned;
+    use kafkito_protocol::messages::consumer_group_heartbeat_request::TopicPartitions as Owned;
 
     const T: Uuid = Uuid([7; 16]);
 

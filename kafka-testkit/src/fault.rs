@@ -9,15 +9,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 
 /// An error to inject. Build with [`Fault::new`], narrow with [`partition`](Fault::partition)
 /// and [`broker`](Fault::broker), bound with [`times`](Fault::times), then pass to
 /// [`Cluster::inject`](crate::Cluster::inject).
 ///
 /// ```
-/// use kafka_testkit::{ApiKey, ErrorCode, Fault};
+/// use kafkito_testkit::{ApiKey, ErrorCode, Fault};
 ///
 /// let fault = Fault::new(ApiKey::Produce, ErrorCode::NotLeaderOrFollower)
 ///     .partition("orders", 0)

@@ -15,15 +15,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
-use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
-use kafka_protocol::messages::leave_group_response::MemberResponse;
-use kafka_protocol::messages::list_groups_response::ListedGroup;
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+use kafkito_protocol::messages::join_group_response::JoinGroupResponseMember;
+use kafkito_protocol::messages::leave_group_response::MemberResponse;
+use kafkito_protocol::messages::list_groups_response::ListedGroup;
+use kafkito_protocol::messages::{
     HeartbeatRequest, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, SyncGroupRequest,
     SyncGroupResponse,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 use tokio::sync::oneshot;
 
 use crate::consumer_group::ConsumerGroup;
@@ -993,8 +993,8 @@ impl Groups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
-    use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
+    use kafkito_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+    use kafkito_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 
     fn ctx() -> JoinContext {
         JoinContext {
@@ -1171,8 +1171,8 @@ mod tests {
     #[test]
     fn seed_2_transactional_commits_of_a_kip848_member_check_its_member_epoch() {
         use crate::consumer_group::HeartbeatContext;
-        use kafka_protocol::messages::ConsumerGroupHeartbeatRequest;
-        use kafka_protocol::wire::Uuid;
+        use kafkito_protocol::messages::ConsumerGroupHeartbeatRequest;
+        use kafkito_protocol::wire::Uuid;
 
         let mut groups = Groups::default();
         let now = Instant::now();

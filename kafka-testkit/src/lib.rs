@@ -1,6 +1,6 @@
 //! An in-process, in-memory Kafka cluster for tests, in the spirit of franz-go's `kfake`:
 //! N brokers on loopback ports speaking Kafka's wire protocol (decoded and encoded with
-//! [`kafka_protocol`]), with topics, replicas, leaders and leader epochs, idempotent and
+//! [`kafkito_protocol`]), with topics, replicas, leaders and leader epochs, idempotent and
 //! transactional producers (markers, last stable offset, aborted-transactions lists), the
 //! classic and KIP-848 group coordinators, SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER,
 //! KIP-368 session lifetimes and re-authentication), and fault controls no real broker offers.
@@ -8,8 +8,8 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), kafka_testkit::Error> {
-//! use kafka_testkit::{ApiKey, Cluster, ErrorCode, Fault};
+//! # async fn main() -> Result<(), kafkito_testkit::Error> {
+//! use kafkito_testkit::{ApiKey, Cluster, ErrorCode, Fault};
 //!
 //! let cluster = Cluster::builder().brokers(3).build().await?;
 //! let bootstrap = cluster.bootstrap(); // give this to any Kafka client
@@ -68,8 +68,8 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), kafka_testkit::Error> {
-//! use kafka_testkit::{Cluster, Mechanism};
+//! # async fn main() -> Result<(), kafkito_testkit::Error> {
+//! use kafkito_testkit::{Cluster, Mechanism};
 //! let cluster = Cluster::builder().sasl_user(Mechanism::ScramSha512, "alice", "secret")
 //!     .sasl_session_lifetime_ms(3_000).build().await?;
 //! // ... a client with security.protocol=SASL_PLAINTEXT, sasl.mechanism=SCRAM-SHA-512 ...
@@ -113,8 +113,8 @@ mod txn;
 
 pub use cluster::{Changes, Cluster, ClusterBuilder, Error, SaslLogin, SaslSession};
 pub use fault::{Fault, FaultHandle};
-pub use kafka_protocol::messages::ApiKey;
-pub use kafka_protocol::ErrorCode;
+pub use kafkito_protocol::messages::ApiKey;
+pub use kafkito_protocol::ErrorCode;
 pub use log::TimestampType;
 pub use sasl_server::SaslMechanism as Mechanism;
 pub use server::SUPPORTED_APIS;

@@ -11,10 +11,10 @@
 use std::collections::{HashMap, VecDeque};
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::records::{
+use kafkito_protocol::records::{
     decode_batches, Compression, ControlRecord, RecordBatch, RecordBatchBuilder,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 
 /// How many of a producer's most recent batches a partition remembers to answer a retried
 /// batch with its original offset (Kafka's `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`).
@@ -487,7 +487,7 @@ fn in_sequence(last: i32, next: i32) -> bool {
 fn validate(
     records: &Bytes,
     max_message_bytes: usize,
-) -> Result<kafka_protocol::records::RecordBatch, AppendError> {
+) -> Result<kafkito_protocol::records::RecordBatch, AppendError> {
     if records.len() < HEADER_LEN {
         return Err(AppendError::new(
             ErrorCode::CorruptMessage,

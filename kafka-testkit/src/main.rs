@@ -1,4 +1,4 @@
-//! `kafka-testkit [--brokers N] [--port P] [--rack] [--sasl MECH:USER:PASSWORD]...
+//! `kafkito-testkit [--brokers N] [--port P] [--rack] [--sasl MECH:USER:PASSWORD]...
 //! [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]`
 //!
 //! Starts an in-memory cluster, prints exactly one line `bootstrap=HOST:PORT[,HOST:PORT...]`
@@ -24,7 +24,7 @@ struct Args {
     tls_client_ca: Option<std::path::PathBuf>,
 }
 
-const USAGE: &str = "usage: kafka-testkit [--brokers N] [--port P] [--rack] \
+const USAGE: &str = "usage: kafkito-testkit [--brokers N] [--port P] [--rack] \
      [--sasl MECH:USER:PASSWORD | --sasl OAUTHBEARER]... \
      [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]";
 
@@ -79,27 +79,27 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 /// Turns on TLS for every listener, from the PEM files given.
 #[cfg(feature = "tls")]
 fn with_tls(
-    builder: kafka_testkit::ClusterBuilder,
+    builder: kafkito_testkit::ClusterBuilder,
     cert: &std::path::Path,
     key: &std::path::Path,
     client_ca: Option<&std::path::Path>,
-) -> Result<kafka_testkit::ClusterBuilder, String> {
+) -> Result<kafkito_testkit::ClusterBuilder, String> {
     let config =
-        kafka_testkit::TlsConfig::from_files(cert, key, client_ca).map_err(|e| e.to_string())?;
+        kafkito_testkit::TlsConfig::from_files(cert, key, client_ca).map_err(|e| e.to_string())?;
     Ok(builder.tls(config))
 }
 
 /// This binary was built without the `tls` feature: TLS flags are refused, not ignored.
 #[cfg(not(feature = "tls"))]
 fn with_tls(
-    _: kafka_testkit::ClusterBuilder,
+    _: kafkito_testkit::ClusterBuilder,
     _: &std::path::Path,
     _: &std::path::Path,
     _: Option<&std::path::Path>,
-) -> Result<kafka_testkit::ClusterBuilder, String> {
+) -> Result<kafkito_testkit::ClusterBuilder, String> {
     Err(
-        "--tls-cert: this kafka-testkit was built without the `tls` feature \
-         (cargo build -p kafka-testkit --features tls)"
+        "--tls-cert: this kafkito-testkit was built without the `tls` feature \
+         (cargo build -p kafkito-testkit --features tls)"
             .to_owned(),
     )
 }
@@ -108,11 +108,11 @@ fn main() -> ExitCode {
     let args = match parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("kafka-testkit: {e}");
+            eprintln!("kafkito-testkit: {e}");
             return ExitCode::from(2);
         }
     };
-    let mut builder = kafka_testkit::Cluster::builder()
+    let mut builder = kafkito_testkit::Cluster::builder()
         .brokers(args.brokers)
         .port(args.port)
         .racks(args.rack);
@@ -120,12 +120,12 @@ fn main() -> ExitCode {
         // MECH:USER:PASSWORD (the password may itself contain ':'), or OAUTHBEARER alone.
         // An unknown mechanism is refused rather than ignored: a script asking for one must
         // not get a cluster that cannot log it in.
-        match kafka_testkit::sasl_server::SaslUser::parse(spec) {
+        match kafkito_testkit::sasl_server::SaslUser::parse(spec) {
             Ok(user) => {
                 builder = builder.sasl_user(user.mechanism, &user.username, &user.password);
             }
             Err(e) => {
-                eprintln!("kafka-testkit: --sasl: {e}");
+                eprintln!("kafkito-testkit: --sasl: {e}");
                 return ExitCode::from(2);
             }
         }
@@ -134,7 +134,7 @@ fn main() -> ExitCode {
         builder = match with_tls(builder, cert, key, args.tls_client_ca.as_deref()) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("kafka-testkit: {e}");
+                eprintln!("kafkito-testkit: {e}");
                 return ExitCode::from(2);
             }
         };
@@ -146,7 +146,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("kafka-testkit: cannot start the runtime: {e}");
+            eprintln!("kafkito-testkit: cannot start the runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -154,12 +154,12 @@ fn main() -> ExitCode {
         let cluster = match builder.build().await {
             Ok(c) => c,
             // Unusable --tls-* files are bad arguments, like an unknown --sasl mechanism.
-            Err(e @ kafka_testkit::Error::Tls(_)) => {
-                eprintln!("kafka-testkit: {e}");
+            Err(e @ kafkito_testkit::Error::Tls(_)) => {
+                eprintln!("kafkito-testkit: {e}");
                 return ExitCode::from(2);
             }
             Err(e) => {
-                eprintln!("kafka-testkit: {e}");
+                eprintln!("kafkito-testkit: {e}");
                 return ExitCode::from(1);
             }
         };
@@ -169,7 +169,7 @@ fn main() -> ExitCode {
             match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("kafka-testkit: cannot watch SIGTERM: {e}");
+                    eprintln!("kafkito-testkit: cannot watch SIGTERM: {e}");
                     return ExitCode::from(1);
                 }
             };
@@ -177,7 +177,7 @@ fn main() -> ExitCode {
             match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("kafka-testkit: cannot watch SIGINT: {e}");
+                    eprintln!("kafkito-testkit: cannot watch SIGINT: {e}");
                     return ExitCode::from(1);
                 }
             };

@@ -35,8 +35,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64URL};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 use sha2::{Digest, Sha256, Sha512};
 
 /// Kafka's default (and minimum) SCRAM iteration count.
@@ -77,7 +77,7 @@ impl SaslMechanism {
     /// The mechanism Kafka calls `name` (exact, case-sensitive, as SaslHandshake matches it).
     ///
     /// ```
-    /// use kafka_testkit::sasl_server::SaslMechanism;
+    /// use kafkito_testkit::sasl_server::SaslMechanism;
     /// assert_eq!(SaslMechanism::from_name("SCRAM-SHA-512"), Some(SaslMechanism::ScramSha512));
     /// assert_eq!(SaslMechanism::from_name("GSSAPI"), None);
     /// ```
@@ -136,7 +136,7 @@ impl SaslUser {
     /// `OAUTHBEARER` alone is accepted and enables the mechanism.
     ///
     /// ```
-    /// use kafka_testkit::sasl_server::{SaslMechanism, SaslUser};
+    /// use kafkito_testkit::sasl_server::{SaslMechanism, SaslUser};
     /// let user = SaslUser::parse("SCRAM-SHA-256:alice:pa:ss").unwrap();
     /// assert_eq!(user.mechanism, SaslMechanism::ScramSha256);
     /// assert_eq!((user.username.as_str(), user.password.as_str()), ("alice", "pa:ss"));
@@ -317,7 +317,7 @@ impl SaslServerConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use kafka_testkit::sasl_server::{SaslMechanism, SaslServerConfig, SaslUser};
+    /// use kafkito_testkit::sasl_server::{SaslMechanism, SaslServerConfig, SaslUser};
     ///
     /// let users = ["PLAIN:alice:alice-secret", "SCRAM-SHA-512:bob:bob-secret"]
     ///     .into_iter()
@@ -325,7 +325,7 @@ impl SaslServerConfig {
     ///     .collect::<Result<Vec<_>, _>>()?;
     /// let config = SaslServerConfig::new(users, Vec::new(), Some(Duration::from_secs(10)));
     /// assert_eq!(config.enabled(), [SaslMechanism::Plain, SaslMechanism::ScramSha512]);
-    /// # Ok::<(), kafka_testkit::sasl_server::SaslUserError>(())
+    /// # Ok::<(), kafkito_testkit::sasl_server::SaslUserError>(())
     /// ```
     pub fn new(
         users: Vec<SaslUser>,
@@ -483,14 +483,14 @@ enum State {
 /// ```
 /// use std::sync::Arc;
 /// use std::time::SystemTime;
-/// use kafka_testkit::sasl_server::{SaslServer, SaslServerConfig, SaslUser, Step};
+/// use kafkito_testkit::sasl_server::{SaslServer, SaslServerConfig, SaslUser, Step};
 ///
 /// let config = SaslServerConfig::new(vec![SaslUser::parse("PLAIN:alice:s3cret")?], Vec::new(), None);
 /// let mut server = SaslServer::new(Arc::new(config));
 /// server.handshake("PLAIN").unwrap();
 /// let step = server.authenticate(b"\0alice\0s3cret", SystemTime::now());
 /// assert!(matches!(step, Step::Done { ref principal, .. } if principal == "User:alice"));
-/// # Ok::<(), kafka_testkit::sasl_server::SaslUserError>(())
+/// # Ok::<(), kafkito_testkit::sasl_server::SaslUserError>(())
 /// ```
 #[derive(Debug)]
 pub struct SaslServer {
@@ -1020,7 +1020,7 @@ impl InvalidToken {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
-/// use kafka_testkit::sasl_server::{validate_unsecured_jws, UnsecuredJwsValidation};
+/// use kafkito_testkit::sasl_server::{validate_unsecured_jws, UnsecuredJwsValidation};
 ///
 /// // {"alg":"none"} . {"sub":"alice","exp":4102444800} . (no signature)
 /// let token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6NDEwMjQ0NDgwMH0.";

@@ -24,9 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::frame::split_frame;
-use kafka_protocol::header::{RequestHeader, ResponseHeader};
-use kafka_protocol::messages::{self as m, ApiKey, Message, Request};
+use kafkito_protocol::frame::split_frame;
+use kafkito_protocol::header::{RequestHeader, ResponseHeader};
+use kafkito_protocol::messages::{self as m, ApiKey, Message, Request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -155,9 +155,9 @@ pub(crate) enum ConnError {
     #[error("{api} v{version} is not served")]
     UnsupportedVersion { api: &'static str, version: i16 },
     #[error("malformed request: {0}")]
-    Decode(#[from] kafka_protocol::DecodeError),
+    Decode(#[from] kafkito_protocol::DecodeError),
     #[error("response encoding failed: {0}")]
-    Encode(#[from] kafka_protocol::EncodeError),
+    Encode(#[from] kafkito_protocol::EncodeError),
     /// Kafka's SASL authenticator closes without answering (see [`SaslServer::admit`]).
     #[error("SASL: {0}")]
     Sasl(String),
@@ -412,7 +412,7 @@ fn decode<R: Request>(body: &mut Bytes, version: i16) -> Result<R, ConnError> {
     let request = R::decode(body, version)?;
     if body.has_remaining() {
         return Err(ConnError::Decode(
-            kafka_protocol::DecodeError::TrailingBytes {
+            kafkito_protocol::DecodeError::TrailingBytes {
                 what: R::NAME,
                 remaining: body.remaining(),
             },
@@ -451,7 +451,7 @@ async fn handle(
 ) -> Result<Option<BytesMut>, ConnError> {
     if frame.len() < 4 {
         return Err(ConnError::Decode(
-            kafka_protocol::DecodeError::UnexpectedEof {
+            kafkito_protocol::DecodeError::UnexpectedEof {
                 needed: 4,
                 remaining: frame.len(),
             },
@@ -512,9 +512,9 @@ async fn handle(
     if api == ApiKey::ApiVersions {
         // A version newer than ours: answer at v0 with UNSUPPORTED_VERSION and our ranges.
         let (answer_at, error) = if version > hi || version < lo {
-            (0, kafka_protocol::ErrorCode::UnsupportedVersion)
+            (0, kafkito_protocol::ErrorCode::UnsupportedVersion)
         } else {
-            (version, kafka_protocol::ErrorCode::None)
+            (version, kafkito_protocol::ErrorCode::None)
         };
         let response = handlers::api_versions(error, sasl_apis);
         return Ok(Some(response_frame::<m::ApiVersionsRequest>(

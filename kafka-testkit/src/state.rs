@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 use tokio::sync::Notify;
 
 use crate::fault::Faults;
@@ -376,7 +376,7 @@ impl State {
         assignments: Option<Vec<Vec<i32>>>,
         config: TopicConfig,
         validate_only: bool,
-    ) -> Result<(i32, i16, kafka_protocol::wire::Uuid), TopicError> {
+    ) -> Result<(i32, i16, kafkito_protocol::wire::Uuid), TopicError> {
         if !valid_topic_name(name) {
             return Err(TopicError::new(
                 ErrorCode::InvalidTopicException,

@@ -17,8 +17,8 @@ use crate::Error;
 /// The TLS identity of every listener of a cluster, in PEM.
 ///
 /// ```
-/// # fn main() -> Result<(), kafka_testkit::Error> {
-/// use kafka_testkit::{TestCa, TlsConfig};
+/// # fn main() -> Result<(), kafkito_testkit::Error> {
+/// use kafkito_testkit::{TestCa, TlsConfig};
 /// let ca = TestCa::new("test CA")?;
 /// let server: TlsConfig = ca.server_config()?; // for localhost and 127.0.0.1
 /// // Mutual TLS: also require client certificates signed by this CA.
@@ -113,8 +113,8 @@ fn certificates(pem: &str, what: &str) -> Result<Vec<CertificateDer<'static>>, E
 /// for the testkit's listeners and client certificates for mutual TLS.
 ///
 /// ```
-/// # fn main() -> Result<(), kafka_testkit::Error> {
-/// let ca = kafka_testkit::TestCa::new("test CA")?;
+/// # fn main() -> Result<(), kafkito_testkit::Error> {
+/// let ca = kafkito_testkit::TestCa::new("test CA")?;
 /// let client = ca.issue("alice", &[])?;
 /// assert!(client.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
 /// // clients trust `ca.pem()` (ssl.ca.pem) and present `client` (ssl.certificate.location)
@@ -190,7 +190,7 @@ impl TestCa {
     /// A listener identity signed by this CA, valid for `localhost` and `127.0.0.1` (the
     /// testkit's brokers listen on 127.0.0.1), without client authentication.
     pub fn server_config(&self) -> Result<TlsConfig, Error> {
-        let server = self.issue("kafka-testkit", &["localhost", "127.0.0.1"])?;
+        let server = self.issue("kafkito-testkit", &["localhost", "127.0.0.1"])?;
         Ok(TlsConfig {
             cert_chain_pem: server.cert_pem,
             key_pem: server.key_pem,

@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 
 use crate::state::{now_ms, State};
 

@@ -1,4 +1,4 @@
-//! The `kafka-testkit` binary's contract, which scripts rely on: one `bootstrap=` line on
+//! The `kafkito-testkit` binary's contract, which scripts rely on: one `bootstrap=` line on
 //! stdout once every broker accepts connections, serving until SIGTERM, exit 0; `--sasl`
 //! users logged in for real (OAUTHBEARER enabled by `--sasl OAUTHBEARER`), and unknown
 //! mechanisms refused (non-zero exit) rather than ignored.
@@ -9,11 +9,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use kafka_protocol::frame::{decode_response, encode_request};
-use kafka_protocol::messages::{Request, SaslAuthenticateRequest, SaslHandshakeRequest};
-use kafka_testkit::ErrorCode;
+use kafkito_protocol::frame::{decode_response, encode_request};
+use kafkito_protocol::messages::{Request, SaslAuthenticateRequest, SaslHandshakeRequest};
+use kafkito_testkit::ErrorCode;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kafka-testkit");
+const BIN: &str = env!("CARGO_BIN_EXE_kafkito-testkit");
 
 /// Proven on: the binary. Two brokers with racks: the line names two loopback listeners,
 /// both accept connections, and SIGTERM ends the process with status 0 and nothing more on
@@ -69,7 +69,7 @@ fn run_to_exit(args: &[&str]) -> (Option<i32>, String, String) {
         if Instant::now() > deadline {
             child.kill().unwrap();
             child.wait().unwrap();
-            panic!("kafka-testkit {args:?} did not exit");
+            panic!("kafkito-testkit {args:?} did not exit");
         }
         std::thread::sleep(Duration::from_millis(20));
     };

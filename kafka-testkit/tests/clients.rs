@@ -1,4 +1,4 @@
-//! Our own kafka-client against the testkit: producer (idempotent, through injected errors
+//! Our own kafkito against the testkit: producer (idempotent, through injected errors
 //! and a leader failover), consumers (assigned and a subscribed group of three) and the admin
 //! client. Every test reads back what the testkit holds (its log offsets, its group state)
 //! besides what the client reports.
@@ -9,14 +9,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use kafka_client::admin::{
+use kafkito::admin::{
     AdminOptions, ConfigResource, CreateTopicsOptions, ListOffsetsOptions, NewTopic,
     OffsetAndMetadata, OffsetSpec, TopicPartition,
 };
-use kafka_client::{
-    AdminClient, Consumer, ConsumerConfig, Producer, ProducerConfig, ProducerRecord,
-};
-use kafka_testkit::{ApiKey, Cluster, ErrorCode, Fault};
+use kafkito::{AdminClient, Consumer, ConsumerConfig, Producer, ProducerConfig, ProducerRecord};
+use kafkito_testkit::{ApiKey, Cluster, ErrorCode, Fault};
 
 /// Generous bound for anything that waits on a rebalance or a failover.
 const WAIT: Duration = Duration::from_secs(60);

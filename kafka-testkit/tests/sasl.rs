@@ -1,4 +1,4 @@
-//! Our own kafka-client logging in to the testkit's SASL listeners for real
+//! Our own kafkito logging in to the testkit's SASL listeners for real
 //! (`security.protocol=SASL_PLAINTEXT`): PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER
 //! (an unsecured JWS from a token provider in the client's config) each produce and consume;
 //! wrong credentials fail with Kafka's own messages; and KIP-368 re-authentication keeps a
@@ -18,14 +18,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use base64::Engine as _;
-use kafka_client::admin::{AdminOptions, TopicPartition};
-use kafka_client::config::{
+use kafkito::admin::{AdminOptions, TopicPartition};
+use kafkito::config::{
     OAuthToken, OAuthTokenProvider, SaslConfig, SaslMechanism, SecurityProtocol,
 };
-use kafka_client::{
+use kafkito::{
     AdminClient, Consumer, ConsumerConfig, Error, Producer, ProducerConfig, ProducerRecord,
 };
-use kafka_testkit::{ApiKey, Cluster, Mechanism, SaslSession};
+use kafkito_testkit::{ApiKey, Cluster, Mechanism, SaslSession};
 
 /// Generous bound for reading records back.
 const WAIT: Duration = Duration::from_secs(60);
@@ -83,7 +83,7 @@ impl UnsecuredJws {
 }
 
 impl OAuthTokenProvider for UnsecuredJws {
-    fn token(&self) -> Pin<Box<dyn Future<Output = kafka_client::Result<OAuthToken>> + Send + '_>> {
+    fn token(&self) -> Pin<Box<dyn Future<Output = kafkito::Result<OAuthToken>> + Send + '_>> {
         Box::pin(async move {
             self.minted.fetch_add(1, Ordering::SeqCst);
             // JWT NumericDates in whole seconds: `iat` rounded down, so it is never in the
@@ -107,7 +107,7 @@ impl OAuthTokenProvider for UnsecuredJws {
 }
 
 /// A cluster of two brokers with a user for each password mechanism, and OAUTHBEARER.
-fn sasl_cluster() -> kafka_testkit::ClusterBuilder {
+fn sasl_cluster() -> kafkito_testkit::ClusterBuilder {
     Cluster::builder()
         .brokers(2)
         .sasl_user(Mechanism::Plain, "alice", "alice-pw")
@@ -144,7 +144,7 @@ async fn consumer(bootstrap: &str, login: &Login) -> Consumer {
 }
 
 fn admin(bootstrap: &str, login: &Login) -> AdminClient {
-    let mut config = kafka_client::ClientConfig {
+    let mut config = kafkito::ClientConfig {
         bootstrap_servers: bootstrap.split(',').map(str::to_owned).collect(),
         security_protocol: SecurityProtocol::SaslPlaintext,
         sasl: Some(login.sasl()),
@@ -375,7 +375,7 @@ async fn wrong_credentials_fail_with_kafkas_messages() {
     );
     // A client that does not authenticate at all: its first request other than ApiVersions
     // closes the connection ("Unexpected Kafka request ... during SASL handshake").
-    let plaintext = AdminClient::new(kafka_client::ClientConfig {
+    let plaintext = AdminClient::new(kafkito::ClientConfig {
         bootstrap_servers: bootstrap.split(',').map(str::to_owned).collect(),
         request_timeout: Duration::from_secs(3),
         ..Default::default()

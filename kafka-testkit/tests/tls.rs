@@ -1,5 +1,5 @@
-//! Our own kafka-client (its `tls` feature) against the testkit's TLS listeners (the testkit's
-//! `tls` feature; `cargo test -p kafka-testkit --features tls --test tls`): SSL and SASL_SSL
+//! Our own kafkito (its `tls` feature) against the testkit's TLS listeners (the testkit's
+//! `tls` feature; `cargo test -p kafkito-testkit --features tls --test tls`): SSL and SASL_SSL
 //! with SCRAM each produce and consume exactly; mutual TLS serves a client whose certificate
 //! the cluster's client CA signed and refuses one without a certificate or with one from
 //! another CA (the broker served it nothing); a server certificate the client does not trust
@@ -11,10 +11,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use kafka_client::admin::{AdminOptions, TopicPartition};
-use kafka_client::{AdminClient, ClientConfig, Consumer, ConsumerConfig, Error, Producer};
-use kafka_client::{ProducerConfig, ProducerRecord};
-use kafka_testkit::{ApiKey, Cluster, Mechanism, TestCa};
+use kafkito::admin::{AdminOptions, TopicPartition};
+use kafkito::{AdminClient, ClientConfig, Consumer, ConsumerConfig, Error, Producer};
+use kafkito::{ProducerConfig, ProducerRecord};
+use kafkito_testkit::{ApiKey, Cluster, Mechanism, TestCa};
 
 /// Generous bound for reading records back.
 const WAIT: Duration = Duration::from_secs(60);
@@ -212,7 +212,7 @@ fn mutual(
     ca: &TestCa,
     dir: &Dir,
     name: &str,
-    cert: &kafka_testkit::IssuedCert,
+    cert: &kafkito_testkit::IssuedCert,
 ) -> Vec<(&'static str, String)> {
     let mut security = ssl(ca);
     security.push((
@@ -305,7 +305,7 @@ async fn untrusted_server_certificate_is_refused_by_the_client() {
     assert_eq!(cluster.total_requests(ApiKey::ApiVersions), 0);
 }
 
-/// Proven on: the `kafka-testkit` binary (built with the `tls` feature) started with
+/// Proven on: the `kafkito-testkit` binary (built with the `tls` feature) started with
 /// `--tls-cert`, `--tls-key` and `--tls-client-ca`: it still prints exactly one `bootstrap=`
 /// line, its listener is mutual TLS (our client with the right certificate describes the
 /// cluster; without one it gets the broker's CertificateRequired alert), and SIGTERM exits 0.
@@ -320,7 +320,7 @@ async fn binary_serves_mutual_tls_from_pem_files() {
     let cert = dir.write("server.pem", &server.cert_chain_pem);
     let key = dir.write("server.key", &server.key_pem);
     let client_ca = dir.write("ca.pem", &ca.pem());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kafka-testkit"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafkito-testkit"))
         .args(["--brokers", "1", "--tls-cert", &cert, "--tls-key", &key])
         .args(["--tls-client-ca", &client_ca])
         .stdout(Stdio::piped())
@@ -361,7 +361,7 @@ async fn binary_serves_mutual_tls_from_pem_files() {
     assert_eq!(rest, "", "exactly one line on stdout");
 }
 
-/// Proven on: the `kafka-testkit` binary: half a TLS configuration (a certificate without
+/// Proven on: the `kafkito-testkit` binary: half a TLS configuration (a certificate without
 /// its key, a client CA without a server certificate) or a key that is not PEM is refused
 /// with exit status 2 and the reason on stderr, before anything is printed on stdout.
 #[test]
@@ -385,7 +385,7 @@ fn binary_refuses_incomplete_or_bad_tls_flags() {
             "private key",
         ),
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kafka-testkit"))
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kafkito-testkit"))
             .args(&args)
             .output()
             .unwrap();

@@ -6,23 +6,23 @@
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::frame::{decode_response, encode_request};
-use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
-use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
-use kafka_protocol::messages::offset_for_leader_epoch_request::{
+use kafkito_protocol::frame::{decode_response, encode_request};
+use kafkito_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafkito_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafkito_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafkito_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafkito_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafkito_protocol::messages::{
     ApiVersionsRequest, FetchRequest, FetchResponse, FindCoordinatorRequest, JoinGroupRequest,
     ListOffsetsRequest, MetadataRequest, OffsetForLeaderEpochRequest, ProduceRequest,
     ProduceResponse, Request, SaslAuthenticateRequest, SaslAuthenticateResponse,
     SaslHandshakeRequest,
 };
-use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
-use kafka_testkit::{ApiKey, Cluster, ErrorCode, Mechanism};
+use kafkito_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
+use kafkito_testkit::{ApiKey, Cluster, ErrorCode, Mechanism};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -416,7 +416,7 @@ async fn list_offsets_and_offset_for_leader_epoch() {
         }],
         ..Default::default()
     };
-    let at = |r: kafka_protocol::messages::ListOffsetsResponse| {
+    let at = |r: kafkito_protocol::messages::ListOffsetsResponse| {
         let p = r.topics[0].partitions[0].clone();
         (p.offset, p.timestamp)
     };
@@ -568,7 +568,7 @@ impl Raw {
     }
 }
 
-fn sasl_cluster(lifetime_ms: i64) -> kafka_testkit::ClusterBuilder {
+fn sasl_cluster(lifetime_ms: i64) -> kafkito_testkit::ClusterBuilder {
     Cluster::builder()
         .brokers(1)
         .sasl_user(Mechanism::Plain, "alice", "pw")
@@ -754,11 +754,11 @@ async fn fault_controls_drop_delay_shrink_and_move() {
 /// a stale producer epoch is fenced after the transactional id is initialised again.
 #[tokio::test]
 async fn transactional_offsets_are_unstable_until_the_transaction_commits() {
-    use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
-    use kafka_protocol::messages::txn_offset_commit_request::{
+    use kafkito_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+    use kafkito_protocol::messages::txn_offset_commit_request::{
         TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
     };
-    use kafka_protocol::messages::{
+    use kafkito_protocol::messages::{
         AddOffsetsToTxnRequest, EndTxnRequest, InitProducerIdRequest, OffsetFetchRequest,
         TxnOffsetCommitRequest,
     };
@@ -883,8 +883,8 @@ async fn transactional_offsets_are_unstable_until_the_transaction_commits() {
 /// Then the default path: markers land by themselves after the configured delay.
 #[tokio::test]
 async fn concurrent_transactions_until_the_markers_are_written() {
-    use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
-    use kafka_protocol::messages::{
+    use kafkito_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
+    use kafkito_protocol::messages::{
         AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, InitProducerIdRequest,
     };
     for delay in [Duration::ZERO, Duration::from_secs(5)] {
@@ -917,7 +917,7 @@ async fn concurrent_transactions_until_the_markers_are_written() {
             }],
             ..Default::default()
         };
-        let add_code = |r: &kafka_protocol::messages::AddPartitionsToTxnResponse| {
+        let add_code = |r: &kafkito_protocol::messages::AddPartitionsToTxnResponse| {
             ErrorCode::from_code(
                 r.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code,
             )
@@ -1021,11 +1021,11 @@ async fn concurrent_transactions_until_the_markers_are_written() {
 /// unknown assignor is UNSUPPORTED_ASSIGNOR.
 #[tokio::test]
 async fn kip848_range_assignor_over_the_wire() {
-    use kafka_protocol::messages::consumer_group_heartbeat_request::TopicPartitions as Owned;
-    use kafka_protocol::messages::{
+    use kafkito_protocol::messages::consumer_group_heartbeat_request::TopicPartitions as Owned;
+    use kafkito_protocol::messages::{
         ConsumerGroupDescribeRequest, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse,
     };
-    use kafka_protocol::wire::Uuid;
+    use kafkito_protocol::wire::Uuid;
     let cluster = Cluster::builder().brokers(1).build().await.unwrap();
     cluster.create_topic("r1", 5, 1).unwrap();
     cluster.create_topic("r2", 5, 1).unwrap();
@@ -1173,7 +1173,7 @@ async fn kip848_range_assignor_over_the_wire() {
 /// seconds, not after Kafka's default 45 s, and the group is empty again.
 #[tokio::test]
 async fn kip848_session_timeout_setting_removes_a_silent_member() {
-    use kafka_protocol::messages::ConsumerGroupHeartbeatRequest;
+    use kafkito_protocol::messages::ConsumerGroupHeartbeatRequest;
     let cluster = Cluster::builder()
         .brokers(1)
         .consumer_session_timeout_ms(1_000)

@@ -20,7 +20,7 @@ use std::time::Duration;
 use examples::app::{self, AppError, AppResult};
 use examples::cli::{Args, Spec};
 use examples::pipeline::{Pipeline, PipelineArgs, OPTIONS};
-use kafka_client::producer::Producer;
+use kafkito::producer::Producer;
 
 const SPEC: Spec = Spec {
     name: "at_most_once",

@@ -10,9 +10,9 @@ use std::process::ExitCode;
 
 use examples::app::{self, AppError, AppResult};
 use examples::cli::{Args, Opt, Spec};
-use kafka_client::admin::{CreateTopicsOptions, NewTopic};
-use kafka_client::protocol::ErrorCode;
-use kafka_client::{AdminClient, Error};
+use kafkito::admin::{CreateTopicsOptions, NewTopic};
+use kafkito::protocol::ErrorCode;
+use kafkito::{AdminClient, Error};
 
 const SPEC: Spec = Spec {
     name: "create_topics",

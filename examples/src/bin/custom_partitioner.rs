@@ -22,8 +22,8 @@ use std::time::Duration;
 use examples::app::{self, AppError, AppResult};
 use examples::cli::{Args, Opt, Spec};
 use examples::records;
-use kafka_client::producer::partitioner::{murmur2, to_positive, Partitioner};
-use kafka_client::producer::{Producer, ProducerRecord};
+use kafkito::producer::partitioner::{murmur2, to_positive, Partitioner};
+use kafkito::producer::{Producer, ProducerRecord};
 
 const SPEC: Spec = Spec {
     name: "custom_partitioner",

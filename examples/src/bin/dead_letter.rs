@@ -22,11 +22,11 @@ use std::time::Duration;
 use examples::app::{self, AppError, AppResult};
 use examples::cli::{Args, Opt, Spec};
 use examples::records;
-use kafka_client::admin::{CreateTopicsOptions, NewTopic};
-use kafka_client::consumer::ConsumerRecord;
-use kafka_client::producer::{Producer, ProducerRecord};
-use kafka_client::protocol::ErrorCode;
-use kafka_client::{AdminClient, Error};
+use kafkito::admin::{CreateTopicsOptions, NewTopic};
+use kafkito::consumer::ConsumerRecord;
+use kafkito::producer::{Producer, ProducerRecord};
+use kafkito::protocol::ErrorCode;
+use kafkito::{AdminClient, Error};
 
 const SPEC: Spec = Spec {
     name: "dead_letter",
@@ -209,7 +209,7 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
     use bytes::Bytes;
-    use kafka_protocol::records::{RecordHeader, TimestampType};
+    use kafkito_protocol::records::{RecordHeader, TimestampType};
 
     fn record(value: &str) -> ConsumerRecord {
         ConsumerRecord {

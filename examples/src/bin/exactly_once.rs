@@ -26,8 +26,8 @@ use std::time::Duration;
 use examples::app::{self, AppResult};
 use examples::cli::{Args, Spec};
 use examples::pipeline::{Pipeline, PipelineArgs, OPTIONS};
-use kafka_client::consumer::{ConsumerRecord, TopicPartition};
-use kafka_client::Producer;
+use kafkito::consumer::{ConsumerRecord, TopicPartition};
+use kafkito::Producer;
 
 const SPEC: Spec = Spec {
     name: "exactly_once",
@@ -44,7 +44,7 @@ async fn transact(
     producer: &Producer,
     pipeline: &mut Pipeline,
     records: &[ConsumerRecord],
-) -> kafka_client::Result<()> {
+) -> kafkito::Result<()> {
     producer.begin_transaction()?;
     for record in records {
         // A failed record makes commit_transaction fail (abortable): none is lost silently.

@@ -14,7 +14,7 @@ use std::time::Duration;
 use examples::app::{self, AppResult};
 use examples::cli::{Args, Opt, Spec};
 use examples::records;
-use kafka_client::producer::ProducerRecord;
+use kafkito::producer::ProducerRecord;
 
 const SPEC: Spec = Spec {
     name: "producer",

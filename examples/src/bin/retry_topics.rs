@@ -1,5 +1,5 @@
 //! Non-blocking retries through retry topics, then a dead-letter topic
-//! ([`kafka_client::retry_topics`]): a record that fails is handed to `<topic>-retry-<n>` and
+//! ([`kafkito::retry_topics`]): a record that fails is handed to `<topic>-retry-<n>` and
 //! the records behind it go on at once; it is tried again once its backoff has passed (the
 //! retry consumer pauses the partition meanwhile instead of sleeping), and after the last
 //! attempt it lands on `<topic>-dlt` with headers saying where it came from and why.
@@ -27,8 +27,8 @@ use std::time::Duration;
 use examples::app::{self, AppError, AppResult};
 use examples::cli::{Args, Opt, Spec};
 use examples::records::json_string;
-use kafka_client::consumer::ConsumerRecord;
-use kafka_client::retry_topics::{
+use kafkito::consumer::ConsumerRecord;
+use kafkito::retry_topics::{
     now_ms, Backoff, OutcomeKind, RetryHeaders, RetryTopics, RetryTopicsConfig,
 };
 
@@ -178,8 +178,8 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
     use bytes::Bytes;
-    use kafka_client::retry_topics::Origin;
-    use kafka_protocol::records::TimestampType;
+    use kafkito::retry_topics::Origin;
+    use kafkito_protocol::records::TimestampType;
 
     fn record(value: &str, attempts_before: Option<u32>) -> ConsumerRecord {
         let headers = attempts_before.map_or_else(Vec::new, |attempts| {

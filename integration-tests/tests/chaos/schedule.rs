@@ -11,7 +11,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use kafka_testkit::{ApiKey, ErrorCode};
+use kafkito_testkit::{ApiKey, ErrorCode};
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-mixed, seedable generator whose
 /// output is fixed by this code alone, so a seed draws the same schedule on every machine

@@ -21,7 +21,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
-/// Counts the `kafka_client` events whose message is exactly `message` (thread-local use with
+/// Counts the `kafkito` events whose message is exactly `message` (thread-local use with
 /// `tracing::subscriber::set_default`).
 pub struct CountEvents {
     /// The event message to count.
@@ -49,7 +49,7 @@ fn message_of(event: &Event<'_>) -> Option<String> {
 
 impl Subscriber for CountEvents {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target().starts_with("kafka_client")
+        integration_tests::is_client_target(metadata.target())
     }
     fn new_span(&self, _: &Attributes<'_>) -> Id {
         Id::from_u64(1)
@@ -65,7 +65,7 @@ impl Subscriber for CountEvents {
     fn exit(&self, _: &Id) {}
 }
 
-/// The process-wide subscriber: prints `kafka_client` events up to `max` (when set) and counts
+/// The process-wide subscriber: prints `kafkito` events up to `max` (when set) and counts
 /// the messages registered through [`count`].
 struct Global {
     max: Option<Level>,
@@ -92,7 +92,7 @@ impl Subscriber for Global {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         // Every level: a counted event may be a DEBUG one, and what is enabled is cached per
         // call site before any counter is registered.
-        metadata.target().starts_with("kafka_client")
+        integration_tests::is_client_target(metadata.target())
     }
     fn new_span(&self, _: &Attributes<'_>) -> Id {
         Id::from_u64(self.next.fetch_add(1, Ordering::Relaxed))
@@ -140,7 +140,7 @@ pub fn install() -> bool {
     })
 }
 
-/// A counter of the `kafka_client` events with message `message`, from every thread, starting
+/// A counter of the `kafkito` events with message `message`, from every thread, starting
 /// at 0 now. Panics when another process-wide subscriber is in place (the count would stay 0).
 pub fn count(message: &'static str) -> Arc<AtomicUsize> {
     assert!(

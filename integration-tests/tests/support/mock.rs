@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use kafka_client::AdminClient;
+use kafkito::AdminClient;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer as _};
@@ -64,7 +64,7 @@ pub async fn preflight(bootstrap: &str, topic: &str, partitions: i32) {
         .metadata()
         .refresh_topics(&[topic])
         .await
-        .unwrap_or_else(|e| panic!("kafka-client cannot read the mock's metadata: {e}"));
+        .unwrap_or_else(|e| panic!("kafkito cannot read the mock's metadata: {e}"));
     let found = cluster.topic(topic).map_or(0, |t| t.partitions.len());
     assert_eq!(found, partitions as usize, "mock topic {topic}");
     admin.close();

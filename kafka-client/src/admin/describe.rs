@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafkito_protocol::messages::{
     ApiKey, DescribeClusterRequest, DescribeConfigsRequest, MetadataRequest,
 };
 use tracing::{info_span, Instrument};
@@ -235,7 +235,7 @@ async fn describe_configs_on(
         let result = match found {
             None => Err(Error::Protocol {
                 api: ApiKey::DescribeConfigs,
-                code: kafka_protocol::ErrorCode::UnknownServerError,
+                code: kafkito_protocol::ErrorCode::UnknownServerError,
                 message: Some(format!("the response says nothing about {resource}")),
             }),
             Some(r) => Error::check(

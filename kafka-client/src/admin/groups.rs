@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use kafka_protocol::messages::offset_fetch_request::{
+use kafkito_protocol::messages::offset_fetch_request::{
     OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     ApiKey, DescribeGroupsRequest, ListGroupsRequest, OffsetFetchRequest,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 use tracing::{info_span, Instrument};
 
 use super::offsets::TopicPartition;
@@ -174,8 +174,8 @@ impl AdminClient {
     /// array, which the protocol does not allow) are not asked for it.
     ///
     /// ```no_run
-    /// # async fn demo(admin: kafka_client::AdminClient) -> kafka_client::Result<()> {
-    /// use kafka_client::admin::{AdminOptions, TopicPartition};
+    /// # async fn demo(admin: kafkito::AdminClient) -> kafkito::Result<()> {
+    /// use kafkito::admin::{AdminOptions, TopicPartition};
     /// let wanted = [TopicPartition::new("orders", 0), TopicPartition::new("orders", 1)];
     /// let offsets = admin
     ///     .list_group_offsets_for("billing", &wanted, AdminOptions::default())

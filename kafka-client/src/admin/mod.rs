@@ -87,9 +87,9 @@ impl ApplyProperties for AdminConfig {
 /// A client for the Kafka admin APIs. Cloning is cheap and shares the connections.
 ///
 /// ```no_run
-/// # async fn demo() -> kafka_client::Result<()> {
-/// use kafka_client::admin::{AdminClient, AdminOptions, CreateTopicsOptions, NewTopic, OffsetSpec, TopicPartition};
-/// use kafka_client::protocol::ErrorCode;
+/// # async fn demo() -> kafkito::Result<()> {
+/// use kafkito::admin::{AdminClient, AdminOptions, CreateTopicsOptions, NewTopic, OffsetSpec, TopicPartition};
+/// use kafkito::protocol::ErrorCode;
 ///
 /// let admin = AdminClient::from_properties([
 ///     ("bootstrap.servers", "127.0.0.1:9092"),

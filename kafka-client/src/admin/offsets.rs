@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use kafka_protocol::messages::delete_records_request::{
+use kafkito_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
-use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use kafka_protocol::messages::{ApiKey, DeleteRecordsRequest, ListOffsetsRequest};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafkito_protocol::messages::{ApiKey, DeleteRecordsRequest, ListOffsetsRequest};
+use kafkito_protocol::ErrorCode;
 use tracing::{info_span, Instrument};
 
 use super::{AdminClient, AdminOptions};

@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
-use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+use kafkito_protocol::messages::{
     ApiKey, CreatePartitionsRequest, CreatePartitionsResponse, Message, MetadataRequest,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 use tokio::net::TcpListener;
 
 use super::topics::create_partitions_request;
@@ -176,12 +176,12 @@ async fn an_unreachable_cluster_fails_within_the_deadline() {
 
 /// tansu advertises DeleteRecords but panics on it and drops the connection, so the request
 /// is checked against librdkafka's: the DeleteRecords v1 request librdkafka 2.12.1 sent
-/// (captured in kafka-protocol's golden fixtures) and ours for the same deletion must be the
+/// (captured in kafkito-protocol's golden fixtures) and ours for the same deletion must be the
 /// same bytes.
 #[test]
 fn delete_records_request_matches_librdkafka() {
-    use kafka_protocol::header::RequestHeader;
-    use kafka_protocol::messages::DeleteRecordsRequest;
+    use kafkito_protocol::header::RequestHeader;
+    use kafkito_protocol::messages::DeleteRecordsRequest;
     use std::collections::BTreeMap;
 
     use super::offsets::{delete_records_request, TopicPartition};

@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
-use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
-use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::messages::{CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest};
-use kafka_protocol::wire::Uuid;
+use kafkito_protocol::messages::create_partitions_request::CreatePartitionsTopic;
+use kafkito_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
+use kafkito_protocol::messages::delete_topics_request::DeleteTopicState;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::messages::{
+    CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest,
+};
+use kafkito_protocol::wire::Uuid;
 use tracing::{info_span, Instrument};
 
 use super::{AdminClient, AdminOptions};
@@ -291,7 +293,7 @@ fn add_missing<V>(results: &mut Vec<(String, Result<V>)>, names: &[String], api:
                 std::slice::from_ref(name),
                 &Error::Protocol {
                     api,
-                    code: kafka_protocol::ErrorCode::UnknownServerError,
+                    code: kafkito_protocol::ErrorCode::UnknownServerError,
                     message: Some(format!("the response says nothing about {name}")),
                 },
             ));

@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
-use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
-use kafka_protocol::messages::{ApiKey, MetadataRequest};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafkito_protocol::messages::{ApiKey, MetadataRequest};
+use kafkito_protocol::ErrorCode;
 use tokio::sync::{watch, Notify};
 use tracing::{debug, info, info_span, warn, Instrument};
 
@@ -35,10 +35,10 @@ use crate::net::Connection;
 /// last clone is dropped.
 ///
 /// ```no_run
-/// # async fn demo() -> kafka_client::Result<()> {
-/// use kafka_client::cluster::MetadataClient;
-/// use kafka_client::net::pool::BrokerPool;
-/// use kafka_client::ClientConfig;
+/// # async fn demo() -> kafkito::Result<()> {
+/// use kafkito::cluster::MetadataClient;
+/// use kafkito::net::pool::BrokerPool;
+/// use kafkito::ClientConfig;
 ///
 /// let config = ClientConfig::builder().bootstrap_servers(["127.0.0.1:9092"]).build()?;
 /// let metadata = MetadataClient::new(BrokerPool::new(config)?);
@@ -136,7 +136,7 @@ impl MetadataClient {
     /// topics' partition counts (Java's metadata listener / `updateVersion`).
     ///
     /// ```no_run
-    /// # async fn demo(metadata: kafka_client::cluster::MetadataClient) {
+    /// # async fn demo(metadata: kafkito::cluster::MetadataClient) {
     /// let mut updates = metadata.updates();
     /// while updates.changed().await.is_ok() {
     ///     let partitions = metadata.cluster().partitions_for("orders").map_or(0, <[_]>::len);

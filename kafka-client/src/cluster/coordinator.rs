@@ -25,8 +25,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kafka_protocol::messages::{ApiKey, FindCoordinatorRequest};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::{ApiKey, FindCoordinatorRequest};
+use kafkito_protocol::ErrorCode;
 use tracing::debug;
 
 use crate::cluster::MetadataClient;

@@ -23,13 +23,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use kafka_protocol::messages::metadata_response::{
+use kafkito_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::messages::MetadataResponse;
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::messages::MetadataResponse;
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 
 use crate::error::{Error, Result};
 
@@ -375,7 +375,7 @@ fn merge_topic(
 #[cfg(test)]
 pub(crate) mod tests {
     use bytes::BytesMut;
-    use kafka_protocol::messages::Message;
+    use kafkito_protocol::messages::Message;
 
     use super::*;
 

@@ -164,7 +164,7 @@ impl ClientConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use kafka_client::config::{ClientConfig, SaslMechanism, SecurityProtocol};
+    /// use kafkito::config::{ClientConfig, SaslMechanism, SecurityProtocol};
     ///
     /// let config = ClientConfig::from_properties([
     ///     ("bootstrap.servers", "kafka-1:9092, kafka-2:9092"),
@@ -194,7 +194,7 @@ impl ClientConfig {
     ///     err.to_string(),
     ///     "invalid configuration `request.timeout.ms`: expected a non-negative integer, got `abc`"
     /// );
-    /// # Ok::<(), kafka_client::Error>(())
+    /// # Ok::<(), kafkito::Error>(())
     /// ```
     pub fn from_properties<I, K, V>(properties: I) -> Result<ClientConfig>
     where
@@ -248,7 +248,7 @@ fn parse_ca_pem(value: &str) -> Result<Option<String>, String> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use kafka_client::config::{ClientConfig, SaslConfig, SaslMechanism, SecurityProtocol};
+/// use kafkito::config::{ClientConfig, SaslConfig, SaslMechanism, SecurityProtocol};
 ///
 /// let config = ClientConfig::builder()
 ///     .bootstrap_servers(["localhost:9092"])
@@ -272,7 +272,7 @@ fn parse_ca_pem(value: &str) -> Result<Option<String>, String> {
 ///     .build()
 ///     .unwrap_err();
 /// assert!(err.to_string().contains("sasl.mechanism"));
-/// # Ok::<(), kafka_client::Error>(())
+/// # Ok::<(), kafkito::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ClientConfigBuilder {

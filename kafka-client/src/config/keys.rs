@@ -26,7 +26,7 @@ impl Client {
     /// The client's name, as used in error messages.
     ///
     /// ```
-    /// use kafka_client::config::keys::Client;
+    /// use kafkito::config::keys::Client;
     ///
     /// assert_eq!(Client::Admin.name(), "admin client");
     /// ```
@@ -54,7 +54,7 @@ impl Clients {
     /// Whether the row applies to `client`.
     ///
     /// ```
-    /// use kafka_client::config::keys::{lookup, Client};
+    /// use kafkito::config::keys::{lookup, Client};
     ///
     /// let group_id = lookup("group.id", None).unwrap();
     /// assert!(group_id.clients.has(Client::Consumer));
@@ -283,7 +283,7 @@ const SERDE_WHY: &str = "records are bytes here; serialize and deserialize in Ru
 /// spellings where they differ, and this client's own keys.
 ///
 /// ```
-/// use kafka_client::config::keys::{lookup, Client, Treatment};
+/// use kafkito::config::keys::{lookup, Client, Treatment};
 ///
 /// let linger = lookup("linger.ms", Some(Client::Producer)).unwrap();
 /// assert!(matches!(linger.treatment, Treatment::Implemented { default: Some("5"), .. }));
@@ -639,7 +639,7 @@ pub const KEYS: &[KeyInfo] = &[
         "interceptor.classes",
         PC,
         JAVA_CLASS,
-        "wrap send or poll in your own function, or watch the client's tracing events (RUST_LOG=kafka_client=debug)",
+        "wrap send or poll in your own function, or watch the client's tracing events (RUST_LOG=kafkito=debug)",
     ),
     // --- consumer ---
     imp("group.id", C, None),
@@ -706,13 +706,13 @@ pub const KEYS: &[KeyInfo] = &[
         "debug",
         PCA,
         "librdkafka's debug contexts",
-        "set RUST_LOG=kafka_client=debug (tracing) in the application",
+        "set RUST_LOG=kafkito=debug (tracing) in the application",
     ),
     rd_refused(
         "log_level",
         PCA,
         "librdkafka's syslog level",
-        "set RUST_LOG (e.g. RUST_LOG=kafka_client=info) in the application",
+        "set RUST_LOG (e.g. RUST_LOG=kafkito=info) in the application",
     ),
     rd_refused(
         "statistics.interval.ms",
@@ -766,7 +766,7 @@ pub const KEYS: &[KeyInfo] = &[
 /// The row for `key` that applies to `client` (`None`: any client, the shared keys first).
 ///
 /// ```
-/// use kafka_client::config::keys::{lookup, Client, Treatment};
+/// use kafkito::config::keys::{lookup, Client, Treatment};
 ///
 /// // `retries` is the producer's setting; admin calls retry until their deadline instead.
 /// let producer = lookup("retries", Some(Client::Producer)).unwrap();
@@ -792,7 +792,7 @@ pub fn lookup(key: &str, client: Option<Client>) -> Option<&'static KeyInfo> {
 /// The Kafka key a librdkafka spelling stands for, when it is an alias.
 ///
 /// ```
-/// use kafka_client::config::keys::alias_of;
+/// use kafkito::config::keys::alias_of;
 ///
 /// assert_eq!(alias_of("queue.buffering.max.ms"), Some("linger.ms"));
 /// assert_eq!(alias_of("linger.ms"), None);
@@ -808,7 +808,7 @@ pub fn alias_of(key: &str) -> Option<&'static str> {
 /// `client`; `None` when nothing is near enough to be a likely meaning.
 ///
 /// ```
-/// use kafka_client::config::keys::{suggest, Client};
+/// use kafkito::config::keys::{suggest, Client};
 ///
 /// assert_eq!(suggest("linger_ms", Some(Client::Producer)), Some("linger.ms"));
 /// assert_eq!(suggest("bootstrap.server", None), Some("bootstrap.servers"));
@@ -864,7 +864,7 @@ pub(crate) fn refused_reason(why: &str, instead: &str) -> String {
 /// `docs/configuration.md`: the table as a Markdown page, grouped by treatment.
 ///
 /// ```
-/// let page = kafka_client::config::keys::markdown();
+/// let page = kafkito::config::keys::markdown();
 /// assert!(page.contains("| `linger.ms` | P | Java | `5` |"));
 /// ```
 pub fn markdown() -> String {
@@ -872,7 +872,7 @@ pub fn markdown() -> String {
     out.push_str(
         "<!-- Generated from kafka-client/src/config/keys.rs by the test \
          `config::keys::tests::configuration_page_is_current`; do not edit. Regenerate with \
-         `UPDATE_CONFIG_DOC=1 cargo test -p kafka-client --lib configuration_page`. -->\n\n",
+         `UPDATE_CONFIG_DOC=1 cargo test -p kafkito --lib configuration_page`. -->\n\n",
     );
     out.push_str("# Configuration keys\n\n");
     out.push_str(

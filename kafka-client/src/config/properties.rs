@@ -20,8 +20,8 @@ use crate::error::{Error, Result};
 /// section has run, whatever is left is unknown:
 ///
 /// ```
-/// use kafka_client::config::{ApplyProperties, ClientConfigBuilder, Properties};
-/// use kafka_client::Error;
+/// use kafkito::config::{ApplyProperties, ClientConfigBuilder, Properties};
+/// use kafkito::Error;
 ///
 /// // A hypothetical producer section, as the producer's config will do it.
 /// #[derive(Default)]
@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 ///     linger: std::time::Duration,
 /// }
 /// impl ApplyProperties for ProducerSection {
-///     fn apply_properties(&mut self, props: &mut Properties) -> kafka_client::Result<()> {
+///     fn apply_properties(&mut self, props: &mut Properties) -> kafkito::Result<()> {
 ///         if let Some(linger) = props.take_duration_ms("linger.ms")? {
 ///             self.linger = linger;
 ///         }
@@ -258,8 +258,8 @@ impl Properties {
     /// accepted and keys of other clients are refused saying whose they are.
     ///
     /// ```
-    /// use kafka_client::config::keys::Client;
-    /// use kafka_client::config::{ClientConfigBuilder, Properties};
+    /// use kafkito::config::keys::Client;
+    /// use kafkito::config::{ClientConfigBuilder, Properties};
     ///
     /// let props: Properties = [("bootstrap.servers", "localhost:9092"), ("key.serializer", "x")]
     ///     .into_iter()
@@ -267,7 +267,7 @@ impl Properties {
     /// let mut client = ClientConfigBuilder::default();
     /// // `key.serializer` is a producer key with no effect here: accepted.
     /// props.apply_all_as(Client::Producer, &mut [&mut client])?;
-    /// # Ok::<(), kafka_client::Error>(())
+    /// # Ok::<(), kafkito::Error>(())
     /// ```
     pub fn apply_all_as(
         self,

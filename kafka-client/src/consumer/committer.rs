@@ -118,13 +118,13 @@ async fn run(
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use kafka_protocol::messages::offset_commit_response::{
+    use kafkito_protocol::messages::offset_commit_response::{
         OffsetCommitResponsePartition, OffsetCommitResponseTopic,
     };
-    use kafka_protocol::messages::{
+    use kafkito_protocol::messages::{
         ApiKey, MetadataRequest, OffsetCommitRequest, OffsetCommitResponse,
     };
-    use kafka_protocol::ErrorCode;
+    use kafkito_protocol::ErrorCode;
 
     use super::*;
     use crate::config::ClientConfig;

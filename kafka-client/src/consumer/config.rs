@@ -31,7 +31,7 @@ pub enum OffsetReset {
 ///
 /// ```
 /// use std::time::Duration;
-/// use kafka_client::consumer::{ConsumerConfig, OffsetReset};
+/// use kafkito::consumer::{ConsumerConfig, OffsetReset};
 ///
 /// let config = ConsumerConfig::from_properties([
 ///     ("bootstrap.servers", "localhost:9092"),
@@ -41,7 +41,7 @@ pub enum OffsetReset {
 /// ])?;
 /// assert_eq!(config.auto_offset_reset, OffsetReset::Earliest);
 /// assert_eq!(config.fetch_max_wait, Duration::from_millis(100));
-/// # Ok::<(), kafka_client::Error>(())
+/// # Ok::<(), kafkito::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
@@ -203,7 +203,7 @@ impl ConsumerConfig {
 /// Builds a [`ConsumerConfig`] from typed setters and string keys.
 ///
 /// ```
-/// use kafka_client::consumer::{ConsumerConfig, OffsetReset};
+/// use kafkito::consumer::{ConsumerConfig, OffsetReset};
 ///
 /// let config = ConsumerConfig::builder()
 ///     .bootstrap_servers(["localhost:9092"])
@@ -212,7 +212,7 @@ impl ConsumerConfig {
 ///     .set("max.poll.records", "100")?
 ///     .build()?;
 /// assert_eq!(config.max_poll_records, 100);
-/// # Ok::<(), kafka_client::Error>(())
+/// # Ok::<(), kafkito::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ConsumerConfigBuilder {

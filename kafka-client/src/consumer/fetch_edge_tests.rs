@@ -8,21 +8,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_protocol::messages::fetch_response::{
+use kafkito_protocol::messages::fetch_response::{
     EpochEndOffset as WireEpochEndOffset, FetchableTopicResponse, PartitionData,
 };
-use kafka_protocol::messages::list_offsets_response::{
+use kafkito_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
-use kafka_protocol::messages::offset_for_leader_epoch_response::{
+use kafkito_protocol::messages::offset_for_leader_epoch_response::{
     EpochEndOffset as WireAnswer, OffsetForLeaderTopicResult,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     ApiKey, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest,
     OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
 };
-use kafka_protocol::records::{Compression, RecordBatchBuilder};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::records::{Compression, RecordBatchBuilder};
+use kafkito_protocol::ErrorCode;
 
 use super::fetcher::FetchOutcome;
 use super::subscription::{LogTruncation, PositionSource};

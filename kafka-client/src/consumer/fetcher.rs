@@ -63,19 +63,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafka_protocol::messages::fetch_response::{AbortedTransaction, PartitionData};
-use kafka_protocol::messages::offset_for_leader_epoch_request::{
+use kafkito_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafkito_protocol::messages::fetch_response::{AbortedTransaction, PartitionData};
+use kafkito_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::messages::{
     FetchRequest, FetchResponse, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
 };
-use kafka_protocol::records::{
+use kafkito_protocol::records::{
     BatchDecoder, ControlRecord, ControlRecordType, DecodeOptions, Record, TimestampType,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 use tokio::sync::mpsc;
 use tracing::debug;
 
@@ -398,7 +398,7 @@ impl CompletedFetch {
     ///
     /// ```
     /// use bytes::Bytes;
-    /// use kafka_client::consumer::{CompletedFetch, TopicPartition};
+    /// use kafkito::consumer::{CompletedFetch, TopicPartition};
     ///
     /// let fetch = CompletedFetch::new(TopicPartition::new("t", 0), 0, Bytes::new(), None, true, true)
     ///     .with_last_stable_offset(42);
@@ -605,7 +605,7 @@ fn scan_markers(records: &Bytes) -> HashMap<i64, VecDeque<(i64, bool)>> {
             let attributes = i16::from_be_bytes([b[21], b[22]]);
             if attributes & CONTROL != 0 {
                 let slice = records.slice(pos..pos + total);
-                if let Ok(decoded) = kafka_protocol::records::decode_batches(slice) {
+                if let Ok(decoded) = kafkito_protocol::records::decode_batches(slice) {
                     for batch in decoded.batches {
                         let kind = batch
                             .records

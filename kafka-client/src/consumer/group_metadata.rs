@@ -8,7 +8,7 @@
 /// [`Consumer::group_metadata`]: crate::consumer::Consumer::group_metadata
 ///
 /// ```
-/// use kafka_client::consumer::ConsumerGroupMetadata;
+/// use kafkito::consumer::ConsumerGroupMetadata;
 ///
 /// // Without a generation (a consumer using `assign`), only the group id is checked.
 /// let metadata = ConsumerGroupMetadata::new("billing");

@@ -44,7 +44,7 @@ use crate::error::Result;
 ///
 /// ```no_run
 /// use futures::future::BoxFuture;
-/// use kafka_client::consumer::{Consumer, ConsumerConfig, RebalanceListener, TopicPartition};
+/// use kafkito::consumer::{Consumer, ConsumerConfig, RebalanceListener, TopicPartition};
 ///
 /// /// Commits what was read of a partition before giving it up.
 /// struct CommitOnRevoke;
@@ -54,7 +54,7 @@ use crate::error::Result;
 ///         &'a mut self,
 ///         consumer: &'a mut Consumer,
 ///         partitions: &'a [TopicPartition],
-///     ) -> BoxFuture<'a, kafka_client::Result<()>> {
+///     ) -> BoxFuture<'a, kafkito::Result<()>> {
 ///         Box::pin(async move {
 ///             let offsets: Vec<(TopicPartition, i64)> = partitions
 ///                 .iter()
@@ -65,7 +65,7 @@ use crate::error::Result;
 ///     }
 /// }
 ///
-/// # async fn demo() -> kafka_client::Result<()> {
+/// # async fn demo() -> kafkito::Result<()> {
 /// let config = ConsumerConfig::from_properties([
 ///     ("bootstrap.servers", "localhost:9092"),
 ///     ("group.id", "billing"),

@@ -7,10 +7,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kafka_protocol::messages::list_offsets_response::{
+use kafkito_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
-use kafka_protocol::messages::{ApiKey, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest};
+use kafkito_protocol::messages::{
+    ApiKey, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest,
+};
 
 use super::{Consumer, ConsumerConfig, OffsetAndTimestamp, TopicPartition};
 use crate::error::Error;

@@ -56,9 +56,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::records::{RecordHeader, TimestampType};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::records::{RecordHeader, TimestampType};
+use kafkito_protocol::ErrorCode;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -133,9 +133,9 @@ pub enum RebalanceEvent {
 /// partitions its group gives it ([`Consumer::subscribe`]).
 ///
 /// ```no_run
-/// # async fn demo() -> kafka_client::Result<()> {
+/// # async fn demo() -> kafkito::Result<()> {
 /// use std::time::Duration;
-/// use kafka_client::consumer::{Consumer, ConsumerConfig, TopicPartition};
+/// use kafkito::consumer::{Consumer, ConsumerConfig, TopicPartition};
 ///
 /// let config = ConsumerConfig::from_properties([
 ///     ("bootstrap.servers", "localhost:9092"),
@@ -309,9 +309,9 @@ impl Consumer {
     /// `max.poll.interval.ms` leaves the group (and rejoins at its next poll).
     ///
     /// ```no_run
-    /// # async fn demo() -> kafka_client::Result<()> {
+    /// # async fn demo() -> kafkito::Result<()> {
     /// use std::time::Duration;
-    /// use kafka_client::consumer::{Consumer, ConsumerConfig};
+    /// use kafkito::consumer::{Consumer, ConsumerConfig};
     ///
     /// let config = ConsumerConfig::from_properties([
     ///     ("bootstrap.servers", "localhost:9092"),
@@ -369,9 +369,9 @@ impl Consumer {
     /// yet.
     ///
     /// ```no_run
-    /// # async fn demo() -> kafka_client::Result<()> {
+    /// # async fn demo() -> kafkito::Result<()> {
     /// use std::time::Duration;
-    /// use kafka_client::consumer::{Consumer, ConsumerConfig};
+    /// use kafkito::consumer::{Consumer, ConsumerConfig};
     ///
     /// let config = ConsumerConfig::from_properties([
     ///     ("bootstrap.servers", "localhost:9092"),
@@ -612,8 +612,8 @@ impl Consumer {
     /// `default.api.timeout.ms`.
     ///
     /// ```no_run
-    /// # async fn demo(consumer: &kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
-    /// use kafka_client::consumer::TopicPartition;
+    /// # async fn demo(consumer: &kafkito::consumer::Consumer) -> kafkito::Result<()> {
+    /// use kafkito::consumer::TopicPartition;
     ///
     /// let tps = [TopicPartition::new("orders", 0), TopicPartition::new("orders", 1)];
     /// let start = consumer.beginning_offsets(&tps).await?;
@@ -668,9 +668,9 @@ impl Consumer {
     /// and "earliest", which is not what a time means.
     ///
     /// ```no_run
-    /// # async fn demo(consumer: &mut kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
+    /// # async fn demo(consumer: &mut kafkito::consumer::Consumer) -> kafkito::Result<()> {
     /// use std::collections::HashMap;
-    /// use kafka_client::consumer::TopicPartition;
+    /// use kafkito::consumer::TopicPartition;
     ///
     /// let tp = TopicPartition::new("orders", 0);
     /// let an_hour_ago = 1_700_000_000_000;
@@ -719,8 +719,8 @@ impl Consumer {
     /// committed beside each (`None` where nothing is committed).
     ///
     /// ```no_run
-    /// # async fn demo(consumer: &mut kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
-    /// use kafka_client::consumer::TopicPartition;
+    /// # async fn demo(consumer: &mut kafkito::consumer::Consumer) -> kafkito::Result<()> {
+    /// use kafkito::consumer::TopicPartition;
     ///
     /// let tp = TopicPartition::new("orders", 0);
     /// let committed = consumer.committed(std::slice::from_ref(&tp)).await?;
@@ -756,9 +756,9 @@ impl Consumer {
     /// metadata string beside an offset, which [`Consumer::committed`] returns):
     ///
     /// ```no_run
-    /// # async fn demo(consumer: &mut kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
+    /// # async fn demo(consumer: &mut kafkito::consumer::Consumer) -> kafkito::Result<()> {
     /// use std::collections::HashMap;
-    /// use kafka_client::consumer::{OffsetAndMetadata, TopicPartition};
+    /// use kafkito::consumer::{OffsetAndMetadata, TopicPartition};
     ///
     /// let tp = TopicPartition::new("orders", 0);
     /// consumer.commit_offsets_sync(HashMap::from([(tp.clone(), 42)])).await?;

@@ -12,11 +12,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use kafka_protocol::messages::offset_commit_request::{
+use kafkito_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
-use kafka_protocol::messages::{ApiKey, OffsetCommitRequest};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::{ApiKey, OffsetCommitRequest};
+use kafkito_protocol::ErrorCode;
 use tracing::{debug, info};
 
 use super::config::OffsetReset;

@@ -16,8 +16,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -402,7 +402,7 @@ impl Consumer {
     /// [`Error::LogTruncation`] instead, until the partition is sought.
     ///
     /// ```no_run
-    /// # async fn demo(consumer: &mut kafka_client::consumer::Consumer) -> kafka_client::Result<()> {
+    /// # async fn demo(consumer: &mut kafkito::consumer::Consumer) -> kafkito::Result<()> {
     /// let records = consumer.poll(std::time::Duration::from_secs(1)).await?;
     /// for t in consumer.log_truncations() {
     ///     eprintln!("{}: read up to {}, the log now ends at {:?}", t.tp, t.position, t.reset_to);
@@ -763,9 +763,9 @@ mod tests {
 
     #[tokio::test]
     async fn read_committed_delivers_nothing_past_the_fetch_responses_last_stable_offset() {
-        use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-        use kafka_protocol::messages::FetchResponse;
-        use kafka_protocol::records::{Compression, RecordBatchBuilder};
+        use kafkito_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+        use kafkito_protocol::messages::FetchResponse;
+        use kafkito_protocol::records::{Compression, RecordBatchBuilder};
 
         let config = ConsumerConfig::from_properties([
             ("bootstrap.servers", "127.0.0.1:1"),

@@ -8,8 +8,8 @@
 //! A member that failed for good (fenced, not authorized) keeps that error: every later `poll`
 //! returns it.
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 use tracing::warn;
 
 use super::group::coordinator::GroupEvent;

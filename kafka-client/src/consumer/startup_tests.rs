@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-use kafka_protocol::messages::list_offsets_response::{
+use kafkito_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafkito_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     ApiKey, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest,
 };
-use kafka_protocol::records::{Compression, RecordBatchBuilder};
+use kafkito_protocol::records::{Compression, RecordBatchBuilder};
 
 use super::{Consumer, ConsumerConfig, TopicPartition};
 use crate::test_support::{cluster, one_partition_topic, respond, FakeBroker, Reply};

@@ -351,8 +351,8 @@ impl SubscriptionState {
     /// validation for it).
     ///
     /// ```
-    /// use kafka_client::consumer::{OffsetReset, SubscriptionState, TopicPartition};
-    /// use kafka_client::consumer::subscription::{EpochEndOffset, ValidationOutcome};
+    /// use kafkito::consumer::{OffsetReset, SubscriptionState, TopicPartition};
+    /// use kafkito::consumer::subscription::{EpochEndOffset, ValidationOutcome};
     ///
     /// let tp = TopicPartition::new("orders", 0);
     /// let mut subs = SubscriptionState::new(OffsetReset::Earliest, false);
@@ -542,13 +542,13 @@ impl TopicPattern {
     /// [`Error::Config`] naming the pattern.
     ///
     /// ```
-    /// use kafka_client::consumer::subscription::TopicPattern;
+    /// use kafkito::consumer::subscription::TopicPattern;
     ///
     /// let pattern = TopicPattern::new("orders-.*")?;
     /// assert!(pattern.matches("orders-eu"));
     /// assert!(!pattern.matches("old-orders-eu"));
     /// assert!(TopicPattern::new("orders-(").is_err());
-    /// # Ok::<(), kafka_client::Error>(())
+    /// # Ok::<(), kafkito::Error>(())
     /// ```
     pub fn new(pattern: &str) -> Result<TopicPattern> {
         // Anchored on both ends: Java matches whole names. The group keeps the pattern's own

@@ -21,7 +21,7 @@
 //!    either never registered or already queued a *whole* frame.
 //! 3. Only the writer task writes, whole frames, so a dropped caller can never leave half a
 //!    frame on the wire.
-//! 4. The reader task splits frames with [`split_frame`](kafka_protocol::frame::split_frame)
+//! 4. The reader task splits frames with [`split_frame`](kafkito_protocol::frame::split_frame)
 //!    (which rejects a size above `max_response_size` before buffering it), reads the
 //!    correlation id and hands the frame to the registered caller. If that caller has gone
 //!    away, the response is dropped quietly. The slot is released only then — when the
@@ -63,8 +63,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::frame::{self, RequestFrame};
-use kafka_protocol::messages::{ApiKey, Request};
+use kafkito_protocol::frame::{self, RequestFrame};
+use kafkito_protocol::messages::{ApiKey, Request};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::AbortHandle;
@@ -122,10 +122,10 @@ impl Default for ConnectionOptions {
 /// the socket closes when the last clone is dropped or [`Connection::close`] is called.
 ///
 /// ```no_run
-/// # async fn demo() -> kafka_client::Result<()> {
-/// use kafka_client::net::Connection;
-/// use kafka_client::protocol::messages::MetadataRequest;
-/// use kafka_client::ClientConfig;
+/// # async fn demo() -> kafkito::Result<()> {
+/// use kafkito::net::Connection;
+/// use kafkito::protocol::messages::MetadataRequest;
+/// use kafkito::ClientConfig;
 ///
 /// let connection = Connection::connect("127.0.0.1:9092", &ClientConfig::default()).await?;
 /// let metadata = connection.send(&MetadataRequest::default()).await?;

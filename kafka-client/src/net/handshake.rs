@@ -19,11 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_protocol::frame::decode_response;
-use kafka_protocol::messages::{
+use kafkito_protocol::frame::decode_response;
+use kafkito_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, SaslAuthenticateRequest, SaslHandshakeRequest,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::config::{ClientConfig, SaslConfig};
@@ -51,8 +51,8 @@ impl ApiVersions {
     /// Version ranges of `broker`, as `(api_key, min, max)`.
     ///
     /// ```
-    /// use kafka_client::net::ApiVersions;
-    /// use kafka_client::protocol::messages::ApiKey;
+    /// use kafkito::net::ApiVersions;
+    /// use kafkito::protocol::messages::ApiKey;
     ///
     /// let versions = ApiVersions::new("b:9092", [(ApiKey::Metadata.key(), 0, 9)]);
     /// assert_eq!(versions.version_for(ApiKey::Metadata).unwrap(), 9);

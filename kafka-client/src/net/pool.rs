@@ -64,10 +64,10 @@ impl fmt::Display for BrokerKey {
 /// One connection per broker, shared by every client built on the pool. Cloning is cheap.
 ///
 /// ```no_run
-/// # async fn demo() -> kafka_client::Result<()> {
-/// use kafka_client::net::pool::BrokerPool;
-/// use kafka_client::protocol::messages::MetadataRequest;
-/// use kafka_client::ClientConfig;
+/// # async fn demo() -> kafkito::Result<()> {
+/// use kafkito::net::pool::BrokerPool;
+/// use kafkito::protocol::messages::MetadataRequest;
+/// use kafkito::ClientConfig;
 ///
 /// let config = ClientConfig::builder().bootstrap_servers(["127.0.0.1:9092"]).build()?;
 /// let pool = BrokerPool::new(config)?;
@@ -511,7 +511,7 @@ mod tests {
     use super::*;
     use tokio::net::TcpListener;
 
-    use kafka_protocol::messages::ApiKey;
+    use kafkito_protocol::messages::ApiKey;
 
     use crate::test_support::{FakeBroker, Reply};
 

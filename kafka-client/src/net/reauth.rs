@@ -48,7 +48,7 @@ const REAUTH_JITTER: f64 = 0.10;
 ///
 /// ```
 /// use std::time::Duration;
-/// use kafka_client::net::reauth::reauthentication_point;
+/// use kafkito::net::reauth::reauthentication_point;
 /// use tokio::time::Instant;
 ///
 /// let start = Instant::now();

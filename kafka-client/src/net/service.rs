@@ -18,8 +18,8 @@
 //! `max.in.flight.requests.per.connection` is applied inside the returned future.
 //!
 //! ```no_run
-//! # async fn demo(connection: kafka_client::net::Connection) -> kafka_client::Result<()> {
-//! use kafka_client::protocol::messages::MetadataRequest;
+//! # async fn demo(connection: kafkito::net::Connection) -> kafkito::Result<()> {
+//! use kafkito::protocol::messages::MetadataRequest;
 //! use tower::Service;
 //!
 //! let mut service = connection.clone();
@@ -33,7 +33,7 @@
 use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
-use kafka_protocol::messages::Request;
+use kafkito_protocol::messages::Request;
 
 use crate::error::{Error, Result};
 use crate::net::connection::Connection;

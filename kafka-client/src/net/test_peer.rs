@@ -9,11 +9,11 @@
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use kafka_protocol::frame::split_frame;
-use kafka_protocol::header::{RequestHeader, ResponseHeader};
-use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
-use kafka_protocol::messages::metadata_response::MetadataResponseTopic;
-use kafka_protocol::messages::{ApiKey, Message, MetadataRequest, MetadataResponse, Request};
+use kafkito_protocol::frame::split_frame;
+use kafkito_protocol::header::{RequestHeader, ResponseHeader};
+use kafkito_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafkito_protocol::messages::metadata_response::MetadataResponseTopic;
+use kafkito_protocol::messages::{ApiKey, Message, MetadataRequest, MetadataResponse, Request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -38,16 +38,16 @@ use crate::net::tls;
 /// Why `SSL` / `SASL_SSL` is refused by a build without the `tls` feature.
 #[cfg(not(feature = "tls"))]
 pub(crate) const NO_TLS_SUPPORT: &str =
-    "this build has no TLS support: enable the `tls` feature of kafka-client";
+    "this build has no TLS support: enable the `tls` feature of kafkito";
 
 /// Opens transport streams to brokers with one configuration. Build it once and reuse it: it
 /// reads the TLS files and builds the rustls configuration a single time (with the `tls`
 /// feature).
 ///
 /// ```no_run
-/// # async fn demo() -> kafka_client::Result<()> {
-/// use kafka_client::net::Connector;
-/// use kafka_client::ClientConfig;
+/// # async fn demo() -> kafkito::Result<()> {
+/// use kafkito::net::Connector;
+/// use kafkito::ClientConfig;
 ///
 /// let connector = Connector::new(&ClientConfig::default())?;
 /// let connection = connector.connect("127.0.0.1:9092").await?;
@@ -346,7 +346,7 @@ mod tests {
                     assert_eq!(key, "security.protocol");
                     assert_eq!(
                         reason,
-                        "this build has no TLS support: enable the `tls` feature of kafka-client"
+                        "this build has no TLS support: enable the `tls` feature of kafkito"
                     );
                 }
                 other => panic!("expected Error::Config, got {other:?}"),

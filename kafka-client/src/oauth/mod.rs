@@ -122,7 +122,7 @@ impl ClientCredentialsConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use kafka_client::oauth::ClientCredentialsConfig;
+    /// use kafkito::oauth::ClientCredentialsConfig;
     ///
     /// let config = ClientCredentialsConfig::new("https://idp.example/oauth2/token", "billing", "s3cret");
     /// assert_eq!(config.refresh_window_factor, 0.8);
@@ -319,7 +319,7 @@ impl OAuthKeys {
         {
             Err(Error::config(
                 "sasl.oauthbearer.token.endpoint.url",
-                "this build has no OIDC token provider: enable kafka-client's `oauth-oidc` \
+                "this build has no OIDC token provider: enable kafkito's `oauth-oidc` \
                  feature, or set a token provider with ClientConfigBuilder::sasl_token_provider",
             ))
         }

@@ -41,10 +41,10 @@ const RETRY_AFTER_FAILED_REFRESH: Duration = Duration::from_secs(10);
 /// [`token`]: OAuthTokenProvider::token
 ///
 /// ```no_run
-/// # async fn demo() -> kafka_client::Result<()> {
+/// # async fn demo() -> kafkito::Result<()> {
 /// use std::sync::Arc;
-/// use kafka_client::config::{ClientConfig, SaslMechanism, SecurityProtocol};
-/// use kafka_client::oauth::{ClientCredentialsConfig, ClientCredentialsProvider};
+/// use kafkito::config::{ClientConfig, SaslMechanism, SecurityProtocol};
+/// use kafkito::oauth::{ClientCredentialsConfig, ClientCredentialsProvider};
 ///
 /// // From string keys, as a Java client's properties file gives them...
 /// let config = ClientConfig::from_properties([
@@ -122,7 +122,7 @@ impl ClientCredentialsProvider {
             {
                 return Err(Error::config(
                     "sasl.oauthbearer.token.endpoint.url",
-                    "an https:// token endpoint needs kafka-client's `tls` feature",
+                    "an https:// token endpoint needs kafkito's `tls` feature",
                 ));
             }
         } else {
@@ -424,7 +424,7 @@ fn secs_until(at: SystemTime) -> u64 {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use kafka_client::oauth::{refresh_at, ClientCredentialsConfig};
+/// use kafkito::oauth::{refresh_at, ClientCredentialsConfig};
 ///
 /// let config = ClientCredentialsConfig::new("http://idp/token", "id", "secret");
 /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);

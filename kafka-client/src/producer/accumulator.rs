@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_protocol::records::{Compression, RecordHeader, RECORD_BATCH_OVERHEAD};
+use kafkito_protocol::records::{Compression, RecordHeader, RECORD_BATCH_OVERHEAD};
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};

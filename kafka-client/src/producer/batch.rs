@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::records::{
+use kafkito_protocol::records::{
     rewrite_producer_state, Compression, RecordBatchBuilder, RecordHeader,
 };
 use tokio::time::Instant;
@@ -251,7 +251,7 @@ impl ProducerBatch {
 
 #[cfg(test)]
 mod tests {
-    use kafka_protocol::records::decode_batches;
+    use kafkito_protocol::records::decode_batches;
 
     use super::*;
 

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_protocol::records::Compression;
+use kafkito_protocol::records::Compression;
 
 use crate::config::keys::Client;
 use crate::config::{ApplyProperties, ClientConfig, ClientConfigBuilder, Properties};
@@ -49,7 +49,7 @@ pub const MAX_IN_FLIGHT_FOR_IDEMPOTENCE: usize = 5;
 ///
 /// ```
 /// use std::time::Duration;
-/// use kafka_client::producer::{Acks, ProducerConfig};
+/// use kafkito::producer::{Acks, ProducerConfig};
 ///
 /// let config = ProducerConfig::from_properties([
 ///     ("bootstrap.servers", "localhost:9092"),
@@ -68,7 +68,7 @@ pub const MAX_IN_FLIGHT_FOR_IDEMPOTENCE: usize = 5;
 /// ])
 /// .unwrap_err();
 /// assert!(err.to_string().contains("acks"));
-/// # Ok::<(), kafka_client::Error>(())
+/// # Ok::<(), kafkito::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
@@ -263,7 +263,7 @@ impl ProducerConfig {
 ///
 /// ```
 /// use std::time::Duration;
-/// use kafka_client::producer::{Acks, ProducerConfig};
+/// use kafkito::producer::{Acks, ProducerConfig};
 ///
 /// let config = ProducerConfig::builder()
 ///     .bootstrap_servers(["localhost:9092"])
@@ -272,7 +272,7 @@ impl ProducerConfig {
 ///     .acks(Acks::Leader) // turns idempotence off, as idempotence was not asked for
 ///     .build()?;
 /// assert!(!config.enable_idempotence);
-/// # Ok::<(), kafka_client::Error>(())
+/// # Ok::<(), kafkito::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ProducerConfigBuilder {

@@ -121,8 +121,8 @@ impl fmt::Debug for BatchCompletion {
 /// its batch was decided resolves without waiting.
 ///
 /// ```no_run
-/// # async fn demo(producer: kafka_client::Producer) -> kafka_client::Result<()> {
-/// use kafka_client::ProducerRecord;
+/// # async fn demo(producer: kafkito::Producer) -> kafkito::Result<()> {
+/// use kafkito::ProducerRecord;
 ///
 /// // Many records in flight, checked in the order they were sent.
 /// let mut deliveries = Vec::new();

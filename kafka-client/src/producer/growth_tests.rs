@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kafka_protocol::messages::metadata_response::{
+use kafkito_protocol::messages::metadata_response::{
     MetadataResponsePartition, MetadataResponseTopic,
 };
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
-use kafka_protocol::messages::{ApiKey, MetadataRequest, ProduceRequest, ProduceResponse};
+use kafkito_protocol::messages::produce_response::{
+    PartitionProduceResponse, TopicProduceResponse,
+};
+use kafkito_protocol::messages::{ApiKey, MetadataRequest, ProduceRequest, ProduceResponse};
 use tokio::time::Instant;
 
 use super::partitioner::{murmur2, to_positive};
@@ -267,7 +269,7 @@ async fn an_explicit_new_partition_waits_for_the_metadata_to_show_it() {
         .unwrap_err();
     assert_eq!(
         error.code(),
-        Some(kafka_protocol::ErrorCode::UnknownTopicOrPartition)
+        Some(kafkito_protocol::ErrorCode::UnknownTopicOrPartition)
     );
     assert_eq!(fake.lock().unwrap().produced, vec![1, 3]);
     stepped(PATIENCE, producer.close(Duration::from_secs(5))).await;

@@ -50,7 +50,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 
 use tracing::{info, warn};
 

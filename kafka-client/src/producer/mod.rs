@@ -40,9 +40,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::records::RECORD_BATCH_OVERHEAD;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::records::RECORD_BATCH_OVERHEAD;
+use kafkito_protocol::ErrorCode;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::{debug, info_span, Instrument};
@@ -75,9 +75,9 @@ use transaction::Transactions;
 /// [`abort_transaction`](Self::abort_transaction) (see `init_transactions` for an example).
 ///
 /// ```no_run
-/// # async fn demo() -> kafka_client::Result<()> {
+/// # async fn demo() -> kafkito::Result<()> {
 /// use std::time::Duration;
-/// use kafka_client::{Producer, ProducerConfig, ProducerRecord};
+/// use kafkito::{Producer, ProducerConfig, ProducerRecord};
 ///
 /// let config = ProducerConfig::from_properties([
 ///     ("bootstrap.servers", "localhost:9092"),

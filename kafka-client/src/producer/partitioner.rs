@@ -20,7 +20,7 @@
 //!
 //! # Example
 //! ```
-//! use kafka_client::producer::partitioner::{murmur2, to_positive, PartitionerKind};
+//! use kafkito::producer::partitioner::{murmur2, to_positive, PartitionerKind};
 //!
 //! let partitioner = PartitionerKind::Default.build();
 //! // A keyed record: the same partition the Java client and librdkafka's murmur2 choose.
@@ -45,7 +45,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 ///
 /// # Example
 /// ```
-/// use kafka_client::producer::partitioner::murmur2;
+/// use kafkito::producer::partitioner::murmur2;
 ///
 /// assert_eq!(murmur2(b"21"), -973932308);
 /// assert_eq!(murmur2(b"abc"), 479470107);
@@ -64,7 +64,7 @@ pub fn murmur2(data: &[u8]) -> i32 {
 ///
 /// # Example
 /// ```
-/// use kafka_client::producer::partitioner::to_positive;
+/// use kafkito::producer::partitioner::to_positive;
 ///
 /// assert_eq!(to_positive(-1), i32::MAX);
 /// assert_eq!(to_positive(i32::MIN), 0);
@@ -86,7 +86,7 @@ pub fn to_positive(n: i32) -> i32 {
 /// # Example
 /// A partitioner that sends everything to partition 0:
 /// ```
-/// use kafka_client::producer::partitioner::Partitioner;
+/// use kafkito::producer::partitioner::Partitioner;
 ///
 /// #[derive(Debug)]
 /// struct First;
@@ -130,7 +130,7 @@ pub trait Partitioner: Send + Sync + std::fmt::Debug {
 ///
 /// # Example
 /// ```
-/// use kafka_client::producer::partitioner::{DefaultPartitioner, Partitioner};
+/// use kafkito::producer::partitioner::{DefaultPartitioner, Partitioner};
 ///
 /// let p = DefaultPartitioner::default();
 /// // Keyless records stay on one partition ...
@@ -176,7 +176,7 @@ impl Partitioner for DefaultPartitioner {
 ///
 /// # Example
 /// ```
-/// use kafka_client::producer::partitioner::{Partitioner, RoundRobinPartitioner};
+/// use kafkito::producer::partitioner::{Partitioner, RoundRobinPartitioner};
 ///
 /// let p = RoundRobinPartitioner::default();
 /// let picks: Vec<i32> = (0..4).map(|_| p.partition("t", Some(b"k"), 3, &[])).collect();
@@ -222,7 +222,7 @@ impl Partitioner for RoundRobinPartitioner {
 ///
 /// # Example
 /// ```
-/// use kafka_client::producer::partitioner::{Partitioner, UniformStickyPartitioner};
+/// use kafkito::producer::partitioner::{Partitioner, UniformStickyPartitioner};
 ///
 /// let p = UniformStickyPartitioner::default();
 /// let first = p.partition("t", Some(b"a"), 4, &[]);
@@ -254,7 +254,7 @@ impl Partitioner for UniformStickyPartitioner {
 ///
 /// # Example
 /// ```
-/// use kafka_client::producer::partitioner::PartitionerKind;
+/// use kafkito::producer::partitioner::PartitionerKind;
 ///
 /// assert_eq!(PartitionerKind::parse("round-robin"), Some(PartitionerKind::RoundRobin));
 /// assert_eq!(

@@ -7,7 +7,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use kafka_protocol::records::RecordHeader;
+use kafkito_protocol::records::RecordHeader;
 
 /// A topic name, shared rather than copied: cloning one is a reference count. Make it once
 /// per topic and clone it into each record, and naming the topic costs `send` no allocation
@@ -16,8 +16,8 @@ use kafka_protocol::records::RecordHeader;
 /// Compares, hashes and prints as the name; derefs to `&str`.
 ///
 /// ```
-/// use kafka_client::producer::Topic;
-/// use kafka_client::ProducerRecord;
+/// use kafkito::producer::Topic;
+/// use kafkito::ProducerRecord;
 ///
 /// let orders = Topic::from("orders");
 /// let record = ProducerRecord::new(&orders).value("v");
@@ -165,7 +165,7 @@ impl PartialEq<Topic> for String {
 /// timestamp. Built with chained setters.
 ///
 /// ```
-/// use kafka_client::ProducerRecord;
+/// use kafkito::ProducerRecord;
 ///
 /// let record = ProducerRecord::new("orders")
 ///     .key("customer-17")
@@ -259,8 +259,8 @@ impl ProducerRecord {
 /// of [`ProducerRecord`], borrowed.
 ///
 /// ```no_run
-/// # async fn demo(producer: kafka_client::Producer) -> kafka_client::Result<()> {
-/// use kafka_client::producer::{RecordRef, Topic};
+/// # async fn demo(producer: kafkito::Producer) -> kafkito::Result<()> {
+/// use kafkito::producer::{RecordRef, Topic};
 ///
 /// let orders = Topic::from("orders");
 /// let mut value = Vec::new();

@@ -42,11 +42,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::stream::FuturesUnordered;
 use futures::{Future, StreamExt};
-use kafka_protocol::messages::init_producer_id_request::InitProducerIdRequest;
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse};
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::init_producer_id_request::InitProducerIdRequest;
+use kafkito_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafkito_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse};
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
@@ -842,10 +842,10 @@ mod wire_tests {
     use std::collections::VecDeque;
     use std::sync::{Arc, Mutex};
 
-    use kafka_protocol::messages::{
+    use kafkito_protocol::messages::{
         ApiKey, InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, ProduceRequest,
     };
-    use kafka_protocol::ErrorCode;
+    use kafkito_protocol::ErrorCode;
 
     use crate::producer::{Producer, ProducerConfig, ProducerRecord};
     use crate::test_support::{

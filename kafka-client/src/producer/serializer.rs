@@ -62,8 +62,8 @@ impl ProducerRecord {
     /// key or value stays null. A serializer's refusal is [`Error::Serialization`].
     ///
     /// ```
-    /// use kafka_client::producer::serializer::{BigEndianSerializer, StringSerializer};
-    /// use kafka_client::ProducerRecord;
+    /// use kafkito::producer::serializer::{BigEndianSerializer, StringSerializer};
+    /// use kafkito::ProducerRecord;
     ///
     /// let record = ProducerRecord::serialized(
     ///     "scores",
@@ -74,7 +74,7 @@ impl ProducerRecord {
     /// )?;
     /// assert_eq!(record.key.as_deref(), Some(&b"alice"[..]));
     /// assert_eq!(record.value.as_deref(), Some(&42i64.to_be_bytes()[..]));
-    /// # Ok::<(), kafka_client::Error>(())
+    /// # Ok::<(), kafkito::Error>(())
     /// ```
     pub fn serialized<K: ?Sized, V: ?Sized>(
         topic: impl Into<String>,

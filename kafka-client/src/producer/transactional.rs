@@ -63,8 +63,8 @@ impl Producer {
     /// without `transactional.id`.
     ///
     /// ```no_run
-    /// # async fn demo() -> kafka_client::Result<()> {
-    /// use kafka_client::{Producer, ProducerConfig, ProducerRecord};
+    /// # async fn demo() -> kafkito::Result<()> {
+    /// use kafkito::{Producer, ProducerConfig, ProducerRecord};
     ///
     /// let producer = Producer::new(ProducerConfig::from_properties([
     ///     ("bootstrap.servers", "localhost:9092"),
@@ -136,9 +136,9 @@ impl Producer {
     /// abortable ([`Error::TransactionAbortable`]) or, when fenced, the producer unusable.
     ///
     /// ```no_run
-    /// # async fn demo(consumer: &kafka_client::Consumer, producer: &kafka_client::Producer) -> kafka_client::Result<()> {
+    /// # async fn demo(consumer: &kafkito::Consumer, producer: &kafkito::Producer) -> kafkito::Result<()> {
     /// use std::collections::HashMap;
-    /// use kafka_client::admin::TopicPartition;
+    /// use kafkito::admin::TopicPartition;
     ///
     /// producer.begin_transaction()?;
     /// // ... poll, process, send the results ...

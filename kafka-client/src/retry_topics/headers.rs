@@ -7,7 +7,7 @@
 //! headers of an earlier hop are replaced, never repeated.
 
 use bytes::Bytes;
-use kafka_protocol::records::RecordHeader;
+use kafkito_protocol::records::RecordHeader;
 
 use crate::consumer::ConsumerRecord;
 
@@ -35,8 +35,8 @@ const PREFIX: &str = "retry.";
 /// Where a record was first written: what the retry and dead-letter headers record.
 ///
 /// ```
-/// # fn demo(record: &kafka_client::consumer::ConsumerRecord) {
-/// use kafka_client::retry_topics::Origin;
+/// # fn demo(record: &kafkito::consumer::ConsumerRecord) {
+/// use kafkito::retry_topics::Origin;
 ///
 /// let origin = Origin::of(record);
 /// assert_eq!((origin.partition, origin.offset), (record.partition, record.offset));
@@ -69,7 +69,7 @@ impl Origin {
 /// What the `retry.*` headers of a record say.
 ///
 /// ```
-/// use kafka_client::retry_topics::{Origin, RetryHeaders};
+/// use kafkito::retry_topics::{Origin, RetryHeaders};
 ///
 /// let headers = RetryHeaders {
 ///     origin: Origin { topic: "orders".into(), partition: 2, offset: 41, timestamp: 1_700_000_000_000 },

@@ -66,11 +66,11 @@
 //! # Example
 //!
 //! ```no_run
-//! # async fn demo() -> kafka_client::Result<()> {
+//! # async fn demo() -> kafkito::Result<()> {
 //! use std::time::Duration;
-//! use kafka_client::consumer::ConsumerConfig;
-//! use kafka_client::producer::ProducerConfig;
-//! use kafka_client::retry_topics::{Backoff, OutcomeKind, RetryTopics, RetryTopicsConfig};
+//! use kafkito::consumer::ConsumerConfig;
+//! use kafkito::producer::ProducerConfig;
+//! use kafkito::retry_topics::{Backoff, OutcomeKind, RetryTopics, RetryTopicsConfig};
 //!
 //! let consumer = ConsumerConfig::from_properties([
 //!     ("bootstrap.servers", "localhost:9092"),
@@ -128,8 +128,8 @@ pub use schedule::{
 /// How failed records are retried.
 ///
 /// ```
-/// # fn demo(config: kafka_client::retry_topics::RetryTopicsConfig) {
-/// use kafka_client::retry_topics::RetryMode;
+/// # fn demo(config: kafkito::retry_topics::RetryTopicsConfig) {
+/// use kafkito::retry_topics::RetryMode;
 ///
 /// assert_eq!(config.blocking().mode, RetryMode::Blocking);
 /// # }
@@ -148,9 +148,9 @@ pub enum RetryMode {
 /// What [`RetryTopics`] runs with.
 ///
 /// ```
-/// use kafka_client::consumer::ConsumerConfig;
-/// use kafka_client::producer::ProducerConfig;
-/// use kafka_client::retry_topics::{RetryMode, RetryTopicsConfig};
+/// use kafkito::consumer::ConsumerConfig;
+/// use kafkito::producer::ProducerConfig;
+/// use kafkito::retry_topics::{RetryMode, RetryTopicsConfig};
 ///
 /// let consumer = ConsumerConfig::from_properties([("bootstrap.servers", "b:9092"), ("group.id", "g")])?;
 /// let producer = ProducerConfig::from_properties([("bootstrap.servers", "b:9092")])?;
@@ -158,7 +158,7 @@ pub enum RetryMode {
 /// assert_eq!(config.stage_topics(), ["orders", "orders-retry-1", "orders-retry-2"]);
 /// assert_eq!(config.clone().blocking().stage_topics(), ["orders"]);
 /// assert!(config.validate().is_ok());
-/// # Ok::<(), kafka_client::Error>(())
+/// # Ok::<(), kafkito::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct RetryTopicsConfig {
@@ -309,8 +309,8 @@ pub enum OutcomeKind {
 /// A record's final outcome, reported once it is committed.
 ///
 /// ```no_run
-/// # async fn demo(mut retry: kafka_client::retry_topics::RetryTopics) {
-/// use kafka_client::retry_topics::OutcomeKind;
+/// # async fn demo(mut retry: kafkito::retry_topics::RetryTopics) {
+/// use kafkito::retry_topics::OutcomeKind;
 ///
 /// while let Some(outcome) = retry.next_outcome().await {
 ///     let o = &outcome.origin;
@@ -356,8 +356,8 @@ type Handler = Arc<dyn Fn(ConsumerRecord) -> HandlerFuture + Send + Sync>;
 /// Dropping it ends them in order too, in the background, without reporting their errors.
 ///
 /// ```no_run
-/// # async fn demo(config: kafka_client::retry_topics::RetryTopicsConfig) -> kafka_client::Result<()> {
-/// use kafka_client::retry_topics::RetryTopics;
+/// # async fn demo(config: kafkito::retry_topics::RetryTopicsConfig) -> kafkito::Result<()> {
+/// use kafkito::retry_topics::RetryTopics;
 ///
 /// let mut retry = RetryTopics::start(config, |record| async move {
 ///     match record.value {
@@ -400,9 +400,9 @@ impl RetryTopics {
     /// or value does not decode goes straight to the dead-letter topic (module docs).
     ///
     /// ```no_run
-    /// # async fn demo(config: kafka_client::retry_topics::RetryTopicsConfig) -> kafka_client::Result<()> {
-    /// use kafka_client::retry_topics::RetryTopics;
-    /// use kafka_client::serdes::{StringDeserializer, TypedRecord};
+    /// # async fn demo(config: kafkito::retry_topics::RetryTopicsConfig) -> kafkito::Result<()> {
+    /// use kafkito::retry_topics::RetryTopics;
+    /// use kafkito::serdes::{StringDeserializer, TypedRecord};
     ///
     /// let retry = RetryTopics::start_typed(
     ///     config,

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 /// The topic of the `n`-th retry of records of `topic`: `<topic>-retry-<n>`, `n` from 1.
 ///
 /// ```
-/// use kafka_client::retry_topics::{dead_letter_topic, retry_topic};
+/// use kafkito::retry_topics::{dead_letter_topic, retry_topic};
 ///
 /// assert_eq!(retry_topic("orders", 2), "orders-retry-2");
 /// assert_eq!(dead_letter_topic("orders"), "orders-dlt");
@@ -28,14 +28,14 @@ pub fn dead_letter_topic(topic: &str) -> String {
 ///
 /// ```
 /// use std::time::Duration;
-/// use kafka_client::retry_topics::Backoff;
+/// use kafkito::retry_topics::Backoff;
 ///
 /// let backoff: Backoff = "100,1000".parse()?;
 /// assert_eq!(backoff.delay(1), Duration::from_millis(100));
 /// assert_eq!(backoff.delay(2), Duration::from_millis(1000));
 /// assert_eq!(backoff.delay(7), Duration::from_millis(1000)); // the last repeats
 /// assert!("100,x".parse::<Backoff>().is_err());
-/// # Ok::<(), kafka_client::Error>(())
+/// # Ok::<(), kafkito::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backoff {
@@ -122,7 +122,7 @@ pub enum Route {
 ///
 /// ```
 /// use std::time::Duration;
-/// use kafka_client::retry_topics::{route_failure, Backoff, Route};
+/// use kafkito::retry_topics::{route_failure, Backoff, Route};
 ///
 /// let backoff = Backoff::fixed(Duration::from_millis(200));
 /// assert_eq!(route_failure(1, 3, &backoff, 1_000), Route::Retry { retry: 1, due_ms: 1_200 });
@@ -149,7 +149,7 @@ pub fn route_failure(
 ///
 /// ```
 /// use std::time::Duration;
-/// use kafka_client::retry_topics::time_until;
+/// use kafkito::retry_topics::time_until;
 ///
 /// assert_eq!(time_until(1_250, 1_000), Some(Duration::from_millis(250)));
 /// assert_eq!(time_until(1_000, 1_000), None);
@@ -162,7 +162,7 @@ pub fn time_until(due_ms: i64, now_ms: i64) -> Option<Duration> {
 /// Milliseconds since the epoch now (the clock Kafka timestamps use).
 ///
 /// ```
-/// assert!(kafka_client::retry_topics::now_ms() > 1_600_000_000_000);
+/// assert!(kafkito::retry_topics::now_ms() > 1_600_000_000_000);
 /// ```
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 use tokio::time::Instant;
 use tracing::{debug, info};
 

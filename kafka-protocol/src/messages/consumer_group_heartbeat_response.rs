@@ -1,5 +1,5 @@
 //! ConsumerGroupHeartbeatResponse: generated from `kafka-protocol/schema/ConsumerGroupHeartbeatResponse.schema` by `tools/codegen`.
-//! Do not edit by hand: change the schema and run `cargo run -p kafka-protocol-codegen`.
+//! Do not edit by hand: change the schema and run `cargo run -p kafkito-codegen`.
 
 #![allow(
     unused_imports,

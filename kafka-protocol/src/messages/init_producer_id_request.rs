@@ -1,5 +1,5 @@
 //! InitProducerIdRequest: generated from `kafka-protocol/schema/InitProducerIdRequest.schema` by `tools/codegen`.
-//! Do not edit by hand: change the schema and run `cargo run -p kafka-protocol-codegen`.
+//! Do not edit by hand: change the schema and run `cargo run -p kafkito-codegen`.
 
 #![allow(
     unused_imports,

@@ -1,6 +1,6 @@
 //! Every Kafka message this codec speaks, generated from `kafka-protocol/schema/` by
 //! `tools/codegen`. Do not edit by hand: change the schema and run
-//! `cargo run -p kafka-protocol-codegen`.
+//! `cargo run -p kafkito-codegen`.
 
 #![allow(clippy::all)]
 

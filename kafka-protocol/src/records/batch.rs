@@ -62,7 +62,7 @@ const MIN_HEADER_SIZE: usize = 2;
 /// `partition_leader_epoch` set to -1.
 ///
 /// ```
-/// use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder, TimestampType};
+/// use kafkito_protocol::records::{decode_batches, Compression, RecordBatchBuilder, TimestampType};
 ///
 /// let mut builder = RecordBatchBuilder::new(Compression::Gzip);
 /// builder.base_offset(10).producer_state(7, 1, 100).transactional(true);
@@ -76,7 +76,7 @@ const MIN_HEADER_SIZE: usize = 2;
 /// assert!(batch.is_transactional && !batch.is_control);
 /// assert_eq!(batch.timestamp_type, TimestampType::CreateTime);
 /// assert_eq!(batch.max_timestamp, 1_005);
-/// # Ok::<(), kafka_protocol::records::RecordsError>(())
+/// # Ok::<(), kafkito_protocol::records::RecordsError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

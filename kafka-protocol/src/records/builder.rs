@@ -33,7 +33,7 @@ const MAX_RECORD_OVERHEAD: usize = 21;
 /// must come before the first record.
 ///
 /// ```
-/// use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
+/// use kafkito_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
 ///
 /// let batch_size = 16 * 1024;
 /// let mut builder = RecordBatchBuilder::new(Compression::Snappy);
@@ -48,7 +48,7 @@ const MAX_RECORD_OVERHEAD: usize = 21;
 /// // Snappy shrank 16 KB of zeros to well under a kilobyte.
 /// assert!(bytes.len() < 1024);
 /// assert_eq!(decode_batches(bytes)?.batches[0].records.len(), 16);
-/// # Ok::<(), kafka_protocol::records::RecordsError>(())
+/// # Ok::<(), kafkito_protocol::records::RecordsError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct RecordBatchBuilder {
@@ -248,7 +248,7 @@ impl RecordBatchBuilder {
     /// leaves the batch as it was. Cheaper than the two calls, which each size the record.
     ///
     /// ```
-    /// use kafka_protocol::records::{Compression, RecordBatchBuilder};
+    /// use kafkito_protocol::records::{Compression, RecordBatchBuilder};
     ///
     /// let mut batch = RecordBatchBuilder::new(Compression::None);
     /// // An empty batch takes any record, even one over the limit.
@@ -478,7 +478,7 @@ impl RecordBatchBuilder {
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use kafka_protocol::records::{decode_batches, rewrite_producer_state, Compression, RecordBatchBuilder};
+/// use kafkito_protocol::records::{decode_batches, rewrite_producer_state, Compression, RecordBatchBuilder};
 ///
 /// let mut builder = RecordBatchBuilder::new(Compression::Zstd);
 /// builder.producer_state(7, 0, 10);
@@ -487,7 +487,7 @@ impl RecordBatchBuilder {
 /// rewrite_producer_state(&mut batch, 7, 1, 0, false)?;
 /// let decoded = decode_batches(batch.freeze())?.batches.remove(0);
 /// assert_eq!((decoded.producer_epoch, decoded.base_sequence), (1, 0));
-/// # Ok::<(), kafka_protocol::records::RecordsError>(())
+/// # Ok::<(), kafkito_protocol::records::RecordsError>(())
 /// ```
 pub fn rewrite_producer_state(
     batch: &mut [u8],

@@ -13,7 +13,7 @@ use super::{Record, RecordsError};
 /// The `type` of a control record key.
 ///
 /// ```
-/// use kafka_protocol::records::ControlRecordType;
+/// use kafkito_protocol::records::ControlRecordType;
 ///
 /// assert_eq!(ControlRecordType::from_id(0), ControlRecordType::Abort);
 /// assert_eq!(ControlRecordType::Commit.id(), 1);
@@ -119,7 +119,7 @@ impl EndTransactionMarker {
 /// A control record: its key (version and type) and its raw value.
 ///
 /// ```
-/// use kafka_protocol::records::{
+/// use kafkito_protocol::records::{
 ///     decode_batches, Compression, ControlRecord, ControlRecordType, RecordBatchBuilder,
 /// };
 ///
@@ -133,7 +133,7 @@ impl EndTransactionMarker {
 /// let marker = ControlRecord::parse(&batch.records[0])?;
 /// assert_eq!(marker.kind, ControlRecordType::Commit);
 /// assert_eq!(marker.end_transaction_marker()?.unwrap().coordinator_epoch, 7);
-/// # Ok::<(), kafka_protocol::records::RecordsError>(())
+/// # Ok::<(), kafkito_protocol::records::RecordsError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ControlRecord {

@@ -23,7 +23,7 @@ const MIN_BATCH_LENGTH: i32 = 14;
 /// How to decode.
 ///
 /// ```
-/// use kafka_protocol::records::DecodeOptions;
+/// use kafkito_protocol::records::DecodeOptions;
 ///
 /// let opts = DecodeOptions::default().max_decompressed_bytes(64 << 20).verify_crc(true);
 /// assert_eq!(opts.max_decompressed_bytes, 64 << 20);
@@ -95,7 +95,7 @@ pub struct DecodedBatches {
 ///
 /// ```
 /// use bytes::{BufMut, BytesMut};
-/// use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
+/// use kafkito_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
 ///
 /// let mut input = BytesMut::new();
 /// for base_offset in [0, 1] {
@@ -109,7 +109,7 @@ pub struct DecodedBatches {
 /// let decoded = decode_batches(input.freeze())?;
 /// assert_eq!(decoded.batches.len(), 2);
 /// assert_eq!(decoded.truncated.unwrap().available, 10);
-/// # Ok::<(), kafka_protocol::records::RecordsError>(())
+/// # Ok::<(), kafkito_protocol::records::RecordsError>(())
 /// ```
 pub fn decode_batches(input: Bytes) -> Result<DecodedBatches, RecordsError> {
     decode_batches_with(input, &DecodeOptions::default())
@@ -138,7 +138,7 @@ pub fn decode_batches_with(
 /// is malformed nothing after it is trusted.
 ///
 /// ```
-/// use kafka_protocol::records::{BatchDecoder, Compression, RecordBatchBuilder};
+/// use kafkito_protocol::records::{BatchDecoder, Compression, RecordBatchBuilder};
 ///
 /// let mut b = RecordBatchBuilder::new(Compression::Gzip);
 /// b.append(0, None, Some(b"hello"), &[])?;
@@ -147,7 +147,7 @@ pub fn decode_batches_with(
 /// assert_eq!(batch.records[0].value.as_deref(), Some(&b"hello"[..]));
 /// assert!(decoder.next().is_none());
 /// assert!(decoder.truncated().is_none());
-/// # Ok::<(), kafka_protocol::records::RecordsError>(())
+/// # Ok::<(), kafkito_protocol::records::RecordsError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct BatchDecoder {

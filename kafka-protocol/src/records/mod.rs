@@ -26,7 +26,7 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder, RecordHeader};
+//! use kafkito_protocol::records::{decode_batches, Compression, RecordBatchBuilder, RecordHeader};
 //!
 //! let mut builder = RecordBatchBuilder::new(Compression::Lz4);
 //! builder.base_offset(100);
@@ -41,7 +41,7 @@
 //! assert_eq!(batch.compression, Compression::Lz4);
 //! assert_eq!(batch.records[1].offset, 101);
 //! assert_eq!(batch.records[1].value.as_deref(), Some(&b"second"[..]));
-//! # Ok::<(), kafka_protocol::records::RecordsError>(())
+//! # Ok::<(), kafkito_protocol::records::RecordsError>(())
 //! ```
 
 mod batch;

@@ -31,7 +31,7 @@ impl TimestampType {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use kafka_protocol::records::RecordHeader;
+/// use kafkito_protocol::records::RecordHeader;
 ///
 /// let header = RecordHeader::new("content-type", Some(Bytes::from_static(b"json")));
 /// assert_eq!(header.key_str(), Ok("content-type"));
@@ -69,7 +69,7 @@ impl RecordHeader {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use kafka_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
+/// use kafkito_protocol::records::{decode_batches, Compression, RecordBatchBuilder};
 ///
 /// let mut builder = RecordBatchBuilder::new(Compression::None);
 /// builder.append(42, Some(b"k"), None, &[])?;
@@ -78,7 +78,7 @@ impl RecordHeader {
 /// assert_eq!((record.offset, record.timestamp), (0, 42));
 /// assert_eq!(record.key, Some(Bytes::from_static(b"k")));
 /// assert_eq!(record.value, None); // a tombstone
-/// # Ok::<(), kafka_protocol::records::RecordsError>(())
+/// # Ok::<(), kafkito_protocol::records::RecordsError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Record {

@@ -27,7 +27,7 @@ pub struct Splice {
 ///
 /// ```
 /// use bytes::{Bytes, BytesMut};
-/// use kafka_protocol::wire::{Encoder, SPLICE_MIN};
+/// use kafkito_protocol::wire::{Encoder, SPLICE_MIN};
 ///
 /// let large = Bytes::from(vec![7u8; SPLICE_MIN]);
 /// let mut buf = BytesMut::new();

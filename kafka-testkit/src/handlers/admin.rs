@@ -3,21 +3,21 @@
 
 use std::collections::HashSet;
 
-use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
-use kafka_protocol::messages::create_topics_response::{
+use kafkito_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+use kafkito_protocol::messages::create_topics_response::{
     CreatableTopicConfigs, CreatableTopicResult,
 };
-use kafka_protocol::messages::delete_records_response::{
+use kafkito_protocol::messages::delete_records_response::{
     DeleteRecordsPartitionResult, DeleteRecordsTopicResult,
 };
-use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::delete_topics_response::DeletableTopicResult;
+use kafkito_protocol::messages::{
     ApiKey, CreatePartitionsRequest, CreatePartitionsResponse, CreateTopicsRequest,
     CreateTopicsResponse, DeleteRecordsRequest, DeleteRecordsResponse, DeleteTopicsRequest,
     DeleteTopicsResponse,
 };
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 
 use super::led_partition;
 use crate::state::{State, TopicConfig};

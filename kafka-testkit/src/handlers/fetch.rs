@@ -5,22 +5,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::messages::fetch_response::{
+use kafkito_protocol::messages::fetch_response::{
     AbortedTransaction, EpochEndOffset as DivergingEpoch, FetchableTopicResponse, LeaderIdAndEpoch,
     NodeEndpoint, PartitionData,
 };
-use kafka_protocol::messages::list_offsets_response::{
+use kafkito_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
-use kafka_protocol::messages::offset_for_leader_epoch_response::{
+use kafkito_protocol::messages::offset_for_leader_epoch_response::{
     EpochEndOffset, OffsetForLeaderTopicResult,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     ApiKey, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse,
     OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
 };
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 
 use super::{check_leader_epoch, led_partition};
 use crate::state::{Shared, State};

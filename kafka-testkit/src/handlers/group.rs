@@ -6,27 +6,27 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use kafka_protocol::messages::consumer_group_describe_response::DescribedGroup as CgDescribed;
-use kafka_protocol::messages::find_coordinator_response::Coordinator;
-use kafka_protocol::messages::offset_commit_response::{
+use kafkito_protocol::messages::consumer_group_describe_response::DescribedGroup as CgDescribed;
+use kafkito_protocol::messages::find_coordinator_response::Coordinator;
+use kafkito_protocol::messages::offset_commit_response::{
     OffsetCommitResponsePartition, OffsetCommitResponseTopic,
 };
-use kafka_protocol::messages::offset_fetch_response::{
+use kafkito_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
     OffsetFetchResponseTopic, OffsetFetchResponseTopics,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     ApiKey, DescribeGroupsRequest, DescribeGroupsResponse, FindCoordinatorRequest,
     FindCoordinatorResponse, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
     JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
     ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
     OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, ConsumerGroupHeartbeatRequest,
     ConsumerGroupHeartbeatResponse,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 
 use crate::consumer_group::HeartbeatContext;
 use crate::group::{Committed, JoinContext, Reply};
@@ -467,7 +467,7 @@ pub(crate) fn describe_groups(
         .iter()
         .map(|g| match check_coordinator(state, node, g) {
             Ok(()) => state.groups.describe(g, version),
-            Err(e) => kafka_protocol::messages::describe_groups_response::DescribedGroup {
+            Err(e) => kafkito_protocol::messages::describe_groups_response::DescribedGroup {
                 error_code: e.code(),
                 group_id: g.clone(),
                 ..Default::default()

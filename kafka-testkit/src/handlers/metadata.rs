@@ -1,18 +1,18 @@
 //! Metadata, DescribeCluster and DescribeConfigs: what the cluster looks like.
 
-use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
-use kafka_protocol::messages::describe_configs_response::{
+use kafkito_protocol::messages::describe_cluster_response::DescribeClusterBroker;
+use kafkito_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult,
 };
-use kafka_protocol::messages::metadata_response::{
+use kafkito_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     DescribeClusterRequest, DescribeClusterResponse, DescribeConfigsRequest,
     DescribeConfigsResponse, MetadataRequest, MetadataResponse,
 };
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 
 use crate::state::{valid_topic_name, State, Topic, TopicConfig};
 

@@ -9,9 +9,9 @@ pub(crate) mod metadata;
 pub(crate) mod produce;
 pub(crate) mod txn;
 
-use kafka_protocol::messages::api_versions_response::ApiVersion;
-use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::api_versions_response::ApiVersion;
+use kafkito_protocol::messages::{ApiKey, ApiVersionsResponse};
+use kafkito_protocol::ErrorCode;
 
 use crate::server::SUPPORTED_APIS;
 use crate::state::{Partition, State};

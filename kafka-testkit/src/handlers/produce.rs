@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use kafka_protocol::messages::produce_response::{
+use kafkito_protocol::messages::produce_response::{
     BatchIndexAndErrorMessage, LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse,
     TopicProduceResponse,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     ApiKey, InitProducerIdRequest, InitProducerIdResponse, ProduceRequest, ProduceResponse,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 
 use super::group::check_coordinator;
 use super::led_partition;

@@ -1,13 +1,13 @@
 //! The server state machines against this SDK's own client mechanisms
-//! (`kafka_client::net::sasl`), RFC 7677's published SCRAM-SHA-256 exchange, and Kafka's
+//! (`kafkito::net::sasl`), RFC 7677's published SCRAM-SHA-256 exchange, and Kafka's
 //! failure messages. No broker: both sides are pure state machines.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use kafka_client::net::sasl::oauthbearer::OAuthBearerClient;
-use kafka_client::net::sasl::plain::PlainClient;
-use kafka_client::net::sasl::scram::{ScramAlgorithm, ScramClient};
-use kafka_client::net::sasl::{SaslClient, Step as ClientStep};
+use kafkito::net::sasl::oauthbearer::OAuthBearerClient;
+use kafkito::net::sasl::plain::PlainClient;
+use kafkito::net::sasl::scram::{ScramAlgorithm, ScramClient};
+use kafkito::net::sasl::{SaslClient, Step as ClientStep};
 
 use super::*;
 
@@ -39,7 +39,7 @@ fn exchange(
     at: SystemTime,
 ) -> (
     Step,
-    Option<Result<ClientStep, kafka_client::net::sasl::SaslError>>,
+    Option<Result<ClientStep, kafkito::net::sasl::SaslError>>,
 ) {
     server.handshake(mechanism).expect("mechanism enabled");
     let mut outgoing = client.initial_response().unwrap();
@@ -599,7 +599,7 @@ fn users_parse() {
 
 /// Our real client stack against these state machines over a socket: a minimal broker loop
 /// that wires [`SaslServer`] as the testkit's connection handler should (admit, then
-/// handshake / authenticate, close on failure or expiry), driven by `kafka_client`'s
+/// handshake / authenticate, close on failure or expiry), driven by `kafkito`'s
 /// `Connection` (ApiVersions, SASL, KIP-368 re-authentication). In-memory stream and paused
 /// Tokio time; the broker's wall clock is derived from Tokio's so that session expiry follows
 /// the paused clock.
@@ -607,12 +607,12 @@ mod over_a_connection {
     use std::time::{Duration, UNIX_EPOCH};
 
     use bytes::{Bytes, BytesMut};
-    use kafka_client::config::{ClientConfig, SaslConfig, SecurityProtocol};
-    use kafka_client::net::{Connection, ConnectionOptions};
-    use kafka_protocol::frame::split_frame;
-    use kafka_protocol::header::{RequestHeader, ResponseHeader};
-    use kafka_protocol::messages::api_versions_response::ApiVersion;
-    use kafka_protocol::messages::{
+    use kafkito::config::{ClientConfig, SaslConfig, SecurityProtocol};
+    use kafkito::net::{Connection, ConnectionOptions};
+    use kafkito_protocol::frame::split_frame;
+    use kafkito_protocol::header::{RequestHeader, ResponseHeader};
+    use kafkito_protocol::messages::api_versions_response::ApiVersion;
+    use kafkito_protocol::messages::{
         ApiVersionsRequest, ApiVersionsResponse, Message, MetadataRequest, MetadataResponse,
         Request, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
         SaslHandshakeResponse,
@@ -776,7 +776,7 @@ mod over_a_connection {
     }
 
     fn client_config(
-        mechanism: kafka_client::config::SaslMechanism,
+        mechanism: kafkito::config::SaslMechanism,
         user: &str,
         password: &str,
     ) -> ClientConfig {
@@ -806,7 +806,7 @@ mod over_a_connection {
     async fn scram_login_and_reauthentication() {
         let (connection, broker) = start(Some(Duration::from_secs(10)));
         let config = client_config(
-            kafka_client::config::SaslMechanism::ScramSha512,
+            kafkito::config::SaslMechanism::ScramSha512,
             "carol",
             "carol-secret",
         );
@@ -836,7 +836,7 @@ mod over_a_connection {
     #[tokio::test(start_paused = true)]
     async fn wrong_password_fails_clearly() {
         let (connection, broker) = start(None);
-        let config = client_config(kafka_client::config::SaslMechanism::Plain, "alice", "nope");
+        let config = client_config(kafkito::config::SaslMechanism::Plain, "alice", "nope");
         let error = connection.handshake(&config).await.unwrap_err();
         assert!(
             error
@@ -912,12 +912,12 @@ mod oauthbearer_over_a_connection {
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
 
-    use kafka_client::config::{
+    use kafkito::config::{
         ClientConfig, OAuthToken, OAuthTokenProvider, SaslConfig, SaslMechanism as ClientMechanism,
         SecurityProtocol,
     };
-    use kafka_client::net::{Connection, ConnectionOptions};
-    use kafka_protocol::messages::MetadataRequest;
+    use kafkito::net::{Connection, ConnectionOptions};
+    use kafkito_protocol::messages::MetadataRequest;
     use std::future::Future;
     use std::pin::Pin;
     use tokio::time::Instant;
@@ -931,9 +931,7 @@ mod oauthbearer_over_a_connection {
     }
 
     impl OAuthTokenProvider for UnsecuredTokens {
-        fn token(
-            &self,
-        ) -> Pin<Box<dyn Future<Output = kafka_client::Result<OAuthToken>> + Send + '_>> {
+        fn token(&self) -> Pin<Box<dyn Future<Output = kafkito::Result<OAuthToken>> + Send + '_>> {
             self.issued.fetch_add(1, Ordering::SeqCst);
             // The broker's clock in these tests starts at 1_800_000_000 s.
             let exp = 1_800_000_000 + 3600;

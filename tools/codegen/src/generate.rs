@@ -712,7 +712,7 @@ pub fn message_module(spec: &MessageSpec) -> Result<String, String> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "//! {name}: generated from `kafka-protocol/schema/{name}.schema` by `tools/codegen`.\n//! Do not edit by hand: change the schema and run `cargo run -p kafka-protocol-codegen`.\n"
+        "//! {name}: generated from `kafka-protocol/schema/{name}.schema` by `tools/codegen`.\n//! Do not edit by hand: change the schema and run `cargo run -p kafkito-codegen`.\n"
     );
     let _ = writeln!(
         out,
@@ -766,7 +766,7 @@ pub fn mod_rs(specs: &[MessageSpec]) -> Result<String, String> {
 
     let mut out = String::new();
     out.push_str(
-        "//! Every Kafka message this codec speaks, generated from `kafka-protocol/schema/` by\n//! `tools/codegen`. Do not edit by hand: change the schema and run\n//! `cargo run -p kafka-protocol-codegen`.\n\n#![allow(clippy::all)]\n\nuse bytes::{Bytes, BytesMut};\n\nuse crate::{DecodeError, EncodeError};\n\n",
+        "//! Every Kafka message this codec speaks, generated from `kafka-protocol/schema/` by\n//! `tools/codegen`. Do not edit by hand: change the schema and run\n//! `cargo run -p kafkito-codegen`.\n\n#![allow(clippy::all)]\n\nuse bytes::{Bytes, BytesMut};\n\nuse crate::{DecodeError, EncodeError};\n\n",
     );
     for (req, resp) in apis.values() {
         for s in [req, resp] {

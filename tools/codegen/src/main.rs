@@ -1,7 +1,7 @@
 //! Generates `kafka-protocol/src/messages/` from `kafka-protocol/schema/*.schema`.
 //!
-//! `cargo run -p kafka-protocol-codegen` rewrites the generated files;
-//! `cargo run -p kafka-protocol-codegen -- --check` fails when they are stale (CI runs it).
+//! `cargo run -p kafkito-codegen` rewrites the generated files;
+//! `cargo run -p kafkito-codegen -- --check` fails when they are stale (CI runs it).
 
 mod generate;
 mod schema;
@@ -104,7 +104,7 @@ fn run(check: bool) -> Result<(), String> {
     let _ = fs::remove_dir_all(&staging);
     if check && !stale.is_empty() {
         return Err(format!(
-            "generated messages are stale ({}): run `cargo run -p kafka-protocol-codegen`",
+            "generated messages are stale ({}): run `cargo run -p kafkito-codegen`",
             stale.join(", ")
         ));
     }

@@ -1,5 +1,5 @@
-use kafka_protocol::messages::find_coordinator_response::Coordinator;
-use kafka_protocol::messages::{FindCoordinatorResponse, MetadataRequest};
+use kafkito_protocol::messages::find_coordinator_response::Coordinator;
+use kafkito_protocol::messages::{FindCoordinatorResponse, MetadataRequest};
 
 use super::*;
 use crate::config::ClientConfig;

@@ -477,7 +477,7 @@ fn refused_keys_say_why_and_what_to_use_instead() {
         "{reason}"
     );
     let (_, reason) = config_err(parse_as(Client::Admin, &[("debug", "all")]));
-    assert!(reason.contains("RUST_LOG=kafka_client=debug"), "{reason}");
+    assert!(reason.contains("RUST_LOG=kafkito=debug"), "{reason}");
     let (_, reason) = config_err(parse_as(Client::Producer, &[("batch.num.messages", "100")]));
     assert!(reason.contains("batch.size"), "{reason}");
     // Every refused row gives both parts.
@@ -556,7 +556,7 @@ fn librdkafka_aliases_set_the_kafka_setting() {
     assert_eq!(producer.client.bootstrap_servers, ["k1:9092", "k2:9092"]);
     assert_eq!(
         producer.compression,
-        kafka_protocol::records::Compression::Lz4
+        kafkito_protocol::records::Compression::Lz4
     );
     assert_eq!(
         producer.delivery_timeout,
@@ -647,7 +647,7 @@ fn configuration_page_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == rendered,
-        "{} is stale: run `UPDATE_CONFIG_DOC=1 cargo test -p kafka-client --lib configuration_page`",
+        "{} is stale: run `UPDATE_CONFIG_DOC=1 cargo test -p kafkito --lib configuration_page`",
         path.display()
     );
 }

@@ -1,8 +1,8 @@
 use super::*;
 use crate::consumer::OffsetReset;
-use kafka_protocol::messages::fetch_response::FetchableTopicResponse;
-use kafka_protocol::messages::Message;
-use kafka_protocol::records::{Compression, RecordBatchBuilder};
+use kafkito_protocol::messages::fetch_response::FetchableTopicResponse;
+use kafkito_protocol::messages::Message;
+use kafkito_protocol::records::{Compression, RecordBatchBuilder};
 
 fn tp() -> TopicPartition {
     TopicPartition::new("t", 0)

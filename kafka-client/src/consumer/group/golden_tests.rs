@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use kafka_protocol::header::{RequestHeader, ResponseHeader};
-use kafka_protocol::messages::{ApiKey, RequestBody, ResponseBody};
+use kafkito_protocol::header::{RequestHeader, ResponseHeader};
+use kafkito_protocol::messages::{ApiKey, RequestBody, ResponseBody};
 
 use super::protocol::{Assignment, Subscription, TopicPartition};
 

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;

@@ -21,8 +21,8 @@
 
 use std::sync::Arc;
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tracing::{debug, info};
@@ -140,7 +140,7 @@ mod tests {
     use super::*;
     use crate::config::ClientConfig;
     use crate::test_support::{FakeBroker, Reply};
-    use kafka_protocol::messages::ApiKey;
+    use kafkito_protocol::messages::ApiKey;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 

@@ -21,7 +21,7 @@
 //! machine build on it.
 //!
 //! ```
-//! # use kafka_client::consumer::group::protocol::{Subscription, TopicPartition};
+//! # use kafkito::consumer::group::protocol::{Subscription, TopicPartition};
 //! let subscription = Subscription {
 //!     topics: vec!["orders".into()],
 //!     owned_partitions: vec![TopicPartition::new("orders", 0)],
@@ -33,8 +33,8 @@
 //! ```
 
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_protocol::wire;
-use kafka_protocol::{DecodeError, EncodeError};
+use kafkito_protocol::wire;
+use kafkito_protocol::{DecodeError, EncodeError};
 
 pub use crate::types::TopicPartition;
 

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
-use kafka_protocol::frame;
-use kafka_protocol::DecodeError;
+use kafkito_protocol::frame;
+use kafkito_protocol::DecodeError;
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 use tokio::task::AbortHandle;
 use tracing::{debug, info, trace, warn};

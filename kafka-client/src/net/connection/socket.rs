@@ -6,8 +6,8 @@ use std::io::{self, IoSlice};
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use kafka_protocol::frame;
-use kafka_protocol::DecodeError;
+use kafkito_protocol::frame;
+use kafkito_protocol::DecodeError;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 

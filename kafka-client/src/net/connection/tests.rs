@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::io::{self, IoSlice};
 use std::time::Duration;
 
-use kafka_protocol::messages::MetadataRequest;
-use kafka_protocol::DecodeError;
+use kafkito_protocol::messages::MetadataRequest;
+use kafkito_protocol::DecodeError;
 
 use super::socket::{write_frames, NOT_KAFKA_HINT, TLS_HINT};
 use super::*;
@@ -529,8 +529,8 @@ async fn vectored_writes_put_whole_frames_in_order_despite_short_writes() {
 /// socket gets exactly the bytes of the frame encoded in one buffer.
 #[tokio::test]
 async fn produce_frames_are_written_from_their_parts() {
-    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-    use kafka_protocol::messages::ProduceRequest;
+    use kafkito_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafkito_protocol::messages::ProduceRequest;
 
     let partition = |index: i32, fill: u8| PartitionProduceData {
         index,

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use kafka_protocol::messages::api_versions_response::ApiVersion;
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::api_versions_response::ApiVersion;
+use kafkito_protocol::messages::{
     ApiVersionsResponse, MetadataRequest, SaslAuthenticateResponse, SaslHandshakeResponse,
 };
 use tokio::net::TcpStream;

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_protocol::messages::api_versions_response::ApiVersion;
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::api_versions_response::ApiVersion;
+use kafkito_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, SaslAuthenticateRequest,
     SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 use tokio::io::DuplexStream;
 use tokio::time::Instant;
 

@@ -43,7 +43,7 @@ impl OAuthBearerClient {
 /// `\t\r\n`).
 ///
 /// ```
-/// use kafka_client::net::sasl::oauthbearer::initial_response;
+/// use kafkito::net::sasl::oauthbearer::initial_response;
 /// let msg = initial_response("tok", &[("traceId".into(), "42".into())]).unwrap();
 /// assert_eq!(msg, b"n,,\x01auth=Bearer tok\x01traceId=42\x01\x01");
 /// ```

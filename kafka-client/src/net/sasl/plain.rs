@@ -24,7 +24,7 @@ impl PlainClient {
 /// The PLAIN message: `\0username\0password` (empty authorization identity).
 ///
 /// ```
-/// use kafka_client::net::sasl::plain::message;
+/// use kafkito::net::sasl::plain::message;
 /// assert_eq!(message("alice", "s3cret"), b"\0alice\0s3cret");
 /// ```
 pub fn message(username: &str, password: &str) -> Vec<u8> {

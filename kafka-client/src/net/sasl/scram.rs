@@ -104,7 +104,7 @@ where
 /// Escapes a username for the `n=` attribute: `=` becomes `=3D` and `,` becomes `=2C`.
 ///
 /// ```
-/// use kafka_client::net::sasl::scram::escape_username;
+/// use kafkito::net::sasl::scram::escape_username;
 /// assert_eq!(escape_username("a=b,c"), "a=3Db=2Cc");
 /// ```
 pub fn escape_username(username: &str) -> String {

@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 use tracing::{debug, info, warn};
 
 use super::{classify, txn_error, PartitionKey, TransactionState, TxnErrorKind};

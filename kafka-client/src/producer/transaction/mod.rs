@@ -43,8 +43,8 @@ mod wire_tests;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::ErrorCode;
 use tokio::sync::Notify;
 
 use crate::cluster::coordinator::Coordinators;

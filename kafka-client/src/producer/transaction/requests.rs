@@ -8,15 +8,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
-use kafka_protocol::messages::txn_offset_commit_request::{
+use kafkito_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
+use kafkito_protocol::messages::txn_offset_commit_request::{
     TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, ApiKey,
     EndTxnRequest, InitProducerIdRequest, TxnOffsetCommitRequest,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 use tracing::debug;
 
 use super::{txn_error, PartitionKey, Transactions};

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_protocol::messages::AddPartitionsToTxnResponse;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::AddPartitionsToTxnResponse;
+use kafkito_protocol::ErrorCode;
 use tokio::time::Instant;
 
 use super::requests::{add_partitions_codes, add_partitions_request, txn_offset_commit_request};
@@ -17,10 +17,10 @@ use crate::error::Result;
 use crate::producer::idempotence::ProducerIdAndEpoch;
 use crate::retry::Retry;
 use crate::types::TopicPartition;
-use kafka_protocol::messages::add_partitions_to_txn_response::{
+use kafkito_protocol::messages::add_partitions_to_txn_response::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnTopicResult,
 };
-use kafka_protocol::messages::Message;
+use kafkito_protocol::messages::Message;
 
 const PID: ProducerIdAndEpoch = ProducerIdAndEpoch {
     producer_id: 7,

@@ -5,15 +5,15 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use kafka_protocol::messages::add_partitions_to_txn_response::{
+use kafkito_protocol::messages::add_partitions_to_txn_response::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnTopicResult,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, ApiKey, EndTxnRequest, EndTxnResponse,
     FindCoordinatorRequest, InitProducerIdRequest, InitProducerIdResponse, MetadataRequest,
     ProduceRequest,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 
 use crate::error::Error;
 use crate::producer::{Producer, ProducerConfig, ProducerRecord, TransactionState};

@@ -31,7 +31,7 @@ use super::RecordsError;
 /// `compression.type` producer setting.
 ///
 /// ```
-/// use kafka_protocol::records::Compression;
+/// use kafkito_protocol::records::Compression;
 ///
 /// let codec: Compression = "zstd".parse().unwrap();
 /// assert_eq!(codec, Compression::Zstd);
@@ -92,7 +92,7 @@ impl Compression {
     /// | none, snappy | no level at all |
     ///
     /// ```
-    /// use kafka_protocol::records::Compression;
+    /// use kafkito_protocol::records::Compression;
     ///
     /// assert!(Compression::Gzip.check_level(9).is_ok());
     /// assert!(Compression::Gzip.check_level(10).is_err());

@@ -30,7 +30,7 @@ pub(super) fn check_level(level: i32) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "the pure-Rust zstd encoder has one level (1), got {level}: build kafka-protocol \
+            "the pure-Rust zstd encoder has one level (1), got {level}: build kafkito-protocol \
              with the `zstd-c` feature for libzstd's levels"
         ))
     }

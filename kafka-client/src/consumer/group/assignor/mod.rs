@@ -38,7 +38,7 @@ pub enum RebalanceProtocol {
 ///
 /// ```
 /// # use std::collections::BTreeMap;
-/// # use kafka_client::consumer::group::{PartitionAssignor, RangeAssignor, Subscription};
+/// # use kafkito::consumer::group::{PartitionAssignor, RangeAssignor, Subscription};
 /// let partitions = BTreeMap::from([("orders".to_owned(), 3)]);
 /// let subscription = Subscription { topics: vec!["orders".into()], ..Default::default() };
 /// let members = BTreeMap::from([

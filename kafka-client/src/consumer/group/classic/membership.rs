@@ -45,15 +45,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
-use kafka_protocol::messages::leave_group_request::MemberIdentity;
-use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafkito_protocol::messages::leave_group_request::MemberIdentity;
+use kafkito_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
+use kafkito_protocol::messages::ApiKey;
+use kafkito_protocol::messages::{
     HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
     SyncGroupRequest, SyncGroupResponse,
 };
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::ErrorCode;
 
 use crate::consumer::group::assignor::{PartitionAssignor, RebalanceProtocol};
 pub use crate::consumer::group::handle::{CommitGeneration, CommitRejected};
@@ -151,7 +151,7 @@ pub type MetadataSnapshot = BTreeMap<String, i32>;
 /// ```
 /// # use std::sync::Arc;
 /// # use std::time::Instant;
-/// # use kafka_client::consumer::group::{Decision, GroupConfig, Membership, RangeAssignor};
+/// # use kafkito::consumer::group::{Decision, GroupConfig, Membership, RangeAssignor};
 /// let config = GroupConfig { group_id: "g".into(), ..Default::default() };
 /// let mut member = Membership::new(config, vec![Arc::new(RangeAssignor)]);
 /// let now = Instant::now();
@@ -336,7 +336,7 @@ impl Membership {
     /// # use std::collections::BTreeMap;
     /// # use std::sync::Arc;
     /// # use std::time::Instant;
-    /// # use kafka_client::consumer::group::{GroupConfig, Membership, RangeAssignor};
+    /// # use kafkito::consumer::group::{GroupConfig, Membership, RangeAssignor};
     /// let config = GroupConfig { group_id: "g".into(), ..Default::default() };
     /// let mut member = Membership::new(config, vec![Arc::new(RangeAssignor)]);
     /// member.subscribe(Instant::now(), ["orders".to_owned()]);

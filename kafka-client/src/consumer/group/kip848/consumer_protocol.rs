@@ -35,10 +35,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use kafka_protocol::messages::consumer_group_heartbeat_request::TopicPartitions;
-use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::consumer_group_heartbeat_request::TopicPartitions;
+use kafkito_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 
 use crate::consumer::group::handle::{CommitGeneration, CommitRejected};
 use crate::consumer::group::protocol::TopicPartition;
@@ -124,7 +124,7 @@ pub enum ConsumerDecision {
 ///
 /// ```
 /// use std::time::Instant;
-/// use kafka_client::consumer::group::consumer_protocol::{
+/// use kafkito::consumer::group::consumer_protocol::{
 ///     ConsumerDecision, ConsumerGroupMember, ConsumerProtocolConfig,
 /// };
 ///

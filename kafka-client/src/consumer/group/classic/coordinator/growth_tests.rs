@@ -19,20 +19,20 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kafka_protocol::messages::consumer_group_heartbeat_response::{
+use kafkito_protocol::messages::consumer_group_heartbeat_response::{
     Assignment as HeartbeatAssignment, TopicPartitions as HeartbeatTopicPartitions,
 };
-use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
-use kafka_protocol::messages::metadata_response::{
+use kafkito_protocol::messages::join_group_response::JoinGroupResponseMember;
+use kafkito_protocol::messages::metadata_response::{
     MetadataResponsePartition, MetadataResponseTopic,
 };
-use kafka_protocol::messages::{
+use kafkito_protocol::messages::{
     ApiKey, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, HeartbeatRequest,
     HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
     MetadataRequest, SyncGroupRequest, SyncGroupResponse,
 };
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 use tokio::time::Instant;
 
 use super::{GroupCommand, GroupEvent, GroupHandle};

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
-use kafka_protocol::messages::{HeartbeatResponse, JoinGroupResponse, SyncGroupResponse};
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::join_group_response::JoinGroupResponseMember;
+use kafkito_protocol::messages::{HeartbeatResponse, JoinGroupResponse, SyncGroupResponse};
+use kafkito_protocol::ErrorCode;
 
 use super::*;
 use crate::consumer::group::assignor::{CooperativeStickyAssignor, RangeAssignor};

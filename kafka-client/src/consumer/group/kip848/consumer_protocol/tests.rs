@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use kafka_protocol::messages::consumer_group_heartbeat_response::{Assignment, TopicPartitions};
-use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
-use kafka_protocol::wire::Uuid;
-use kafka_protocol::ErrorCode;
+use kafkito_protocol::messages::consumer_group_heartbeat_response::{Assignment, TopicPartitions};
+use kafkito_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
+use kafkito_protocol::wire::Uuid;
+use kafkito_protocol::ErrorCode;
 
 use super::*;
 
