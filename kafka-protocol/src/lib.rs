@@ -32,3 +32,8 @@ pub mod wire;
 
 pub use error::{DecodeError, EncodeError};
 pub use error_code::ErrorCode;
+
+/// The README's code blocks, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
