@@ -4,7 +4,9 @@
 //! Plain data, no I/O and no clock of its own: callers pass `now`. The producer appends (under
 //! a short lock, never across an `.await`); the sender asks [`RecordAccumulator::ready`] which
 //! leaders have sendable batches and when to look again, then [`RecordAccumulator::drain`]s
-//! one request's worth per leader. A batch is sendable when it is full, when `linger.ms` has
+//! one request's worth per leader. Draining only takes batches and stamps their sequences; the
+//! sender encodes (compresses) them after the lock is released ([`DrainedBatch::encode`]), so
+//! appends are never held up behind a compressor. A batch is sendable when it is full, when `linger.ms` has
 //! passed since its first record, when a flush or close is under way, or when a newer batch
 //! stands behind it — and not while it is backing off after a failure. Only the front batch of
 //! a partition is ever looked at, so a retried batch (put back at the front) goes out before
@@ -147,6 +149,31 @@ pub(crate) struct RecordAccumulator {
     closing: bool,
     /// Rotates where draining starts, so no partition is starved by `max.request.size`.
     drain_rotation: usize,
+    /// Encoded size ÷ uncompressed size of recent batches (1 without compression): how
+    /// `drain` sizes a request from batches that are compressed only after it.
+    compression_ratio: f64,
+}
+
+/// A batch taken by [`RecordAccumulator::drain`] for one Produce request, with the producer
+/// fields (sequence) it was stamped with, not yet encoded.
+#[derive(Debug)]
+pub(crate) struct DrainedBatch {
+    pub batch: ProducerBatch,
+    pub state: Option<ProducerState>,
+}
+
+impl DrainedBatch {
+    /// Encodes (and compresses) the batch with its producer fields: the costly part of
+    /// sending, done without the accumulator's lock. The batch comes back either way; on
+    /// failure with its producer fields set, for the caller to fail it.
+    pub fn encode(self) -> (ProducerBatch, Result<bytes::Bytes>) {
+        let DrainedBatch { mut batch, state } = self;
+        let encoded = batch.encode(state);
+        if encoded.is_err() {
+            batch.producer_state = state;
+        }
+        (batch, encoded)
+    }
 }
 
 /// The accumulator's topic index: looked up once per record, where std's SipHash cost ~180
@@ -170,6 +197,7 @@ impl RecordAccumulator {
             flush_up_to: None,
             closing: false,
             drain_rotation: 0,
+            compression_ratio: 1.0,
         }
     }
 
@@ -360,9 +388,12 @@ impl RecordAccumulator {
     }
 
     /// Takes sendable batches of partitions led by `node` for one Produce request: at most one
-    /// per partition, up to `max_request_size` bytes (always at least one batch). `stamp` gives
-    /// each batch its producer fields (sequence numbers) as it is drained; `None` from it
-    /// (idempotence waiting for a producer id) stops the drain.
+    /// per partition, up to about `max_request_size` bytes once encoded (always at least one
+    /// batch; an unencoded batch counts its uncompressed size times the recent compression
+    /// ratio). `stamp` gives each batch its producer fields (sequence numbers) as it is
+    /// drained, in queue order; `None` from it (idempotence waiting for a producer id) stops
+    /// the drain. The caller encodes what it gets ([`DrainedBatch::encode`]) outside the lock
+    /// and reports the sizes with [`RecordAccumulator::observe_compression`].
     pub fn drain(
         &mut self,
         node: i32,
@@ -370,7 +401,7 @@ impl RecordAccumulator {
         now: Instant,
         leader_of: impl Fn(&str, i32) -> Option<i32>,
         mut stamp: impl FnMut(&ProducerBatch) -> Option<Option<ProducerState>>,
-    ) -> Vec<(ProducerBatch, bytes::Bytes)> {
+    ) -> Vec<DrainedBatch> {
         let mut candidates: Vec<(TopicSlot, i32)> = Vec::new();
         for (i, entry) in self.topics.iter().enumerate() {
             let topic = &entry.name;
@@ -394,6 +425,7 @@ impl RecordAccumulator {
         self.drain_rotation = self.drain_rotation.wrapping_add(1);
         candidates.rotate_left(start);
 
+        let ratio = self.compression_ratio;
         let mut drained = Vec::new();
         let mut size = 0usize;
         for (topic, partition) in candidates {
@@ -401,29 +433,35 @@ impl RecordAccumulator {
                 .queue_mut(topic, partition)
                 .expect("candidate queue exists");
             let front = queue.batches.front().expect("candidate has a batch");
-            if !drained.is_empty() && size + front.estimated_size() > max_request_size {
+            let expected = front.expected_encoded_size(ratio);
+            if !drained.is_empty() && size + expected > max_request_size {
                 break;
             }
             let Some(state) = stamp(front) else {
                 break;
             };
             let mut batch = queue.batches.pop_front().expect("front exists");
-            match batch.encode(state) {
-                Ok(bytes) => {
-                    size += bytes.len();
-                    batch.attempts += 1;
-                    batch.retry_at = None;
-                    drained.push((batch, bytes));
-                }
-                Err(error) => {
-                    // Encoding cannot fail for records that were appended; keep going.
-                    tracing::warn!(%error, topic = %batch.topic, partition, "dropping a batch that failed to encode");
-                    self.incomplete.remove(&batch.id);
-                    batch.fail(&error);
-                }
-            }
+            size += expected;
+            batch.attempts += 1;
+            batch.retry_at = None;
+            drained.push(DrainedBatch { batch, state });
         }
         drained
+    }
+
+    /// Encoded sizes of freshly encoded batches against their uncompressed sizes: keeps the
+    /// ratio [`RecordAccumulator::drain`] sizes requests with. It follows a worse ratio at
+    /// once (a request should not grow past `max.request.size`) and a better one gradually.
+    pub fn observe_compression(&mut self, uncompressed: usize, encoded: usize) {
+        if self.config.compression == Compression::None || uncompressed == 0 {
+            return;
+        }
+        let observed = (encoded as f64 / uncompressed as f64).clamp(0.01, 2.0);
+        self.compression_ratio = if observed >= self.compression_ratio {
+            observed
+        } else {
+            self.compression_ratio * 0.875 + observed * 0.125
+        };
     }
 
     /// Puts a batch back for a retry, ahead of every newer batch of its partition, so that

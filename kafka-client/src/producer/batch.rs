@@ -123,6 +123,22 @@ impl ProducerBatch {
         }
     }
 
+    /// What the batch should weigh in a request once encoded: its bytes if it was encoded
+    /// before (a retry), else its uncompressed size times `compression_ratio`.
+    pub fn expected_encoded_size(&self, compression_ratio: f64) -> usize {
+        match (&self.builder, &self.encoded) {
+            (Some(b), _) => (b.estimated_size() as f64 * compression_ratio).ceil() as usize,
+            (None, Some(e)) => e.len(),
+            (None, None) => 0,
+        }
+    }
+
+    /// Whether the batch is still open to appends or waiting for its first encoding (its
+    /// size then is uncompressed; after encoding it is the bytes sent).
+    pub fn is_unencoded(&self) -> bool {
+        self.builder.is_some()
+    }
+
     /// Appends the record if it fits in `size_limit` (see
     /// [`RecordBatchBuilder::try_append`]), with a delivery future when `tracked`. One sizing
     /// of the record instead of the two of `has_room_for` + `append`.

@@ -54,6 +54,7 @@ use crate::backoff::ExponentialBackoff;
 use crate::cluster::metadata::Cluster;
 use crate::error::{Error, Result};
 use crate::net::Connection;
+use crate::producer::accumulator::DrainedBatch;
 use crate::producer::batch::ProducerBatch;
 use crate::producer::idempotence::{ProducerIdAndEpoch, SequenceDecision, SequenceManager};
 use crate::producer::transaction::{
@@ -265,11 +266,42 @@ impl Sender {
                 if drained.is_empty() {
                     break;
                 }
-                self.send_produce(node, &connection, &cluster, drained)
-                    .await;
+                let encoded = self.encode(drained);
+                if !encoded.is_empty() {
+                    self.send_produce(node, &connection, &cluster, encoded)
+                        .await;
+                }
             }
         }
         next_check
+    }
+
+    /// Encodes (compresses) drained batches, outside the accumulator's lock so that sends go
+    /// on meanwhile; a batch that cannot be encoded fails alone (its records were accepted,
+    /// so this is not expected).
+    fn encode(&mut self, drained: Vec<DrainedBatch>) -> Vec<(ProducerBatch, Bytes)> {
+        let mut encoded = Vec::with_capacity(drained.len());
+        let (mut uncompressed, mut compressed) = (0, 0);
+        for drained in drained {
+            let fresh = drained.batch.is_unencoded();
+            let before = drained.batch.estimated_size();
+            match drained.encode() {
+                (batch, Ok(bytes)) => {
+                    if fresh {
+                        uncompressed += before;
+                        compressed += bytes.len();
+                    }
+                    encoded.push((batch, bytes));
+                }
+                (batch, Err(error)) => self.fail(batch, error),
+            }
+        }
+        if uncompressed > 0 {
+            self.shared
+                .accumulator()
+                .observe_compression(uncompressed, compressed);
+        }
+        encoded
     }
 
     fn connect(&mut self, node: i32) {

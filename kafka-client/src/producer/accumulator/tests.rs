@@ -45,6 +45,24 @@ fn no_stamp(_: &ProducerBatch) -> Option<Option<ProducerState>> {
     Some(None)
 }
 
+/// Drains as the sender does: takes under the (here absent) lock, then encodes.
+fn drain(
+    acc: &mut RecordAccumulator,
+    node: i32,
+    max_request_size: usize,
+    now: Instant,
+    leader_of: impl Fn(&str, i32) -> Option<i32>,
+    stamp: impl FnMut(&ProducerBatch) -> Option<Option<ProducerState>>,
+) -> Vec<(ProducerBatch, bytes::Bytes)> {
+    acc.drain(node, max_request_size, now, leader_of, stamp)
+        .into_iter()
+        .map(|drained| {
+            let (batch, bytes) = drained.encode();
+            (batch, bytes.expect("appended records encode"))
+        })
+        .collect()
+}
+
 #[test]
 fn linger_makes_a_batch_ready() {
     let mut acc = RecordAccumulator::new(config());
@@ -66,10 +84,17 @@ fn linger_makes_a_batch_ready() {
     let check = acc.ready(t0 + Duration::from_millis(4), leader);
     assert!(check.ready_nodes.is_empty());
     assert_eq!(check.next_check, Some(t0 + Duration::from_millis(5)));
-    assert!(acc.drain(0, 1 << 20, t0, leader, no_stamp).is_empty());
+    assert!(drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp).is_empty());
     let check = acc.ready(t0 + Duration::from_millis(5), leader);
     assert_eq!(check.ready_nodes, [0]);
-    let drained = acc.drain(0, 1 << 20, t0 + Duration::from_millis(5), leader, no_stamp);
+    let drained = drain(
+        &mut acc,
+        0,
+        1 << 20,
+        t0 + Duration::from_millis(5),
+        leader,
+        no_stamp,
+    );
     assert_eq!(drained.len(), 1);
     assert_eq!(drained[0].0.record_count(), 2);
     assert!(acc.is_empty());
@@ -99,7 +124,7 @@ fn full_batch_is_ready_at_once() {
     );
     let check = acc.ready(t0, leader);
     assert_eq!(check.ready_nodes, [1]);
-    let drained = acc.drain(1, 1 << 20, t0, leader, no_stamp);
+    let drained = drain(&mut acc, 1, 1 << 20, t0, leader, no_stamp);
     assert_eq!(drained.len(), 1, "one batch per partition per request");
     assert!(drained[0].1.len() <= 1000);
     // The second batch is not full and has not lingered.
@@ -125,8 +150,8 @@ fn oversized_record_gets_its_own_batch() {
             full: false
         }
     );
-    let d1 = acc.drain(0, 1 << 20, t0, leader, no_stamp);
-    let d2 = acc.drain(0, 1 << 20, t0, leader, no_stamp);
+    let d1 = drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp);
+    let d2 = drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp);
     assert_eq!((d1[0].0.record_count(), d2[0].0.record_count()), (1, 1));
     assert!(d2[0].1.len() > 5000);
 }
@@ -159,15 +184,15 @@ fn drain_groups_partitions_of_one_leader_within_max_request_size() {
     let later = t0 + Duration::from_millis(5);
     let check = acc.ready(later, leader);
     assert_eq!(check.ready_nodes.len(), 2);
-    let all = acc.drain(0, 1 << 20, later, leader, no_stamp);
+    let all = drain(&mut acc, 0, 1 << 20, later, leader, no_stamp);
     let mut parts: Vec<i32> = all.iter().map(|(b, _)| b.partition).collect();
     parts.sort();
     assert_eq!(parts, [0, 2, 4]);
     // A small max.request.size still sends one batch per request.
     append(&mut acc, 0, &[0u8; 400], t0);
     append(&mut acc, 2, &[0u8; 400], t0);
-    assert_eq!(acc.drain(0, 500, later, leader, no_stamp).len(), 1);
-    assert_eq!(acc.drain(0, 500, later, leader, no_stamp).len(), 1);
+    assert_eq!(drain(&mut acc, 0, 500, later, leader, no_stamp).len(), 1);
+    assert_eq!(drain(&mut acc, 0, 500, later, leader, no_stamp).len(), 1);
 }
 
 #[test]
@@ -175,7 +200,7 @@ fn retried_batch_goes_first_after_its_backoff() {
     let mut acc = RecordAccumulator::new(config());
     let t0 = Instant::now();
     append(&mut acc, 0, &[0u8; 950], t0); // batch 0, full
-    let (mut first, _) = acc.drain(0, 1 << 20, t0, leader, no_stamp).remove(0);
+    let (mut first, _) = drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp).remove(0);
     append(&mut acc, 0, &[0u8; 950], t0); // batch 1, full
     first.retry_at = Some(t0 + Duration::from_millis(100));
     acc.reenqueue(first);
@@ -183,11 +208,11 @@ fn retried_batch_goes_first_after_its_backoff() {
     let check = acc.ready(t0, leader);
     assert!(check.ready_nodes.is_empty());
     assert_eq!(check.next_check, Some(t0 + Duration::from_millis(100)));
-    assert!(acc.drain(0, 1 << 20, t0, leader, no_stamp).is_empty());
+    assert!(drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp).is_empty());
     let later = t0 + Duration::from_millis(100);
-    let (b, _) = acc.drain(0, 1 << 20, later, leader, no_stamp).remove(0);
+    let (b, _) = drain(&mut acc, 0, 1 << 20, later, leader, no_stamp).remove(0);
     assert_eq!((b.id, b.attempts), (0, 2));
-    let (b, _) = acc.drain(0, 1 << 20, later, leader, no_stamp).remove(0);
+    let (b, _) = drain(&mut acc, 0, 1 << 20, later, leader, no_stamp).remove(0);
     assert_eq!(b.id, 1);
 }
 
@@ -211,7 +236,7 @@ fn stamps_sequences_at_drain_in_order() {
     let later = t0 + Duration::from_millis(5);
     let seqs: Vec<i32> = (0..3)
         .map(|_| {
-            acc.drain(0, 1 << 20, later, leader, &mut stamp)
+            drain(&mut acc, 0, 1 << 20, later, leader, &mut stamp)
                 .remove(0)
                 .0
                 .producer_state
@@ -222,7 +247,7 @@ fn stamps_sequences_at_drain_in_order() {
     assert_eq!(seqs, [0, 1, 2]);
     // No producer id yet: nothing is drained.
     append(&mut acc, 0, b"x", t0);
-    assert!(acc.drain(0, 1 << 20, later, leader, |_| None).is_empty());
+    assert!(drain(&mut acc, 0, 1 << 20, later, leader, |_| None).is_empty());
 }
 
 #[test]
@@ -249,7 +274,7 @@ fn flush_makes_batches_ready_and_tracks_completion() {
     let last = acc.begin_flush().unwrap();
     assert!(!acc.flushed(last));
     assert_eq!(acc.ready(t0, leader).ready_nodes, [0]);
-    for (b, _) in acc.drain(0, 1 << 20, t0, leader, no_stamp) {
+    for (b, _) in drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp) {
         acc.batch_done(b.id);
     }
     assert!(acc.flushed(last));
@@ -275,4 +300,63 @@ fn a_record_topic_is_found_by_pointer_or_by_name() {
     assert_ne!(other, first);
     assert_eq!(acc.record_topic_id(&orders), first);
     assert_eq!(acc.topic_id("payments"), other);
+}
+
+#[test]
+fn draining_leaves_compression_to_the_caller_and_sizes_requests_by_the_observed_ratio() {
+    let mut acc = RecordAccumulator::new(AccumulatorConfig {
+        compression: Compression::Lz4,
+        ..config()
+    });
+    let t0 = Instant::now();
+    let later = t0 + Duration::from_millis(5);
+    // Four partitions on node 0, each a batch of ~600 uncompressed bytes that lz4 shrinks a lot.
+    for p in [0, 2, 4, 6] {
+        append(&mut acc, p, &[7u8; 600], t0);
+    }
+    // No ratio known yet (1.0): a 1750-byte request holds two of them (~680 bytes each).
+    let taken = acc.drain(0, 1750, later, leader, no_stamp);
+    assert_eq!(taken.len(), 2);
+    assert!(
+        taken.iter().all(|d| d.batch.is_unencoded()),
+        "drain must not encode"
+    );
+    let (mut uncompressed, mut encoded) = (0, 0);
+    for d in taken {
+        uncompressed += d.batch.estimated_size();
+        encoded += d.encode().1.unwrap().len();
+    }
+    assert!(encoded * 4 < uncompressed, "{encoded} of {uncompressed}");
+    acc.observe_compression(uncompressed, encoded);
+    // One better observation moves the estimate only part of the way.
+    assert_eq!(acc.drain(0, 1750, later, leader, no_stamp).len(), 2);
+    for _ in 0..30 {
+        acc.observe_compression(uncompressed, encoded);
+    }
+    // Knowing the ratio, one request takes all four.
+    for p in [0, 2, 4, 6] {
+        append(&mut acc, p, &[7u8; 600], t0);
+    }
+    assert_eq!(acc.drain(0, 1750, later, leader, no_stamp).len(), 4);
+    // A worse ratio is followed at once.
+    acc.observe_compression(1000, 1000);
+    for p in [0, 2, 4, 6] {
+        append(&mut acc, p, &[7u8; 600], t0);
+    }
+    assert_eq!(acc.drain(0, 1750, later, leader, no_stamp).len(), 2);
+}
+
+#[test]
+fn without_compression_the_ratio_stays_one() {
+    let mut acc = RecordAccumulator::new(config());
+    acc.observe_compression(1000, 100);
+    let t0 = Instant::now();
+    for p in [0, 2, 4] {
+        append(&mut acc, p, &[0u8; 400], t0);
+    }
+    assert_eq!(
+        acc.drain(0, 1250, t0 + Duration::from_millis(5), leader, no_stamp)
+            .len(),
+        2
+    );
 }
