@@ -19,6 +19,9 @@ pub enum Workload {
     /// Produce at `--rate` records/s while a consumer in the same process reads them:
     /// percentiles of the time from send to receipt.
     EndToEnd,
+    /// `--members` consumers of one group (subscribed, each its own consumer) read the topic
+    /// from the beginning together.
+    Group,
 }
 
 impl Workload {
@@ -30,6 +33,7 @@ impl Workload {
             Workload::Latency => "latency",
             Workload::Transactions => "transactions",
             Workload::EndToEnd => "e2e",
+            Workload::Group => "group",
         }
     }
 }
@@ -95,22 +99,26 @@ pub struct Args {
     pub txn_records: u64,
     /// `--rate N`: records per second the e2e workload produces.
     pub rate: u64,
+    /// `--members N`: consumers in the group (group workload).
+    pub members: u32,
 }
 
 pub const USAGE: &str = "\
-usage: bench produce|consume|latency|transactions|e2e --client ours|rdkafka|rskafka --bootstrap HOST:PORT
-             --topic T [--records N] [--size BYTES] [--partitions P] [--compression C]
-             [--linger-ms L] [--acks 0|1|all] [--idempotence] [--batch-size BYTES]
-             [--buffer-memory BYTES] [--max-in-flight N] [--broker-pid PID]
-             [--values random|same] [--tasks N] [--txn-records N] [--rate N]
+usage: bench produce|consume|latency|transactions|e2e|group --client ours|rdkafka|rskafka
+             --bootstrap HOST:PORT --topic T [--records N] [--size BYTES] [--partitions P]
+             [--compression C] [--linger-ms L] [--acks 0|1|all] [--idempotence]
+             [--batch-size BYTES] [--buffer-memory BYTES] [--max-in-flight N]
+             [--broker-pid PID] [--values random|same] [--tasks N] [--txn-records N]
+             [--rate N] [--members N]
 
 Creates topic T with P partitions (if it does not exist), runs the workload and prints one
 JSON line: client, workload, records, seconds, records_per_sec, mb_per_sec (MiB of values per
 second), cpu_us_per_record (this process's user+sys CPU over the measured window per record),
 p50_us, p99_us (latency only, else null), broker_cpu_us_per_record (with --broker-pid, else
-null), peak_rss_mib (this process's peak resident memory), first_record_ms (consume only:
-from creating the consumer to the first records, which the throughput window excludes),
-values, tasks. The effective client configuration goes to stderr.
+null), peak_rss_mib (this process's peak resident memory), first_record_ms (consume and
+group only: from creating the consumer(s) to the first records, which the throughput window
+excludes), values, tasks, and for group only members. The effective client configuration
+goes to stderr.
 
 produce: the window runs from the first send to the last acknowledgement (librdkafka is
 polled in 1 ms slices and its clock stops in the delivery report of the last record; no
@@ -129,10 +137,19 @@ e2e: a consumer reads T (every partition, from its end) while a producer in the 
 sends --records records at --rate records/s (default 10000); p50_us and p99_us are the times
 from each send to its receipt (the send time travels in the value's first 8 bytes); both
 consumers wait at most 10 ms in a Fetch (fetch.max.wait.ms).
+group: like consume (T filled first unless it lists records), but --members consumers (default
+3; tasks of this process for ours, threads for rdkafka), each its own consumer instance with
+the same fresh group.id, subscribe to T and read it from the beginning together. The group
+forms first: each member pauses whatever it is assigned until the members' assignments cover
+the P partitions once, then seeks them to the beginning; the members start reading together.
+The window runs from the first records any member receives to the last record of all; every
+key must arrive once across the members (a duplicate or a loss fails the run). P must be at
+least --members. Not written for rskafka (no consumer groups).
 
 defaults: --records 100000 --size 100 --partitions 1 --compression none
           --linger-ms 5 (0 for latency) --acks 1 (all with --idempotence)
-          --batch-size 1000000 --buffer-memory 33554432 --values random --tasks 1";
+          --batch-size 1000000 --buffer-memory 33554432 --values random --tasks 1
+          --members 3";
 
 /// A command line that does not parse.
 #[derive(Debug)]
@@ -166,10 +183,11 @@ impl Args {
             Some("latency") => Workload::Latency,
             Some("transactions") => Workload::Transactions,
             Some("e2e") => Workload::EndToEnd,
+            Some("group") => Workload::Group,
             Some("-h" | "--help") | None => return Err(usage("")),
             Some(other) => {
                 return Err(usage(format!(
-                    "unknown workload {other:?}: expected produce, consume, latency, transactions or e2e"
+                    "unknown workload {other:?}: expected produce, consume, latency, transactions, e2e or group"
                 )))
             }
         };
@@ -192,6 +210,7 @@ impl Args {
         let mut tasks = 1;
         let mut txn_records = 100;
         let mut rate = 10_000;
+        let mut members = 3;
 
         while let Some(arg) = argv.next() {
             // Accept both `--flag value` and `--flag=value`.
@@ -268,6 +287,7 @@ impl Args {
                 "--tasks" => tasks = number(&flag, &value)?,
                 "--txn-records" => txn_records = number(&flag, &value)?,
                 "--rate" => rate = number(&flag, &value)?,
+                "--members" => members = number(&flag, &value)?,
                 _ => return Err(usage(format!("unknown flag {flag:?}"))),
             }
         }
@@ -292,6 +312,15 @@ impl Args {
         }
         if rate == 0 {
             return Err(usage("--rate must be at least 1"));
+        }
+        if members == 0 {
+            return Err(usage("--members must be at least 1"));
+        }
+        if workload == Workload::Group && i64::from(members) > i64::from(partitions) {
+            return Err(usage(format!(
+                "group needs --partitions of at least --members ({members}): \
+                 a member without a partition would never read"
+            )));
         }
         if workload == Workload::EndToEnd && size < 8 {
             return Err(usage(
@@ -324,6 +353,7 @@ impl Args {
             tasks,
             txn_records,
             rate,
+            members,
         })
     }
 
@@ -413,6 +443,30 @@ mod tests {
         let args = parse("produce --client ours --bootstrap h:1 --topic t --values same --tasks 4")
             .unwrap();
         assert_eq!((args.values, args.tasks), (ValueKind::Same, 4));
+    }
+
+    #[test]
+    fn group_takes_members_up_to_the_partitions() {
+        let args =
+            parse("group --client rdkafka --bootstrap h:1 --topic t --partitions 8").unwrap();
+        assert_eq!((args.workload, args.members), (Workload::Group, 3));
+        let args =
+            parse("group --client ours --bootstrap h:1 --topic t --partitions 4 --members 4")
+                .unwrap();
+        assert_eq!(args.members, 4);
+        for (line, expect) in [
+            (
+                "group --client ours --bootstrap h:1 --topic t",
+                "--partitions of at least",
+            ),
+            (
+                "group --client ours --bootstrap h:1 --topic t --partitions 8 --members 0",
+                "--members must",
+            ),
+        ] {
+            let err = parse(line).unwrap_err().to_string();
+            assert!(err.contains(expect), "{line}: {err}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! What both clients share for `consume`: checking and counting what was read, and giving up
-//! when the topic stops delivering.
+//! What both clients share for `consume` (and `group`, whose members each keep a [`Tally`]):
+//! checking and counting what was read, and giving up when the topic stops delivering.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
@@ -16,7 +17,8 @@ pub const STALL: Duration = Duration::from_secs(30);
 /// client can skip touching a value.
 pub struct Tally {
     want: u64,
-    values: Values,
+    /// Shared by a group's members (the random pool is 16 MiB).
+    values: Arc<Values>,
     pub records: u64,
     pub bytes: u64,
     /// One bit per record index: seen.
@@ -32,10 +34,10 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn new(args: &Args, values: Values) -> Tally {
+    pub fn new(args: &Args, values: impl Into<Arc<Values>>) -> Tally {
         Tally {
             want: args.records,
-            values,
+            values: values.into(),
             records: 0,
             bytes: 0,
             seen: vec![0; args.records.div_ceil(64) as usize],
@@ -116,6 +118,36 @@ impl Tally {
             return Err(format!(
                 "read {} of {} records, {} duplicates, {} with a value other than the one written",
                 self.records, self.want, self.duplicates, self.wrong_values
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// For a group: fails unless the members, together, read every record exactly once (no
+    /// key read by two members, none twice by one) with the value written for it.
+    pub fn verify_members(members: &[Tally]) -> Result<(), BoxError> {
+        let Some(first) = members.first() else {
+            return Err("no members".into());
+        };
+        let mut union = vec![0u64; first.seen.len()];
+        let (mut across, mut duplicates, mut wrong_values) = (0u64, 0, 0);
+        for member in members {
+            for (all, &mine) in union.iter_mut().zip(&member.seen) {
+                across += u64::from((*all & mine).count_ones());
+                *all |= mine;
+            }
+            duplicates += member.duplicates;
+            wrong_values += member.wrong_values;
+        }
+        let read: u64 = union.iter().map(|w| u64::from(w.count_ones())).sum();
+        if read != first.want || across != 0 || duplicates != 0 || wrong_values != 0 {
+            return Err(format!(
+                "the {} members read {read} of {} records; {across} read by more than one \
+                 member, {duplicates} twice by the same member, {wrong_values} with a value \
+                 other than the one written",
+                members.len(),
+                first.want
             )
             .into());
         }
@@ -232,5 +264,44 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("1 with a value"));
+    }
+
+    #[test]
+    fn members_together_read_every_key_once() {
+        let values = Arc::new(Values::new(ValueKind::Random, 8));
+        let mut key = Vec::new();
+        let mut read = |indexes: &[u64]| {
+            let mut t = Tally::new(
+                &Args::parse(
+                    "group --client ours --bootstrap h:1 --topic t --records 4 --size 8 \
+                     --partitions 3"
+                        .split_whitespace()
+                        .map(str::to_owned),
+                )
+                .unwrap(),
+                values.clone(),
+            );
+            for &i in indexes {
+                record_key(i, &mut key);
+                t.record(Some(&key), Some(values.value(i)));
+            }
+            t
+        };
+        Tally::verify_members(&[read(&[0, 3]), read(&[1]), read(&[2])]).unwrap();
+        let err = Tally::verify_members(&[read(&[0, 3]), read(&[1, 3]), read(&[2])])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("read 4 of 4 records; 1 read by more than one"),
+            "{err}"
+        );
+        let err = Tally::verify_members(&[read(&[0, 3]), read(&[]), read(&[2])])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("read 3 of 4 records; 0 read"), "{err}");
+        let err = Tally::verify_members(&[read(&[0, 3, 3]), read(&[1]), read(&[2])])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("1 twice by the same member"), "{err}");
     }
 }

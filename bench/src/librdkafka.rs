@@ -8,12 +8,13 @@
 //! served by polling in 1 ms slices: rust-rdkafka's `flush` polls in 100 ms slices, so a clock
 //! stopped after it could run up to 100 ms late, a large share of a short run.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{
@@ -25,6 +26,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::args::{record_key, Args};
 use crate::consume::{Arrivals, Tally};
+use crate::group::{group_id, Group, SESSION_TIMEOUT_MS};
 use crate::measure::{Latencies, Measured, Window};
 use crate::values::{stamped, Values};
 use crate::BoxError;
@@ -442,6 +444,202 @@ pub fn consume(args: &Args) -> Result<Measured, BoxError> {
     tally.report_phases();
     tally.verify()?;
     Ok(measured)
+}
+
+/// `group`: `--members` `BaseConsumer`s with one fresh `group.id`, each on a thread of its
+/// own, subscribe to the topic and read it together; how the group forms before anything is
+/// counted is in [`crate::group`]. The settings are consume's (librdkafka's default
+/// `partition.assignment.strategy`, range then roundrobin, as ours: range first).
+pub fn group(args: &Args) -> Result<Measured, BoxError> {
+    let mut settings: Vec<(&str, String)> = args
+        .shared_consumer_config()
+        .into_iter()
+        .map(|(k, v)| match k {
+            "fetch.max.wait.ms" => ("fetch.wait.max.ms", v),
+            _ => (k, v),
+        })
+        .collect();
+    settings.push(("enable.partition.eof", "false".to_owned()));
+    settings.push(("group.id", group_id(args)));
+    settings.push(("enable.auto.offset.store", "false".to_owned()));
+    settings.push(("session.timeout.ms", SESSION_TIMEOUT_MS.to_string()));
+    let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    eprintln!(
+        "bench: rdkafka {} consumer config ({} members): {}",
+        rdkafka_version(),
+        args.members,
+        shown.join(" ")
+    );
+    let mut config = ClientConfig::new();
+    for (key, value) in settings {
+        config.set(key, value);
+    }
+    let values = Arc::new(Values::new(args.values, args.size));
+    let group = Group::new(args);
+    let outcomes: Vec<Result<Tally, BoxError>> = std::thread::scope(|scope| {
+        let members: Vec<_> = (0..args.members as usize)
+            .map(|m| {
+                let (config, group, values) = (&config, &group, values.clone());
+                scope.spawn(move || {
+                    let read = member(m, config, group, values, args);
+                    if let Err(e) = &read {
+                        group.fail(&format!("member {m}: {e}").into());
+                    }
+                    read
+                })
+            })
+            .collect();
+        members
+            .into_iter()
+            .map(|member| member.join().expect("a member thread panicked"))
+            .collect()
+    });
+    group.finish(outcomes)
+}
+
+/// A group member's context: while the group forms, every partition assigned is paused in the
+/// rebalance itself, before librdkafka starts fetching it. (Paused after `poll` returns, a
+/// partition could be fetched to its end meanwhile, leaving a Fetch parked at the end of the
+/// log for `fetch.wait.max.ms` that the first Fetch after the gate would queue behind.)
+struct PauseWhileForming {
+    forming: AtomicBool,
+}
+
+impl ClientContext for PauseWhileForming {}
+
+impl ConsumerContext for PauseWhileForming {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            if self.forming.load(Ordering::Relaxed) {
+                if let Err(e) = consumer.pause(partitions) {
+                    eprintln!("bench: pausing {partitions:?} while the group forms: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// One member of the `group` workload: forms the group with the others, then reads until
+/// they have read every record between them. Its count goes to the group every 500 records
+/// and whenever its queue runs dry, so that the last record stops the clock at once.
+fn member(
+    m: usize,
+    config: &ClientConfig,
+    group: &Group,
+    values: Arc<Values>,
+    args: &Args,
+) -> Result<Tally, BoxError> {
+    let consumer: BaseConsumer<PauseWhileForming> =
+        config.create_with_context(PauseWhileForming {
+            forming: AtomicBool::new(true),
+        })?;
+    consumer.subscribe(&[&args.topic])?;
+    // Partitions whose records were polled (and dropped) before the group formed: they are
+    // read again from the beginning. Normally none: they are paused as they are assigned.
+    let mut dropped = BTreeSet::new();
+    while !group.formed() {
+        group.check_forming()?;
+        match consumer.poll(Duration::from_millis(10)) {
+            Some(Ok(message)) => {
+                dropped.insert(message.partition());
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => {}
+        }
+        let assignment = consumer.assignment()?;
+        consumer.pause(&assignment)?;
+        let partitions = assignment
+            .elements()
+            .iter()
+            .map(|e| e.partition())
+            .collect();
+        group.publish(m, partitions);
+    }
+    consumer.context().forming.store(false, Ordering::Relaxed);
+    let assignment = consumer.assignment()?;
+    if !dropped.is_empty() {
+        eprintln!("bench: member {m}: records of partitions {dropped:?} came before the group formed; reading them again");
+        seek_to_beginning(&consumer, &args.topic, &dropped, group)?;
+    }
+    group.enter()?;
+    consumer.resume(&assignment)?;
+
+    let mut tally = Tally::new(args, values);
+    let mut unreported = 0;
+    let (mut first, mut last) = (None, None);
+    while !group.done() {
+        let message = match consumer.poll(Duration::ZERO) {
+            Some(message) => Some(message),
+            None => {
+                if unreported > 0 {
+                    last = Some(Instant::now());
+                    group.add(std::mem::take(&mut unreported));
+                }
+                consumer.poll(Duration::from_millis(100))
+            }
+        };
+        match message {
+            Some(Ok(message)) => {
+                let before = tally.records;
+                tally.record(message.key(), message.payload());
+                if tally.records > before {
+                    if before == 0 {
+                        group.mark_first();
+                        first = Some(Instant::now());
+                    }
+                    unreported += 1;
+                    if unreported == 500 {
+                        last = Some(Instant::now());
+                        group.add(std::mem::take(&mut unreported));
+                    }
+                }
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => group.check_stall()?,
+        }
+    }
+    group.report_member(m, tally.records, first, last);
+    Ok(tally)
+}
+
+/// Moves `partitions` of `topic` to the beginning of their logs. librdkafka refuses to
+/// seek a partition whose fetcher has not started yet (`_STATE`: its committed offset is still
+/// being looked up), so those are sought again after a poll has let that finish.
+fn seek_to_beginning(
+    consumer: &BaseConsumer<PauseWhileForming>,
+    topic: &str,
+    partitions: &BTreeSet<i32>,
+    group: &Group,
+) -> Result<(), BoxError> {
+    let mut pending: Vec<i32> = partitions.iter().copied().collect();
+    while !pending.is_empty() {
+        let mut beginning = TopicPartitionList::new();
+        for &partition in &pending {
+            beginning.add_partition_offset(topic, partition, Offset::Beginning)?;
+        }
+        pending.clear();
+        for e in consumer
+            .seek_partitions(beginning, Duration::from_secs(10))?
+            .elements()
+        {
+            match e.error() {
+                Ok(()) => {}
+                Err(KafkaError::OffsetFetch(RDKafkaErrorCode::State)) => {
+                    pending.push(e.partition());
+                }
+                Err(err) => {
+                    return Err(format!("seeking {} [{}]: {err}", e.topic(), e.partition()).into())
+                }
+            }
+        }
+        if !pending.is_empty() {
+            group.check_forming()?;
+            if let Some(Err(e)) = consumer.poll(Duration::from_millis(10)) {
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Fills the topic for `consume` when this binary has no `ours`: `--records` records, no

@@ -4,13 +4,15 @@
 //! One process measures one client on one workload and prints one JSON line (see
 //! [`args::USAGE`]); `scripts/bench` runs the matrix and aggregates. Files: [`args`] (the
 //! fixed command line), [`measure`] (clocks, percentiles, report), [`topic`] (creating the
-//! topic), [`consume`] (what the consumers share), one module per client (`ours`,
+//! topic), [`consume`] (what the consumers share), [`group`] (what the members of a consumer
+//! group share), one module per client (`ours`,
 //! [`librdkafka`], [`rskafka`]). Each producer
 //! counts its per-record acknowledgements and the run fails unless every record was
 //! acknowledged; each consumer counts records and value bytes and fails unless it read them all.
 
 mod args;
 mod consume;
+mod group;
 mod librdkafka;
 mod measure;
 #[cfg(feature = "ours")]
@@ -69,7 +71,7 @@ fn main() -> ExitCode {
 
 async fn run(args: &Args) -> Result<String, BoxError> {
     let created = topic::prepare(args).await?;
-    if args.workload == Workload::Consume {
+    if matches!(args.workload, Workload::Consume | Workload::Group) {
         fill_unless_full(args, created).await?;
     }
     let (measured, latencies) = match (args.client, args.workload) {
@@ -116,6 +118,13 @@ async fn run(args: &Args) -> Result<String, BoxError> {
         (Client::Rskafka, Workload::Transactions) => {
             return Err("rskafka has no transactional producer".into())
         }
+        (Client::Rdkafka, Workload::Group) => (
+            tokio::task::block_in_place(|| librdkafka::group(args))?,
+            None,
+        ),
+        #[cfg(feature = "ours")]
+        (Client::Ours, Workload::Group) => (ours::group(args).await?, None),
+        (Client::Rskafka, Workload::Group) => return Err("rskafka has no consumer groups".into()),
         (Client::Rskafka, Workload::Produce) => (rskafka::produce(args).await?, None),
         (Client::Rskafka, Workload::Consume) => (rskafka::consume(args).await?, None),
         (Client::Rskafka, Workload::Latency) => {
@@ -128,7 +137,7 @@ async fn run(args: &Args) -> Result<String, BoxError> {
     Ok(measure::report(args, measured, latencies))
 }
 
-/// For `consume`: writes `--records` records (our producer when built with `ours`, it is the
+/// For `consume` and `group`: writes `--records` records (our producer when built with `ours`, it is the
 /// faster) into a topic just created or listed as empty. A topic listed as holding some records
 /// is used as it is: tansu under-reports end offsets, so a topic the bench filled can list as
 /// holding fewer than it does; if it really holds too few, the consume run stalls and fails.

@@ -152,8 +152,8 @@ impl Latencies {
     }
 }
 
-/// Formats the one JSON line the scripts read. Keys are fixed; numbers that were not measured
-/// are `null`.
+/// Formats the one JSON line the scripts read. Keys are fixed (the group workload adds
+/// `members` at the end); numbers that were not measured are `null`.
 pub fn report(args: &Args, measured: Measured, latencies: Option<Latencies>) -> String {
     let records = args.records as f64;
     let seconds = measured.wall.as_secs_f64();
@@ -167,7 +167,7 @@ pub fn report(args: &Args, measured: Measured, latencies: Option<Latencies>) -> 
             "{{\"client\":\"{}\",\"workload\":\"{}\",\"records\":{},\"seconds\":{:.6},",
             "\"records_per_sec\":{:.1},\"mb_per_sec\":{:.3},\"cpu_us_per_record\":{:.3},",
             "\"p50_us\":{},\"p99_us\":{},\"broker_cpu_us_per_record\":{},",
-            "\"peak_rss_mib\":{:.1},\"first_record_ms\":{},\"values\":\"{}\",\"tasks\":{}}}"
+            "\"peak_rss_mib\":{:.1},\"first_record_ms\":{},\"values\":\"{}\",\"tasks\":{}{}}}"
         ),
         args.client.name(),
         args.workload.name(),
@@ -185,6 +185,10 @@ pub fn report(args: &Args, measured: Measured, latencies: Option<Latencies>) -> 
         opt(measured.first_record.map(|d| d.as_secs_f64() * 1e3)),
         args.values,
         args.tasks,
+        match args.workload {
+            crate::args::Workload::Group => format!(",\"members\":{}", args.members),
+            _ => String::new(),
+        },
     )
 }
 
@@ -248,6 +252,30 @@ mod tests {
                  \"broker_cpu_us_per_record\":null,\"peak_rss_mib\":{rss},\
                  \"first_record_ms\":null,\"values\":\"random\",\"tasks\":1}}"
             )
+        );
+    }
+
+    #[test]
+    fn a_group_line_ends_with_its_members() {
+        let args = crate::args::Args::parse(
+            "group --client ours --bootstrap h:1 --topic t --records 10 --partitions 8"
+                .split_whitespace()
+                .map(str::to_owned),
+        )
+        .unwrap();
+        let measured = Measured {
+            wall: Duration::from_millis(1),
+            cpu: Duration::ZERO,
+            broker_cpu: None,
+            first_record: Some(Duration::from_millis(3)),
+        };
+        let line = report(&args, measured, None);
+        assert!(
+            line.starts_with("{\"client\":\"ours\",\"workload\":\"group\",\"records\":10,")
+                && line.ends_with(
+                    "\"first_record_ms\":3.000,\"values\":\"random\",\"tasks\":1,\"members\":3}"
+                ),
+            "{line}"
         );
     }
 

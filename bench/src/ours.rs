@@ -10,16 +10,19 @@
 //! acknowledged. (`send_and_forget` would skip that work and hide failures.) Latency awaits
 //! each record's `RecordMetadata`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use futures::FutureExt;
-use kafkito::consumer::{Consumer, ConsumerConfig, TopicPartition};
+use kafkito::consumer::{Consumer, ConsumerConfig, RebalanceListener, TopicPartition};
 use kafkito::producer::{DeliveryFuture, Producer, ProducerConfig, RecordRef, Topic};
 
 use crate::args::{record_key, Args};
 use crate::consume::{Arrivals, Tally};
+use crate::group::{group_id, Group, SESSION_TIMEOUT_MS};
 use crate::measure::{Latencies, Measured, Window};
 use crate::values::{stamped, Values};
 use crate::BoxError;
@@ -186,6 +189,127 @@ pub async fn consume(args: &Args) -> Result<Measured, BoxError> {
     tally.verify()?;
     consumer.close().await?;
     Ok(measured)
+}
+
+/// `group`: `--members` consumers with one fresh `group.id`, each on a task of its own,
+/// subscribe to the topic and read it together; how the group forms before anything is
+/// counted is in [`crate::group`]. The settings are consume's.
+pub async fn group(args: &Args) -> Result<Measured, BoxError> {
+    let mut settings = args.shared_consumer_config();
+    settings.push(("max.poll.records", "500".to_owned()));
+    settings.push(("group.id", group_id(args)));
+    settings.push(("session.timeout.ms", SESSION_TIMEOUT_MS.to_string()));
+    let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    eprintln!(
+        "bench: ours consumer config ({} members): {}",
+        args.members,
+        shown.join(" ")
+    );
+    let config = ConsumerConfig::from_properties(settings.iter().map(|(k, v)| (*k, v.as_str())))?;
+    let values = Arc::new(Values::new(args.values, args.size));
+    let group = Arc::new(Group::new(args));
+    let members: Vec<_> = (0..args.members as usize)
+        .map(|m| {
+            let (config, group, values, args) =
+                (config.clone(), group.clone(), values.clone(), args.clone());
+            tokio::spawn(async move {
+                let read = member(m, config, &group, values, &args).await;
+                if let Err(e) = &read {
+                    group.fail(&format!("member {m}: {e}").into());
+                }
+                read
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for member in members {
+        outcomes.push(member.await?);
+    }
+    group.finish(outcomes)
+}
+
+/// A group member's listener: while the group forms, every partition assigned is paused before
+/// `poll` fetches it. (Paused after `poll` returns, a partition could be fetched to its end
+/// meanwhile, leaving a Fetch parked at the end of the log for `fetch.max.wait.ms`.)
+struct PauseWhileForming(Arc<AtomicBool>);
+
+impl RebalanceListener for PauseWhileForming {
+    fn on_revoked<'a>(
+        &'a mut self,
+        _: &'a mut Consumer,
+        _: &'a [TopicPartition],
+    ) -> BoxFuture<'a, kafkito::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn on_assigned<'a>(
+        &'a mut self,
+        consumer: &'a mut Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, kafkito::Result<()>> {
+        if self.0.load(Ordering::Relaxed) {
+            consumer.pause(partitions);
+        }
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// One member of the `group` workload: forms the group with the others, then reads until
+/// they have read every record between them.
+async fn member(
+    m: usize,
+    config: ConsumerConfig,
+    group: &Group,
+    values: Arc<Values>,
+    args: &Args,
+) -> Result<Tally, BoxError> {
+    let mut consumer = Consumer::new(config).await?;
+    let forming = Arc::new(AtomicBool::new(true));
+    consumer.subscribe_with_listener(&[args.topic.as_str()], PauseWhileForming(forming.clone()))?;
+    // Partitions whose records were polled (and dropped) before the group formed: they are
+    // read again from the beginning. Normally none: they are paused as they are assigned.
+    let mut dropped = BTreeSet::new();
+    while !group.formed() {
+        group.check_forming()?;
+        for record in consumer.poll(Duration::from_millis(10)).await? {
+            dropped.insert(record.partition);
+        }
+        let assignment = consumer.assignment();
+        consumer.pause(&assignment);
+        group.publish(m, assignment.iter().map(|tp| tp.partition).collect());
+    }
+    forming.store(false, Ordering::Relaxed);
+    let assignment = consumer.assignment();
+    if !dropped.is_empty() {
+        eprintln!("bench: member {m}: records of partitions {dropped:?} came before the group formed; reading them again");
+        let dropped: Vec<TopicPartition> = dropped
+            .iter()
+            .map(|&p| TopicPartition::new(args.topic.as_str(), p))
+            .collect();
+        consumer.seek_to_beginning(&dropped);
+    }
+    tokio::task::block_in_place(|| group.enter())?;
+    consumer.resume(&assignment);
+
+    let mut tally = Tally::new(args, values);
+    let (mut first, mut last) = (None, None);
+    while !group.done() {
+        let before = tally.records;
+        for record in consumer.poll(Duration::from_millis(100)).await? {
+            tally.record(record.key.as_deref(), record.value.as_deref());
+        }
+        if tally.records > before {
+            group.mark_first();
+            last = Some(Instant::now());
+            first.get_or_insert(last.unwrap());
+            group.add(tally.records - before);
+        } else {
+            group.check_stall()?;
+        }
+    }
+    group.report_member(m, tally.records, first, last);
+    consumer.close().await?;
+    Ok(tally)
 }
 
 /// `transactions`: one warm-up transaction, then the window from the first

@@ -7,11 +7,29 @@
 //! Then, for each line `TOPIC PARTITIONS` read from stdin, it creates that topic (the mock
 //! answers no CreateTopics request, so clients cannot) and prints `ok TOPIC`, or
 //! `error TOPIC: …`.
+//!
+//! The mock advertises the classic group APIs up to versions its handlers cannot read
+//! (librdkafka 2.12.1): JoinGroup v6 and SyncGroup v4 are flexible, but their handlers read
+//! the protocol and assignment arrays as plain int32-counted arrays, and the LeaveGroup
+//! handler reads v0's single member id whatever the version. A client that takes the
+//! advertised maximum (ours does) has the connection closed at its JoinGroup. librdkafka's own
+//! consumer never asks for more than JoinGroup v5, SyncGroup v3, LeaveGroup v1 and Heartbeat
+//! v3, so the mock is capped at those: every client then speaks what the mock reads.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use rdkafka::mocking::MockCluster;
+use rdkafka::types::RDKafkaApiKey;
+
+/// The classic group APIs' highest versions librdkafka's own consumer uses (see the module
+/// comment).
+const GROUP_API_CAPS: [(RDKafkaApiKey, i16); 4] = [
+    (RDKafkaApiKey::JoinGroup, 5),
+    (RDKafkaApiKey::SyncGroup, 3),
+    (RDKafkaApiKey::LeaveGroup, 1),
+    (RDKafkaApiKey::Heartbeat, 3),
+];
 
 fn main() -> ExitCode {
     let brokers: i32 = match std::env::args().nth(1).map(|s| s.parse()) {
@@ -29,6 +47,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    for (api, max) in GROUP_API_CAPS {
+        if let Err(e) = cluster.apiversion(api, Some(0), Some(max)) {
+            eprintln!("bench-mock-cluster: cannot cap {api:?} at v{max}: {e}");
+            return ExitCode::from(1);
+        }
+    }
     let mut stdout = std::io::stdout();
     if writeln!(stdout, "{}", cluster.bootstrap_servers())
         .and_then(|()| stdout.flush())
