@@ -45,6 +45,8 @@ pub(crate) struct ProducerBatch {
     /// `Some` until the batch is encoded.
     builder: Option<RecordBatchBuilder>,
     encoded: Option<Bytes>,
+    /// The records' size before compression, set when encoded (for `compression-rate-avg`).
+    pub uncompressed_size: usize,
     record_count: usize,
     /// Records appended by `send_and_forget` (no delivery future).
     forgotten: usize,
@@ -87,6 +89,7 @@ impl ProducerBatch {
             partition,
             builder: Some(builder),
             encoded: None,
+            uncompressed_size: 0,
             record_count: 0,
             forgotten: 0,
             completion: None,
@@ -203,6 +206,7 @@ impl ProducerBatch {
     pub fn encode(&mut self, state: Option<ProducerState>) -> Result<Bytes> {
         self.closed = true;
         if let Some(mut builder) = self.builder.take() {
+            self.uncompressed_size = builder.estimated_size();
             builder.transactional(self.transactional);
             if let Some(s) = state {
                 builder.producer_state(s.producer_id, s.producer_epoch, s.base_sequence);
