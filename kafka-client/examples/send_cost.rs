@@ -30,7 +30,11 @@ fn main() {
         .build()
         .expect("a runtime");
     runtime.block_on(async move {
-        let cluster = Cluster::builder().brokers(1).build().await.expect("cluster");
+        let cluster = Cluster::builder()
+            .brokers(1)
+            .build()
+            .await
+            .expect("cluster");
         cluster.create_topic("cost", 1, 1).expect("topic");
         let config = ProducerConfig::from_properties([
             ("bootstrap.servers", cluster.bootstrap().as_str()),

@@ -162,8 +162,8 @@ pub use admin::AdminClient;
 pub use config::ClientConfig;
 pub use consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 pub use error::{Error, Result};
-pub use metrics::{ConnectionMetrics, ConsumerMetrics, ProducerMetrics};
 pub use kafkito_protocol as protocol;
+pub use metrics::{ConnectionMetrics, ConsumerMetrics, ProducerMetrics};
 pub use producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
 pub use types::{IsolationLevel, OffsetAndMetadata, TopicPartition};
 

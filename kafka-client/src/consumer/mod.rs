@@ -47,9 +47,9 @@ mod lookup_tests;
 pub mod offsets;
 mod poll;
 mod rebalance;
-mod stats;
 #[cfg(test)]
 mod startup_tests;
+mod stats;
 pub mod subscription;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -248,9 +248,10 @@ impl Consumer {
         };
         let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
         let sensors = Arc::new(ConsumerSensors::new(&config.client));
-        let committer = config.group_id.clone().map(|group| {
-            committer::Committer::start(metadata.clone(), group, sensors.clone())
-        });
+        let committer = config
+            .group_id
+            .clone()
+            .map(|group| committer::Committer::start(metadata.clone(), group, sensors.clone()));
         let publisher = stats::publisher(&config, &sensors, metadata.pool());
         Ok(Consumer {
             committer,

@@ -243,7 +243,11 @@ mod tests {
         assert_eq!(none.last_poll_seconds_ago, None);
         assert_eq!(none.records_lag_max, None);
         sensors.polled(t0 + Duration::from_secs(2), 3, Some(0));
-        let m = sensors.snapshot(t0 + Duration::from_secs(5), None, ConnectionMetrics::default());
+        let m = sensors.snapshot(
+            t0 + Duration::from_secs(5),
+            None,
+            ConnectionMetrics::default(),
+        );
         assert_eq!(m.last_poll_seconds_ago, Some(3.0));
         assert_eq!((m.assigned_partitions, m.records_lag_max), (3, Some(0)));
         let live = sensors.snapshot(
@@ -251,6 +255,9 @@ mod tests {
             Some((4, Some(12))),
             ConnectionMetrics::default(),
         );
-        assert_eq!((live.assigned_partitions, live.records_lag_max), (4, Some(12)));
+        assert_eq!(
+            (live.assigned_partitions, live.records_lag_max),
+            (4, Some(12))
+        );
     }
 }

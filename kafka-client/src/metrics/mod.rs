@@ -115,10 +115,10 @@ mod producer;
 pub(crate) mod sensor;
 pub(crate) mod window;
 
-pub(crate) use connection::ConnectionSensors;
 pub use connection::ConnectionMetrics;
-pub(crate) use consumer::ConsumerSensors;
+pub(crate) use connection::ConnectionSensors;
 pub use consumer::ConsumerMetrics;
+pub(crate) use consumer::ConsumerSensors;
 pub(crate) use export::Publisher;
-pub(crate) use producer::{ProducerGauges, ProducerSensors};
 pub use producer::ProducerMetrics;
+pub(crate) use producer::{ProducerGauges, ProducerSensors};

@@ -92,7 +92,11 @@ mod tests {
         assert_eq!(stat.take_max(), 9);
         stat.record(2);
         assert_eq!(stat.current_max(), 2, "the next interval starts from zero");
-        assert_eq!((stat.count(), stat.sum()), (4, 18), "totals are never reset");
+        assert_eq!(
+            (stat.count(), stat.sum()),
+            (4, 18),
+            "totals are never reset"
+        );
     }
 
     #[test]

@@ -101,9 +101,7 @@ impl Window {
             });
         }
         let span = self.window * self.samples;
-        while checkpoints.len() > 1
-            && now.saturating_duration_since(checkpoints[1].at) >= span
-        {
+        while checkpoints.len() > 1 && now.saturating_duration_since(checkpoints[1].at) >= span {
             checkpoints.pop_front();
         }
         let base = &checkpoints[0];
@@ -119,25 +117,25 @@ impl Window {
             }
         });
         let stats = std::array::from_fn(|i| {
-                let stat = stats[i];
-                let (count0, sum0) = base.stats.get(i).copied().unwrap_or((0, 0));
-                let count = stat.count().saturating_sub(count0);
-                let sum = stat.sum().saturating_sub(sum0);
-                let closed_max = checkpoints
-                    .iter()
-                    .skip(1)
-                    .filter_map(|c| c.interval_max.get(i).copied())
-                    .max()
-                    .unwrap_or(0);
-                AvgMax {
-                    avg: if count > 0 {
-                        sum as f64 / count as f64
-                    } else {
-                        0.0
-                    },
-                    max: closed_max.max(stat.current_max()),
-                }
-            });
+            let stat = stats[i];
+            let (count0, sum0) = base.stats.get(i).copied().unwrap_or((0, 0));
+            let count = stat.count().saturating_sub(count0);
+            let sum = stat.sum().saturating_sub(sum0);
+            let closed_max = checkpoints
+                .iter()
+                .skip(1)
+                .filter_map(|c| c.interval_max.get(i).copied())
+                .max()
+                .unwrap_or(0);
+            AvgMax {
+                avg: if count > 0 {
+                    sum as f64 / count as f64
+                } else {
+                    0.0
+                },
+                max: closed_max.max(stat.current_max()),
+            }
+        });
         Sampled { rates, stats }
     }
 }
@@ -189,10 +187,22 @@ mod tests {
         latency.record(100);
         latency.record(300);
         let sampled = w.sample(t0 + 30 * S, [], [&latency]);
-        assert_eq!(sampled.stats, [AvgMax { avg: 200.0, max: 300 }]);
+        assert_eq!(
+            sampled.stats,
+            [AvgMax {
+                avg: 200.0,
+                max: 300
+            }]
+        );
         latency.record(50);
         let sampled = w.sample(t0 + 60 * S, [], [&latency]);
-        assert_eq!(sampled.stats, [AvgMax { avg: 150.0, max: 300 }]);
+        assert_eq!(
+            sampled.stats,
+            [AvgMax {
+                avg: 150.0,
+                max: 300
+            }]
+        );
         latency.record(10);
         // At 90 s the interval holding 100 and 300 (ended at 30 s) is outside the window.
         let sampled = w.sample(t0 + 90 * S, [], [&latency]);

@@ -226,12 +226,8 @@ impl Connection {
                 let stream = connector.connect_stream(broker).await?;
                 let address = stream.peer_addr().ok();
                 let options = ConnectionOptions::from_config(config);
-                let connection = Connection::start_counted(
-                    stream,
-                    broker,
-                    options,
-                    connector.sensors().clone(),
-                );
+                let connection =
+                    Connection::start_counted(stream, broker, options, connector.sensors().clone());
                 connection.handshake(config).await?;
                 Ok((connection, address))
             }

@@ -660,7 +660,11 @@ mod tests {
         assert!(pool.live_connections().is_empty());
         let m = pool.connection_metrics();
         assert_eq!(
-            (m.connection_creation_total, m.connection_close_total, m.connection_count),
+            (
+                m.connection_creation_total,
+                m.connection_close_total,
+                m.connection_count
+            ),
             (1, 1, 0)
         );
         let (_, again) = pool.any_connection().await.unwrap();
@@ -670,11 +674,18 @@ mod tests {
         assert!(matches!(pool.any_connection().await, Err(Error::Closed)));
         let m = pool.connection_metrics();
         assert_eq!(
-            (m.connection_creation_total, m.connection_close_total, m.connection_count),
+            (
+                m.connection_creation_total,
+                m.connection_close_total,
+                m.connection_count
+            ),
             (2, 2, 0)
         );
         // The handshake's ApiVersions, each answered, on both connections.
-        assert!(m.request_total >= 2 && m.request_total == m.response_total, "{m:?}");
+        assert!(
+            m.request_total >= 2 && m.request_total == m.response_total,
+            "{m:?}"
+        );
         assert!(m.outgoing_byte_total > 2 * 4 && m.incoming_byte_total > 2 * 4);
     }
 }

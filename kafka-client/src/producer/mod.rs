@@ -48,6 +48,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::{debug, info_span, Instrument};
 
+pub use crate::metrics::ProducerMetrics;
 pub use config::{Acks, ProducerConfig, ProducerConfigBuilder};
 pub use delivery::DeliveryFuture;
 pub use partitioner::{
@@ -56,7 +57,6 @@ pub use partitioner::{
 };
 pub use record::{ProducerRecord, RecordMetadata, RecordRef, Topic};
 pub use transaction::TransactionState;
-pub use crate::metrics::ProducerMetrics;
 
 use crate::cluster::metadata::Cluster;
 use crate::cluster::MetadataClient;

@@ -1066,13 +1066,20 @@ mod wire_tests {
         send(&producer, "b").await.unwrap();
         script.lock().unwrap().produce = VecDeque::from([ErrorCode::TopicAuthorizationFailed]);
         send(&producer, "c").await.unwrap_err();
-        assert_eq!(script.lock().unwrap().sequences.len(), 4, "four Produce requests");
+        assert_eq!(
+            script.lock().unwrap().sequences.len(),
+            4,
+            "four Produce requests"
+        );
         let m = producer.metrics();
         assert_eq!((m.records_sent, m.errors), (2, 1));
         assert_eq!((m.retries, m.record_retry_total), (1, 1));
         assert_eq!((m.produce_requests, m.batches_sent), (4, 4));
         assert_eq!(m.records_per_request_avg, 1.0);
-        assert_eq!((m.produce_throttle_time_avg, m.produce_throttle_time_max), (3.0, 3.0));
+        assert_eq!(
+            (m.produce_throttle_time_avg, m.produce_throttle_time_max),
+            (3.0, 3.0)
+        );
         assert!(m.batch_size_max > 0 && m.batch_size_avg > 0.0);
         assert!(
             m.compression_rate_avg > 0.9 && m.compression_rate_avg < 1.5,

@@ -32,9 +32,7 @@ pub(crate) fn publisher(shared: &Arc<Shared>) -> Publisher {
         let labels = vec![("client_id", shared.config.client.client_id.clone())];
         Publisher::start(
             interval,
-            Arc::new(move || {
-                crate::metrics::export::producer(&shared.metrics_snapshot(), &labels)
-            }),
+            Arc::new(move || crate::metrics::export::producer(&shared.metrics_snapshot(), &labels)),
         )
     }
     #[cfg(not(feature = "metrics"))]

@@ -225,7 +225,10 @@ async fn sasl_plain_succeeds() {
     assert_eq!(&sent[..], b"\0alice\0s3cret");
     let m = conn.sensors().snapshot();
     assert_eq!(
-        (m.successful_authentication_total, m.failed_authentication_total),
+        (
+            m.successful_authentication_total,
+            m.failed_authentication_total
+        ),
         (1, 0)
     );
     // auth_ok announces a one-hour session.
@@ -279,7 +282,10 @@ async fn sasl_failure_names_mechanism_and_broker_message() {
     assert!(text.contains("SASL_AUTHENTICATION_FAILED"), "{text}");
     let m = conn.sensors().snapshot();
     assert_eq!(
-        (m.successful_authentication_total, m.failed_authentication_total),
+        (
+            m.successful_authentication_total,
+            m.failed_authentication_total
+        ),
         (0, 1)
     );
 }

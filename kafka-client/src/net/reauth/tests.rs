@@ -204,7 +204,10 @@ async fn reauthenticates_before_the_session_ends_without_losing_requests() {
     assert!(conn.session_expires_at().unwrap() > expires + Duration::from_secs(8));
     let m = conn.sensors().snapshot();
     assert_eq!(
-        (m.successful_authentication_total, m.successful_reauthentication_total),
+        (
+            m.successful_authentication_total,
+            m.successful_reauthentication_total
+        ),
         (1, 2),
         "one login, two renewals"
     );
@@ -357,7 +360,10 @@ async fn failed_reauthentication_poisons_the_connection() {
     assert!(peer.closed_by_client().await);
     let m = conn.sensors().snapshot();
     assert_eq!(m.failed_reauthentication_total, 1);
-    assert_eq!((m.connection_creation_total, m.connection_close_total), (1, 1));
+    assert_eq!(
+        (m.connection_creation_total, m.connection_close_total),
+        (1, 1)
+    );
 }
 
 #[test]

@@ -58,13 +58,13 @@ use crate::cluster::MetadataClient;
 use crate::consumer::group::handle::{sleep_until_some, CommitGeneration, CommitRejected};
 use crate::consumer::group::link::CoordinatorLink;
 use crate::consumer::group::protocol::Subscription;
-use crate::metrics::ConsumerSensors;
 use crate::consumer::group::{
     CooperativeStickyAssignor, PartitionAssignor, RangeAssignor, RoundRobinAssignor,
 };
 use crate::consumer::offsets;
 use crate::consumer::subscription::TopicPattern;
 use crate::error::{Error, Result};
+use crate::metrics::ConsumerSensors;
 
 pub use crate::consumer::group::handle::{CommitState, GroupCommand, GroupEvent, GroupHandle};
 
