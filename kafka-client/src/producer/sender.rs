@@ -429,7 +429,7 @@ impl Sender {
             records += batch.record_count();
             self.shared
                 .metrics
-                .record_batch(bytes.len(), batch.uncompressed_size);
+                .record_batch(bytes.len(), batch.uncompressed_size as usize);
             let partition = PartitionProduceData {
                 index: batch.partition,
                 records: Some(bytes),
