@@ -147,6 +147,7 @@ pub mod cluster;
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub mod metrics;
 pub mod net;
 pub mod oauth;
 pub mod producer;
@@ -162,6 +163,7 @@ pub use config::ClientConfig;
 pub use consumer::{Consumer, ConsumerConfig, ConsumerRecord};
 pub use error::{Error, Result};
 pub use kafkito_protocol as protocol;
+pub use metrics::{ConnectionMetrics, ConsumerMetrics, ProducerMetrics};
 pub use producer::{Producer, ProducerConfig, ProducerRecord, RecordMetadata};
 pub use types::{IsolationLevel, OffsetAndMetadata, TopicPartition};
 

@@ -168,6 +168,20 @@ impl AdminClient {
         &self.metadata
     }
 
+    /// A snapshot of the admin client's connection metrics (Java's `admin-client-metrics`
+    /// connection group; see [`crate::metrics`]). Clones share them.
+    ///
+    /// ```no_run
+    /// # async fn demo(admin: kafkito::AdminClient) -> kafkito::Result<()> {
+    /// admin.list_groups(Default::default()).await?;
+    /// let m = admin.metrics();
+    /// println!("{} connections open, {} requests", m.connection_count, m.request_total);
+    /// # Ok(()) }
+    /// ```
+    pub fn metrics(&self) -> crate::metrics::ConnectionMetrics {
+        self.metadata.pool().connection_metrics()
+    }
+
     /// Closes every connection; later calls fail with [`Error::Closed`](crate::Error::Closed).
     pub fn close(&self) {
         self.metadata.pool().close();

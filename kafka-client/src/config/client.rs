@@ -58,6 +58,15 @@ pub struct ClientConfig {
     pub tls: TlsConfig,
     /// `sasl.*`; required when `security_protocol` uses SASL.
     pub sasl: Option<SaslConfig>,
+    /// `metrics.sample.window.ms`: the length of one sample of the windowed rates, averages
+    /// and maxima in the clients' [metrics](crate::metrics) (Java's default, 30 s).
+    pub metrics_sample_window: Duration,
+    /// `metrics.num.samples`: how many samples the window holds (Java's default, 2).
+    pub metrics_num_samples: u32,
+    /// How often a client publishes its metrics to the `metrics` facade (only with the cargo
+    /// feature `metrics`; see [`crate::metrics`]). Not a Java key: set it with
+    /// [`ClientConfigBuilder::metrics_publish_interval`] or on the field. Default 10 s.
+    pub metrics_publish_interval: Duration,
 }
 
 impl Default for ClientConfig {
@@ -79,6 +88,9 @@ impl Default for ClientConfig {
             security_protocol: SecurityProtocol::default(),
             tls: TlsConfig::default(),
             sasl: None,
+            metrics_sample_window: Duration::from_millis(30_000),
+            metrics_num_samples: 2,
+            metrics_publish_interval: Duration::from_secs(10),
         }
     }
 }
@@ -122,6 +134,8 @@ impl ClientConfig {
         "client.dns.lookup",
         "max.in.flight.requests.per.connection",
         "socket.max.response.bytes",
+        "metrics.sample.window.ms",
+        "metrics.num.samples",
         "security.protocol",
         "ssl.ca.location",
         "ssl.ca.pem",
@@ -378,6 +392,46 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// `metrics.sample.window.ms` and `metrics.num.samples`: the [metrics](crate::metrics)
+    /// window is `samples` samples of `window` each (Java's defaults: 30 s × 2).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kafkito::ClientConfig;
+    ///
+    /// let config = ClientConfig::builder()
+    ///     .bootstrap_servers(["localhost:9092"])
+    ///     .metrics_window(Duration::from_secs(10), 6)
+    ///     .build()?;
+    /// assert_eq!(config.metrics_num_samples, 6);
+    /// # Ok::<(), kafkito::Error>(())
+    /// ```
+    pub fn metrics_window(mut self, window: Duration, samples: u32) -> Self {
+        self.config.metrics_sample_window = window;
+        self.config.metrics_num_samples = samples;
+        self
+    }
+
+    /// How often the client publishes its metrics to the `metrics` facade, with the cargo
+    /// feature `metrics` (default 10 s; Java has no such key). Without the feature it has no
+    /// effect.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kafkito::ClientConfig;
+    ///
+    /// let config = ClientConfig::builder()
+    ///     .bootstrap_servers(["localhost:9092"])
+    ///     .metrics_publish_interval(Duration::from_secs(15))
+    ///     .build()?;
+    /// assert_eq!(config.metrics_publish_interval, Duration::from_secs(15));
+    /// # Ok::<(), kafkito::Error>(())
+    /// ```
+    pub fn metrics_publish_interval(mut self, interval: Duration) -> Self {
+        self.config.metrics_publish_interval = interval;
+        self
+    }
+
     /// `client.dns.lookup`.
     pub fn client_dns_lookup(mut self, lookup: DnsLookup) -> Self {
         self.config.client_dns_lookup = lookup;
@@ -463,6 +517,7 @@ impl ApplyProperties for ClientConfigBuilder {
             ("retry.backoff.ms", &mut c.retry_backoff),
             ("retry.backoff.max.ms", &mut c.retry_backoff_max),
             ("metadata.max.age.ms", &mut c.metadata_max_age),
+            ("metrics.sample.window.ms", &mut c.metrics_sample_window),
         ] {
             if let Some(value) = props.take_duration_ms(key)? {
                 *field = value;
@@ -476,6 +531,9 @@ impl ApplyProperties for ClientConfigBuilder {
         }
         if let Some(max) = props.take_usize("socket.max.response.bytes")? {
             c.max_response_size = max;
+        }
+        if let Some(samples) = props.take_u32("metrics.num.samples")? {
+            c.metrics_num_samples = samples;
         }
         if let Some(protocol) = props.take_enum("security.protocol", SECURITY_PROTOCOLS)? {
             c.security_protocol = protocol;

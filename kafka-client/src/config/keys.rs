@@ -267,8 +267,7 @@ const fn rd_refused(
     }
 }
 
-const METRICS_WHY: &str =
-    "Java's metrics registry (JMX); this client reports through `tracing` events and spans instead";
+const METRICS_WHY: &str = "Java's metrics registry (JMX); this client has snapshot structs on each client and, with the cargo feature `metrics`, publishes them to the `metrics` facade (`kafkito::metrics`)";
 const JAVA_CLASS: &str = "it names a Java class, which cannot run in this client";
 const KERBEROS_WHY: &str = "SASL/GSSAPI (Kerberos) is not supported";
 const KERBEROS_INSTEAD: &str =
@@ -355,9 +354,19 @@ pub const KEYS: &[KeyInfo] = &[
         "this client pushes no telemetry (KIP-714); the broker sees a client without a telemetry subscription",
     ),
     no_effect("metric.reporters", PCA, METRICS_WHY),
-    no_effect("metrics.num.samples", PCA, METRICS_WHY),
+    imp_note(
+        "metrics.num.samples",
+        PCA,
+        Some("2"),
+        "samples in the window of the clients' metrics snapshots (`kafkito::metrics`)",
+    ),
     no_effect("metrics.recording.level", PCA, METRICS_WHY),
-    no_effect("metrics.sample.window.ms", PCA, METRICS_WHY),
+    imp_note(
+        "metrics.sample.window.ms",
+        PCA,
+        Some("30000"),
+        "one sample of the windowed rates, averages and maxima in the metrics snapshots",
+    ),
     no_effect(
         "send.buffer.bytes",
         PCA,

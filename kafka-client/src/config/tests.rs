@@ -234,6 +234,7 @@ fn every_listed_key_is_accepted() {
         "sasl.login.refresh.window.factor" | "sasl.login.refresh.window.jitter" => "0.1",
         k if k.ends_with(".ms") || k.starts_with("max.") || k.ends_with(".bytes") => "1",
         k if k.ends_with(".seconds") => "1",
+        "metrics.num.samples" => "2",
         _ => "x",
     };
     for key in ClientConfig::KEYS {
@@ -267,6 +268,8 @@ fn every_key_sets_its_field() {
         ),
         ("max.in.flight.requests.per.connection", "1"),
         ("socket.max.response.bytes", "1048576"),
+        ("metrics.sample.window.ms", "1009"),
+        ("metrics.num.samples", "3"),
         ("security.protocol", "sasl_ssl"),
         ("ssl.certificate.location", "/etc/client.pem"),
         ("ssl.key.location", "/etc/client.key"),
@@ -297,6 +300,8 @@ fn every_key_sets_its_field() {
     );
     assert_eq!(config.max_in_flight_requests_per_connection, 1);
     assert_eq!(config.max_response_size, 1 << 20);
+    assert_eq!(config.metrics_sample_window, ms(1009));
+    assert_eq!(config.metrics_num_samples, 3);
     assert_eq!(config.security_protocol, SecurityProtocol::SaslSsl);
     assert_eq!(
         config.tls,

@@ -38,6 +38,7 @@ impl ClientConfig {
                 "socket.connection.setup.timeout.ms",
                 self.socket_connection_setup_timeout,
             ),
+            ("metrics.sample.window.ms", self.metrics_sample_window),
         ] {
             if value.is_zero() {
                 return Err(Error::config(key, "must be at least 1 ms"));
@@ -49,6 +50,7 @@ impl ClientConfig {
                 self.max_in_flight_requests_per_connection,
             ),
             ("socket.max.response.bytes", self.max_response_size),
+            ("metrics.num.samples", self.metrics_num_samples as usize),
         ] {
             if value == 0 {
                 return Err(Error::config(key, "must be at least 1"));

@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -28,6 +29,7 @@ use super::offsets;
 use super::TopicPartition;
 use crate::cluster::MetadataClient;
 use crate::error::{Error, Result};
+use crate::metrics::ConsumerSensors;
 use crate::types::OffsetAndMetadata;
 
 /// One commit waiting for its turn.
@@ -46,10 +48,14 @@ pub(crate) struct Committer {
 }
 
 impl Committer {
-    /// Starts the task that commits for `group`.
-    pub(crate) fn start(metadata: MetadataClient, group: String) -> Committer {
+    /// Starts the task that commits for `group`, counting commits in `sensors`.
+    pub(crate) fn start(
+        metadata: MetadataClient,
+        group: String,
+        sensors: Arc<ConsumerSensors>,
+    ) -> Committer {
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(metadata, group, queue));
+        tokio::spawn(run(metadata, group, queue, sensors));
         Committer { jobs }
     }
 
@@ -84,6 +90,7 @@ async fn run(
     metadata: MetadataClient,
     group: String,
     mut queue: mpsc::UnboundedReceiver<CommitJob>,
+    sensors: Arc<ConsumerSensors>,
 ) {
     while let Some(job) = queue.recv().await {
         let remaining = job.deadline.saturating_duration_since(Instant::now());
@@ -96,14 +103,24 @@ async fn run(
                 after: job.timeout,
             })
         } else {
-            offsets::commit(
+            let started = Instant::now();
+            let result = offsets::commit(
                 &metadata,
                 &group,
                 job.generation.as_ref(),
                 &job.offsets,
                 remaining,
             )
-            .await
+            .await;
+            // Java's `commit-total` and `commit-latency`: commits that succeeded, timed
+            // from sending to success (retries included).
+            if result.is_ok() {
+                sensors.commits.add(1);
+                sensors
+                    .commit_latency
+                    .record(started.elapsed().as_micros() as u64);
+            }
+            result
         };
         if let Err(error) = &result {
             warn!(group, %error, partitions = job.offsets.len(), "offset commit failed");
@@ -132,6 +149,10 @@ mod tests {
 
     fn tp() -> TopicPartition {
         TopicPartition::new("t", 0)
+    }
+
+    fn sensors() -> Arc<ConsumerSensors> {
+        Arc::new(ConsumerSensors::new(&ClientConfig::default()))
     }
 
     fn offsets(offset: i64, metadata: &str) -> BTreeMap<TopicPartition, OffsetAndMetadata> {
@@ -230,7 +251,8 @@ mod tests {
     #[tokio::test]
     async fn commits_land_in_call_order_when_the_first_is_retried() {
         let (broker, log) = coordinator(2).await;
-        let committer = Committer::start(metadata(&broker), "g".into());
+        let sensors = sensors();
+        let committer = Committer::start(metadata(&broker), "g".into(), sensors.clone());
         let first = committer.submit(offsets(10, "first"), None, Duration::from_secs(10));
         let second = committer.submit(offsets(20, "second"), None, Duration::from_secs(10));
         // Awaited in reverse: the order is the queue's, not the caller's.
@@ -256,13 +278,16 @@ mod tests {
             log[..2].iter().all(|(offset, _, _)| *offset == 10),
             "nothing of the second commit was sent while the first retried: {log:?}"
         );
+        // `commit-total` counts commits, not OffsetCommit attempts: two, though four were sent.
+        assert_eq!(sensors.commits.get(), 2);
+        assert_eq!(sensors.commit_latency.count(), 2);
     }
 
     /// A dropped future does not cancel its commit: the next one still lands after it.
     #[tokio::test]
     async fn a_dropped_commit_still_lands_before_the_next() {
         let (broker, log) = coordinator(1).await;
-        let committer = Committer::start(metadata(&broker), "g".into());
+        let committer = Committer::start(metadata(&broker), "g".into(), sensors());
         drop(committer.submit(offsets(5, ""), None, Duration::from_secs(10)));
         committer
             .submit(offsets(6, ""), None, Duration::from_secs(10))
@@ -282,7 +307,7 @@ mod tests {
     #[tokio::test]
     async fn the_leader_epoch_of_a_commit_is_sent() {
         let (broker, _, epochs) = coordinator_with_epochs(0).await;
-        let committer = Committer::start(metadata(&broker), "g".into());
+        let committer = Committer::start(metadata(&broker), "g".into(), sensors());
         let with_epoch =
             BTreeMap::from([(tp(), OffsetAndMetadata::new(7).with_leader_epoch(Some(4)))]);
         committer

@@ -77,11 +77,13 @@ use kafkito_protocol::records::{
 };
 use kafkito_protocol::ErrorCode;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tracing::debug;
 
 use super::subscription::{EpochEndOffset, SubscriptionState};
 use super::{ConsumerRecord, TopicPartition};
 use crate::error::{Error, Result};
+use crate::metrics::ConsumerSensors;
 use crate::net::Connection;
 
 /// The highest Fetch version used: v13+ names topics by id.
@@ -257,6 +259,16 @@ impl FetchTask {
     /// task waits `backoff` before reporting, so that the consumer does not resend to a
     /// broken broker in a tight loop.
     pub fn spawn(self, tx: mpsc::UnboundedSender<FetchOutcome>) {
+        self.spawn_measured(tx, None);
+    }
+
+    /// [`spawn`](Self::spawn), counting the Fetch in `sensors` (the consumer's): its round
+    /// trip, throttle time and record bytes, once per response.
+    pub(crate) fn spawn_measured(
+        self,
+        tx: mpsc::UnboundedSender<FetchOutcome>,
+        sensors: Option<Arc<ConsumerSensors>>,
+    ) {
         tokio::spawn(async move {
             let FetchTask {
                 node,
@@ -267,9 +279,15 @@ impl FetchTask {
                 timeout,
                 backoff,
             } = self;
+            let started = Instant::now();
             let result = connection
                 .call_with_timeout(&request, version, timeout)
                 .await
+                .inspect(|response| {
+                    if let Some(sensors) = &sensors {
+                        record_fetch(sensors, response, started.elapsed());
+                    }
+                })
                 .and_then(|response| {
                     Error::check(ApiKey::Fetch, response.error_code, None)?;
                     Ok(response)
@@ -286,6 +304,25 @@ impl FetchTask {
             });
         });
     }
+}
+
+/// Java's fetch metrics for one answered Fetch: `fetch-total`, `fetch-latency`,
+/// `fetch-throttle-time`, `fetch-size` and `bytes-consumed` (record-batch bytes, per response,
+/// not per record).
+fn record_fetch(sensors: &ConsumerSensors, response: &FetchResponse, latency: Duration) {
+    let bytes: usize = response
+        .responses
+        .iter()
+        .flat_map(|topic| &topic.partitions)
+        .filter_map(|partition| partition.records.as_ref().map(Bytes::len))
+        .sum();
+    sensors.fetches.add(1);
+    sensors.fetch_latency.record(latency.as_micros() as u64);
+    sensors
+        .fetch_throttle
+        .record(response.throttle_time_ms.max(0) as u64);
+    sensors.fetch_size.record(bytes as u64);
+    sensors.bytes_consumed.add(bytes as u64);
 }
 
 /// The partition data of `tp` in `response`, taken out of it.

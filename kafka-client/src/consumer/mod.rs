@@ -49,6 +49,7 @@ mod poll;
 mod rebalance;
 #[cfg(test)]
 mod startup_tests;
+mod stats;
 pub mod subscription;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -66,6 +67,7 @@ use tracing::{debug, warn};
 use crate::admin::{AdminClient, AdminConfig, OffsetSpec};
 use crate::cluster::{MetadataClient, RefreshWaiter};
 use crate::error::{Error, Result};
+use crate::metrics::{ConsumerSensors, Publisher};
 
 pub use crate::types::{IsolationLevel, OffsetAndMetadata, TopicPartition};
 pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset};
@@ -217,6 +219,11 @@ pub struct Consumer {
     validation_retry_at: Option<Instant>,
     /// The ordered commit queue, when there is a `group.id`.
     committer: Option<committer::Committer>,
+    /// What the consumer counts (see [`crate::metrics`]), shared with its fetch tasks, commit
+    /// queue and group task.
+    sensors: Arc<ConsumerSensors>,
+    /// Publishes the metrics with the `metrics` feature; stops with the consumer.
+    _publisher: Publisher,
 }
 
 impl Consumer {
@@ -240,12 +247,16 @@ impl Consumer {
             rack_id: config.client_rack.clone(),
         };
         let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
+        let sensors = Arc::new(ConsumerSensors::new(&config.client));
         let committer = config
             .group_id
             .clone()
-            .map(|group| committer::Committer::start(metadata.clone(), group));
+            .map(|group| committer::Committer::start(metadata.clone(), group, sensors.clone()));
+        let publisher = stats::publisher(&config, &sensors, metadata.pool());
         Ok(Consumer {
             committer,
+            sensors,
+            _publisher: publisher,
             subscriptions: SubscriptionState::new(
                 config.auto_offset_reset,
                 config.group_id.is_some(),
@@ -432,10 +443,11 @@ impl Consumer {
                 server_assignor: self.config.group_remote_assignor.clone(),
                 retry_backoff: self.config.client.retry_backoff,
             };
-            self.group = Some(GroupHandle::start_consumer_protocol(
+            self.group = Some(GroupHandle::start_consumer_protocol_measured(
                 self.metadata.clone(),
                 config,
                 self.config.client.request_timeout,
+                self.sensors.clone(),
             ));
             return Ok(());
         }
@@ -448,12 +460,13 @@ impl Consumer {
             retry_backoff: self.config.client.retry_backoff,
             client_rack: Some(self.config.client_rack.clone()).filter(|r| !r.is_empty()),
         };
-        self.group = Some(GroupHandle::start(
+        self.group = Some(GroupHandle::start_measured(
             self.metadata.clone(),
             config,
             &self.config.partition_assignment_strategy,
             self.config.client.request_timeout,
             self.config.client.metadata_max_age,
+            self.sensors.clone(),
         )?);
         Ok(())
     }

@@ -71,6 +71,7 @@ impl Consumer {
             ));
         }
         let deadline = Instant::now() + timeout;
+        self.note_poll();
         if let Some(group) = &self.group {
             group.send(GroupCommand::Polled);
         }
@@ -111,6 +112,7 @@ impl Consumer {
             }
             let records = self.buffer.collect(max, &mut self.subscriptions)?;
             if !records.is_empty() {
+                self.note_consumed(records.len());
                 // Pipelining: the next fetches run while the application handles these.
                 while let Ok(outcome) = self.outcomes.try_recv() {
                     self.handle_outcome(outcome);
@@ -573,7 +575,7 @@ impl Consumer {
                 timeout,
                 backoff,
             }
-            .spawn(self.outcomes_tx.clone());
+            .spawn_measured(self.outcomes_tx.clone(), self.sensors());
         }
     }
 

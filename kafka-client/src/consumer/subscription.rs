@@ -169,6 +169,20 @@ impl SubscriptionState {
         self.partitions.keys().cloned().collect()
     }
 
+    /// How many partitions are assigned.
+    pub fn assigned_count(&self) -> usize {
+        self.partitions.len()
+    }
+
+    /// The largest [`lag`](Self::lag) over the assigned partitions (Java's `records-lag-max`,
+    /// now); `None` when no partition has both a position and a watermark. Allocates nothing.
+    pub fn max_lag(&self, read_committed: bool) -> Option<i64> {
+        self.partitions
+            .keys()
+            .filter_map(|tp| self.lag(tp, read_committed))
+            .max()
+    }
+
     /// Whether `tp` is assigned.
     pub fn is_assigned(&self, tp: &TopicPartition) -> bool {
         self.partitions.contains_key(tp)

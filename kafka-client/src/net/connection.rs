@@ -73,6 +73,7 @@ use tracing::{debug, debug_span, field, info, info_span, warn, Instrument, Span}
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
+use crate::metrics::ConnectionSensors;
 use crate::net::handshake::{self, ApiVersions};
 use crate::net::reauth;
 use crate::net::transport::Connector;
@@ -225,7 +226,8 @@ impl Connection {
                 let stream = connector.connect_stream(broker).await?;
                 let address = stream.peer_addr().ok();
                 let options = ConnectionOptions::from_config(config);
-                let connection = Connection::start(stream, broker, options);
+                let connection =
+                    Connection::start_counted(stream, broker, options, connector.sensors().clone());
                 connection.handshake(config).await?;
                 Ok((connection, address))
             }
@@ -253,11 +255,27 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
+        Connection::start_counted(stream, broker, options, Arc::default())
+    }
+
+    /// [`start`](Self::start), counting the connection, its frames and its bytes in `sensors`
+    /// (its client's).
+    pub(crate) fn start_counted<S>(
+        stream: S,
+        broker: impl Into<String>,
+        options: ConnectionOptions,
+        sensors: Arc<ConnectionSensors>,
+    ) -> Connection
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
         let broker = broker.into();
         let (read_half, write_half) = tokio::io::split(stream);
+        sensors.created.add(1);
         let demux = Arc::new(Demux {
             broker: broker.clone(),
             state: Mutex::default(),
+            sensors,
         });
         let (outgoing, queue) = mpsc::unbounded_channel();
         let span = debug_span!(parent: None, "kafka.connection", broker = %broker);
@@ -597,6 +615,11 @@ impl Connection {
     /// fails, and the pool should replace it.
     pub fn is_poisoned(&self) -> bool {
         self.inner.demux.lock().poisoned.is_some()
+    }
+
+    /// What the connection counts (its client's connection sensors).
+    pub(crate) fn sensors(&self) -> &ConnectionSensors {
+        &self.inner.demux.sensors
     }
 
     /// The error that poisoned the connection, if it is poisoned.

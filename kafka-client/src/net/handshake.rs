@@ -294,6 +294,13 @@ async fn authenticate(
             other => other,
         });
     let _entered = span.enter();
+    let sensors = connection.sensors();
+    match (&result, reauthentication) {
+        (Ok(_), false) => sensors.authentications.add(1),
+        (Ok(_), true) => sensors.reauthentications.add(1),
+        (Err(_), false) => sensors.failed_authentications.add(1),
+        (Err(_), true) => sensors.failed_reauthentications.add(1),
+    }
     match &result {
         Ok(session_lifetime) => {
             let session_lifetime_ms = session_lifetime.map_or(0, |l| l.as_millis() as u64);

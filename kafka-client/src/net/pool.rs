@@ -37,6 +37,7 @@ use tracing::{debug, info, warn};
 use crate::backoff::{BackoffTracker, ExponentialBackoff};
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
+use crate::metrics::{ConnectionMetrics, ConnectionSensors};
 use crate::net::connection::Connection;
 use crate::net::transport::Connector;
 
@@ -185,6 +186,28 @@ impl BrokerPool {
     /// The client settings the pool connects with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// A snapshot of what the pool's connections (and those of connectors sharing its
+    /// sensors, such as a consumer group's coordinator link) counted.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> kafkito::Result<()> {
+    /// use kafkito::net::pool::BrokerPool;
+    /// use kafkito::ClientConfig;
+    ///
+    /// let pool = BrokerPool::new(ClientConfig::builder().bootstrap_servers(["127.0.0.1:9092"]).build()?)?;
+    /// pool.any_connection().await?;
+    /// assert_eq!(pool.connection_metrics().connection_creation_total, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn connection_metrics(&self) -> ConnectionMetrics {
+        self.inner.connector.sensors().snapshot()
+    }
+
+    /// The sensors the pool's connections count in, for other connectors of the same client.
+    pub(crate) fn connection_sensors(&self) -> &Arc<ConnectionSensors> {
+        self.inner.connector.sensors()
     }
 
     /// Records the brokers metadata named, as `(id, host:port)`. A broker whose address changed
@@ -635,10 +658,34 @@ mod tests {
         // The background sweep closed it.
         assert!(connection.is_poisoned());
         assert!(pool.live_connections().is_empty());
+        let m = pool.connection_metrics();
+        assert_eq!(
+            (
+                m.connection_creation_total,
+                m.connection_close_total,
+                m.connection_count
+            ),
+            (1, 1, 0)
+        );
         let (_, again) = pool.any_connection().await.unwrap();
         assert!(!again.is_poisoned());
         pool.close();
         assert!(again.is_poisoned());
         assert!(matches!(pool.any_connection().await, Err(Error::Closed)));
+        let m = pool.connection_metrics();
+        assert_eq!(
+            (
+                m.connection_creation_total,
+                m.connection_close_total,
+                m.connection_count
+            ),
+            (2, 2, 0)
+        );
+        // The handshake's ApiVersions, each answered, on both connections.
+        assert!(
+            m.request_total >= 2 && m.request_total == m.response_total,
+            "{m:?}"
+        );
+        assert!(m.outgoing_byte_total > 2 * 4 && m.incoming_byte_total > 2 * 4);
     }
 }

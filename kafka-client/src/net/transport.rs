@@ -31,6 +31,7 @@ use tracing::{debug, debug_span, Instrument};
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
+use crate::metrics::ConnectionSensors;
 use crate::net::connection::Connection;
 #[cfg(feature = "tls")]
 use crate::net::tls;
@@ -56,6 +57,9 @@ pub(crate) const NO_TLS_SUPPORT: &str =
 #[derive(Clone)]
 pub struct Connector {
     config: Arc<ClientConfig>,
+    /// What the connections it makes count (shared by the clones, and by a pool's and its
+    /// group link's connectors).
+    sensors: Arc<ConnectionSensors>,
     #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsConnector>,
 }
@@ -88,6 +92,7 @@ impl Connector {
         }
         Ok(Connector {
             config: Arc::new(config.clone()),
+            sensors: Arc::default(),
             #[cfg(feature = "tls")]
             tls,
         })
@@ -96,6 +101,18 @@ impl Connector {
     /// The configuration connections are made with.
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// This connector, counting its connections in `sensors` (a client's, shared with its
+    /// other connectors).
+    pub(crate) fn with_sensors(mut self, sensors: Arc<ConnectionSensors>) -> Connector {
+        self.sensors = sensors;
+        self
+    }
+
+    /// What its connections count.
+    pub(crate) fn sensors(&self) -> &Arc<ConnectionSensors> {
+        &self.sensors
     }
 
     /// Whether streams are TLS.

@@ -7,6 +7,7 @@
 //! completes. Waiters are served strictly in order, so a large record is not starved by a
 //! stream of small ones.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -24,6 +25,8 @@ use crate::error::{Error, Result};
 pub(crate) struct BufferPool {
     total: usize,
     permits: Semaphore,
+    /// Nanoseconds `reserve` waited for room (Java's `bufferpool-wait-time-ns-total`).
+    waited_ns: AtomicU64,
 }
 
 impl BufferPool {
@@ -33,7 +36,18 @@ impl BufferPool {
         BufferPool {
             total,
             permits: Semaphore::new(total),
+            waited_ns: AtomicU64::new(0),
         }
+    }
+
+    /// The pool's size (`buffer.memory`).
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Nanoseconds callers of [`reserve`](Self::reserve) have waited for room in all.
+    pub fn wait_ns(&self) -> u64 {
+        self.waited_ns.load(Ordering::Relaxed)
     }
 
     /// Bytes currently reserved, counting those already handed to a waiter that wants more.
@@ -74,9 +88,13 @@ impl BufferPool {
         // A timed-out (or cancelled) wait gives back the permits it was handed so far, to the
         // waiters behind it. The semaphore is never closed, so `acquire_many` fails only
         // by timing out.
-        match tokio::time::timeout_at(Instant::now() + max_block, self.permits.acquire_many(n))
-            .await
-        {
+        let started = Instant::now();
+        let acquired =
+            tokio::time::timeout_at(started + max_block, self.permits.acquire_many(n)).await;
+        // The slow path only (`try_reserve` found no room): timing it costs `send` nothing.
+        let waited = started.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
+        self.waited_ns.fetch_add(waited, Ordering::Relaxed);
+        match acquired {
             Ok(Ok(permit)) => {
                 permit.forget();
                 Ok(())

@@ -127,6 +127,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         add_retry_at: None,
         shared: shared.clone(),
     };
+    // Publishes the metrics while the sender runs, and once more when it ends.
+    let _publisher = super::stats::publisher(&shared);
     sender.run().await;
 }
 
@@ -457,6 +459,9 @@ impl Sender {
         for (batch, bytes) in drained {
             bytes_sent += bytes.len();
             records += batch.record_count();
+            self.shared
+                .metrics
+                .record_batch(bytes.len(), batch.uncompressed_size as usize);
             let partition = PartitionProduceData {
                 index: batch.partition,
                 records: Some(bytes),
@@ -497,13 +502,10 @@ impl Sender {
             "sending produce request"
         );
         let metrics = &self.shared.metrics;
-        metrics.produce_requests.fetch_add(1, Ordering::Relaxed);
-        metrics
-            .batches_sent
-            .fetch_add(batches.len() as u64, Ordering::Relaxed);
-        metrics
-            .bytes_sent
-            .fetch_add(bytes_sent as u64, Ordering::Relaxed);
+        metrics.produce_requests.add(1);
+        metrics.batches_sent.add(batches.len() as u64);
+        metrics.bytes_sent.add(bytes_sent as u64);
+        metrics.records_per_request.record(records as u64);
 
         *self.in_flight.entry(node).or_default() += 1;
         self.total_in_flight += 1;
@@ -638,6 +640,10 @@ impl Sender {
     }
 
     fn handle_response(&mut self, batches: Vec<ProducerBatch>, response: ProduceResponse) {
+        self.shared
+            .metrics
+            .produce_throttle
+            .record(response.throttle_time_ms.max(0) as u64);
         let mut slots: Vec<Option<ProducerBatch>> = batches.into_iter().map(Some).collect();
         let cluster = self.shared.metadata.cluster();
         let mut refresh = false;
@@ -756,7 +762,11 @@ impl Sender {
     fn requeue(&mut self, mut batch: ProducerBatch, error: Error) {
         let delay: Duration = self.backoff.delay(batch.attempts.saturating_sub(1));
         debug!(topic = %batch.topic, partition = batch.partition, attempts = batch.attempts, ?delay, %error, "retrying batch");
-        self.shared.metrics.retries.fetch_add(1, Ordering::Relaxed);
+        self.shared.metrics.retries.add(1);
+        self.shared
+            .metrics
+            .record_retries
+            .add(batch.record_count() as u64);
         batch.retry_at = Some(Instant::now() + delay);
         batch.last_error = Some(error);
         self.shared.accumulator().reenqueue(batch);
@@ -785,7 +795,7 @@ impl Sender {
         self.shared
             .metrics
             .records_sent
-            .fetch_add(batch.record_count() as u64, Ordering::Relaxed);
+            .add(batch.record_count() as u64);
         let (id, reserved) = (batch.id, batch.reserved);
         batch.complete(base_offset, log_append_time);
         self.shared.batch_finished(id, reserved);
@@ -805,10 +815,7 @@ impl Sender {
                 manager.set_abortable(error.clone());
             }
         }
-        self.shared
-            .metrics
-            .errors
-            .fetch_add(batch.record_count() as u64, Ordering::Relaxed);
+        self.shared.metrics.errors.add(batch.record_count() as u64);
         if batch.has_forgotten_records() {
             self.shared.record_forgotten_error(&error);
         }
@@ -941,7 +948,10 @@ mod wire_tests {
                     ));
                     pop(&mut s.produce)
                 };
-                respond::<ProduceRequest>(request, &produced("t", code))
+                // Throttled 3 ms each time: the producer's throttle metrics read it.
+                let mut response = produced("t", code);
+                response.throttle_time_ms = 3;
+                respond::<ProduceRequest>(request, &response)
             }
             _ => Reply::Unhandled,
         })
@@ -1073,6 +1083,53 @@ mod wire_tests {
             s.sequences,
             [(7, 0, 0), (7, 0, 1), (7, 0, 2), (7, 0, 0), (7, 0, 1)]
         );
+    }
+
+    /// The producer's metrics count what the crafted answers did: a record written at once,
+    /// one retried (NOT_LEADER_OR_FOLLOWER) and written, one failed for good; four Produce
+    /// round trips, each throttled 3 ms.
+    #[tokio::test]
+    async fn metrics_count_sends_retries_errors_and_throttling() {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let bootstrap = fake_broker(script.clone()).await;
+        let producer = producer(&bootstrap).await;
+        send(&producer, "a").await.unwrap();
+        script.lock().unwrap().produce = VecDeque::from([ErrorCode::NotLeaderOrFollower]);
+        send(&producer, "b").await.unwrap();
+        script.lock().unwrap().produce = VecDeque::from([ErrorCode::TopicAuthorizationFailed]);
+        send(&producer, "c").await.unwrap_err();
+        assert_eq!(
+            script.lock().unwrap().sequences.len(),
+            4,
+            "four Produce requests"
+        );
+        let m = producer.metrics();
+        assert_eq!((m.records_sent, m.errors), (2, 1));
+        assert_eq!((m.retries, m.record_retry_total), (1, 1));
+        assert_eq!((m.produce_requests, m.batches_sent), (4, 4));
+        assert_eq!(m.records_per_request_avg, 1.0);
+        assert_eq!(
+            (m.produce_throttle_time_avg, m.produce_throttle_time_max),
+            (3.0, 3.0)
+        );
+        assert!(m.batch_size_max > 0 && m.batch_size_avg > 0.0);
+        assert!(
+            m.compression_rate_avg > 0.9 && m.compression_rate_avg < 1.5,
+            "uncompressed: about 1, {}",
+            m.compression_rate_avg
+        );
+        assert!(m.request_latency_max >= m.request_latency_avg);
+        assert_eq!(m.buffer_available_bytes, m.buffer_total_bytes);
+        let c = m.connections;
+        // To the bootstrap address (metadata) and to broker 0 (produce): the pool keeps them
+        // apart (see `net::pool`).
+        assert_eq!(c.connection_creation_total, 2, "{c:?}");
+        assert_eq!((c.connection_count, c.connection_close_total), (2, 0));
+        // ApiVersions, Metadata (at least twice: the retry refreshed it), InitProducerId and
+        // the four Produce requests, each answered.
+        assert!(c.request_total >= 8, "{c:?}");
+        assert_eq!(c.request_total, c.response_total);
+        assert!(c.outgoing_byte_total > m.bytes_sent && c.incoming_byte_total > 0);
     }
 
     /// OUT_OF_ORDER_SEQUENCE_NUMBER on the next expected batch (a broker that lost batches):

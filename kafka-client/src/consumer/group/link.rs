@@ -99,7 +99,8 @@ impl CoordinatorLink {
         }
         let connector = match state.connector.take() {
             Some(connector) => connector,
-            None => Connector::new(pool.config())?,
+            // Counting in the pool's sensors: the consumer's connection metrics include it.
+            None => Connector::new(pool.config())?.with_sensors(pool.connection_sensors().clone()),
         };
         let result = connector.connect(&address).await;
         state.connector = Some(connector);

@@ -3,7 +3,7 @@
 //! failure is kept here and handed to every pending and later request.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use kafkito_protocol::frame;
@@ -13,6 +13,7 @@ use tokio::task::AbortHandle;
 use tracing::{debug, info, trace, warn};
 
 use crate::error::{Error, Result};
+use crate::metrics::ConnectionSensors;
 
 /// A registered request waiting for its response.
 pub(super) struct Pending {
@@ -28,6 +29,9 @@ pub(super) struct Pending {
 pub(super) struct Demux {
     pub(super) broker: String,
     pub(super) state: Mutex<DemuxState>,
+    /// The client's connection metrics: frames and bytes each way, and this connection's
+    /// close (counted once, when it is first poisoned or shut).
+    pub(super) sensors: Arc<ConnectionSensors>,
 }
 
 #[derive(Default)]
@@ -94,6 +98,9 @@ impl Demux {
                 source,
                 hint: None,
             })?;
+        // The frame without its 4-byte size prefix, which was read too.
+        self.sensors.responses.add(1);
+        self.sensors.bytes_in.add(frame.len() as u64 + 4);
         let pending = {
             let mut state = self.lock();
             state.responses += 1;
@@ -142,6 +149,7 @@ impl Demux {
                 return first.clone();
             }
             state.poisoned = Some(error.clone());
+            self.sensors.closed.add(1);
             (
                 std::mem::take(&mut state.pending),
                 std::mem::take(&mut state.tasks),

@@ -185,6 +185,10 @@ pub(super) async fn write_loop<W>(
             demux.poison(io_error(demux.broker.clone(), source, &demux));
             return;
         }
+        // Per write, not per record: a batch of frames is one system call.
+        let bytes: usize = batch.iter().map(|o| o.frame.len()).sum();
+        demux.sensors.requests.add(batch.len() as u64);
+        demux.sensors.bytes_out.add(bytes as u64);
         for outgoing in batch.drain(..) {
             if let Some(written) = outgoing.written {
                 let _ = written.send(());

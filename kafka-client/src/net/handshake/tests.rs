@@ -223,6 +223,14 @@ async fn sasl_plain_succeeds() {
     let (sent, result) = tokio::join!(broker, conn.handshake(&config));
     result.unwrap();
     assert_eq!(&sent[..], b"\0alice\0s3cret");
+    let m = conn.sensors().snapshot();
+    assert_eq!(
+        (
+            m.successful_authentication_total,
+            m.failed_authentication_total
+        ),
+        (1, 0)
+    );
     // auth_ok announces a one-hour session.
     let expires_in = conn.session_expires_at().unwrap() - tokio::time::Instant::now();
     assert!(expires_in > Duration::from_secs(3590) && expires_in <= Duration::from_secs(3600));
@@ -272,6 +280,14 @@ async fn sasl_failure_names_mechanism_and_broker_message() {
         "{text}"
     );
     assert!(text.contains("SASL_AUTHENTICATION_FAILED"), "{text}");
+    let m = conn.sensors().snapshot();
+    assert_eq!(
+        (
+            m.successful_authentication_total,
+            m.failed_authentication_total
+        ),
+        (0, 1)
+    );
 }
 
 #[tokio::test]

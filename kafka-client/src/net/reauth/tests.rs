@@ -202,6 +202,15 @@ async fn reauthenticates_before_the_session_ends_without_losing_requests() {
     }
     // The session was renewed: the connection now expires 10 s after the last renewal.
     assert!(conn.session_expires_at().unwrap() > expires + Duration::from_secs(8));
+    let m = conn.sensors().snapshot();
+    assert_eq!(
+        (
+            m.successful_authentication_total,
+            m.successful_reauthentication_total
+        ),
+        (1, 2),
+        "one login, two renewals"
+    );
     drop(conn);
     let seen = broker.await.unwrap();
 
@@ -349,6 +358,12 @@ async fn failed_reauthentication_poisons_the_connection() {
     );
     assert!(conn.is_poisoned());
     assert!(peer.closed_by_client().await);
+    let m = conn.sensors().snapshot();
+    assert_eq!(m.failed_reauthentication_total, 1);
+    assert_eq!(
+        (m.connection_creation_total, m.connection_close_total),
+        (1, 1)
+    );
 }
 
 #[test]

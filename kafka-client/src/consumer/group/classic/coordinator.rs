@@ -64,6 +64,7 @@ use crate::consumer::group::{
 use crate::consumer::offsets;
 use crate::consumer::subscription::TopicPattern;
 use crate::error::{Error, Result};
+use crate::metrics::ConsumerSensors;
 
 pub use crate::consumer::group::handle::{CommitState, GroupCommand, GroupEvent, GroupHandle};
 
@@ -77,6 +78,27 @@ impl GroupHandle {
         strategies: &[String],
         request_timeout: Duration,
         metadata_max_age: Duration,
+    ) -> Result<GroupHandle> {
+        let sensors = Arc::new(ConsumerSensors::new(metadata.pool().config()));
+        GroupHandle::start_measured(
+            metadata,
+            config,
+            strategies,
+            request_timeout,
+            metadata_max_age,
+            sensors,
+        )
+    }
+
+    /// [`start`](Self::start), counting rebalances and heartbeats in `sensors` (the
+    /// consumer's).
+    pub(crate) fn start_measured(
+        metadata: MetadataClient,
+        config: GroupConfig,
+        strategies: &[String],
+        request_timeout: Duration,
+        metadata_max_age: Duration,
+        sensors: Arc<ConsumerSensors>,
     ) -> Result<GroupHandle> {
         let assignors = assignors(strategies)?;
         let (commands, commands_rx) = mpsc::unbounded_channel();
@@ -105,6 +127,8 @@ impl GroupHandle {
             generation: generation_tx,
             replies_tx,
             replies,
+            sensors,
+            rebalance_started: None,
         };
         let task = tokio::spawn(task.run());
         Ok(GroupHandle {
@@ -186,6 +210,10 @@ struct GroupTask {
     generation: watch::Sender<CommitState>,
     replies_tx: mpsc::UnboundedSender<Reply>,
     replies: mpsc::UnboundedReceiver<Reply>,
+    /// The consumer's metrics: rebalances and heartbeats.
+    sensors: Arc<ConsumerSensors>,
+    /// When the first JoinGroup of the rebalance under way was sent.
+    rebalance_started: Option<Instant>,
 }
 
 fn now() -> std::time::Instant {
@@ -292,6 +320,24 @@ impl GroupTask {
         });
     }
 
+    /// A SyncGroup brought the member's assignment: Java's `rebalance-total` and
+    /// `rebalance-latency`, from the rebalance's first JoinGroup.
+    fn rebalance_completed(&mut self) {
+        self.sensors.rebalances.add(1);
+        if let Some(started) = self.rebalance_started.take() {
+            self.sensors
+                .rebalance_latency
+                .record(started.elapsed().as_micros() as u64);
+        }
+    }
+
+    /// A JoinGroup or SyncGroup failed: Java's `failed-rebalance-total`. The next JoinGroup
+    /// starts the next rebalance's clock.
+    fn rebalance_failed(&mut self) {
+        self.sensors.failed_rebalances.add(1);
+        self.rebalance_started = None;
+    }
+
     fn on_reply(&mut self, reply: Reply) -> Vec<Decision> {
         let at = now();
         match reply {
@@ -307,13 +353,24 @@ impl GroupTask {
                 Vec::new()
             }
             Reply::Join(Ok((response, partitions))) => {
+                let code = ErrorCode::from_code(response.error_code);
+                // MEMBER_ID_REQUIRED is the first step of every join (KIP-394), not a failure.
+                if !code.is_ok() && code != ErrorCode::MemberIdRequired {
+                    self.rebalance_failed();
+                }
                 self.membership.on_join_response(at, &response, &partitions)
             }
             Reply::Sync(Ok(response)) => {
                 debug!(group = %self.group_id, code = response.error_code, "SyncGroup answered");
+                if response.error_code == 0 {
+                    self.rebalance_completed();
+                } else {
+                    self.rebalance_failed();
+                }
                 self.membership.on_sync_response(at, &response)
             }
             Reply::Heartbeat(Ok(response)) => {
+                self.sensors.heartbeats.add(1);
                 if response.error_code != 0 {
                     debug!(group = %self.group_id, code = response.error_code, "Heartbeat answered");
                 }
@@ -326,6 +383,9 @@ impl GroupTask {
                 self.membership.fail_with(ApiKey::JoinGroup, code)
             }
             Reply::Join(Err(error)) | Reply::Sync(Err(error)) | Reply::Heartbeat(Err(error)) => {
+                if self.rebalance_started.is_some() {
+                    self.rebalance_failed();
+                }
                 // The request did not get an answer: the coordinator (or our connection to it)
                 // is gone; membership takes what was in flight as failed and finds it again.
                 warn!(group = %self.group_id, %error, "group request failed; finding the coordinator again");
@@ -452,6 +512,7 @@ impl GroupTask {
                 Decision::SendJoinGroup(request) => {
                     // Java logs every (re-)join with its reason at info, too.
                     info!(group = %self.group_id, reason = request.reason.as_deref().unwrap_or("none"), "(re-)joining the group");
+                    self.rebalance_started.get_or_insert_with(Instant::now);
                     self.send_join(request)
                 }
                 Decision::SendSyncGroup(request) => {
@@ -694,6 +755,7 @@ mod tests {
         let (events, _) = mpsc::unbounded_channel();
         let (generation, _) = watch::channel(Err(CommitRejected::CommitFailed));
         let (replies_tx, replies) = mpsc::unbounded_channel();
+        let sensors = Arc::new(ConsumerSensors::new(&client));
         let metadata = MetadataClient::from_config(client).unwrap();
         GroupTask {
             max_poll_interval: config.max_poll_interval,
@@ -717,6 +779,8 @@ mod tests {
             generation,
             replies_tx,
             replies,
+            sensors,
+            rebalance_started: None,
         }
     }
 

@@ -12,6 +12,7 @@
 //! Tested end to end in integration-tests `consumer_group_api` (members joining, splitting
 //! and committing; and the refusal by a broker without KIP-848).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use kafkito_protocol::messages::{
@@ -30,6 +31,7 @@ use crate::consumer::group::handle::{
 use crate::consumer::group::link::CoordinatorLink;
 use crate::consumer::offsets;
 use crate::error::{Error, Result};
+use crate::metrics::ConsumerSensors;
 
 /// Answers of requests the task sent from spawned sub-tasks.
 enum Reply {
@@ -50,6 +52,8 @@ pub(in crate::consumer::group) struct ConsumerProtocolTask {
     pub(in crate::consumer::group) generation: watch::Sender<CommitState>,
     /// A subscription that came before the ApiVersions check finished.
     pub(in crate::consumer::group) pending: Option<Vec<String>>,
+    /// The consumer's metrics: heartbeats and assignments received.
+    pub(in crate::consumer::group) sensors: Arc<ConsumerSensors>,
 }
 
 fn now() -> std::time::Instant {
@@ -219,6 +223,13 @@ impl Driver {
                 Vec::new()
             }
             Reply::Heartbeat(Ok(response)) => {
+                let sensors = &self.task.sensors;
+                sensors.heartbeats.add(1);
+                // Under KIP-848 a rebalance ends for this member when a heartbeat brings its
+                // new assignment (the broker reconciles; there is no JoinGroup to time).
+                if response.error_code == 0 && response.assignment.is_some() {
+                    sensors.rebalances.add(1);
+                }
                 let cluster = self.task.metadata.cluster();
                 let resolve = |id| cluster.topic_by_id(id).map(|t| t.name.clone());
                 self.member.on_heartbeat_response(at, &response, &resolve)
@@ -349,6 +360,18 @@ impl GroupHandle {
         config: ConsumerProtocolConfig,
         request_timeout: Duration,
     ) -> GroupHandle {
+        let sensors = Arc::new(ConsumerSensors::new(metadata.pool().config()));
+        GroupHandle::start_consumer_protocol_measured(metadata, config, request_timeout, sensors)
+    }
+
+    /// [`start_consumer_protocol`](Self::start_consumer_protocol), counting heartbeats and
+    /// assignments in `sensors` (the consumer's).
+    pub(crate) fn start_consumer_protocol_measured(
+        metadata: MetadataClient,
+        config: ConsumerProtocolConfig,
+        request_timeout: Duration,
+        sensors: Arc<ConsumerSensors>,
+    ) -> GroupHandle {
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events_tx, events) = mpsc::unbounded_channel();
         let (generation_tx, generation) = watch::channel(Err(CommitRejected::CommitFailed));
@@ -362,6 +385,7 @@ impl GroupHandle {
             events: events_tx,
             generation: generation_tx,
             pending: None,
+            sensors,
         };
         let task = tokio::spawn(task.run());
         GroupHandle {
