@@ -27,6 +27,7 @@ use super::offsets;
 use super::subscription::{
     out_of_range_decision, EpochEndOffset, OutOfRangeDecision, PositionSource, ValidationOutcome,
 };
+use super::hook;
 use super::{CompletedFetch, Consumer, ConsumerRecord, LogTruncation, OffsetReset, TopicPartition};
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
@@ -109,8 +110,9 @@ impl Consumer {
             while let Ok(outcome) = self.outcomes.try_recv() {
                 self.handle_outcome(outcome);
             }
-            let records = self.buffer.collect(max, &mut self.subscriptions)?;
+            let mut records = self.buffer.collect(max, &mut self.subscriptions)?;
             if !records.is_empty() {
+                hook::consumed(&self.config.hooks, &mut records);
                 // Pipelining: the next fetches run while the application handles these.
                 while let Ok(outcome) = self.outcomes.try_recv() {
                     self.handle_outcome(outcome);

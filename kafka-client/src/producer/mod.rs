@@ -7,6 +7,7 @@
 //! - `buffer_pool`: `buffer.memory`, the one place `send` waits;
 //! - `batch`: one partition's batch of encoded records;
 //! - `delivery`: [`DeliveryFuture`], resolved by its batch's one shared completion;
+//! - [`hook`]: [`ProducerHook`], the application's hook into every send and acknowledgement;
 //! - `accumulator`: per-partition batch queues, readiness (`linger.ms`, `batch.size`) and
 //!   draining — plain data taking `now`;
 //! - `idempotence`: producer id, epoch and sequence numbers — plain data;
@@ -20,6 +21,7 @@
 //! appends to the accumulator and wakes the sender.
 
 pub mod config;
+pub mod hook;
 pub mod partitioner;
 pub mod record;
 pub mod serializer;
@@ -49,6 +51,7 @@ use tracing::{debug, info_span, Instrument};
 
 pub use config::{Acks, ProducerConfig, ProducerConfigBuilder};
 pub use delivery::DeliveryFuture;
+pub use hook::ProducerHook;
 pub use partitioner::{
     murmur2, DefaultPartitioner, Partitioner, PartitionerKind, RoundRobinPartitioner,
     UniformStickyPartitioner,
@@ -331,6 +334,7 @@ impl Producer {
             compression_level: config.compression_level,
             delivery_timeout: config.delivery_timeout,
             transactional: config.transactional_id.is_some(),
+            record_timestamps: !config.hooks.is_empty(),
         });
         let shared = Arc::new(Shared {
             partitioner: config.build_partitioner(),
@@ -376,6 +380,11 @@ impl Producer {
     /// CLUSTER_AUTHORIZATION_FAILED), fails at once with that error: the producer cannot
     /// write anything, so drop it.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
+        if !self.shared().config.hooks.is_empty() {
+            return Box::pin(self.send_hooked(record, true))
+                .await
+                .map(|delivery| delivery.expect("a tracked record has a delivery future"));
+        }
         self.send_ref(record.as_record_ref()).await
     }
 
@@ -383,6 +392,12 @@ impl Producer {
     /// the batch during the call, so nothing is allocated or reference-counted per record
     /// (the cheapest tracked send). Same waits and errors as `send`.
     pub async fn send_ref(&self, record: RecordRef<'_>) -> Result<DeliveryFuture> {
+        if !self.shared().config.hooks.is_empty() {
+            // Hooks may add headers: they get an owned copy of the lent record.
+            return Box::pin(self.send_hooked(record.to_record(), true))
+                .await
+                .map(|delivery| delivery.expect("a tracked record has a delivery future"));
+        }
         let delivery = match self.try_enqueue(record, true)? {
             Enqueued::Appended(delivery) => delivery,
             // Boxed so that the waiting machinery (metadata refresh, buffer-pool wait) is not
@@ -395,10 +410,34 @@ impl Producer {
     /// Enqueues `record` without a delivery future: the cheapest way to send. A failure is
     /// reported by the next [`flush`](Self::flush).
     pub async fn send_and_forget(&self, record: ProducerRecord) -> Result<()> {
+        if !self.shared().config.hooks.is_empty() {
+            return Box::pin(self.send_hooked(record, false)).await.map(drop);
+        }
         match self.try_enqueue(record.as_record_ref(), false)? {
             Enqueued::Appended(_) => Ok(()),
             Enqueued::Waiting(pending) => Box::pin(self.enqueue_waiting(pending)).await.map(drop),
         }
+    }
+
+    /// Every send with hooks registered: the hooks' `on_send`, then the usual enqueueing; a
+    /// record refused on the way (too large, closed, timed out waiting for metadata) is
+    /// reported to the hooks' `on_acknowledgement` as failed, as Java's `onSendError` does.
+    async fn send_hooked(
+        &self,
+        mut record: ProducerRecord,
+        tracked: bool,
+    ) -> Result<Option<DeliveryFuture>> {
+        let hooks = &self.shared().config.hooks;
+        hook::run_on_send(hooks, &mut record);
+        let enqueued = match self.try_enqueue(record.as_record_ref(), tracked) {
+            Ok(Enqueued::Appended(delivery)) => Ok(delivery),
+            Ok(Enqueued::Waiting(pending)) => self.enqueue_waiting(pending).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = &enqueued {
+            hook::run_on_acknowledgement(hooks, Err(error));
+        }
+        enqueued
     }
 
     /// The checks every record passes, then the fast path: with the topic's routing cached
