@@ -118,7 +118,8 @@ fn librdkafka_headers(bootstrap: &str, topic: &str, want: usize) -> Vec<Option<S
         .expect("librdkafka consumer");
     let mut tpl = TopicPartitionList::new();
     for p in 0..PARTITIONS {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
     }
     consumer.assign(&tpl).unwrap();
     let deadline = Instant::now() + WAIT;
@@ -260,7 +261,11 @@ async fn hooks_see_every_record_commit_and_rebalance() {
     let mut returned = 0;
     let mut events = Vec::new();
     while returned < N && Instant::now() < deadline {
-        returned += consumer.poll(Duration::from_millis(200)).await.unwrap().len();
+        returned += consumer
+            .poll(Duration::from_millis(200))
+            .await
+            .unwrap()
+            .len();
         events.extend(consumer.rebalance_events());
     }
     assert_eq!(returned, N);
@@ -285,7 +290,10 @@ async fn hooks_see_every_record_commit_and_rebalance() {
         let (committed, ok) = &commits[0];
         assert!(ok);
         let total: i64 = committed.values().map(|o| o.offset).sum();
-        assert_eq!(total, N as i64, "the positions of both partitions: {committed:?}");
+        assert_eq!(
+            total, N as i64,
+            "the positions of both partitions: {committed:?}"
+        );
     }
     events.extend(consumer.rebalance_events());
     consumer.close().await.unwrap();
@@ -354,7 +362,8 @@ async fn a_trace_crosses_the_topic() {
                 .create()
                 .expect("librdkafka consumer");
             let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(&topic, 0, Offset::Beginning).unwrap();
+            tpl.add_partition_offset(&topic, 0, Offset::Beginning)
+                .unwrap();
             consumer.assign(&tpl).unwrap();
             let deadline = Instant::now() + WAIT;
             while Instant::now() < deadline {

@@ -399,9 +399,10 @@ mod tests {
             (ApiKey::Produce, 11),
         ];
         let broker = FakeBroker::start(&apis, move |request, address| match request.api() {
-            ApiKey::Metadata => {
-                respond::<MetadataRequest>(request, &cluster(address, vec![one_partition_topic("t")]))
-            }
+            ApiKey::Metadata => respond::<MetadataRequest>(
+                request,
+                &cluster(address, vec![one_partition_topic("t")]),
+            ),
             ApiKey::Produce => {
                 let decoded: ProduceRequest = request.decode();
                 for batch in produced_batches(&decoded) {
@@ -465,8 +466,8 @@ mod tests {
             parent_context.trace_id()
         );
 
-        let consumer_hook = TracingConsumerHook::with_tracer(provider.tracer("kafkito"))
-            .with_consumer_group("g");
+        let consumer_hook =
+            TracingConsumerHook::with_tracer(provider.tracer("kafkito")).with_consumer_group("g");
         let mut records = vec![ConsumerRecord {
             topic: "t".into(),
             partition: 0,
@@ -550,6 +551,9 @@ mod tests {
         hook.on_consume(&mut records);
         let spans = exporter.get_finished_spans().unwrap();
         assert_eq!(spans.len(), 1);
-        assert_eq!(spans[0].parent_span_id, opentelemetry::trace::SpanId::INVALID);
+        assert_eq!(
+            spans[0].parent_span_id,
+            opentelemetry::trace::SpanId::INVALID
+        );
     }
 }

@@ -322,7 +322,11 @@ mod tests {
         }
         let (broker, _) = coordinator(0).await;
         let hook = Arc::new(Outcomes::default());
-        let committer = Committer::start(metadata(&broker), "g".into(), vec![hook.clone() as Arc<dyn ConsumerHook>]);
+        let committer = Committer::start(
+            metadata(&broker),
+            "g".into(),
+            vec![hook.clone() as Arc<dyn ConsumerHook>],
+        );
         committer
             .submit(offsets(3, ""), None, Duration::from_secs(10))
             .await

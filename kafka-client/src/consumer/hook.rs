@@ -193,7 +193,10 @@ mod tests {
                 });
             }
             assert!(!self.panics, "a hook that panics");
-            self.log.lock().unwrap().push(format!("{} consume", self.name));
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("{} consume", self.name));
         }
 
         fn on_commit(
@@ -316,7 +319,9 @@ mod tests {
         consumer.topics_changed = false;
         let mut batch = RecordBatchBuilder::new(Compression::None);
         for value in ["x", "y"] {
-            batch.append(1000, None, Some(value.as_bytes()), &[]).unwrap();
+            batch
+                .append(1000, None, Some(value.as_bytes()), &[])
+                .unwrap();
         }
         let response = FetchResponse {
             responses: vec![FetchableTopicResponse {
@@ -337,7 +342,10 @@ mod tests {
             partitions: vec![(tp.clone(), 0)],
             result: Ok(response),
         });
-        let records = consumer.poll(std::time::Duration::from_secs(5)).await.unwrap();
+        let records = consumer
+            .poll(std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
         assert_eq!(records.len(), 1, "the second hook kept one of two");
         assert_eq!(records[0].value.as_deref(), Some(&b"x"[..]));
         assert_eq!(records[0].headers.len(), 1, "the first hook's header");

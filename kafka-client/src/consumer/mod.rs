@@ -41,8 +41,8 @@ pub mod config;
 mod fetch_edge_tests;
 pub mod fetcher;
 pub mod group;
-pub mod hook;
 mod group_metadata;
+pub mod hook;
 pub mod listener;
 #[cfg(test)]
 mod lookup_tests;
@@ -243,10 +243,9 @@ impl Consumer {
             rack_id: config.client_rack.clone(),
         };
         let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
-        let committer = config
-            .group_id
-            .clone()
-            .map(|group| committer::Committer::start(metadata.clone(), group, config.hooks.clone()));
+        let committer = config.group_id.clone().map(|group| {
+            committer::Committer::start(metadata.clone(), group, config.hooks.clone())
+        });
         Ok(Consumer {
             committer,
             subscriptions: SubscriptionState::new(

@@ -23,11 +23,11 @@ use tracing::{debug, info, warn};
 
 use super::fetcher::{self, FetchOutcome, FetchTask, MAX_FETCH_VERSION};
 use super::group::coordinator::{GroupCommand, GroupEvent};
+use super::hook;
 use super::offsets;
 use super::subscription::{
     out_of_range_decision, EpochEndOffset, OutOfRangeDecision, PositionSource, ValidationOutcome,
 };
-use super::hook;
 use super::{CompletedFetch, Consumer, ConsumerRecord, LogTruncation, OffsetReset, TopicPartition};
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};

@@ -227,9 +227,10 @@ mod tests {
             (ApiKey::Produce, 11),
         ];
         let broker = FakeBroker::start(&apis, move |request, address| match request.api() {
-            ApiKey::Metadata => {
-                respond::<MetadataRequest>(request, &cluster(address, vec![one_partition_topic("t")]))
-            }
+            ApiKey::Metadata => respond::<MetadataRequest>(
+                request,
+                &cluster(address, vec![one_partition_topic("t")]),
+            ),
             ApiKey::Produce => {
                 let decoded: ProduceRequest = request.decode();
                 for batch in produced_batches(&decoded) {
@@ -379,7 +380,10 @@ mod tests {
             // is acknowledged too.
             delivery.await.unwrap();
         }
-        assert_eq!(until(2, || after.acknowledged.lock().unwrap().len()).await, 2);
+        assert_eq!(
+            until(2, || after.acknowledged.lock().unwrap().len()).await,
+            2
+        );
         assert_eq!(panicking.acknowledged.lock().unwrap().len(), 2);
         // The panicking hook's header was pushed before it panicked; the next hook still ran.
         assert_eq!(seen.lock().unwrap().len(), 2);
