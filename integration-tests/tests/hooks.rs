@@ -313,7 +313,7 @@ async fn hooks_see_every_record_commit_and_rebalance() {
 #[tokio::test]
 async fn a_trace_crosses_the_topic() {
     use kafkito::otel::{TracingConsumerHook, TracingProducerHook};
-    use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer, TracerProvider as _};
+    use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt, Tracer, TracerProvider as _};
     use opentelemetry::Context;
     use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 
