@@ -185,7 +185,7 @@ impl ProducerBatch {
         self.record_count += 1;
         self.reserved += reserved;
         if let Some(timestamps) = &mut self.record_timestamps {
-            timestamps.push(timestamp);
+            keep_timestamp(timestamps, timestamp);
         }
         if !tracked {
             self.forgotten += 1;
@@ -266,6 +266,14 @@ impl ProducerBatch {
             completion.fail(error);
         }
     }
+}
+
+/// Out of line: only a producer with hooks keeps timestamps, and inlined the push would weigh on
+/// every append of the others (callgrind).
+#[cold]
+#[inline(never)]
+fn keep_timestamp(timestamps: &mut Vec<i64>, timestamp: i64) {
+    timestamps.push(timestamp);
 }
 
 #[cfg(test)]

@@ -239,6 +239,8 @@ enum Enqueued<'a> {
     Appended(Option<DeliveryFuture>),
     /// Waiting for metadata or memory: for [`Producer::enqueue_waiting`].
     Waiting(Pending<'a>),
+    /// Not looked at: the producer has hooks, for [`Producer::send_hooked`].
+    Hooked,
 }
 
 /// Fails a record whose explicit partition no topic can have (a negative one). A partition
@@ -380,29 +382,32 @@ impl Producer {
     /// CLUSTER_AUTHORIZATION_FAILED), fails at once with that error: the producer cannot
     /// write anything, so drop it.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
-        if !self.shared().config.hooks.is_empty() {
-            return Box::pin(self.send_hooked(record, true))
-                .await
-                .map(|delivery| delivery.expect("a tracked record has a delivery future"));
-        }
-        self.send_ref(record.as_record_ref()).await
+        let enqueued = match self.try_enqueue(record.as_record_ref(), true)? {
+            Enqueued::Appended(delivery) => Some(delivery),
+            // Boxed so that the waiting machinery (metadata refresh, buffer-pool wait) is not
+            // part of `send`'s own future, which callers create and move once per record.
+            Enqueued::Waiting(pending) => Some(Box::pin(self.enqueue_waiting(pending)).await?),
+            Enqueued::Hooked => None,
+        };
+        // Out of the match, where the record is no longer lent: the hooks get it whole.
+        let delivery = match enqueued {
+            Some(delivery) => delivery,
+            None => Box::pin(self.send_hooked(record, true)).await?,
+        };
+        Ok(delivery.expect("a tracked record is appended with its delivery future"))
     }
 
     /// [`send`](Self::send) for a lent record: its key, value and headers are copied into
     /// the batch during the call, so nothing is allocated or reference-counted per record
     /// (the cheapest tracked send). Same waits and errors as `send`.
     pub async fn send_ref(&self, record: RecordRef<'_>) -> Result<DeliveryFuture> {
-        if !self.shared().config.hooks.is_empty() {
-            // Hooks may add headers: they get an owned copy of the lent record.
-            return Box::pin(self.send_hooked(record.to_record(), true))
-                .await
-                .map(|delivery| delivery.expect("a tracked record has a delivery future"));
-        }
         let delivery = match self.try_enqueue(record, true)? {
             Enqueued::Appended(delivery) => delivery,
             // Boxed so that the waiting machinery (metadata refresh, buffer-pool wait) is not
             // part of `send`'s own future, which callers create and move once per record.
             Enqueued::Waiting(pending) => Box::pin(self.enqueue_waiting(pending)).await?,
+            // Hooks may add headers: they get an owned copy of the lent record.
+            Enqueued::Hooked => Box::pin(self.send_hooked(record.to_record(), true)).await?,
         };
         Ok(delivery.expect("a tracked record is appended with its delivery future"))
     }
@@ -410,13 +415,18 @@ impl Producer {
     /// Enqueues `record` without a delivery future: the cheapest way to send. A failure is
     /// reported by the next [`flush`](Self::flush).
     pub async fn send_and_forget(&self, record: ProducerRecord) -> Result<()> {
-        if !self.shared().config.hooks.is_empty() {
-            return Box::pin(self.send_hooked(record, false)).await.map(drop);
+        let hooked = match self.try_enqueue(record.as_record_ref(), false)? {
+            Enqueued::Appended(_) => false,
+            Enqueued::Waiting(pending) => {
+                Box::pin(self.enqueue_waiting(pending)).await?;
+                false
+            }
+            Enqueued::Hooked => true,
+        };
+        if hooked {
+            Box::pin(self.send_hooked(record, false)).await?;
         }
-        match self.try_enqueue(record.as_record_ref(), false)? {
-            Enqueued::Appended(_) => Ok(()),
-            Enqueued::Waiting(pending) => Box::pin(self.enqueue_waiting(pending)).await.map(drop),
-        }
+        Ok(())
     }
 
     /// Every send with hooks registered: the hooks' `on_send`, then the usual enqueueing; a
@@ -429,9 +439,10 @@ impl Producer {
     ) -> Result<Option<DeliveryFuture>> {
         let hooks = &self.shared().config.hooks;
         hook::run_on_send(hooks, &mut record);
-        let enqueued = match self.try_enqueue(record.as_record_ref(), tracked) {
+        let enqueued = match self.try_append(record.as_record_ref(), tracked) {
             Ok(Enqueued::Appended(delivery)) => Ok(delivery),
             Ok(Enqueued::Waiting(pending)) => self.enqueue_waiting(pending).await,
+            Ok(Enqueued::Hooked) => unreachable!("try_append does not consult the hooks"),
             Err(error) => Err(error),
         };
         if let Err(error) = &enqueued {
@@ -445,7 +456,19 @@ impl Producer {
     /// ([`Enqueued::Appended`]). Otherwise hands the record back ([`Enqueued::Waiting`]) for
     /// [`enqueue_waiting`](Self::enqueue_waiting), having reserved nothing and consulted no
     /// partitioner, so that path behaves as if the fast one had not been tried.
+    ///
+    /// With hooks registered it only answers [`Enqueued::Hooked`]: one check of an empty list
+    /// is all the hooks cost a producer without them.
     fn try_enqueue<'a>(&self, record: RecordRef<'a>, tracked: bool) -> Result<Enqueued<'a>> {
+        if !self.shared().config.hooks.is_empty() {
+            return Ok(Enqueued::Hooked);
+        }
+        self.try_append(record, tracked)
+    }
+
+    /// [`try_enqueue`](Self::try_enqueue) past the hooks.
+    #[inline(always)]
+    fn try_append<'a>(&self, record: RecordRef<'a>, tracked: bool) -> Result<Enqueued<'a>> {
         let shared = self.shared();
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
