@@ -14,6 +14,17 @@
 //!
 //! The difference of two totals divided by the difference of their record counts is the cost
 //! of one record (startup and the crafted broker cancel out).
+//!
+//! Measured when the hooks came in (instructions per record, 120 000 minus 20 000 records):
+//!
+//! | path       | before hooks | no hook | one no-op hook |
+//! |------------|-------------:|--------:|---------------:|
+//! | `send`     |        2 127 |   2 108 |          2 814 |
+//! | `send_ref` |        1 477 |   1 463 |          2 797 |
+//!
+//! Without hooks the path costs what it did (a little less: `send` no longer wraps
+//! `send_ref`'s future); a hook costs a boxed future, the `catch_unwind` and, for `send_ref`,
+//! the copy of the lent record into an owned one.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -55,6 +55,11 @@ use crate::consumer::{ConsumerHook, ConsumerRecord};
 use crate::producer::{ProducerHook, ProducerRecord};
 
 /// The name the hooks' default tracer is asked for.
+///
+/// ```
+/// let tracer = opentelemetry::global::tracer(kafkito::otel::TRACER_NAME);
+/// # let _ = tracer;
+/// ```
 pub const TRACER_NAME: &str = "kafkito";
 
 /// Which propagator reads and writes the headers.
@@ -201,6 +206,11 @@ pub struct TracingProducerHook<T = BoxedTracer> {
 impl TracingProducerHook {
     /// A hook with `opentelemetry::global`'s tracer named [`TRACER_NAME`] (taken now: make the
     /// hook after setting the tracer provider) and W3C headers.
+    ///
+    /// ```
+    /// let hook = kafkito::otel::TracingProducerHook::new();
+    /// # let _ = hook;
+    /// ```
     pub fn new() -> Self {
         TracingProducerHook::with_tracer(global::tracer(TRACER_NAME))
     }
@@ -214,6 +224,12 @@ impl Default for TracingProducerHook {
 
 impl<T> TracingProducerHook<T> {
     /// A hook making its spans with `tracer`, W3C headers.
+    ///
+    /// ```
+    /// let tracer = opentelemetry::global::tracer("orders");
+    /// let hook = kafkito::otel::TracingProducerHook::with_tracer(tracer);
+    /// # let _ = hook;
+    /// ```
     pub fn with_tracer(tracer: T) -> Self {
         TracingProducerHook {
             tracer,
@@ -223,6 +239,11 @@ impl<T> TracingProducerHook<T> {
 
     /// Writes headers with `opentelemetry::global`'s text-map propagator instead of W3C trace
     /// context alone.
+    ///
+    /// ```
+    /// let hook = kafkito::otel::TracingProducerHook::new().with_global_propagator();
+    /// # let _ = hook;
+    /// ```
     pub fn with_global_propagator(mut self) -> Self {
         self.propagation = Propagation::Global;
         self
@@ -277,6 +298,11 @@ pub struct TracingConsumerHook<T = BoxedTracer> {
 impl TracingConsumerHook {
     /// A hook with `opentelemetry::global`'s tracer named [`TRACER_NAME`] (taken now: make the
     /// hook after setting the tracer provider) and W3C headers.
+    ///
+    /// ```
+    /// let hook = kafkito::otel::TracingConsumerHook::new();
+    /// # let _ = hook;
+    /// ```
     pub fn new() -> Self {
         TracingConsumerHook::with_tracer(global::tracer(TRACER_NAME))
     }
@@ -290,6 +316,12 @@ impl Default for TracingConsumerHook {
 
 impl<T> TracingConsumerHook<T> {
     /// A hook making its spans with `tracer`, W3C headers.
+    ///
+    /// ```
+    /// let tracer = opentelemetry::global::tracer("orders");
+    /// let hook = kafkito::otel::TracingConsumerHook::with_tracer(tracer);
+    /// # let _ = hook;
+    /// ```
     pub fn with_tracer(tracer: T) -> Self {
         TracingConsumerHook {
             tracer,
@@ -300,6 +332,11 @@ impl<T> TracingConsumerHook<T> {
 
     /// Reads headers with `opentelemetry::global`'s text-map propagator instead of W3C trace
     /// context alone.
+    ///
+    /// ```
+    /// let hook = kafkito::otel::TracingConsumerHook::new().with_global_propagator();
+    /// # let _ = hook;
+    /// ```
     pub fn with_global_propagator(mut self) -> Self {
         self.propagation = Propagation::Global;
         self
@@ -307,6 +344,11 @@ impl<T> TracingConsumerHook<T> {
 
     /// Names the consumer's `group.id` in the spans (`messaging.kafka.consumer.group`,
     /// `messaging.consumer.group.name`).
+    ///
+    /// ```
+    /// let hook = kafkito::otel::TracingConsumerHook::new().with_consumer_group("billing");
+    /// # let _ = hook;
+    /// ```
     pub fn with_consumer_group(mut self, group: impl Into<Arc<str>>) -> Self {
         self.group = Some(group.into());
         self
