@@ -137,6 +137,38 @@
 //! - `oauth-oidc` (off by default): `oauth::ClientCredentialsProvider`, an OAUTHBEARER token
 //!   provider for an OIDC token endpoint (KIP-768); `https://` endpoints also need `tls`.
 //! - `json` (off by default): `serdes::Json`, JSON keys and values through serde.
+//! - `opentelemetry` (off by default): `otel::TracingProducerHook` and
+//!   `otel::TracingConsumerHook`, W3C trace context (`traceparent`, `tracestate`) carried in
+//!   record headers from the producer's current OpenTelemetry context to a consumer span in the
+//!   same trace, with OpenTelemetry's messaging attributes. Built on the hooks below.
+//!
+//! # Hooks
+//!
+//! [`producer::ProducerHook`] and [`consumer::ConsumerHook`] are called, in registration order,
+//! with every record sent (and may add headers) and every acknowledgement, and with the records
+//! every `poll` returns, every commit's outcome and every rebalance — Java's producer and
+//! consumer interceptors. Register them with [`ProducerConfig::with_hook`] and
+//! [`ConsumerConfig::with_hook`]; with none registered they cost nothing. A hook that panics is
+//! logged and skipped. Proven on: kafkito-testkit (`integration-tests/tests/hooks.rs`).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use kafkito::producer::ProducerHook;
+//! use kafkito::{ProducerConfig, ProducerRecord};
+//!
+//! struct Origin;
+//!
+//! impl ProducerHook for Origin {
+//!     fn on_send(&self, record: &mut ProducerRecord) {
+//!         *record = std::mem::take(record).header("origin", "billing");
+//!     }
+//! }
+//!
+//! let config = ProducerConfig::from_properties([("bootstrap.servers", "localhost:9092")])?
+//!     .with_hook(Arc::new(Origin));
+//! # let _ = config;
+//! # Ok::<(), kafkito::Error>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -150,6 +182,8 @@ pub mod error;
 pub mod metrics;
 pub mod net;
 pub mod oauth;
+#[cfg(feature = "opentelemetry")]
+pub mod otel;
 pub mod producer;
 pub mod retry;
 pub mod retry_topics;

@@ -25,6 +25,7 @@ use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use super::group::membership::CommitGeneration;
+use super::hook::{self, ConsumerHook};
 use super::offsets;
 use super::TopicPartition;
 use crate::cluster::MetadataClient;
@@ -48,14 +49,16 @@ pub(crate) struct Committer {
 }
 
 impl Committer {
-    /// Starts the task that commits for `group`, counting commits in `sensors`.
+    /// Starts the task that commits for `group`, counting commits in `sensors` and telling
+    /// `hooks` each commit's outcome.
     pub(crate) fn start(
         metadata: MetadataClient,
         group: String,
         sensors: Arc<ConsumerSensors>,
+        hooks: Vec<Arc<dyn ConsumerHook>>,
     ) -> Committer {
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(metadata, group, queue, sensors));
+        tokio::spawn(run(metadata, group, hooks, queue, sensors));
         Committer { jobs }
     }
 
@@ -89,6 +92,7 @@ impl Committer {
 async fn run(
     metadata: MetadataClient,
     group: String,
+    hooks: Vec<Arc<dyn ConsumerHook>>,
     mut queue: mpsc::UnboundedReceiver<CommitJob>,
     sensors: Arc<ConsumerSensors>,
 ) {
@@ -125,6 +129,7 @@ async fn run(
         if let Err(error) = &result {
             warn!(group, %error, partitions = job.offsets.len(), "offset commit failed");
         }
+        hook::committed(&hooks, &job.offsets, result.as_ref().map(drop));
         // The caller may have dropped its future: the outcome is then only logged.
         let _ = job.done.send(result);
     }
@@ -252,7 +257,8 @@ mod tests {
     async fn commits_land_in_call_order_when_the_first_is_retried() {
         let (broker, log) = coordinator(2).await;
         let sensors = sensors();
-        let committer = Committer::start(metadata(&broker), "g".into(), sensors.clone());
+        let committer =
+            Committer::start(metadata(&broker), "g".into(), sensors.clone(), Vec::new());
         let first = committer.submit(offsets(10, "first"), None, Duration::from_secs(10));
         let second = committer.submit(offsets(20, "second"), None, Duration::from_secs(10));
         // Awaited in reverse: the order is the queue's, not the caller's.
@@ -287,7 +293,7 @@ mod tests {
     #[tokio::test]
     async fn a_dropped_commit_still_lands_before_the_next() {
         let (broker, log) = coordinator(1).await;
-        let committer = Committer::start(metadata(&broker), "g".into(), sensors());
+        let committer = Committer::start(metadata(&broker), "g".into(), sensors(), Vec::new());
         drop(committer.submit(offsets(5, ""), None, Duration::from_secs(10)));
         committer
             .submit(offsets(6, ""), None, Duration::from_secs(10))
@@ -307,7 +313,7 @@ mod tests {
     #[tokio::test]
     async fn the_leader_epoch_of_a_commit_is_sent() {
         let (broker, _, epochs) = coordinator_with_epochs(0).await;
-        let committer = Committer::start(metadata(&broker), "g".into(), sensors());
+        let committer = Committer::start(metadata(&broker), "g".into(), sensors(), Vec::new());
         let with_epoch =
             BTreeMap::from([(tp(), OffsetAndMetadata::new(7).with_leader_epoch(Some(4)))]);
         committer
@@ -319,5 +325,38 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(*epochs.lock().unwrap(), [4, -1]);
+    }
+
+    /// Crafted responses: every commit's outcome reaches the hooks before its caller hears
+    /// of it — a success, and one whose time ran out in the queue (never sent).
+    #[tokio::test]
+    async fn hooks_hear_every_commit_outcome() {
+        #[derive(Default)]
+        struct Outcomes(std::sync::Mutex<Vec<(i64, bool)>>);
+        impl ConsumerHook for Outcomes {
+            fn on_commit(
+                &self,
+                offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
+                result: std::result::Result<(), &Error>,
+            ) {
+                let offset = offsets.values().next().map_or(-1, |o| o.offset);
+                self.0.lock().unwrap().push((offset, result.is_ok()));
+            }
+        }
+        let (broker, _) = coordinator(0).await;
+        let hook = Arc::new(Outcomes::default());
+        let committer = Committer::start(
+            metadata(&broker),
+            "g".into(),
+            sensors(),
+            vec![hook.clone() as Arc<dyn ConsumerHook>],
+        );
+        committer
+            .submit(offsets(3, ""), None, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let late = committer.submit(offsets(4, ""), None, Duration::ZERO).await;
+        assert!(matches!(late, Err(Error::Timeout { .. })), "{late:?}");
+        assert_eq!(*hook.0.lock().unwrap(), [(3, true), (4, false)]);
     }
 }

@@ -6,10 +6,12 @@
 //! [`Consumer::subscribe`](super::Consumer::subscribe); manual assignment does not use them
 //! (but does auto-commit, see [`ConsumerConfig::enable_auto_commit`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::keys::Client;
 use crate::config::{ApplyProperties, ClientConfig, ClientConfigBuilder, Properties};
+use crate::consumer::hook::ConsumerHook;
 use crate::error::{Error, Result};
 use crate::types::IsolationLevel;
 
@@ -93,6 +95,9 @@ pub struct ConsumerConfig {
     /// member asks for (e.g. `uniform` or `range`); `None` leaves the choice to the broker
     /// (its `group.consumer.assignors`, first one by default).
     pub group_remote_assignor: Option<String>,
+    /// The application's [`ConsumerHook`]s, called in this order (see
+    /// [`with_hook`](Self::with_hook)). Empty by default, and then free.
+    pub hooks: Vec<Arc<dyn ConsumerHook>>,
 }
 
 impl Default for ConsumerConfig {
@@ -122,6 +127,7 @@ impl Default for ConsumerConfig {
             group_instance_id: None,
             group_protocol: "classic".to_owned(),
             group_remote_assignor: None,
+            hooks: Vec::new(),
         }
     }
 }
@@ -150,6 +156,32 @@ impl ConsumerConfig {
         "group.protocol",
         "group.remote.assignor",
     ];
+
+    /// Adds `hook` after the hooks already registered: each is called, in registration order,
+    /// with the records every `poll` returns, every commit's outcome and every rebalance (see
+    /// [`ConsumerHook`]).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use kafkito::consumer::{ConsumerConfig, ConsumerHook, ConsumerRecord};
+    ///
+    /// struct OnlyValues;
+    ///
+    /// impl ConsumerHook for OnlyValues {
+    ///     fn on_consume(&self, records: &mut Vec<ConsumerRecord>) {
+    ///         records.retain(|r| r.value.is_some());
+    ///     }
+    /// }
+    ///
+    /// let config = ConsumerConfig::from_properties([("bootstrap.servers", "localhost:9092")])?
+    ///     .with_hook(Arc::new(OnlyValues));
+    /// assert_eq!(config.hooks.len(), 1);
+    /// # Ok::<(), kafkito::Error>(())
+    /// ```
+    pub fn with_hook(mut self, hook: Arc<dyn ConsumerHook>) -> Self {
+        self.hooks.push(hook);
+        self
+    }
 
     /// A builder starting from the defaults.
     pub fn builder() -> ConsumerConfigBuilder {

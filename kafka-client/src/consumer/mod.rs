@@ -10,6 +10,7 @@
 //! | `committer` | the ordered commit queue: every commit sent one at a time, in call order |
 //! | [`group`] | the two group engines (`group/classic/`, `group/kip848/`): membership state machines, the tasks driving them, assignors |
 //! | [`listener`] | [`RebalanceListener`]: the application's awaited hook into rebalances |
+//! | [`hook`] | [`ConsumerHook`]: the application's hook into records, commits and rebalances |
 //!
 //! [`Consumer`] itself is written in three files, one `impl Consumer` block each:
 //!
@@ -41,6 +42,7 @@ mod fetch_edge_tests;
 pub mod fetcher;
 pub mod group;
 mod group_metadata;
+pub mod hook;
 pub mod listener;
 #[cfg(test)]
 mod lookup_tests;
@@ -73,6 +75,7 @@ pub use crate::types::{IsolationLevel, OffsetAndMetadata, TopicPartition};
 pub use config::{ConsumerConfig, ConsumerConfigBuilder, OffsetReset};
 pub use fetcher::{CompletedFetch, FetchBuffer};
 pub use group_metadata::ConsumerGroupMetadata;
+pub use hook::ConsumerHook;
 pub use listener::RebalanceListener;
 pub use offsets::OffsetAndTimestamp;
 pub use subscription::{LogTruncation, SubscriptionState};
@@ -248,10 +251,14 @@ impl Consumer {
         };
         let (outcomes_tx, outcomes) = mpsc::unbounded_channel();
         let sensors = Arc::new(ConsumerSensors::new(&config.client));
-        let committer = config
-            .group_id
-            .clone()
-            .map(|group| committer::Committer::start(metadata.clone(), group, sensors.clone()));
+        let committer = config.group_id.clone().map(|group| {
+            committer::Committer::start(
+                metadata.clone(),
+                group,
+                sensors.clone(),
+                config.hooks.clone(),
+            )
+        });
         let publisher = stats::publisher(&config, &sensors, metadata.pool());
         Ok(Consumer {
             committer,
@@ -940,8 +947,11 @@ impl Consumer {
                 warn!(%error, "applying the last group changes failed while closing");
             }
             let owned = self.subscriptions.assignment();
-            if !owned.is_empty() && !self.partitions_lost && self.listener.is_set() {
-                self.call_listener(ListenerCall::Revoked, &owned).await?;
+            if !owned.is_empty() && !self.partitions_lost {
+                if self.listener.is_set() {
+                    self.call_listener(ListenerCall::Revoked, &owned).await?;
+                }
+                hook::rebalanced(&self.config.hooks, &RebalanceEvent::Revoked(owned));
             }
         }
         if self.config.enable_auto_commit && self.config.group_id.is_some() {

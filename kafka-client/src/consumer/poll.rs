@@ -23,6 +23,7 @@ use tracing::{debug, info, warn};
 
 use super::fetcher::{self, FetchOutcome, FetchTask, MAX_FETCH_VERSION};
 use super::group::coordinator::{GroupCommand, GroupEvent};
+use super::hook;
 use super::offsets;
 use super::subscription::{
     out_of_range_decision, EpochEndOffset, OutOfRangeDecision, PositionSource, ValidationOutcome,
@@ -110,9 +111,10 @@ impl Consumer {
             while let Ok(outcome) = self.outcomes.try_recv() {
                 self.handle_outcome(outcome);
             }
-            let records = self.buffer.collect(max, &mut self.subscriptions)?;
+            let mut records = self.buffer.collect(max, &mut self.subscriptions)?;
             if !records.is_empty() {
                 self.note_consumed(records.len());
+                hook::consumed(&self.config.hooks, &mut records);
                 // Pipelining: the next fetches run while the application handles these.
                 while let Ok(outcome) = self.outcomes.try_recv() {
                     self.handle_outcome(outcome);

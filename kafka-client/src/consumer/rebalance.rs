@@ -13,6 +13,7 @@ use kafkito_protocol::ErrorCode;
 use tracing::warn;
 
 use super::group::coordinator::GroupEvent;
+use super::hook;
 use super::{Consumer, RebalanceEvent, TopicPartition};
 use crate::error::{Error, Result};
 
@@ -64,8 +65,7 @@ impl Consumer {
                     if let Some(done) = done {
                         let _ = done.send(());
                     }
-                    self.rebalance_events
-                        .push_back(RebalanceEvent::Revoked(partitions));
+                    self.rebalance_event(RebalanceEvent::Revoked(partitions));
                     result?;
                 }
                 GroupEvent::Assigned(partitions) => {
@@ -77,8 +77,7 @@ impl Consumer {
                     let result = self
                         .call_listener(ListenerCall::Assigned, &partitions)
                         .await;
-                    self.rebalance_events
-                        .push_back(RebalanceEvent::Assigned(partitions));
+                    self.rebalance_event(RebalanceEvent::Assigned(partitions));
                     result?;
                 }
                 GroupEvent::Lost(partitions) => {
@@ -86,8 +85,7 @@ impl Consumer {
                     self.buffer.retain(|f| !partitions.contains(&f.tp));
                     let result = self.call_listener(ListenerCall::Lost, &partitions).await;
                     self.remove_partitions(&partitions);
-                    self.rebalance_events
-                        .push_back(RebalanceEvent::Lost(partitions));
+                    self.rebalance_event(RebalanceEvent::Lost(partitions));
                     result?;
                 }
                 GroupEvent::Fatal(api, code) => {
@@ -105,6 +103,12 @@ impl Consumer {
             }
         }
         Ok(())
+    }
+
+    /// Records an applied change for [`Consumer::rebalance_events`], after the hooks saw it.
+    fn rebalance_event(&mut self, event: RebalanceEvent) {
+        hook::rebalanced(&self.config.hooks, &event);
+        self.rebalance_events.push_back(event);
     }
 
     /// Awaits the listener (if any) for one change, with the consumer in hand.

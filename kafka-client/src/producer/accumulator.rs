@@ -38,6 +38,9 @@ pub(crate) struct AccumulatorConfig {
     pub delivery_timeout: Duration,
     /// Set for a transactional producer: its batches carry the transactional attribute.
     pub transactional: bool,
+    /// Set when the producer has hooks: batches keep each record's timestamp, for the
+    /// metadata of the hooks' acknowledgements.
+    pub record_timestamps: bool,
 }
 
 /// How an append went.
@@ -318,6 +321,9 @@ impl RecordAccumulator {
             now(),
         );
         batch.transactional = self.config.transactional;
+        if self.config.record_timestamps {
+            batch.keep_record_timestamps();
+        }
         let future = batch.append(timestamp, key, value, headers, delivery.is_some(), reserved)?;
         if let Some(slot) = delivery {
             *slot = future;

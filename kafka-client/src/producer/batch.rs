@@ -71,6 +71,9 @@ pub(crate) struct ProducerBatch {
     /// Whether it belongs to a transaction (set right after `new`): encoded with the
     /// transactional attribute from the start, so that sending it costs no copy.
     pub transactional: bool,
+    /// Each record's timestamp, in append order, when the producer has hooks (see
+    /// [`keep_record_timestamps`](Self::keep_record_timestamps)); `None` otherwise.
+    record_timestamps: Option<Vec<i64>>,
 }
 
 impl ProducerBatch {
@@ -103,7 +106,20 @@ impl ProducerBatch {
             producer_state: None,
             last_error: None,
             transactional: false,
+            record_timestamps: None,
         }
+    }
+
+    /// Keeps each record's timestamp from now on (set on a new, empty batch), so that the
+    /// producer's hooks get every record's metadata at acknowledgement.
+    pub fn keep_record_timestamps(&mut self) {
+        self.record_timestamps.get_or_insert_with(Vec::new);
+    }
+
+    /// The timestamps kept by [`keep_record_timestamps`](Self::keep_record_timestamps), in
+    /// offset-delta order; empty when none were kept.
+    pub fn record_timestamps(&self) -> &[i64] {
+        self.record_timestamps.as_deref().unwrap_or_default()
     }
 
     /// Upper bound of a record's bytes in a batch.
@@ -189,6 +205,9 @@ impl ProducerBatch {
     ) -> Option<DeliveryFuture> {
         self.record_count += 1;
         self.reserved += reserved;
+        if let Some(timestamps) = &mut self.record_timestamps {
+            keep_timestamp(timestamps, timestamp);
+        }
         if !tracked {
             self.forgotten += 1;
             return None;
@@ -269,6 +288,14 @@ impl ProducerBatch {
             completion.fail(error);
         }
     }
+}
+
+/// Out of line: only a producer with hooks keeps timestamps, and inlined the push would weigh on
+/// every append of the others (callgrind).
+#[cold]
+#[inline(never)]
+fn keep_timestamp(timestamps: &mut Vec<i64>, timestamp: i64) {
+    timestamps.push(timestamp);
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use kafkito_protocol::records::Compression;
 use crate::config::keys::Client;
 use crate::config::{ApplyProperties, ClientConfig, ClientConfigBuilder, Properties};
 use crate::error::{Error, Result};
+use crate::producer::hook::ProducerHook;
 use crate::producer::partitioner::{Partitioner, PartitionerKind};
 
 /// `acks`: how many replicas must have a record before the broker answers.
@@ -111,6 +112,9 @@ pub struct ProducerConfig {
     /// `transaction.timeout.ms`: how long the transaction coordinator lets a transaction stay
     /// open before it aborts it (sent in InitProducerId).
     pub transaction_timeout: Duration,
+    /// The application's [`ProducerHook`]s, called in this order (see
+    /// [`with_hook`](Self::with_hook)). Empty by default, and then free.
+    pub hooks: Vec<Arc<dyn ProducerHook>>,
 }
 
 impl Default for ProducerConfig {
@@ -133,6 +137,7 @@ impl Default for ProducerConfig {
             custom_partitioner: None,
             transactional_id: None,
             transaction_timeout: Duration::from_millis(60_000),
+            hooks: Vec::new(),
         }
     }
 }
@@ -177,6 +182,34 @@ impl ProducerConfig {
         ProducerConfigBuilder::default()
             .set_all(properties)?
             .build()
+    }
+
+    /// Adds `hook` after the hooks already registered: every record sent passes through
+    /// each hook's [`on_send`](ProducerHook::on_send) in registration order, and each
+    /// acknowledgement through their
+    /// [`on_acknowledgement`](ProducerHook::on_acknowledgement).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use kafkito::producer::ProducerHook;
+    /// use kafkito::{ProducerConfig, ProducerRecord};
+    ///
+    /// struct Origin;
+    ///
+    /// impl ProducerHook for Origin {
+    ///     fn on_send(&self, record: &mut ProducerRecord) {
+    ///         *record = std::mem::take(record).header("origin", "billing");
+    ///     }
+    /// }
+    ///
+    /// let config = ProducerConfig::from_properties([("bootstrap.servers", "localhost:9092")])?
+    ///     .with_hook(Arc::new(Origin));
+    /// assert_eq!(config.hooks.len(), 1);
+    /// # Ok::<(), kafkito::Error>(())
+    /// ```
+    pub fn with_hook(mut self, hook: Arc<dyn ProducerHook>) -> Self {
+        self.hooks.push(hook);
+        self
     }
 
     /// The partitioner this config asks for.

@@ -7,6 +7,7 @@
 //! - `buffer_pool`: `buffer.memory`, the one place `send` waits;
 //! - `batch`: one partition's batch of encoded records;
 //! - `delivery`: [`DeliveryFuture`], resolved by its batch's one shared completion;
+//! - [`hook`]: [`ProducerHook`], the application's hook into every send and acknowledgement;
 //! - `accumulator`: per-partition batch queues, readiness (`linger.ms`, `batch.size`) and
 //!   draining — plain data taking `now`;
 //! - `idempotence`: producer id, epoch and sequence numbers — plain data;
@@ -20,6 +21,7 @@
 //! appends to the accumulator and wakes the sender.
 
 pub mod config;
+pub mod hook;
 pub mod partitioner;
 pub mod record;
 pub mod serializer;
@@ -51,6 +53,7 @@ use tracing::{debug, info_span, Instrument};
 pub use crate::metrics::ProducerMetrics;
 pub use config::{Acks, ProducerConfig, ProducerConfigBuilder};
 pub use delivery::DeliveryFuture;
+pub use hook::ProducerHook;
 pub use partitioner::{
     murmur2, DefaultPartitioner, Partitioner, PartitionerKind, RoundRobinPartitioner,
     UniformStickyPartitioner,
@@ -239,6 +242,8 @@ enum Enqueued<'a> {
     Appended(Option<DeliveryFuture>),
     /// Waiting for metadata or memory: for [`Producer::enqueue_waiting`].
     Waiting(Pending<'a>),
+    /// Not looked at: the producer has hooks, for [`Producer::send_hooked`].
+    Hooked,
 }
 
 /// Fails a record whose explicit partition no topic can have (a negative one). A partition
@@ -288,6 +293,7 @@ impl Producer {
             compression_level: config.compression_level,
             delivery_timeout: config.delivery_timeout,
             transactional: config.transactional_id.is_some(),
+            record_timestamps: !config.hooks.is_empty(),
         });
         let shared = Arc::new(Shared {
             partitioner: config.build_partitioner(),
@@ -333,7 +339,19 @@ impl Producer {
     /// CLUSTER_AUTHORIZATION_FAILED), fails at once with that error: the producer cannot
     /// write anything, so drop it.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
-        self.send_ref(record.as_record_ref()).await
+        let enqueued = match self.try_enqueue(record.as_record_ref(), true)? {
+            Enqueued::Appended(delivery) => Some(delivery),
+            // Boxed so that the waiting machinery (metadata refresh, buffer-pool wait) is not
+            // part of `send`'s own future, which callers create and move once per record.
+            Enqueued::Waiting(pending) => Some(Box::pin(self.enqueue_waiting(pending)).await?),
+            Enqueued::Hooked => None,
+        };
+        // Out of the match, where the record is no longer lent: the hooks get it whole.
+        let delivery = match enqueued {
+            Some(delivery) => delivery,
+            None => Box::pin(self.send_hooked(record, true)).await?,
+        };
+        Ok(delivery.expect("a tracked record is appended with its delivery future"))
     }
 
     /// [`send`](Self::send) for a lent record: its key, value and headers are copied into
@@ -345,6 +363,8 @@ impl Producer {
             // Boxed so that the waiting machinery (metadata refresh, buffer-pool wait) is not
             // part of `send`'s own future, which callers create and move once per record.
             Enqueued::Waiting(pending) => Box::pin(self.enqueue_waiting(pending)).await?,
+            // Hooks may add headers: they get an owned copy of the lent record.
+            Enqueued::Hooked => Box::pin(self.send_hooked(record.to_record(), true)).await?,
         };
         Ok(delivery.expect("a tracked record is appended with its delivery future"))
     }
@@ -352,10 +372,40 @@ impl Producer {
     /// Enqueues `record` without a delivery future: the cheapest way to send. A failure is
     /// reported by the next [`flush`](Self::flush).
     pub async fn send_and_forget(&self, record: ProducerRecord) -> Result<()> {
-        match self.try_enqueue(record.as_record_ref(), false)? {
-            Enqueued::Appended(_) => Ok(()),
-            Enqueued::Waiting(pending) => Box::pin(self.enqueue_waiting(pending)).await.map(drop),
+        let hooked = match self.try_enqueue(record.as_record_ref(), false)? {
+            Enqueued::Appended(_) => false,
+            Enqueued::Waiting(pending) => {
+                Box::pin(self.enqueue_waiting(pending)).await?;
+                false
+            }
+            Enqueued::Hooked => true,
+        };
+        if hooked {
+            Box::pin(self.send_hooked(record, false)).await?;
         }
+        Ok(())
+    }
+
+    /// Every send with hooks registered: the hooks' `on_send`, then the usual enqueueing; a
+    /// record refused on the way (too large, closed, timed out waiting for metadata) is
+    /// reported to the hooks' `on_acknowledgement` as failed, as Java's `onSendError` does.
+    async fn send_hooked(
+        &self,
+        mut record: ProducerRecord,
+        tracked: bool,
+    ) -> Result<Option<DeliveryFuture>> {
+        let hooks = &self.shared().config.hooks;
+        hook::run_on_send(hooks, &mut record);
+        let enqueued = match self.try_append(record.as_record_ref(), tracked) {
+            Ok(Enqueued::Appended(delivery)) => Ok(delivery),
+            Ok(Enqueued::Waiting(pending)) => self.enqueue_waiting(pending).await,
+            Ok(Enqueued::Hooked) => unreachable!("try_append does not consult the hooks"),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = &enqueued {
+            hook::run_on_acknowledgement(hooks, Err(error));
+        }
+        enqueued
     }
 
     /// The checks every record passes, then the fast path: with the topic's routing cached
@@ -363,7 +413,19 @@ impl Producer {
     /// ([`Enqueued::Appended`]). Otherwise hands the record back ([`Enqueued::Waiting`]) for
     /// [`enqueue_waiting`](Self::enqueue_waiting), having reserved nothing and consulted no
     /// partitioner, so that path behaves as if the fast one had not been tried.
+    ///
+    /// With hooks registered it only answers [`Enqueued::Hooked`]: one check of an empty list
+    /// is all the hooks cost a producer without them.
     fn try_enqueue<'a>(&self, record: RecordRef<'a>, tracked: bool) -> Result<Enqueued<'a>> {
+        if !self.shared().config.hooks.is_empty() {
+            return Ok(Enqueued::Hooked);
+        }
+        self.try_append(record, tracked)
+    }
+
+    /// [`try_enqueue`](Self::try_enqueue) past the hooks.
+    #[inline(always)]
+    fn try_append<'a>(&self, record: RecordRef<'a>, tracked: bool) -> Result<Enqueued<'a>> {
         let shared = self.shared();
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);

@@ -313,6 +313,27 @@ impl<'a> RecordRef<'a> {
         self
     }
 
+    /// An owned copy: the topic's name is shared, key, value and headers are copied.
+    ///
+    /// ```
+    /// use kafkito::producer::{RecordRef, Topic};
+    ///
+    /// let topic = Topic::from("orders");
+    /// let record = RecordRef::new(&topic).key(b"k").value(b"v").to_record();
+    /// assert_eq!(record.key.as_deref(), Some(&b"k"[..]));
+    /// assert_eq!(record.topic, "orders");
+    /// ```
+    pub fn to_record(&self) -> ProducerRecord {
+        ProducerRecord {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            key: self.key.map(Bytes::copy_from_slice),
+            value: self.value.map(Bytes::copy_from_slice),
+            headers: self.headers.to_vec(),
+            timestamp: self.timestamp,
+        }
+    }
+
     /// Sets the headers.
     pub fn headers(mut self, headers: &'a [RecordHeader]) -> Self {
         self.headers = headers;

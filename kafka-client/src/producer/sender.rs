@@ -56,6 +56,7 @@ use crate::error::{Error, Result};
 use crate::net::Connection;
 use crate::producer::accumulator::DrainedBatch;
 use crate::producer::batch::ProducerBatch;
+use crate::producer::hook;
 use crate::producer::idempotence::{ProducerIdAndEpoch, SequenceDecision, SequenceManager};
 use crate::producer::transaction::{
     self, classify, classify_produce, PartitionKey, TransactionState, Transactions, TxnErrorKind,
@@ -797,6 +798,11 @@ impl Sender {
             .records_sent
             .add(batch.record_count() as u64);
         let (id, reserved) = (batch.id, batch.reserved);
+        hook::batch_decided(
+            &self.shared.config.hooks,
+            &batch,
+            Ok((base_offset, log_append_time)),
+        );
         batch.complete(base_offset, log_append_time);
         self.shared.batch_finished(id, reserved);
     }
@@ -820,6 +826,7 @@ impl Sender {
             self.shared.record_forgotten_error(&error);
         }
         let (id, reserved) = (batch.id, batch.reserved);
+        hook::batch_decided(&self.shared.config.hooks, &batch, Err(&error));
         batch.fail(&error);
         self.shared.batch_finished(id, reserved);
     }

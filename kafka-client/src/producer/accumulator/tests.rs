@@ -8,6 +8,7 @@ fn config() -> AccumulatorConfig {
         compression_level: None,
         delivery_timeout: Duration::from_secs(10),
         transactional: false,
+        record_timestamps: false,
     }
 }
 
