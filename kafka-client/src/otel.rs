@@ -402,17 +402,15 @@ where
 mod tests {
     use std::time::Duration;
 
-    use kafkito_protocol::messages::{ApiKey, MetadataRequest, ProduceRequest};
     use kafkito_protocol::records::TimestampType;
+    use kafkito_protocol::ErrorCode;
     use opentelemetry::trace::{SpanContext, TraceId, TracerProvider as _};
     use opentelemetry::Value;
     use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 
     use super::*;
     use crate::producer::{Producer, ProducerConfig};
-    use crate::test_support::{
-        cluster, one_partition_topic, produced, produced_batches, respond, FakeBroker, Reply,
-    };
+    use crate::test_support::headers_broker;
 
     fn tracing() -> (SdkTracerProvider, InMemorySpanExporter) {
         let exporter = InMemorySpanExporter::default();
@@ -429,43 +427,12 @@ mod tests {
             .map(|kv| kv.value.clone())
     }
 
-    type Headers = Arc<std::sync::Mutex<Vec<Vec<RecordHeader>>>>;
-
-    /// A broker with topic "t" that keeps the headers of every record it is sent.
-    async fn broker() -> (FakeBroker, Headers) {
-        let seen: Headers = Arc::default();
-        let log = seen.clone();
-        let apis = [
-            (ApiKey::ApiVersions, 3),
-            (ApiKey::Metadata, 12),
-            (ApiKey::Produce, 11),
-        ];
-        let broker = FakeBroker::start(&apis, move |request, address| match request.api() {
-            ApiKey::Metadata => respond::<MetadataRequest>(
-                request,
-                &cluster(address, vec![one_partition_topic("t")]),
-            ),
-            ApiKey::Produce => {
-                let decoded: ProduceRequest = request.decode();
-                for batch in produced_batches(&decoded) {
-                    for record in batch.records {
-                        log.lock().unwrap().push(record.headers.clone());
-                    }
-                }
-                respond::<ProduceRequest>(request, &produced("t", 0))
-            }
-            _ => Reply::Unhandled,
-        })
-        .await;
-        (broker, seen)
-    }
-
     /// Crafted responses: a record sent inside a parent span reaches the broker with a
     /// `traceparent` of the parent's trace; consuming that record (its headers as the broker
     /// stored them) makes a consumer span in the same trace, child of the producer's span.
     #[tokio::test]
     async fn a_trace_crosses_the_topic() {
-        let (broker, seen) = broker().await;
+        let (broker, seen) = headers_broker(ErrorCode::None).await;
         let (provider, exporter) = tracing();
         let tracer = provider.tracer("test");
         let config = ProducerConfig::from_properties([
@@ -495,13 +462,18 @@ mod tests {
             .unwrap();
         cx.span().end();
 
-        let headers = seen.lock().unwrap()[0].clone();
-        let traceparent = headers
+        let headers: Vec<RecordHeader> = seen.lock().unwrap()[0]
             .iter()
-            .find(|h| h.key == "traceparent")
-            .and_then(|h| h.value.clone())
+            .map(|(key, value)| RecordHeader {
+                key: Bytes::from(key.clone()),
+                value: Some(Bytes::from(value.clone())),
+            })
+            .collect();
+        let traceparent = seen.lock().unwrap()[0]
+            .iter()
+            .find(|(key, _)| key == "traceparent")
+            .map(|(_, value)| value.clone())
             .expect("a traceparent header");
-        let traceparent = std::str::from_utf8(&traceparent).unwrap().to_owned();
         assert!(
             traceparent.contains(&parent_context.trace_id().to_string()),
             "{traceparent} carries trace {}",

@@ -34,7 +34,8 @@ use kafkito_protocol::messages::produce_response::{
 };
 use kafkito_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, FindCoordinatorRequest,
-    FindCoordinatorResponse, MetadataResponse, ProduceRequest, ProduceResponse, Request,
+    FindCoordinatorResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+    Request,
 };
 use kafkito_protocol::records::{decode_batches, RecordBatch};
 use kafkito_protocol::ErrorCode;
@@ -140,6 +141,50 @@ pub(crate) fn produced_batches(request: &ProduceRequest) -> Vec<RecordBatch> {
         .clone()
         .expect("records in the first partition");
     decode_batches(records).expect("decodable batches").batches
+}
+
+/// The headers of every record a [`headers_broker`] was sent, as (key, value) text, record by
+/// record.
+pub(crate) type SeenHeaders = Arc<std::sync::Mutex<Vec<Vec<(String, String)>>>>;
+
+/// A broker with topic "t" (one partition) that keeps the headers of every record it is sent
+/// and answers Produce with `code` at base offset 0.
+pub(crate) async fn headers_broker(code: ErrorCode) -> (FakeBroker, SeenHeaders) {
+    let seen: SeenHeaders = Arc::default();
+    let log = seen.clone();
+    let apis = [
+        (ApiKey::ApiVersions, 3),
+        (ApiKey::Metadata, 12),
+        (ApiKey::Produce, 11),
+    ];
+    let broker = FakeBroker::start(&apis, move |request, address| match request.api() {
+        ApiKey::Metadata => {
+            respond::<MetadataRequest>(request, &cluster(address, vec![one_partition_topic("t")]))
+        }
+        ApiKey::Produce => {
+            let decoded: ProduceRequest = request.decode();
+            for batch in produced_batches(&decoded) {
+                for record in batch.records {
+                    let headers = record
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            let value = h.value.as_deref().unwrap_or_default();
+                            (
+                                String::from_utf8_lossy(&h.key).into_owned(),
+                                String::from_utf8_lossy(value).into_owned(),
+                            )
+                        })
+                        .collect();
+                    log.lock().unwrap().push(headers);
+                }
+            }
+            respond::<ProduceRequest>(request, &produced("t", code.code()))
+        }
+        _ => Reply::Unhandled,
+    })
+    .await;
+    (broker, seen)
 }
 
 /// A running fake broker. Its tasks live until the test's runtime ends.

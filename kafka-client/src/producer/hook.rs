@@ -168,15 +168,12 @@ mod tests {
     use std::sync::Mutex;
     use std::time::Duration;
 
-    use kafkito_protocol::messages::{ApiKey, MetadataRequest, ProduceRequest};
     use kafkito_protocol::records::RecordHeader;
     use kafkito_protocol::ErrorCode;
 
     use super::*;
     use crate::producer::{Producer, ProducerConfig, RecordRef};
-    use crate::test_support::{
-        cluster, one_partition_topic, produced, produced_batches, respond, FakeBroker, Reply,
-    };
+    use crate::test_support::{headers_broker, FakeBroker};
 
     /// Adds header `hook=<name>`, counts acknowledgements and failures; panics in both
     /// methods when `panics`.
@@ -214,49 +211,6 @@ mod tests {
         }
     }
 
-    /// The header values (as strings) of every record the fake broker was sent.
-    type Seen = Arc<Mutex<Vec<Vec<(String, String)>>>>;
-
-    /// A broker with topic "t" (one partition) answering Produce with `code` at base offset 0.
-    async fn broker(code: ErrorCode) -> (FakeBroker, Seen) {
-        let seen: Seen = Arc::default();
-        let log = seen.clone();
-        let apis = [
-            (ApiKey::ApiVersions, 3),
-            (ApiKey::Metadata, 12),
-            (ApiKey::Produce, 11),
-        ];
-        let broker = FakeBroker::start(&apis, move |request, address| match request.api() {
-            ApiKey::Metadata => respond::<MetadataRequest>(
-                request,
-                &cluster(address, vec![one_partition_topic("t")]),
-            ),
-            ApiKey::Produce => {
-                let decoded: ProduceRequest = request.decode();
-                for batch in produced_batches(&decoded) {
-                    for record in batch.records {
-                        let headers = record
-                            .headers
-                            .iter()
-                            .map(|h| {
-                                let value = h.value.as_deref().unwrap_or_default();
-                                (
-                                    String::from_utf8_lossy(&h.key).into_owned(),
-                                    String::from_utf8_lossy(value).into_owned(),
-                                )
-                            })
-                            .collect();
-                        log.lock().unwrap().push(headers);
-                    }
-                }
-                respond::<ProduceRequest>(request, &produced("t", code.code()))
-            }
-            _ => Reply::Unhandled,
-        })
-        .await;
-        (broker, seen)
-    }
-
     fn config(broker: &FakeBroker, hooks: &[Arc<Counting>]) -> ProducerConfig {
         let mut config = ProducerConfig::from_properties([
             ("bootstrap.servers", broker.address().as_str()),
@@ -282,7 +236,7 @@ mod tests {
 
     #[tokio::test]
     async fn hooks_stamp_every_send_path_in_order_and_see_each_acknowledgement() {
-        let (broker, seen) = broker(ErrorCode::None).await;
+        let (broker, seen) = headers_broker(ErrorCode::None).await;
         let first = Arc::new(Counting {
             name: "first",
             ..Default::default()
@@ -337,7 +291,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_batch_and_a_refused_record_are_acknowledged_as_errors() {
-        let (broker, _) = broker(ErrorCode::TopicAuthorizationFailed).await;
+        let (broker, _) = headers_broker(ErrorCode::TopicAuthorizationFailed).await;
         let hook = Arc::new(Counting::default());
         let mut config = config(&broker, std::slice::from_ref(&hook));
         config.max_request_size = 1_000;
@@ -358,7 +312,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_hook_is_skipped_and_the_sender_keeps_going() {
-        let (broker, seen) = broker(ErrorCode::None).await;
+        let (broker, seen) = headers_broker(ErrorCode::None).await;
         let panicking = Arc::new(Counting {
             name: "panicking",
             panics: true,
