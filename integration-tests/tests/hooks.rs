@@ -22,6 +22,7 @@ use kafkito_testkit::Cluster;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::Headers as _;
 use rdkafka::{Message, Offset, TopicPartitionList};
+use tokio::sync::watch;
 
 /// Generous bound for anything that waits on the cluster.
 const WAIT: Duration = Duration::from_secs(30);
@@ -37,11 +38,23 @@ async fn cluster_with(topic: &str) -> Cluster {
 }
 
 /// Stamps [`HEADER`] = `hooked-<n>` on each record and counts acknowledgements by outcome.
-#[derive(Default)]
 struct Stamp {
     sent: AtomicUsize,
     acknowledged: Mutex<Vec<RecordMetadata>>,
     failed: AtomicUsize,
+    /// Acknowledgements of either outcome so far, for waiting on them.
+    answered: watch::Sender<usize>,
+}
+
+impl Default for Stamp {
+    fn default() -> Self {
+        Stamp {
+            sent: AtomicUsize::new(0),
+            acknowledged: Mutex::default(),
+            failed: AtomicUsize::new(0),
+            answered: watch::Sender::new(0),
+        }
+    }
 }
 
 impl ProducerHook for Stamp {
@@ -60,6 +73,7 @@ impl ProducerHook for Stamp {
                 self.failed.fetch_add(1, Ordering::SeqCst);
             }
         }
+        self.answered.send_modify(|n| *n += 1);
     }
 }
 
@@ -96,15 +110,6 @@ impl ConsumerHook for Watch {
     fn on_rebalance(&self, event: &RebalanceEvent) {
         self.rebalances.lock().unwrap().push(event.clone());
     }
-}
-
-/// Waits (bounded by [`WAIT`]) until `count()` reaches `want`; returns the last count.
-async fn until(want: usize, count: impl Fn() -> usize) -> usize {
-    let deadline = Instant::now() + WAIT;
-    while count() < want && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    count()
 }
 
 /// librdkafka reads every partition of `topic` from the start until it has `want` records
@@ -197,10 +202,17 @@ async fn hooks_see_every_record_commit_and_rebalance() {
         let metadata = delivery.await.unwrap();
         delivered.push((metadata.partition, metadata.offset));
     }
-    assert_eq!(
-        until(N, || stamp.acknowledged.lock().unwrap().len()).await,
-        N
+    // Acknowledgements reach the hook from the sender task: wait (bounded) for N of them.
+    let mut answered = stamp.answered.subscribe();
+    let waited = tokio::time::timeout(WAIT, answered.wait_for(|n| *n >= N))
+        .await
+        .map(|seen| seen.is_ok());
+    assert!(
+        matches!(waited, Ok(true)),
+        "{} of {N} acknowledgements within {WAIT:?}",
+        *stamp.answered.borrow()
     );
+    assert_eq!(stamp.acknowledged.lock().unwrap().len(), N);
     assert_eq!(stamp.sent.load(Ordering::SeqCst), N);
     assert_eq!(stamp.failed.load(Ordering::SeqCst), 0);
     // The hook's metadata agrees with the delivery futures and with the log: every offset of
