@@ -287,11 +287,11 @@ impl Sender {
         let (mut uncompressed, mut compressed) = (0, 0);
         for drained in drained {
             let fresh = drained.batch.is_unencoded();
-            let before = drained.batch.estimated_size();
             match drained.encode() {
                 (batch, Ok(bytes)) => {
+                    // The first encoding notes the records' size before compression.
                     if fresh {
-                        uncompressed += before;
+                        uncompressed += batch.uncompressed_size as usize;
                         compressed += bytes.len();
                     }
                     encoded.push((batch, bytes));
