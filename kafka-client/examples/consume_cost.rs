@@ -16,51 +16,24 @@
 use std::time::Duration;
 
 use kafkito::consumer::TopicPartition;
-use kafkito::{Consumer, ConsumerConfig, Producer, ProducerConfig, ProducerRecord};
-use kafkito_testkit::Cluster;
+use kafkito::{Consumer, ConsumerConfig};
 
-/// Each record's value: 100 bytes, no key (as in `send_cost`).
-static VALUE: [u8; 100] = [7; 100];
+mod common;
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async move {
-        let cluster = Cluster::builder()
-            .brokers(1)
-            .build()
-            .await
-            .expect("cluster");
-        cluster.create_topic("cost", 1, 1).expect("topic");
-        let config = ProducerConfig::from_properties([
-            ("bootstrap.servers", cluster.bootstrap().as_str()),
-            ("linger.ms", "5"),
-        ])
-        .expect("config");
-        let producer = Producer::new(config).await.expect("producer");
-        for _ in 0..n {
-            producer
-                .send_and_forget(ProducerRecord::new("cost").value(&VALUE[..]))
-                .await
-                .expect("send");
-        }
-        producer.flush().await.expect("flush");
-        producer.close(Duration::from_secs(5)).await.expect("close");
+    let n = common::records();
+    common::with_cluster(|cluster| async move {
+        let bootstrap = cluster.bootstrap();
+        common::produce(&bootstrap, n).await;
 
         let config = ConsumerConfig::from_properties([
-            ("bootstrap.servers", cluster.bootstrap().as_str()),
+            ("bootstrap.servers", bootstrap.as_str()),
             ("auto.offset.reset", "earliest"),
         ])
         .expect("config");
         let mut consumer = Consumer::new(config).await.expect("consumer");
         consumer
-            .assign([TopicPartition::new("cost", 0)])
+            .assign([TopicPartition::new(common::TOPIC, 0)])
             .expect("assign");
         let mut read = 0;
         while read < n {

@@ -12,43 +12,11 @@
 //! (`Collected` in the summary is the instruction count.) Used to check that the metrics cost
 //! the hot path nothing measurable (issue 21).
 
-use std::time::Duration;
-
-use kafkito::{Producer, ProducerConfig, ProducerRecord};
-use kafkito_testkit::Cluster;
-
-/// Each record's value: 100 bytes, no key.
-static VALUE: [u8; 100] = [7; 100];
+mod common;
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async move {
-        let cluster = Cluster::builder()
-            .brokers(1)
-            .build()
-            .await
-            .expect("cluster");
-        cluster.create_topic("cost", 1, 1).expect("topic");
-        let config = ProducerConfig::from_properties([
-            ("bootstrap.servers", cluster.bootstrap().as_str()),
-            ("linger.ms", "5"),
-        ])
-        .expect("config");
-        let producer = Producer::new(config).await.expect("producer");
-        for _ in 0..n {
-            producer
-                .send_and_forget(ProducerRecord::new("cost").value(&VALUE[..]))
-                .await
-                .expect("send");
-        }
-        producer.flush().await.expect("flush");
-        producer.close(Duration::from_secs(5)).await.expect("close");
+    let n = common::records();
+    common::with_cluster(|cluster| async move {
+        common::produce(&cluster.bootstrap(), n).await;
     });
 }
