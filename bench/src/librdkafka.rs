@@ -387,13 +387,10 @@ pub async fn latency(args: &Args) -> Result<(Measured, Latencies), BoxError> {
     Ok((measured, Latencies::of(samples)))
 }
 
-/// `consume`: a `BaseConsumer` assigned every partition at `Offset::Beginning`, `poll` until
-/// `--records` records are in. The window opens before the consumer is created and moves to
-/// the first records, as in ours.
-/// Settings: the shared ones (ours' defaults) plus `enable.partition.eof=false`; librdkafka's
-/// own prefetch (`queued.min.messages`, `queued.max.messages.kbytes`) stays at its defaults.
-pub fn consume(args: &Args) -> Result<Measured, BoxError> {
-    let mut settings: Vec<(&str, String)> = args
+/// The settings `consume` and `group` read with: the shared ones (ours' defaults, under
+/// librdkafka's names), no end-of-partition events, and no offsets stored (nothing commits).
+fn reader_settings(args: &Args) -> Vec<(&'static str, String)> {
+    let mut settings: Vec<(&'static str, String)> = args
         .shared_consumer_config()
         .into_iter()
         .map(|(k, v)| match k {
@@ -402,10 +399,20 @@ pub fn consume(args: &Args) -> Result<Measured, BoxError> {
         })
         .collect();
     settings.push(("enable.partition.eof", "false".to_owned()));
+    settings.push(("enable.auto.offset.store", "false".to_owned()));
+    settings
+}
+
+/// `consume`: a `BaseConsumer` assigned every partition at `Offset::Beginning`, `poll` until
+/// `--records` records are in. The window opens before the consumer is created and moves to
+/// the first records, as in ours.
+/// Settings: the shared ones (ours' defaults) plus `enable.partition.eof=false`; librdkafka's
+/// own prefetch (`queued.min.messages`, `queued.max.messages.kbytes`) stays at its defaults.
+pub fn consume(args: &Args) -> Result<Measured, BoxError> {
+    let mut settings = reader_settings(args);
     // librdkafka's `assign` needs a group.id (ours does not); nothing is committed to it and
     // the explicit `Offset::Beginning` means no committed offsets are looked up.
     settings.push(("group.id", format!("bench-consume-{}", std::process::id())));
-    settings.push(("enable.auto.offset.store", "false".to_owned()));
     let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
     eprintln!(
         "bench: rdkafka {} consumer config: {}",
@@ -451,17 +458,8 @@ pub fn consume(args: &Args) -> Result<Measured, BoxError> {
 /// counted is in [`crate::group`]. The settings are consume's (librdkafka's default
 /// `partition.assignment.strategy`, range then roundrobin, as ours: range first).
 pub fn group(args: &Args) -> Result<Measured, BoxError> {
-    let mut settings: Vec<(&str, String)> = args
-        .shared_consumer_config()
-        .into_iter()
-        .map(|(k, v)| match k {
-            "fetch.max.wait.ms" => ("fetch.wait.max.ms", v),
-            _ => (k, v),
-        })
-        .collect();
-    settings.push(("enable.partition.eof", "false".to_owned()));
+    let mut settings = reader_settings(args);
     settings.push(("group.id", group_id(args)));
-    settings.push(("enable.auto.offset.store", "false".to_owned()));
     settings.push(("session.timeout.ms", SESSION_TIMEOUT_MS.to_string()));
     let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
     eprintln!(
