@@ -12,6 +12,14 @@
 //! a partition is ever looked at, so a retried batch (put back at the front) goes out before
 //! anything newer: order is kept.
 //!
+//! The sender's pass costs little per queued partition, since at a thousand partitions it
+//! runs for every few records: each queue keeps its leader, looked up once per metadata
+//! generation (and when a queue is added), and the queues are indexed by leader, so a drain
+//! for one broker visits only that broker's partitions; expiry walks the queues only once the
+//! earliest deadline has come; and an append wakes the sender only when the sender would not
+//! otherwise look in time (a full batch, a batch now waiting behind a newer one, or a linger
+//! deadline before the sender's next look).
+//!
 //! Beside each topic's queues sits its [`TopicRouting`] (partition count, partitions with a
 //! leader) for the metadata generation it was computed from: `send` finds a topic once, by
 //! [`TopicSlot`], for both its routing and its append.
@@ -46,9 +54,15 @@ pub(crate) struct AccumulatorConfig {
 /// How an append went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AppendOutcome {
-    /// Appended. `new_batch`: it started a batch (the sender must learn its linger deadline);
-    /// `full`: its batch is now full (sendable at once).
-    Appended { new_batch: bool, full: bool },
+    /// Appended. `new_batch`: it started a batch; `full`: its batch is now full (sendable at
+    /// once); `wake`: the sender must look now, as its next look would come too late (a full
+    /// batch, a batch left waiting behind the new one, or a linger deadline before the time
+    /// the sender's last pass said it would look again).
+    Appended {
+        new_batch: bool,
+        full: bool,
+        wake: bool,
+    },
     /// The open batch was full and the caller asked not to start a new one (a sticky
     /// partitioner moves on first, KIP-480). The full batch is closed; nothing was appended.
     NewBatchRequired,
@@ -68,6 +82,17 @@ pub(crate) struct ReadyCheck {
 #[derive(Debug, Default)]
 struct PartitionQueue {
     batches: VecDeque<ProducerBatch>,
+    /// The partition's leader as of the accumulator's leader generation (`None`: unknown).
+    leader: Option<i32>,
+}
+
+/// Where the sender's metadata says partitions' leaders are: the generation of that metadata
+/// view and a lookup in it. Leaders are looked up again only when the generation changes or
+/// a queue was added.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Leaders<F> {
+    pub generation: u64,
+    pub leader_of: F,
 }
 
 /// One topic's partition queues, indexed by partition number: partitions are numbered
@@ -90,14 +115,6 @@ impl TopicQueues {
 
     fn get_mut(&mut self, partition: i32) -> Option<&mut PartitionQueue> {
         self.partitions.get_mut(usize::try_from(partition).ok()?)
-    }
-
-    /// `(partition, queue)` in partition order.
-    fn iter(&self) -> impl Iterator<Item = (i32, &PartitionQueue)> {
-        self.partitions
-            .iter()
-            .enumerate()
-            .map(|(i, q)| (i as i32, q))
     }
 
     fn values(&self) -> impl Iterator<Item = &PartitionQueue> {
@@ -155,6 +172,17 @@ pub(crate) struct RecordAccumulator {
     /// Encoded size ÷ uncompressed size of recent batches (1 without compression): how
     /// `drain` sizes a request from batches that are compressed only after it.
     compression_ratio: f64,
+    /// The metadata generation the queues' leaders were looked up in (`None`: never).
+    leaders_generation: Option<u64>,
+    /// A queue was added since: its leader is not known yet.
+    leaders_stale: bool,
+    /// Every queue by its leader (`-1`: none known), for draining one broker's partitions.
+    by_leader: FastMap<i32, Vec<(TopicSlot, i32)>>,
+    /// No queued batch's `delivery.timeout.ms` runs out before this (`None`: nothing queued):
+    /// until then `expire` need not walk the queues.
+    next_expiry: Option<Instant>,
+    /// When the sender's last pass said it would look again (`None`: only when woken).
+    sender_looks_at: Option<Instant>,
 }
 
 /// A batch taken by [`RecordAccumulator::drain`] for one Produce request, with the producer
@@ -201,6 +229,11 @@ impl RecordAccumulator {
             closing: false,
             drain_rotation: 0,
             compression_ratio: 1.0,
+            leaders_generation: None,
+            leaders_stale: false,
+            by_leader: FastMap::default(),
+            next_expiry: None,
+            sender_looks_at: None,
         }
     }
 
@@ -279,6 +312,9 @@ impl RecordAccumulator {
     ) -> Result<AppendOutcome> {
         let batch_size = self.config.batch_size;
         let entry = &mut self.topics[topic.0];
+        if usize::try_from(partition).is_ok_and(|i| i >= entry.queues.partitions.len()) {
+            self.leaders_stale = true;
+        }
         let Some(queue) = entry.queues.entry(partition) else {
             return Err(Error::config(
                 "partition",
@@ -298,6 +334,7 @@ impl RecordAccumulator {
                 return Ok(AppendOutcome::Appended {
                     new_batch: false,
                     full,
+                    wake: full,
                 });
             }
             last.closed = true;
@@ -305,6 +342,7 @@ impl RecordAccumulator {
                 return Ok(AppendOutcome::NewBatchRequired);
             }
         }
+        let waiting_behind = !queue.batches.is_empty();
         let topic_arc = entry.name.clone();
         let id = self.next_batch_id;
         self.next_batch_id += 1;
@@ -330,6 +368,10 @@ impl RecordAccumulator {
         }
         let full = batch.estimated_size() >= batch_size;
         batch.closed = full;
+        let expires = batch.created + self.config.delivery_timeout;
+        self.next_expiry = min_instant(self.next_expiry, expires);
+        let linger_ends = batch.created + self.config.linger;
+        let wake = full || waiting_behind || self.sender_looks_at.is_none_or(|at| at > linger_ends);
         self.topics[topic.0]
             .queues
             .get_mut(partition)
@@ -339,6 +381,7 @@ impl RecordAccumulator {
         Ok(AppendOutcome::Appended {
             new_batch: true,
             full,
+            wake,
         })
     }
 
@@ -354,25 +397,50 @@ impl RecordAccumulator {
             || now >= batch.created + self.config.linger
     }
 
-    /// Which leaders have sendable batches at `now`, and when to look again. `leader_of` maps a
-    /// partition to its leader's broker id, `None` when unknown.
-    pub fn ready(&self, now: Instant, leader_of: impl Fn(&str, i32) -> Option<i32>) -> ReadyCheck {
+    /// Looks the queues' leaders up again when `leaders` is of another metadata generation
+    /// than the last lookup, or a queue was added since; rebuilds the index by leader.
+    fn refresh_leaders<F: Fn(&str, i32) -> Option<i32>>(&mut self, leaders: &Leaders<F>) {
+        if self.leaders_generation == Some(leaders.generation) && !self.leaders_stale {
+            return;
+        }
+        self.leaders_generation = Some(leaders.generation);
+        self.leaders_stale = false;
+        for partitions in self.by_leader.values_mut() {
+            partitions.clear();
+        }
+        for (i, entry) in self.topics.iter_mut().enumerate() {
+            for (partition, queue) in entry.queues.partitions.iter_mut().enumerate() {
+                let partition = partition as i32;
+                queue.leader = (leaders.leader_of)(&entry.name, partition);
+                self.by_leader
+                    .entry(queue.leader.unwrap_or(-1))
+                    .or_default()
+                    .push((TopicSlot(i), partition));
+            }
+        }
+        self.by_leader
+            .retain(|_, partitions| !partitions.is_empty());
+    }
+
+    /// Which leaders have sendable batches at `now`, and when to look again (which the
+    /// accumulator remembers: appends whose linger ends later need not wake the sender, so
+    /// the caller must look again by then). `leaders` says where partitions' leaders are.
+    pub fn ready<F: Fn(&str, i32) -> Option<i32>>(
+        &mut self,
+        now: Instant,
+        leaders: Leaders<F>,
+    ) -> ReadyCheck {
+        self.refresh_leaders(&leaders);
         let mut check = ReadyCheck::default();
-        for TopicEntry {
-            name: topic,
-            queues,
-            ..
-        } in &self.topics
-        {
-            for (partition, queue) in queues.iter() {
+        let mut next_expiry = None;
+        for TopicEntry { queues, .. } in &self.topics {
+            for queue in queues.values() {
                 let Some(front) = queue.batches.front() else {
                     continue;
                 };
-                check.next_check = min_instant(
-                    check.next_check,
-                    front.created + self.config.delivery_timeout,
-                );
-                let Some(leader) = leader_of(topic, partition) else {
+                next_expiry =
+                    min_instant(next_expiry, front.created + self.config.delivery_timeout);
+                let Some(leader) = queue.leader else {
                     check.unknown_leaders = true;
                     continue;
                 };
@@ -390,6 +458,11 @@ impl RecordAccumulator {
                 }
             }
         }
+        self.next_expiry = next_expiry;
+        if let Some(expiry) = next_expiry {
+            check.next_check = min_instant(check.next_check, expiry);
+        }
+        self.sender_looks_at = check.next_check;
         check
     }
 
@@ -400,30 +473,29 @@ impl RecordAccumulator {
     /// drained, in queue order; `None` from it (idempotence waiting for a producer id) stops
     /// the drain. The caller encodes what it gets ([`DrainedBatch::encode`]) outside the lock
     /// and reports the sizes with [`RecordAccumulator::observe_compression`].
-    pub fn drain(
+    pub fn drain<F: Fn(&str, i32) -> Option<i32>>(
         &mut self,
         node: i32,
         max_request_size: usize,
         now: Instant,
-        leader_of: impl Fn(&str, i32) -> Option<i32>,
+        leaders: Leaders<F>,
         mut stamp: impl FnMut(&ProducerBatch) -> Option<Option<ProducerState>>,
     ) -> Vec<DrainedBatch> {
-        let mut candidates: Vec<(TopicSlot, i32)> = Vec::new();
-        for (i, entry) in self.topics.iter().enumerate() {
-            let topic = &entry.name;
-            for (partition, queue) in entry.queues.iter() {
-                let Some(front) = queue.batches.front() else {
-                    continue;
-                };
-                if front.retry_at.is_some_and(|at| at > now)
-                    || !self.sendable(front, queue.batches.len(), now)
-                    || leader_of(topic, partition) != Some(node)
-                {
-                    continue;
-                }
-                candidates.push((TopicSlot(i), partition));
-            }
-        }
+        self.refresh_leaders(&leaders);
+        let Some(led) = self.by_leader.get(&node) else {
+            return Vec::new();
+        };
+        let mut candidates: Vec<(TopicSlot, i32)> = led
+            .iter()
+            .copied()
+            .filter(|&(topic, partition)| {
+                let queue = &self.topics[topic.0].queues.partitions[partition as usize];
+                queue.batches.front().is_some_and(|front| {
+                    front.retry_at.is_none_or(|at| at <= now)
+                        && self.sendable(front, queue.batches.len(), now)
+                })
+            })
+            .collect();
         if candidates.is_empty() {
             return Vec::new();
         }
@@ -474,6 +546,15 @@ impl RecordAccumulator {
     /// order is kept (batches are ordered by id, which is creation order).
     pub fn reenqueue(&mut self, batch: ProducerBatch) {
         let topic = self.topic_id(&batch.topic);
+        self.next_expiry = min_instant(
+            self.next_expiry,
+            batch.created + self.config.delivery_timeout,
+        );
+        if usize::try_from(batch.partition)
+            .is_ok_and(|i| i >= self.topics[topic.0].queues.partitions.len())
+        {
+            self.leaders_stale = true;
+        }
         let Some(queue) = self.topics[topic.0].queues.entry(batch.partition) else {
             // Unreachable: batches are only made for partitions `append` accepted.
             self.incomplete.remove(&batch.id);
@@ -490,8 +571,12 @@ impl RecordAccumulator {
 
     /// Removes the queued batches whose `delivery.timeout.ms` ran out at `now`.
     pub fn expire(&mut self, now: Instant) -> Vec<ProducerBatch> {
+        if self.next_expiry.is_none_or(|at| now < at) {
+            return Vec::new();
+        }
         let timeout = self.config.delivery_timeout;
         let mut expired = Vec::new();
+        let mut next_expiry = None;
         for entry in &mut self.topics {
             for queue in entry.queues.values_mut() {
                 // Oldest first: stop at the first batch still within its deadline (a retried
@@ -503,8 +588,12 @@ impl RecordAccumulator {
                 {
                     expired.push(queue.batches.pop_front().expect("front exists"));
                 }
+                if let Some(front) = queue.batches.front() {
+                    next_expiry = min_instant(next_expiry, front.created + timeout);
+                }
             }
         }
+        self.next_expiry = next_expiry;
         expired
     }
 

@@ -613,8 +613,8 @@ impl Producer {
                 Instant::now,
             );
             match outcome {
-                Ok(AppendOutcome::Appended { new_batch, full }) => {
-                    return Ok((delivery, wake || new_batch || full));
+                Ok(AppendOutcome::Appended { wake: woken, .. }) => {
+                    return Ok((delivery, wake || woken));
                 }
                 Ok(AppendOutcome::NewBatchRequired) => {
                     wake = true;

@@ -54,7 +54,7 @@ use crate::backoff::ExponentialBackoff;
 use crate::cluster::metadata::Cluster;
 use crate::error::{Error, Result};
 use crate::net::Connection;
-use crate::producer::accumulator::DrainedBatch;
+use crate::producer::accumulator::{DrainedBatch, Leaders};
 use crate::producer::batch::ProducerBatch;
 use crate::producer::hook;
 use crate::producer::idempotence::{ProducerIdAndEpoch, SequenceDecision, SequenceManager};
@@ -169,13 +169,19 @@ impl Sender {
     /// One pass: expire, start InitProducerId if due, drain and send. Returns when to look
     /// again (besides wake-ups and responses).
     async fn run_once(&mut self, now: Instant) -> Option<Instant> {
+        // The generation first: the view read after it is at least that new, so leaders
+        // cached under this generation are never older than it says.
+        let generation = self.shared.metadata.generation();
         let cluster = self.shared.metadata.cluster();
-        let leader_of = |topic: &str, p: i32| cluster.leader_for(topic, p).map(|b| b.id);
+        let leaders = Leaders {
+            generation,
+            leader_of: |topic: &str, p: i32| cluster.leader_for(topic, p).map(|b| b.id),
+        };
 
         let (check, expired) = {
             let mut acc = self.shared.accumulator();
             let expired = acc.expire(now);
-            (acc.ready(now, leader_of), expired)
+            (acc.ready(now, leaders), expired)
         };
         for batch in expired {
             self.expire(batch);
@@ -245,7 +251,7 @@ impl Sender {
                     node,
                     self.shared.config.max_request_size,
                     now,
-                    leader_of,
+                    leaders,
                     |batch| match sequences {
                         // A transaction's partition is sent to only once the broker has it in
                         // the transaction (AddPartitionsToTxn answered).

@@ -42,6 +42,14 @@ fn leader(_: &str, p: i32) -> Option<i32> {
     }
 }
 
+type LeaderFn = fn(&str, i32) -> Option<i32>;
+
+/// Leaders by `leader`, all from metadata generation 0.
+const LEADERS: Leaders<LeaderFn> = Leaders {
+    generation: 0,
+    leader_of: leader,
+};
+
 fn no_stamp(_: &ProducerBatch) -> Option<Option<ProducerState>> {
     Some(None)
 }
@@ -52,10 +60,10 @@ fn drain(
     node: i32,
     max_request_size: usize,
     now: Instant,
-    leader_of: impl Fn(&str, i32) -> Option<i32>,
+    leaders: Leaders<LeaderFn>,
     stamp: impl FnMut(&ProducerBatch) -> Option<Option<ProducerState>>,
 ) -> Vec<(ProducerBatch, bytes::Bytes)> {
-    acc.drain(node, max_request_size, now, leader_of, stamp)
+    acc.drain(node, max_request_size, now, leaders, stamp)
         .into_iter()
         .map(|drained| {
             let (batch, bytes) = drained.encode();
@@ -72,28 +80,30 @@ fn linger_makes_a_batch_ready() {
         append(&mut acc, 0, b"x", t0),
         AppendOutcome::Appended {
             new_batch: true,
-            full: false
+            full: false,
+            wake: true
         }
     );
     assert_eq!(
         append(&mut acc, 0, b"y", t0),
         AppendOutcome::Appended {
             new_batch: false,
-            full: false
+            full: false,
+            wake: false
         }
     );
-    let check = acc.ready(t0 + Duration::from_millis(4), leader);
+    let check = acc.ready(t0 + Duration::from_millis(4), LEADERS);
     assert!(check.ready_nodes.is_empty());
     assert_eq!(check.next_check, Some(t0 + Duration::from_millis(5)));
-    assert!(drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp).is_empty());
-    let check = acc.ready(t0 + Duration::from_millis(5), leader);
+    assert!(drain(&mut acc, 0, 1 << 20, t0, LEADERS, no_stamp).is_empty());
+    let check = acc.ready(t0 + Duration::from_millis(5), LEADERS);
     assert_eq!(check.ready_nodes, [0]);
     let drained = drain(
         &mut acc,
         0,
         1 << 20,
         t0 + Duration::from_millis(5),
-        leader,
+        LEADERS,
         no_stamp,
     );
     assert_eq!(drained.len(), 1);
@@ -123,13 +133,13 @@ fn full_batch_is_ready_at_once() {
             .count()
             == 2
     );
-    let check = acc.ready(t0, leader);
+    let check = acc.ready(t0, LEADERS);
     assert_eq!(check.ready_nodes, [1]);
-    let drained = drain(&mut acc, 1, 1 << 20, t0, leader, no_stamp);
+    let drained = drain(&mut acc, 1, 1 << 20, t0, LEADERS, no_stamp);
     assert_eq!(drained.len(), 1, "one batch per partition per request");
     assert!(drained[0].1.len() <= 1000);
     // The second batch is not full and has not lingered.
-    assert!(acc.ready(t0, leader).ready_nodes.is_empty());
+    assert!(acc.ready(t0, LEADERS).ready_nodes.is_empty());
 }
 
 #[test]
@@ -141,18 +151,21 @@ fn oversized_record_gets_its_own_batch() {
         append(&mut acc, 0, &[1u8; 5000], t0),
         AppendOutcome::Appended {
             new_batch: true,
-            full: true
+            full: true,
+            wake: true
         }
     );
+    // Not full, but the full batch before it is sendable: the sender must hear of it.
     assert_eq!(
         append(&mut acc, 0, b"after", t0),
         AppendOutcome::Appended {
             new_batch: true,
-            full: false
+            full: false,
+            wake: true
         }
     );
-    let d1 = drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp);
-    let d2 = drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp);
+    let d1 = drain(&mut acc, 0, 1 << 20, t0, LEADERS, no_stamp);
+    let d2 = drain(&mut acc, 0, 1 << 20, t0, LEADERS, no_stamp);
     assert_eq!((d1[0].0.record_count(), d2[0].0.record_count()), (1, 1));
     assert!(d2[0].1.len() > 5000);
 }
@@ -169,7 +182,7 @@ fn abort_on_new_batch_closes_without_appending() {
         .unwrap();
     assert_eq!(outcome, AppendOutcome::NewBatchRequired);
     assert_eq!(
-        acc.ready(t0, leader).ready_nodes,
+        acc.ready(t0, LEADERS).ready_nodes,
         [0],
         "the full batch was closed"
     );
@@ -183,17 +196,17 @@ fn drain_groups_partitions_of_one_leader_within_max_request_size() {
         append(&mut acc, p, &[0u8; 400], t0);
     }
     let later = t0 + Duration::from_millis(5);
-    let check = acc.ready(later, leader);
+    let check = acc.ready(later, LEADERS);
     assert_eq!(check.ready_nodes.len(), 2);
-    let all = drain(&mut acc, 0, 1 << 20, later, leader, no_stamp);
+    let all = drain(&mut acc, 0, 1 << 20, later, LEADERS, no_stamp);
     let mut parts: Vec<i32> = all.iter().map(|(b, _)| b.partition).collect();
     parts.sort();
     assert_eq!(parts, [0, 2, 4]);
     // A small max.request.size still sends one batch per request.
     append(&mut acc, 0, &[0u8; 400], t0);
     append(&mut acc, 2, &[0u8; 400], t0);
-    assert_eq!(drain(&mut acc, 0, 500, later, leader, no_stamp).len(), 1);
-    assert_eq!(drain(&mut acc, 0, 500, later, leader, no_stamp).len(), 1);
+    assert_eq!(drain(&mut acc, 0, 500, later, LEADERS, no_stamp).len(), 1);
+    assert_eq!(drain(&mut acc, 0, 500, later, LEADERS, no_stamp).len(), 1);
 }
 
 #[test]
@@ -201,19 +214,19 @@ fn retried_batch_goes_first_after_its_backoff() {
     let mut acc = RecordAccumulator::new(config());
     let t0 = Instant::now();
     append(&mut acc, 0, &[0u8; 950], t0); // batch 0, full
-    let (mut first, _) = drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp).remove(0);
+    let (mut first, _) = drain(&mut acc, 0, 1 << 20, t0, LEADERS, no_stamp).remove(0);
     append(&mut acc, 0, &[0u8; 950], t0); // batch 1, full
     first.retry_at = Some(t0 + Duration::from_millis(100));
     acc.reenqueue(first);
     // While batch 0 backs off, batch 1 must not overtake it.
-    let check = acc.ready(t0, leader);
+    let check = acc.ready(t0, LEADERS);
     assert!(check.ready_nodes.is_empty());
     assert_eq!(check.next_check, Some(t0 + Duration::from_millis(100)));
-    assert!(drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp).is_empty());
+    assert!(drain(&mut acc, 0, 1 << 20, t0, LEADERS, no_stamp).is_empty());
     let later = t0 + Duration::from_millis(100);
-    let (b, _) = drain(&mut acc, 0, 1 << 20, later, leader, no_stamp).remove(0);
+    let (b, _) = drain(&mut acc, 0, 1 << 20, later, LEADERS, no_stamp).remove(0);
     assert_eq!((b.id, b.attempts), (0, 2));
-    let (b, _) = drain(&mut acc, 0, 1 << 20, later, leader, no_stamp).remove(0);
+    let (b, _) = drain(&mut acc, 0, 1 << 20, later, LEADERS, no_stamp).remove(0);
     assert_eq!(b.id, 1);
 }
 
@@ -237,7 +250,7 @@ fn stamps_sequences_at_drain_in_order() {
     let later = t0 + Duration::from_millis(5);
     let seqs: Vec<i32> = (0..3)
         .map(|_| {
-            drain(&mut acc, 0, 1 << 20, later, leader, &mut stamp)
+            drain(&mut acc, 0, 1 << 20, later, LEADERS, &mut stamp)
                 .remove(0)
                 .0
                 .producer_state
@@ -248,7 +261,7 @@ fn stamps_sequences_at_drain_in_order() {
     assert_eq!(seqs, [0, 1, 2]);
     // No producer id yet: nothing is drained.
     append(&mut acc, 0, b"x", t0);
-    assert!(drain(&mut acc, 0, 1 << 20, later, leader, |_| None).is_empty());
+    assert!(drain(&mut acc, 0, 1 << 20, later, LEADERS, |_| None).is_empty());
 }
 
 #[test]
@@ -256,7 +269,7 @@ fn unknown_leader_and_expiry() {
     let mut acc = RecordAccumulator::new(config());
     let t0 = Instant::now();
     append(&mut acc, 9, b"x", t0);
-    let check = acc.ready(t0 + Duration::from_secs(1), leader);
+    let check = acc.ready(t0 + Duration::from_secs(1), LEADERS);
     assert!(check.unknown_leaders && check.ready_nodes.is_empty());
     assert_eq!(check.next_check, Some(t0 + Duration::from_secs(10)));
     assert!(acc.expire(t0 + Duration::from_millis(9_999)).is_empty());
@@ -274,8 +287,8 @@ fn flush_makes_batches_ready_and_tracks_completion() {
     append(&mut acc, 2, b"x", t0);
     let last = acc.begin_flush().unwrap();
     assert!(!acc.flushed(last));
-    assert_eq!(acc.ready(t0, leader).ready_nodes, [0]);
-    for (b, _) in drain(&mut acc, 0, 1 << 20, t0, leader, no_stamp) {
+    assert_eq!(acc.ready(t0, LEADERS).ready_nodes, [0]);
+    for (b, _) in drain(&mut acc, 0, 1 << 20, t0, LEADERS, no_stamp) {
         acc.batch_done(b.id);
     }
     assert!(acc.flushed(last));
@@ -316,7 +329,7 @@ fn draining_leaves_compression_to_the_caller_and_sizes_requests_by_the_observed_
         append(&mut acc, p, &[7u8; 600], t0);
     }
     // No ratio known yet (1.0): a 1750-byte request holds two of them (~680 bytes each).
-    let taken = acc.drain(0, 1750, later, leader, no_stamp);
+    let taken = acc.drain(0, 1750, later, LEADERS, no_stamp);
     assert_eq!(taken.len(), 2);
     assert!(
         taken.iter().all(|d| d.batch.is_unencoded()),
@@ -330,7 +343,7 @@ fn draining_leaves_compression_to_the_caller_and_sizes_requests_by_the_observed_
     assert!(encoded * 4 < uncompressed, "{encoded} of {uncompressed}");
     acc.observe_compression(uncompressed, encoded);
     // One better observation moves the estimate only part of the way.
-    assert_eq!(acc.drain(0, 1750, later, leader, no_stamp).len(), 2);
+    assert_eq!(acc.drain(0, 1750, later, LEADERS, no_stamp).len(), 2);
     for _ in 0..30 {
         acc.observe_compression(uncompressed, encoded);
     }
@@ -338,13 +351,13 @@ fn draining_leaves_compression_to_the_caller_and_sizes_requests_by_the_observed_
     for p in [0, 2, 4, 6] {
         append(&mut acc, p, &[7u8; 600], t0);
     }
-    assert_eq!(acc.drain(0, 1750, later, leader, no_stamp).len(), 4);
+    assert_eq!(acc.drain(0, 1750, later, LEADERS, no_stamp).len(), 4);
     // A worse ratio is followed at once.
     acc.observe_compression(1000, 1000);
     for p in [0, 2, 4, 6] {
         append(&mut acc, p, &[7u8; 600], t0);
     }
-    assert_eq!(acc.drain(0, 1750, later, leader, no_stamp).len(), 2);
+    assert_eq!(acc.drain(0, 1750, later, LEADERS, no_stamp).len(), 2);
 }
 
 #[test]
@@ -356,8 +369,131 @@ fn without_compression_the_ratio_stays_one() {
         append(&mut acc, p, &[0u8; 400], t0);
     }
     assert_eq!(
-        acc.drain(0, 1250, t0 + Duration::from_millis(5), leader, no_stamp)
+        acc.drain(0, 1250, t0 + Duration::from_millis(5), LEADERS, no_stamp)
             .len(),
         2
     );
+}
+
+fn wakes(outcome: AppendOutcome) -> bool {
+    matches!(outcome, AppendOutcome::Appended { wake: true, .. })
+}
+
+#[test]
+fn a_new_batch_wakes_the_sender_only_when_its_next_look_is_too_late() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    // The sender has not looked yet: it sleeps until woken.
+    assert!(wakes(append(&mut acc, 0, b"a", t0)));
+    // Its pass at t0+1ms will look again at t0+5ms, when partition 0's linger ends.
+    let check = acc.ready(t0 + Duration::from_millis(1), LEADERS);
+    assert_eq!(check.next_check, Some(t0 + Duration::from_millis(5)));
+    // A batch whose linger ends at t0+7ms is seen by that look: no wake-up.
+    assert!(!wakes(append(
+        &mut acc,
+        2,
+        b"b",
+        t0 + Duration::from_millis(2)
+    )));
+    // That look sends partition 0 and will look again for partition 2 at t0+7ms.
+    let later = t0 + Duration::from_millis(5);
+    assert_eq!(acc.ready(later, LEADERS).ready_nodes, [0]);
+    let (mut batch, _) = drain(&mut acc, 0, 1 << 20, later, LEADERS, no_stamp).remove(0);
+    // Partition 0's batch comes back to retry at t0+100ms; the sender looks again at t0+7ms.
+    batch.retry_at = Some(t0 + Duration::from_millis(100));
+    acc.reenqueue(batch);
+    assert_eq!(
+        acc.ready(later, LEADERS).next_check,
+        Some(t0 + Duration::from_millis(7))
+    );
+    let drained = drain(
+        &mut acc,
+        0,
+        1 << 20,
+        t0 + Duration::from_millis(7),
+        LEADERS,
+        no_stamp,
+    );
+    assert_eq!(drained.len(), 1, "partition 2");
+    // Now the only wait is the retry's: a batch lingering until t0+15ms needs a wake-up.
+    assert_eq!(
+        acc.ready(t0 + Duration::from_millis(8), LEADERS).next_check,
+        Some(t0 + Duration::from_millis(100))
+    );
+    assert!(wakes(append(
+        &mut acc,
+        4,
+        b"c",
+        t0 + Duration::from_millis(10)
+    )));
+    // The sender looks again at t0+15ms; a batch lingering until t0+16ms does not wake it,
+    // but once a newer batch stands behind it, it is sendable at once.
+    assert_eq!(
+        acc.ready(t0 + Duration::from_millis(10), LEADERS)
+            .next_check,
+        Some(t0 + Duration::from_millis(15))
+    );
+    let t11 = t0 + Duration::from_millis(11);
+    assert!(!wakes(append(&mut acc, 5, &[0u8; 900], t11)));
+    assert!(wakes(append(&mut acc, 5, &[0u8; 900], t11)));
+}
+
+#[test]
+fn leaders_are_looked_up_per_generation_and_for_new_queues() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    let later = t0 + Duration::from_millis(5);
+    let lookups = std::cell::Cell::new(0);
+    let counted = |generation| Leaders {
+        generation,
+        leader_of: |_: &str, p: i32| {
+            lookups.set(lookups.get() + 1);
+            Some(p % 2)
+        },
+    };
+    append(&mut acc, 0, b"a", t0);
+    append(&mut acc, 1, b"b", t0);
+    assert_eq!(acc.ready(later, counted(1)).ready_nodes, [0, 1]);
+    assert_eq!(lookups.get(), 2);
+    // The same generation again: no lookup.
+    assert_eq!(acc.drain(0, 1 << 20, later, counted(1), no_stamp).len(), 1);
+    assert_eq!(lookups.get(), 2);
+    // A queue added in the same generation is looked up (with the others) before a drain.
+    append(&mut acc, 3, b"c", t0);
+    let drained = acc.drain(1, 1 << 20, later, counted(1), no_stamp);
+    assert_eq!(drained.len(), 2, "partitions 1 and 3");
+    assert_eq!(lookups.get(), 2 + 4);
+    // A new generation moves every partition to broker 7.
+    append(&mut acc, 0, b"d", t0);
+    append(&mut acc, 3, b"e", t0);
+    let moved = Leaders {
+        generation: 2,
+        leader_of: |_: &str, _: i32| Some(7),
+    };
+    assert!(acc.drain(0, 1 << 20, later, moved, no_stamp).is_empty());
+    assert_eq!(acc.ready(later, moved).ready_nodes, [7]);
+    assert_eq!(acc.drain(7, 1 << 20, later, moved, no_stamp).len(), 2);
+    assert!(acc.is_empty());
+}
+
+#[test]
+fn expiry_walks_the_queues_only_once_a_deadline_has_come() {
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    append(&mut acc, 0, b"a", t0);
+    append(&mut acc, 2, b"b", t0 + Duration::from_secs(2));
+    assert!(acc.expire(t0 + Duration::from_secs(9)).is_empty());
+    let expired = acc.expire(t0 + Duration::from_secs(10));
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].partition, 0);
+    // The next deadline is partition 2's; a retried batch older than it comes first.
+    let later = t0 + Duration::from_secs(2) + Duration::from_millis(5);
+    let (old, _) = drain(&mut acc, 0, 1 << 20, later, LEADERS, no_stamp).remove(0);
+    let mut old = old;
+    old.created = t0 + Duration::from_secs(1);
+    acc.reenqueue(old);
+    assert!(acc.expire(t0 + Duration::from_millis(10_999)).is_empty());
+    assert_eq!(acc.expire(t0 + Duration::from_secs(11)).len(), 1);
+    assert!(acc.is_empty());
+    assert!(acc.expire(t0 + Duration::from_secs(60)).is_empty());
 }
