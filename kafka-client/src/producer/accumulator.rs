@@ -84,7 +84,15 @@ struct PartitionQueue {
     batches: VecDeque<ProducerBatch>,
     /// The partition's leader as of the accumulator's leader generation (`None`: unknown).
     leader: Option<i32>,
+    /// The buffer a new batch starts with: sized by the last batch drained (`0`: none yet,
+    /// take `batch.size`). Partitions whose batches linger out small (a thousand partitions
+    /// sharing the traffic) then do not each allocate, and fault in, a `batch.size` buffer per
+    /// batch, while a partition whose batches fill up keeps getting full-size buffers.
+    next_capacity: usize,
 }
+
+/// The smallest buffer a batch starts with.
+const MIN_BATCH_CAPACITY: usize = 4096;
 
 /// Where the sender's metadata says partitions' leaders are: the generation of that metadata
 /// view and a lookup in it. Leaders are looked up again only when the generation changes or
@@ -343,12 +351,16 @@ impl RecordAccumulator {
             }
         }
         let waiting_behind = !queue.batches.is_empty();
+        let capacity = match queue.next_capacity {
+            0 => batch_size,
+            learned => learned,
+        };
         let topic_arc = entry.name.clone();
         let id = self.next_batch_id;
         self.next_batch_id += 1;
         self.incomplete.insert(id);
         let size_hint = RECORD_BATCH_OVERHEAD
-            .max(ProducerBatch::record_size_hint(key, value, headers).max(batch_size));
+            .max(ProducerBatch::record_size_hint(key, value, headers).max(capacity));
         let mut batch = ProducerBatch::new(
             id,
             topic_arc,
@@ -504,6 +516,7 @@ impl RecordAccumulator {
         candidates.rotate_left(start);
 
         let ratio = self.compression_ratio;
+        let batch_size = self.config.batch_size;
         let mut drained = Vec::new();
         let mut size = 0usize;
         for (topic, partition) in candidates {
@@ -519,6 +532,12 @@ impl RecordAccumulator {
                 break;
             };
             let mut batch = queue.batches.pop_front().expect("front exists");
+            if batch.attempts == 0 {
+                // A quarter more than this batch took, so that a partition whose traffic
+                // grows a little does not regrow its buffer every batch.
+                let used = batch.estimated_size();
+                queue.next_capacity = (used + used / 4).max(MIN_BATCH_CAPACITY).min(batch_size);
+            }
             size += expected;
             batch.attempts += 1;
             batch.retry_at = None;

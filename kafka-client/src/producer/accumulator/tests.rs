@@ -497,3 +497,51 @@ fn expiry_walks_the_queues_only_once_a_deadline_has_come() {
     assert!(acc.is_empty());
     assert!(acc.expire(t0 + Duration::from_secs(60)).is_empty());
 }
+
+#[test]
+fn a_new_batch_is_sized_by_the_last_one_drained() {
+    let mut acc = RecordAccumulator::new(AccumulatorConfig {
+        batch_size: 64 * 1024,
+        ..config()
+    });
+    let t0 = Instant::now();
+    let later = t0 + Duration::from_millis(5);
+    let capacity = |acc: &mut RecordAccumulator, p: i32| {
+        let t = acc.topic_id("t");
+        acc.queue_mut(t, p).unwrap().next_capacity
+    };
+    // Nothing drained yet: `batch.size`.
+    append(&mut acc, 0, &[0u8; 100], t0);
+    assert_eq!(capacity(&mut acc, 0), 0);
+    // A batch that lingered out at ~170 bytes: the smallest buffer.
+    drain(&mut acc, 0, 1 << 20, later, LEADERS, no_stamp);
+    assert_eq!(capacity(&mut acc, 0), MIN_BATCH_CAPACITY);
+    // One of ~40 KiB: a quarter more.
+    for _ in 0..40 {
+        append(&mut acc, 0, &[0u8; 1000], t0);
+    }
+    let (batch, _) = drain(&mut acc, 0, 1 << 20, later, LEADERS, no_stamp).remove(0);
+    let used = batch.estimated_size();
+    assert!(used > 40_000, "{used}");
+    assert_eq!(capacity(&mut acc, 0), used + used / 4);
+    // A full batch: `batch.size` again.
+    for _ in 0..70 {
+        append(&mut acc, 0, &[0u8; 1000], t0);
+    }
+    let (mut full, _) = drain(&mut acc, 0, 1 << 20, later, LEADERS, no_stamp).remove(0);
+    assert_eq!(capacity(&mut acc, 0), 64 * 1024);
+    // The six records left over went into a batch of their own.
+    let small = acc.drain(0, 1 << 20, later, LEADERS, no_stamp);
+    let used = small[0].batch.estimated_size();
+    assert!(used < 7000, "{used}");
+    assert_eq!(capacity(&mut acc, 0), used + used / 4);
+    // The full batch comes back for a retry: sent again, it teaches nothing.
+    full.retry_at = None;
+    acc.reenqueue(full);
+    assert_eq!(acc.drain(0, 1 << 20, later, LEADERS, no_stamp).len(), 1);
+    assert_eq!(
+        capacity(&mut acc, 0),
+        used + used / 4,
+        "a retry is not a new size"
+    );
+}
