@@ -227,6 +227,10 @@ pub struct Consumer {
     fetch_pass: Option<poll::PassInputs>,
     /// What the last pass of `validate_positions` over the leader epochs saw.
     epoch_pass: Option<poll::PassInputs>,
+    /// The subscription's change count when no partition waited for a position.
+    positions_settled: Option<u64>,
+    /// The subscription's change count when no position waited for validation.
+    validation_settled: Option<u64>,
     /// The ordered commit queue, when there is a `group.id`.
     committer: Option<committer::Committer>,
     /// What the consumer counts (see [`crate::metrics`]), shared with its fetch tasks, commit
@@ -300,6 +304,8 @@ impl Consumer {
             outcomes_handled: 0,
             fetch_pass: None,
             epoch_pass: None,
+            positions_settled: None,
+            validation_settled: None,
         })
     }
 

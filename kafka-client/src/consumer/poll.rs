@@ -96,10 +96,18 @@ impl Consumer {
             // inlined into `poll`'s future they push an application's `async fn` that awaits
             // `poll` past rustc's layout depth limit ("queries overflow the depth limit").
             // Only when a lookup is due, so that a steady poll allocates nothing for it.
-            if !self.subscriptions.pending_positions().is_empty() {
-                match tokio::time::timeout_at(deadline, Box::pin(self.update_positions())).await {
-                    Ok(result) => result?,
-                    Err(_) => return Ok(Vec::new()),
+            // Looked for only when the subscription changed since none was found: a
+            // partition gets a pending position only through a change it counts.
+            let changes = self.subscriptions.changes();
+            if self.positions_settled != Some(changes) {
+                if self.subscriptions.pending_positions().is_empty() {
+                    self.positions_settled = Some(changes);
+                } else {
+                    match tokio::time::timeout_at(deadline, Box::pin(self.update_positions())).await
+                    {
+                        Ok(result) => result?,
+                        Err(_) => return Ok(Vec::new()),
+                    }
                 }
             }
             match tokio::time::timeout_at(deadline, self.validate_positions()).await {
@@ -258,7 +266,16 @@ impl Consumer {
             }
             self.epoch_pass = Some(PassInputs::for_epochs(&cluster, self));
         }
+        // As for pending positions: a position comes to wait for validation only through a
+        // change the subscription counts.
+        let changes = self.subscriptions.changes();
+        if self.validation_settled == Some(changes) {
+            return Ok(());
+        }
         let awaiting = self.subscriptions.awaiting_validation();
+        if awaiting.is_empty() {
+            self.validation_settled = Some(changes);
+        }
         if awaiting.is_empty()
             || self
                 .validation_retry_at
