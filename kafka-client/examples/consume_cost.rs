@@ -11,6 +11,10 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/consume_cost 120000
 //! ```
 //!
+//! Optional arguments after `N`: the topic's partitions and the value size in bytes
+//! (`consume_cost N [PARTITIONS [VALUE_BYTES]]`, default 1 and 100), to see what the consumer's
+//! cost per record owes to the partition count or per byte to the value size.
+//!
 //! Used to check what the consumer's metrics and hooks cost its hot path (issue 21).
 
 use std::time::Duration;
@@ -32,8 +36,9 @@ fn main() {
         ])
         .expect("config");
         let mut consumer = Consumer::new(config).await.expect("consumer");
+        let partitions = i32::try_from(common::partitions()).expect("partitions");
         consumer
-            .assign([TopicPartition::new(common::TOPIC, 0)])
+            .assign((0..partitions).map(|p| TopicPartition::new(common::TOPIC, p)))
             .expect("assign");
         let mut read = 0;
         while read < n {

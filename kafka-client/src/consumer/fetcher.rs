@@ -378,6 +378,8 @@ pub struct CompletedFetch {
     done: bool,
     /// Length of the fetched bytes (with the decoder's position: the bytes not yet decoded).
     input_len: usize,
+    /// The broker it was fetched from, when known (see [`FetchBuffer::changes`]).
+    node: Option<i32>,
 }
 
 impl CompletedFetch {
@@ -426,7 +428,14 @@ impl CompletedFetch {
             last_stable_offset: None,
             error: None,
             done: false,
+            node: None,
         }
+    }
+
+    /// Notes the broker this fetch came from.
+    pub(crate) fn fetched_from(mut self, node: i32) -> Self {
+        self.node = Some(node);
+        self
     }
 
     /// Under `read_committed`, delivers nothing at or past `last_stable_offset` (the
@@ -671,12 +680,27 @@ fn scan_markers(records: &Bytes) -> HashMap<i64, VecDeque<(i64, bool)>> {
 #[derive(Debug, Default)]
 pub struct FetchBuffer {
     fetches: VecDeque<CompletedFetch>,
+    /// See [`changes`](Self::changes).
+    changes: u64,
 }
 
 impl FetchBuffer {
     /// Adds a completed fetch.
     pub fn push(&mut self, fetch: CompletedFetch) {
+        self.changes += 1;
         self.fetches.push_back(fetch);
+    }
+
+    /// A count that moves whenever a fetch is added or dropped, or drained to its end in a
+    /// way that can let a new Fetch go out: its partition was not caught up (so it is fetched
+    /// again at once), or it was the last data held from its broker (which may now get the
+    /// Fetch of its caught-up partitions; see the consumer's `send_fetches`). A fetch of a
+    /// caught-up partition drained while its broker's other data is still held does not
+    /// move it: nothing can be sent for it until then. The consumer skips its pass over the
+    /// assignment for new Fetches while this, the subscription's changes, the fetch answers
+    /// and the metadata stay as they were.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// Whether `tp` has data waiting.
@@ -696,7 +720,11 @@ impl FetchBuffer {
 
     /// Drops the data of partitions `keep` rejects (unassigned, sought elsewhere).
     pub fn retain(&mut self, mut keep: impl FnMut(&CompletedFetch) -> bool) {
+        let before = self.fetches.len();
         self.fetches.retain(|f| keep(f));
+        if self.fetches.len() != before {
+            self.changes += 1;
+        }
     }
 
     /// Drains up to `max` records from the fetches of partitions that are current (their
@@ -724,6 +752,7 @@ impl FetchBuffer {
                 || subscriptions.is_awaiting_validation(&fetch.tp)
             {
                 self.fetches.remove(index);
+                self.changes += 1;
                 continue;
             }
             if subscriptions.is_paused(&fetch.tp) {
@@ -733,7 +762,13 @@ impl FetchBuffer {
             let result = fetch.drain(max, &mut out);
             subscriptions.advance(&fetch.tp, fetch.next_fetch_offset, fetch.last_epoch());
             if fetch.is_consumed() {
+                let caught_up = subscriptions.lag(&fetch.tp, false) == Some(0);
+                let node = fetch.node;
                 self.fetches.remove(index);
+                let node_still_busy = node.is_some() && self.fetches.iter().any(|f| f.node == node);
+                if !(caught_up && node_still_busy) {
+                    self.changes += 1;
+                }
             } else if result.is_ok() {
                 index += 1;
             }

@@ -220,6 +220,17 @@ pub struct Consumer {
     log_truncations: VecDeque<LogTruncation>,
     /// After a failed position validation (OffsetForLeaderEpoch), not before this.
     validation_retry_at: Option<Instant>,
+    /// Fetch answers taken in so far (part of what [`poll::PassInputs`] compares).
+    outcomes_handled: u64,
+    /// What the last complete pass of `send_fetches` saw: while nothing it reads changed,
+    /// another pass would send nothing.
+    fetch_pass: Option<poll::PassInputs>,
+    /// What the last pass of `validate_positions` over the leader epochs saw.
+    epoch_pass: Option<poll::PassInputs>,
+    /// The subscription's change count when no partition waited for a position.
+    positions_settled: Option<u64>,
+    /// The subscription's change count when no position waited for validation.
+    validation_settled: Option<u64>,
     /// The ordered commit queue, when there is a `group.id`.
     committer: Option<committer::Committer>,
     /// What the consumer counts (see [`crate::metrics`]), shared with its fetch tasks, commit
@@ -290,6 +301,11 @@ impl Consumer {
             fatal: None,
             log_truncations: VecDeque::new(),
             validation_retry_at: None,
+            outcomes_handled: 0,
+            fetch_pass: None,
+            epoch_pass: None,
+            positions_settled: None,
+            validation_settled: None,
         })
     }
 

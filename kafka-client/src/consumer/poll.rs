@@ -14,6 +14,7 @@
 //! what the consumer does about it (refresh, retry, reset, report).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use kafkito_protocol::messages::ApiKey;
@@ -95,10 +96,18 @@ impl Consumer {
             // inlined into `poll`'s future they push an application's `async fn` that awaits
             // `poll` past rustc's layout depth limit ("queries overflow the depth limit").
             // Only when a lookup is due, so that a steady poll allocates nothing for it.
-            if !self.subscriptions.pending_positions().is_empty() {
-                match tokio::time::timeout_at(deadline, Box::pin(self.update_positions())).await {
-                    Ok(result) => result?,
-                    Err(_) => return Ok(Vec::new()),
+            // Looked for only when the subscription changed since none was found: a
+            // partition gets a pending position only through a change it counts.
+            let changes = self.subscriptions.changes();
+            if self.positions_settled != Some(changes) {
+                if self.subscriptions.pending_positions().is_empty() {
+                    self.positions_settled = Some(changes);
+                } else {
+                    match tokio::time::timeout_at(deadline, Box::pin(self.update_positions())).await
+                    {
+                        Ok(result) => result?,
+                        Err(_) => return Ok(Vec::new()),
+                    }
                 }
             }
             match tokio::time::timeout_at(deadline, self.validate_positions()).await {
@@ -241,16 +250,32 @@ impl Consumer {
     /// up with our metadata yet) try again after `retry.backoff.ms`; none resets a position.
     async fn validate_positions(&mut self) -> Result<()> {
         let cluster = self.metadata.cluster();
-        for tp in self.subscriptions.assignment() {
-            let epoch = cluster
-                .partition(&tp.topic, tp.partition)
-                .and_then(|p| p.leader_epoch);
-            if self.subscriptions.update_leader_epoch(&tp, epoch) {
-                debug!(%tp, leader_epoch = ?epoch, "new leader epoch; validating the position before fetching on");
-                self.buffer.retain(|f| f.tp != tp);
+        // The epochs are taken in again only when the metadata or the subscription changed
+        // since the last pass: with the same view and the same partition states, a pass
+        // changes nothing (and it costs a lookup per assigned partition, once per `poll`).
+        let inputs = PassInputs::for_epochs(&cluster, self);
+        if self.epoch_pass.as_ref() != Some(&inputs) {
+            for tp in self.subscriptions.assignment() {
+                let epoch = cluster
+                    .partition(&tp.topic, tp.partition)
+                    .and_then(|p| p.leader_epoch);
+                if self.subscriptions.update_leader_epoch(&tp, epoch) {
+                    debug!(%tp, leader_epoch = ?epoch, "new leader epoch; validating the position before fetching on");
+                    self.buffer.retain(|f| f.tp != tp);
+                }
             }
+            self.epoch_pass = Some(PassInputs::for_epochs(&cluster, self));
+        }
+        // As for pending positions: a position comes to wait for validation only through a
+        // change the subscription counts.
+        let changes = self.subscriptions.changes();
+        if self.validation_settled == Some(changes) {
+            return Ok(());
         }
         let awaiting = self.subscriptions.awaiting_validation();
+        if awaiting.is_empty() {
+            self.validation_settled = Some(changes);
+        }
         if awaiting.is_empty()
             || self
                 .validation_retry_at
@@ -479,6 +504,20 @@ impl Consumer {
             return;
         }
         let cluster = self.metadata.cluster();
+        // A pass over the assignment is skipped while nothing it reads changed since the last
+        // complete one (which then sent all it could): with many partitions it cost more than
+        // the records themselves, and `poll` calls this every time it returns records. With
+        // nothing buffered and nothing in flight it always runs, so that a skipped pass can
+        // never leave the consumer waiting on nothing.
+        let inputs = PassInputs::new(&cluster, self);
+        let idle = self.buffer.is_empty() && self.in_flight.is_empty();
+        if !idle && self.fetch_pass.as_ref() == Some(&inputs) {
+            return;
+        }
+        self.fetch_pass = None;
+        // Whether every fetchable partition was either sent or held back by a rule that only
+        // a change of the inputs lifts.
+        let mut complete = true;
         let buffered = self.buffer.partitions();
         let now = Instant::now();
         // Where each partition is fetched from: its preferred read replica (KIP-392) while
@@ -506,6 +545,7 @@ impl Consumer {
         }
         let (nodes, leaderless) = fetcher::by_leader(candidates, |tp| source.get(tp).copied());
         if !leaderless.is_empty() {
+            complete = false;
             debug!(partitions = ?leaderless, "no known leader; refreshing metadata");
             self.leader_refresh = Some(self.metadata.request_refresh());
         }
@@ -534,6 +574,7 @@ impl Consumer {
             let connection = match self.metadata.pool().connection(node).await {
                 Ok(connection) => connection,
                 Err(error) => {
+                    complete = false;
                     // A preferred read replica that cannot be reached: its partitions go
                     // back to their leader at once (KIP-392).
                     let mut replica_of = Vec::new();
@@ -579,11 +620,15 @@ impl Consumer {
             }
             .spawn_measured(self.outcomes_tx.clone(), self.sensors());
         }
+        if complete {
+            self.fetch_pass = Some(PassInputs::new(&cluster, self));
+        }
     }
 
     /// Takes in a Fetch answer: buffers the records, records watermarks, and decides what
     /// each partition error means.
     pub(super) fn handle_outcome(&mut self, outcome: FetchOutcome) {
+        self.outcomes_handled += 1;
         self.in_flight.remove(&outcome.node);
         let mut response = match outcome.result {
             Ok(response) => response,
@@ -658,7 +703,8 @@ impl Consumer {
                             self.config.check_crcs,
                         )
                         // read_committed never delivers past the last stable offset.
-                        .with_last_stable_offset(data.last_stable_offset),
+                        .with_last_stable_offset(data.last_stable_offset)
+                        .fetched_from(outcome.node),
                     );
                 }
                 continue;
@@ -717,6 +763,48 @@ impl Consumer {
         if refresh {
             drop(self.metadata.request_refresh());
         }
+    }
+}
+
+/// What a pass over the assignment (for new Fetches, or for new leader epochs) reads besides
+/// the partitions' positions: the metadata view (compared by identity: a refresh makes a new
+/// one), the subscription's and the fetch buffer's change counts, and how many Fetch answers
+/// were taken in. While these stay the same, a second pass would find what the first did.
+#[derive(Debug)]
+pub(super) struct PassInputs {
+    /// Held, so that its address cannot be reused by a later view.
+    cluster: Arc<Cluster>,
+    subscriptions: u64,
+    buffer: u64,
+    outcomes: u64,
+}
+
+impl PassInputs {
+    fn new(cluster: &Arc<Cluster>, consumer: &Consumer) -> Self {
+        PassInputs {
+            cluster: cluster.clone(),
+            subscriptions: consumer.subscriptions.changes(),
+            buffer: consumer.buffer.changes(),
+            outcomes: consumer.outcomes_handled,
+        }
+    }
+
+    /// For the pass over leader epochs, which reads only the view and the subscription.
+    fn for_epochs(cluster: &Arc<Cluster>, consumer: &Consumer) -> Self {
+        PassInputs {
+            buffer: 0,
+            outcomes: 0,
+            ..PassInputs::new(cluster, consumer)
+        }
+    }
+}
+
+impl PartialEq for PassInputs {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.cluster, &other.cluster)
+            && self.subscriptions == other.subscriptions
+            && self.buffer == other.buffer
+            && self.outcomes == other.outcomes
     }
 }
 

@@ -73,6 +73,19 @@ pub struct PartitionState {
     pub preferred_read_replica: Option<(i32, Instant)>,
 }
 
+impl PartitionState {
+    /// `end - position`, where `end` is the high watermark (or the last stable offset when
+    /// `read_committed`); `None` until both are known.
+    fn lag(&self, read_committed: bool) -> Option<i64> {
+        let end = if read_committed {
+            self.last_stable_offset.or(self.high_watermark)
+        } else {
+            self.high_watermark
+        }?;
+        Some((end - self.position?).max(0))
+    }
+}
+
 /// A log truncation the consumer detected and recovered from (KIP-320): records it had read
 /// (from `reset_to`, or from the log start, up to `position`) are no longer in the
 /// partition's log, because a new leader's log diverged from the old one. The consumer has
@@ -125,6 +138,9 @@ pub struct SubscriptionState {
     default_reset: OffsetReset,
     /// Whether committed offsets exist to look up (a `group.id` is set).
     has_group: bool,
+    /// Counts the changes that can make a partition fetchable or change how and where it is
+    /// fetched (see [`changes`](Self::changes)).
+    changes: u64,
 }
 
 impl SubscriptionState {
@@ -135,7 +151,20 @@ impl SubscriptionState {
             partitions: BTreeMap::new(),
             default_reset,
             has_group,
+            changes: 0,
         }
+    }
+
+    /// A count that moves whenever the assignment, a pause, a position set from outside the
+    /// fetch path (seek, reset, validation), a leader epoch or a preferred read replica
+    /// changes: what decides which partitions are fetched, from where and with what. It does
+    /// not move for [`advance`](Self::advance) (records drained from a fetch the consumer
+    /// holds) or [`update_watermarks`](Self::update_watermarks) (a Fetch answer, which the
+    /// consumer notes itself). The consumer compares it to skip its per-partition passes over
+    /// the assignment when nothing they read changed (with thousands of partitions those
+    /// passes, once per `poll`, were most of its cost per record).
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// `auto.offset.reset`.
@@ -146,6 +175,7 @@ impl SubscriptionState {
     /// Replaces the assignment. Partitions kept keep their state; new ones start without a
     /// position (committed offset first when there is a group, else `auto.offset.reset`).
     pub fn assign(&mut self, partitions: impl IntoIterator<Item = TopicPartition>) {
+        self.changes += 1;
         let mut next = BTreeMap::new();
         for tp in partitions {
             let state = self
@@ -177,9 +207,11 @@ impl SubscriptionState {
     /// The largest [`lag`](Self::lag) over the assigned partitions (Java's `records-lag-max`,
     /// now); `None` when no partition has both a position and a watermark. Allocates nothing.
     pub fn max_lag(&self, read_committed: bool) -> Option<i64> {
+        // Over the states directly: looking each partition up again by name cost a tree
+        // search (string comparisons) per partition, once per `poll`.
         self.partitions
-            .keys()
-            .filter_map(|tp| self.lag(tp, read_committed))
+            .values()
+            .filter_map(|state| state.lag(read_committed))
             .max()
     }
 
@@ -218,6 +250,7 @@ impl SubscriptionState {
     ) -> bool {
         match self.partitions.get_mut(tp) {
             Some(state) => {
+                self.changes += 1;
                 state.position = Some(offset);
                 state.pending = None;
                 state.offset_epoch = offset_epoch;
@@ -245,6 +278,7 @@ impl SubscriptionState {
     /// Drops the position of `tp` and asks for a reset to `to` (seek_to_*, out of range).
     pub fn request_reset(&mut self, tp: &TopicPartition, to: OffsetReset) {
         if let Some(state) = self.partitions.get_mut(tp) {
+            self.changes += 1;
             state.position = None;
             state.pending = Some(PositionSource::Reset(to));
             state.offset_epoch = None;
@@ -255,7 +289,10 @@ impl SubscriptionState {
     /// Pauses (or resumes) `tp`; unassigned partitions are ignored.
     pub fn set_paused(&mut self, tp: &TopicPartition, paused: bool) {
         if let Some(state) = self.partitions.get_mut(tp) {
-            state.paused = paused;
+            if state.paused != paused {
+                self.changes += 1;
+                state.paused = paused;
+            }
         }
     }
 
@@ -318,6 +355,7 @@ impl SubscriptionState {
         if state.leader_epoch.is_some_and(|known| known > epoch) {
             return false;
         }
+        self.changes += 1;
         state.leader_epoch = Some(epoch);
         if state.position.is_some() && state.offset_epoch.is_some() && !state.awaiting_validation {
             state.awaiting_validation = true;
@@ -348,6 +386,7 @@ impl SubscriptionState {
     /// it predates OffsetForLeaderEpoch v2); fetching goes on from the position.
     pub fn skip_validation(&mut self, tp: &TopicPartition) {
         if let Some(state) = self.partitions.get_mut(tp) {
+            self.changes += 1;
             state.awaiting_validation = false;
         }
     }
@@ -391,6 +430,7 @@ impl SubscriptionState {
         if state.position != Some(requested) || !(state.awaiting_validation || from_fetch) {
             return ValidationOutcome::Stale;
         }
+        self.changes += 1;
         if answer.epoch < 0 || answer.end_offset < 0 {
             // The leader has no record of the consumed epoch (older than its log start, or
             // never written there): where the logs agree is unknown.
@@ -442,6 +482,7 @@ impl SubscriptionState {
         until: Instant,
     ) {
         if let Some(state) = self.partitions.get_mut(tp) {
+            self.changes += 1;
             state.preferred_read_replica = Some((replica, until));
         }
     }
@@ -453,6 +494,7 @@ impl SubscriptionState {
         match state.preferred_read_replica {
             Some((replica, until)) if now < until => Some(replica),
             Some(_) => {
+                self.changes += 1;
                 state.preferred_read_replica = None;
                 None
             }
@@ -462,11 +504,9 @@ impl SubscriptionState {
 
     /// Forgets the preferred read replica of `tp`; returns the one forgotten.
     pub fn clear_preferred_read_replica(&mut self, tp: &TopicPartition) -> Option<i32> {
-        self.partitions
-            .get_mut(tp)?
-            .preferred_read_replica
-            .take()
-            .map(|(replica, _)| replica)
+        let (replica, _) = self.partitions.get_mut(tp)?.preferred_read_replica.take()?;
+        self.changes += 1;
+        Some(replica)
     }
 
     /// Records the watermarks a Fetch response reported.
@@ -484,13 +524,7 @@ impl SubscriptionState {
     /// `end - position`, where `end` is the high watermark (or the last stable offset when
     /// `read_committed`), from the last Fetch. `None` until both are known.
     pub fn lag(&self, tp: &TopicPartition, read_committed: bool) -> Option<i64> {
-        let state = self.partitions.get(tp)?;
-        let end = if read_committed {
-            state.last_stable_offset.or(state.high_watermark)
-        } else {
-            state.high_watermark
-        }?;
-        Some((end - state.position?).max(0))
+        self.partitions.get(tp)?.lag(read_committed)
     }
 
     /// Current positions of the assigned partitions that have one (what a commit commits).

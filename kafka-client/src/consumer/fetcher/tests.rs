@@ -399,3 +399,52 @@ fn request_groups_topics() {
     assert_eq!(request.topics[0].partitions[0].current_leader_epoch, -1);
     assert_eq!(request.topics[0].partitions[0].last_fetched_epoch, -1);
 }
+
+#[test]
+fn buffer_changes_only_when_a_new_fetch_can_go_out() {
+    // Partitions 0 and 1 from broker 7, partition 2 from broker 8; each fetch holds one
+    // record at offset 0, and the high watermark is 1: drained, each is caught up.
+    let tps: Vec<TopicPartition> = (0..3).map(|p| TopicPartition::new("t", p)).collect();
+    let mut subs = SubscriptionState::new(OffsetReset::Earliest, false);
+    subs.assign(tps.clone());
+    let mut buffer = FetchBuffer::default();
+    for (tp, node) in tps.iter().zip([7, 7, 8]) {
+        subs.seek(tp, 0);
+        subs.update_watermarks(tp, 1, -1);
+        let fetch = CompletedFetch::new(
+            tp.clone(),
+            0,
+            Bytes::from(batch(0, -1, &["v"])),
+            None,
+            false,
+            true,
+        );
+        buffer.push(fetch.fetched_from(node));
+    }
+    let pushed = buffer.changes();
+    // Partition 0 drained and caught up while broker 7 still has data held for partition 1:
+    // nothing can be sent for it yet, so no change.
+    assert_eq!(values(&buffer.collect(1, &mut subs).unwrap()), ["v"]);
+    assert_eq!(buffer.changes(), pushed);
+    // Partition 1 was the last data from broker 7: its Fetch may go out now.
+    assert_eq!(values(&buffer.collect(1, &mut subs).unwrap()), ["v"]);
+    assert_eq!(buffer.changes(), pushed + 1);
+    // Partition 2 not caught up (more was written): it is fetched again at once.
+    subs.update_watermarks(&tps[2], 5, -1);
+    assert_eq!(values(&buffer.collect(1, &mut subs).unwrap()), ["v"]);
+    assert_eq!(buffer.changes(), pushed + 2);
+    assert!(buffer.is_empty());
+    // Dropping nothing is no change; dropping something is.
+    buffer.retain(|_| true);
+    assert_eq!(buffer.changes(), pushed + 2);
+    buffer.push(CompletedFetch::new(
+        tps[0].clone(),
+        1,
+        Bytes::from(batch(1, -1, &["w"])),
+        None,
+        false,
+        true,
+    ));
+    buffer.retain(|_| false);
+    assert_eq!(buffer.changes(), pushed + 4);
+}

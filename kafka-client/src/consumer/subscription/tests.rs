@@ -1,4 +1,5 @@
 use super::*;
+use std::time::Duration;
 
 #[test]
 fn patterns_match_whole_names_and_skip_internal_topics() {
@@ -109,4 +110,43 @@ fn out_of_range_decisions() {
         out_of_range_decision(None, 5, OffsetReset::Earliest),
         Ignore
     );
+}
+
+#[test]
+fn changes_move_with_what_decides_fetching_but_not_with_drained_records() {
+    let mut s = SubscriptionState::new(OffsetReset::Earliest, false);
+    let mut last = s.changes();
+    let mut moved = |s: &SubscriptionState| {
+        let now = s.changes();
+        std::mem::replace(&mut last, now) != now
+    };
+    s.assign([tp(0), tp(1)]);
+    assert!(moved(&s), "assign");
+    s.seek(&tp(0), 3);
+    assert!(moved(&s), "seek");
+    s.advance(&tp(0), 10, Some(2));
+    s.update_watermarks(&tp(0), 20, -1);
+    assert!(
+        !moved(&s),
+        "records drained and a fetch answer are the consumer's to note"
+    );
+    s.set_paused(&tp(0), false);
+    assert!(!moved(&s), "resuming a partition that is not paused");
+    s.set_paused(&tp(0), true);
+    assert!(moved(&s), "pause");
+    assert!(s.update_leader_epoch(&tp(0), Some(4)));
+    assert!(moved(&s), "new leader epoch");
+    assert!(!s.update_leader_epoch(&tp(0), Some(4)));
+    assert!(!moved(&s), "same leader epoch");
+    s.request_reset(&tp(1), OffsetReset::Latest);
+    assert!(moved(&s), "reset");
+    let now = Instant::now();
+    s.update_preferred_read_replica(&tp(1), 2, now + Duration::from_secs(60));
+    assert!(moved(&s), "preferred read replica named");
+    assert_eq!(s.preferred_read_replica(&tp(1), now), Some(2));
+    assert!(!moved(&s), "preferred read replica read");
+    assert_eq!(s.clear_preferred_read_replica(&tp(1)), Some(2));
+    assert!(moved(&s), "preferred read replica cleared");
+    assert_eq!(s.clear_preferred_read_replica(&tp(1)), None);
+    assert!(!moved(&s), "nothing to clear");
 }
