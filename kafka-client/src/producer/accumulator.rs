@@ -182,8 +182,9 @@ pub(crate) struct RecordAccumulator {
     compression_ratio: f64,
     /// The metadata generation the queues' leaders were looked up in (`None`: never).
     leaders_generation: Option<u64>,
-    /// A queue was added since: its leader is not known yet.
-    leaders_stale: bool,
+    /// How many queues there were at that lookup: queues are never removed, so more now means
+    /// some were added since, with leaders not looked up yet.
+    leaders_queues: usize,
     /// Every queue by its leader (`-1`: none known), for draining one broker's partitions.
     by_leader: FastMap<i32, Vec<(TopicSlot, i32)>>,
     /// No queued batch's `delivery.timeout.ms` runs out before this (`None`: nothing queued):
@@ -238,7 +239,7 @@ impl RecordAccumulator {
             drain_rotation: 0,
             compression_ratio: 1.0,
             leaders_generation: None,
-            leaders_stale: false,
+            leaders_queues: 0,
             by_leader: FastMap::default(),
             next_expiry: None,
             sender_looks_at: None,
@@ -320,9 +321,6 @@ impl RecordAccumulator {
     ) -> Result<AppendOutcome> {
         let batch_size = self.config.batch_size;
         let entry = &mut self.topics[topic.0];
-        if usize::try_from(partition).is_ok_and(|i| i >= entry.queues.partitions.len()) {
-            self.leaders_stale = true;
-        }
         let Some(queue) = entry.queues.entry(partition) else {
             return Err(Error::config(
                 "partition",
@@ -412,11 +410,16 @@ impl RecordAccumulator {
     /// Looks the queues' leaders up again when `leaders` is of another metadata generation
     /// than the last lookup, or a queue was added since; rebuilds the index by leader.
     fn refresh_leaders<F: Fn(&str, i32) -> Option<i32>>(&mut self, leaders: &Leaders<F>) {
-        if self.leaders_generation == Some(leaders.generation) && !self.leaders_stale {
+        let queues = self
+            .topics
+            .iter()
+            .map(|entry| entry.queues.partitions.len())
+            .sum();
+        if self.leaders_generation == Some(leaders.generation) && self.leaders_queues == queues {
             return;
         }
         self.leaders_generation = Some(leaders.generation);
-        self.leaders_stale = false;
+        self.leaders_queues = queues;
         for partitions in self.by_leader.values_mut() {
             partitions.clear();
         }
@@ -569,11 +572,6 @@ impl RecordAccumulator {
             self.next_expiry,
             batch.created + self.config.delivery_timeout,
         );
-        if usize::try_from(batch.partition)
-            .is_ok_and(|i| i >= self.topics[topic.0].queues.partitions.len())
-        {
-            self.leaders_stale = true;
-        }
         let Some(queue) = self.topics[topic.0].queues.entry(batch.partition) else {
             // Unreachable: batches are only made for partitions `append` accepted.
             self.incomplete.remove(&batch.id);
