@@ -40,6 +40,8 @@ use crate::producer::record::Topic;
 #[derive(Debug, Clone)]
 pub(crate) struct AccumulatorConfig {
     pub batch_size: usize,
+    /// How long a batch waits for more records before it is sendable: `linger.ms` less the
+    /// sender timer's lateness ([`sendable_after`](crate::producer::sender::sendable_after)).
     pub linger: Duration,
     pub compression: Compression,
     pub compression_level: Option<i32>,

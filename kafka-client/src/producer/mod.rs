@@ -288,7 +288,7 @@ impl Producer {
         let metadata = MetadataClient::new(BrokerPool::new(config.client.clone())?);
         let accumulator = RecordAccumulator::new(AccumulatorConfig {
             batch_size: config.batch_size,
-            linger: config.linger,
+            linger: sender::sendable_after(config.linger),
             compression: config.compression,
             compression_level: config.compression_level,
             delivery_timeout: config.delivery_timeout,
