@@ -55,6 +55,8 @@ pub fn with_cluster<F: std::future::Future<Output = ()>>(work: impl FnOnce(Clust
 /// `n` records through `send_and_forget` (linger 5 ms), one `flush`, then `close`. With more
 /// than one partition, record `i` goes to partition `i % partitions` (so every partition holds
 /// records); with one, the partitioner chooses, as before the partition argument existed.
+// `send_ref_cost` has its own loop (the benchmark's).
+#[allow(dead_code)]
 pub async fn produce(bootstrap: &str, n: usize) {
     let config =
         ProducerConfig::from_properties([("bootstrap.servers", bootstrap), ("linger.ms", "5")])
