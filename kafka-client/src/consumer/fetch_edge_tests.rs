@@ -100,6 +100,61 @@ fn replica(consumer: &Consumer) -> Option<i32> {
         .map(|(id, _)| id)
 }
 
+/// A Fetch answer with records for a partition puts that partition last in the next Fetch,
+/// as Java's consumer does (KIP-74): a broker fills its answer in request order, and tansu
+/// caps an answer at 5 MiB and ignores `max.partition.fetch.bytes`, so with a fixed order the
+/// first partition with data took each whole answer. An answer without records for a
+/// partition leaves it where it is.
+#[tokio::test]
+async fn a_partition_that_got_records_is_fetched_last() {
+    let mut consumer = consumer("earliest").await;
+    let p1 = TopicPartition::new(TOPIC, 1);
+    let p2 = TopicPartition::new(TOPIC, 2);
+    consumer.assign([tp(), p1.clone(), p2.clone()]).unwrap();
+    consumer.seek(&tp(), 5).unwrap();
+    consumer.seek(&p1, 0).unwrap();
+    consumer.seek(&p2, 0).unwrap();
+    let order = |consumer: &Consumer| -> Vec<i32> {
+        let request = super::fetcher::build_fetch_request(
+            &consumer.settings,
+            &consumer.subscriptions.fetchable(),
+            |_| (-1, -1),
+        );
+        request.topics[0]
+            .partitions
+            .iter()
+            .map(|p| p.partition)
+            .collect()
+    };
+    assert_eq!(order(&consumer), vec![0, 1, 2]);
+    let empty = |partition_index| PartitionData {
+        partition_index,
+        high_watermark: 7,
+        last_stable_offset: 7,
+        ..Default::default()
+    };
+    consumer.handle_outcome(FetchOutcome {
+        node: 0,
+        partitions: vec![(tp(), 5), (p1.clone(), 0), (p2.clone(), 0)],
+        result: Ok(FetchResponse {
+            responses: vec![FetchableTopicResponse {
+                topic: TOPIC.into(),
+                partitions: vec![
+                    PartitionData {
+                        records: Some(batch(5, 0, &["a", "b"])),
+                        ..empty(0)
+                    },
+                    empty(1),
+                    empty(2),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+    });
+    assert_eq!(order(&consumer), vec![1, 2, 0]);
+}
+
 /// The leader's redirect (no records, a preferred read replica) is recorded; the replica's
 /// OFFSET_OUT_OF_RANGE / OFFSET_NOT_AVAILABLE / NOT_LEADER_OR_FOLLOWER and a failed fetch
 /// from it send the partition back to the leader and never reset the position, even under

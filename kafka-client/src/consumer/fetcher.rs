@@ -115,15 +115,25 @@ pub struct FetchSettings {
 /// last_fetched_epoch)` (`-1`: unknown; see [`SubscriptionState::fetch_epochs`]): with the
 /// first a broker refuses to serve from a stale leader (FENCED_LEADER_EPOCH), with the
 /// second (v12+) it reports a log that diverged from what was read (`diverging_epoch`).
+///
+/// The request lists the partitions in the order given, each topic once, at its first
+/// partition's place: a broker fills its answer in request order until `fetch.max.bytes`, so
+/// the order is the fetch order the subscription keeps
+/// ([`SubscriptionState::move_to_end`](super::subscription::SubscriptionState::move_to_end)).
 pub fn build_fetch_request(
     settings: &FetchSettings,
     partitions: &[(TopicPartition, i64)],
     epochs: impl Fn(&TopicPartition) -> (i32, i32),
 ) -> FetchRequest {
-    let mut topics: BTreeMap<&str, Vec<FetchPartition>> = BTreeMap::new();
+    let mut topics: Vec<(&str, Vec<FetchPartition>)> = Vec::new();
+    let mut topic_index: HashMap<&str, usize> = HashMap::new();
     for (tp, offset) in partitions {
         let (current_leader_epoch, last_fetched_epoch) = epochs(tp);
-        topics.entry(&tp.topic).or_default().push(FetchPartition {
+        let index = *topic_index.entry(&tp.topic).or_insert_with(|| {
+            topics.push((&tp.topic, Vec::new()));
+            topics.len() - 1
+        });
+        topics[index].1.push(FetchPartition {
             partition: tp.partition,
             fetch_offset: *offset,
             partition_max_bytes: settings.partition_max_bytes,

@@ -522,21 +522,20 @@ impl Consumer {
         let now = Instant::now();
         // Where each partition is fetched from: its preferred read replica (KIP-392) while
         // that is named, unexpired and a broker the metadata knows; else its leader.
+        let fetchable = self.subscriptions.fetchable();
         let mut source: HashMap<TopicPartition, i32> = HashMap::new();
-        for (tp, _) in self.subscriptions.fetchable() {
+        for (tp, _) in &fetchable {
             let leader = cluster.leader_for(&tp.topic, tp.partition).map(|b| b.id);
             let replica = self
                 .subscriptions
-                .preferred_read_replica(&tp, now)
+                .preferred_read_replica(tp, now)
                 .filter(|id| cluster.broker(*id).is_some());
             if let Some(node) = replica.or(leader) {
-                source.insert(tp, node);
+                source.insert(tp.clone(), node);
             }
         }
         let in_flight: HashSet<&TopicPartition> = self.in_flight.values().flatten().collect();
-        let candidates: Vec<(TopicPartition, i64)> = self
-            .subscriptions
-            .fetchable()
+        let candidates: Vec<(TopicPartition, i64)> = fetchable
             .into_iter()
             .filter(|(tp, _)| !buffered.contains(tp) && !in_flight.contains(tp))
             .collect();
@@ -693,6 +692,8 @@ impl Consumer {
                     );
                 }
                 if let Some(records) = data.records.filter(|r| !r.is_empty()) {
+                    // Its turn at the front of a Fetch is over (see `move_to_end`).
+                    self.subscriptions.move_to_end(&tp);
                     self.buffer.push(
                         CompletedFetch::new(
                             tp,

@@ -71,6 +71,9 @@ pub struct PartitionState {
     pub awaiting_validation: bool,
     /// The replica the leader told us to fetch from (KIP-392), until when.
     pub preferred_read_replica: Option<(i32, Instant)>,
+    /// Where the partition goes in a Fetch: partitions are listed by this, lowest first
+    /// (see [`SubscriptionState::move_to_end`]).
+    pub fetch_turn: u64,
 }
 
 impl PartitionState {
@@ -141,6 +144,8 @@ pub struct SubscriptionState {
     /// Counts the changes that can make a partition fetchable or change how and where it is
     /// fetched (see [`changes`](Self::changes)).
     changes: u64,
+    /// The next [`PartitionState::fetch_turn`] to hand out.
+    next_turn: u64,
 }
 
 impl SubscriptionState {
@@ -152,6 +157,7 @@ impl SubscriptionState {
             default_reset,
             has_group,
             changes: 0,
+            next_turn: 0,
         }
     }
 
@@ -162,7 +168,8 @@ impl SubscriptionState {
     /// holds) or [`update_watermarks`](Self::update_watermarks) (a Fetch answer, which the
     /// consumer notes itself). The consumer compares it to skip its per-partition passes over
     /// the assignment when nothing they read changed (with thousands of partitions those
-    /// passes, once per `poll`, were most of its cost per record).
+    /// passes, once per `poll`, were most of its cost per record). Nor does it move for
+    /// [`move_to_end`](Self::move_to_end), which comes with a Fetch answer too.
     pub fn changes(&self) -> u64 {
         self.changes
     }
@@ -173,22 +180,24 @@ impl SubscriptionState {
     }
 
     /// Replaces the assignment. Partitions kept keep their state; new ones start without a
-    /// position (committed offset first when there is a group, else `auto.offset.reset`).
+    /// position (committed offset first when there is a group, else `auto.offset.reset`),
+    /// and are fetched after those kept, in the order given.
     pub fn assign(&mut self, partitions: impl IntoIterator<Item = TopicPartition>) {
         self.changes += 1;
         let mut next = BTreeMap::new();
         for tp in partitions {
-            let state = self
-                .partitions
-                .remove(&tp)
-                .unwrap_or_else(|| PartitionState {
+            let state = self.partitions.remove(&tp).unwrap_or_else(|| {
+                self.next_turn += 1;
+                PartitionState {
                     pending: Some(if self.has_group {
                         PositionSource::Committed
                     } else {
                         PositionSource::Reset(self.default_reset)
                     }),
+                    fetch_turn: self.next_turn,
                     ..Default::default()
-                });
+                }
+            });
             next.insert(tp, state);
         }
         self.partitions = next;
@@ -319,13 +328,30 @@ impl SubscriptionState {
     }
 
     /// Partitions to fetch, with the offset to fetch from: assigned, not paused, positioned,
-    /// and not waiting for their position to be validated.
+    /// and not waiting for their position to be validated; in fetch order (see
+    /// [`move_to_end`](Self::move_to_end)).
     pub fn fetchable(&self) -> Vec<(TopicPartition, i64)> {
-        self.partitions
+        let mut fetchable: Vec<(u64, TopicPartition, i64)> = self
+            .partitions
             .iter()
             .filter(|(_, s)| !s.paused && !s.awaiting_validation)
-            .filter_map(|(tp, s)| s.position.map(|p| (tp.clone(), p)))
-            .collect()
+            .filter_map(|(tp, s)| s.position.map(|p| (s.fetch_turn, tp.clone(), p)))
+            .collect();
+        fetchable.sort_unstable_by_key(|(turn, _, _)| *turn);
+        fetchable.into_iter().map(|(_, tp, p)| (tp, p)).collect()
+    }
+
+    /// Puts `tp` last in the fetch order, after a Fetch brought records for it. A broker fills
+    /// a Fetch answer partition by partition in the order the request lists them, until
+    /// `fetch.max.bytes` (or its own cap) is reached, so partitions always listed first would
+    /// take the whole answer while those after wait. Java's consumer (KIP-74) moves a partition
+    /// to the end of its fetch order once it got bytes for it, and librdkafka rotates its
+    /// fetch list too; this does the same, so each partition gets its turn at the front.
+    pub fn move_to_end(&mut self, tp: &TopicPartition) {
+        if let Some(state) = self.partitions.get_mut(tp) {
+            self.next_turn += 1;
+            state.fetch_turn = self.next_turn;
+        }
     }
 
     /// What a Fetch sends for `tp` besides the offset: the leader epoch the consumer knows

@@ -369,8 +369,10 @@ fn buffer_drops_stale_fetches_and_keeps_paused_ones() {
     assert!(buffer.is_empty());
 }
 
+/// Each topic appears once, where its first partition is in the order given, and the
+/// partitions keep that order (the fetch order: a broker fills its answer in it).
 #[test]
-fn request_groups_topics() {
+fn request_groups_topics_in_the_order_given() {
     let settings = FetchSettings {
         max_wait: Duration::from_millis(250),
         min_bytes: 1,
@@ -390,14 +392,21 @@ fn request_groups_topics() {
     );
     assert_eq!(request.max_wait_ms, 250);
     assert_eq!(request.isolation_level, 1);
-    assert_eq!(request.topics.len(), 2);
-    assert_eq!(request.topics[0].topic, "a");
-    assert_eq!(request.topics[1].partitions[1].fetch_offset, 5);
-    assert_eq!(request.topics[1].partitions[1].partition_max_bytes, 100);
-    assert_eq!(request.topics[1].partitions[1].current_leader_epoch, 4);
-    assert_eq!(request.topics[1].partitions[1].last_fetched_epoch, 3);
-    assert_eq!(request.topics[0].partitions[0].current_leader_epoch, -1);
-    assert_eq!(request.topics[0].partitions[0].last_fetched_epoch, -1);
+    let order: Vec<(&str, Vec<i32>)> = request
+        .topics
+        .iter()
+        .map(|t| {
+            let partitions = t.partitions.iter().map(|p| p.partition).collect();
+            (t.topic.as_str(), partitions)
+        })
+        .collect();
+    assert_eq!(order, vec![("b", vec![1, 0]), ("a", vec![0])]);
+    assert_eq!(request.topics[0].partitions[1].fetch_offset, 5);
+    assert_eq!(request.topics[0].partitions[1].partition_max_bytes, 100);
+    assert_eq!(request.topics[0].partitions[1].current_leader_epoch, 4);
+    assert_eq!(request.topics[0].partitions[1].last_fetched_epoch, 3);
+    assert_eq!(request.topics[1].partitions[0].current_leader_epoch, -1);
+    assert_eq!(request.topics[1].partitions[0].last_fetched_epoch, -1);
 }
 
 #[test]

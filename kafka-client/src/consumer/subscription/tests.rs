@@ -57,6 +57,37 @@ fn assign_keeps_existing_state_and_sets_pending() {
     );
 }
 
+/// Partitions are fetched in assignment order at first; one that got records goes last, and
+/// newly assigned ones come after those kept.
+#[test]
+fn fetch_order_moves_partitions_that_got_records_last() {
+    let order = |s: &SubscriptionState| -> Vec<i32> {
+        s.fetchable()
+            .into_iter()
+            .map(|(tp, _)| tp.partition)
+            .collect()
+    };
+    let mut s = SubscriptionState::new(OffsetReset::Earliest, false);
+    s.assign([tp(0), tp(1), tp(2)]);
+    for p in 0..3 {
+        s.seek(&tp(p), 10);
+    }
+    assert_eq!(order(&s), vec![0, 1, 2]);
+    s.move_to_end(&tp(0));
+    assert_eq!(order(&s), vec![1, 2, 0]);
+    s.move_to_end(&tp(2));
+    assert_eq!(order(&s), vec![1, 0, 2]);
+    let changes = s.changes();
+    s.move_to_end(&tp(1));
+    assert_eq!(order(&s), vec![0, 2, 1]);
+    // A Fetch answer, not a change of what is fetched: the pass is run for it anyway.
+    assert_eq!(s.changes(), changes);
+    s.move_to_end(&tp(7));
+    s.assign([tp(3), tp(2), tp(1)]);
+    s.seek(&tp(3), 0);
+    assert_eq!(order(&s), vec![2, 1, 3]);
+}
+
 #[test]
 fn fetchable_skips_paused_and_unpositioned() {
     let mut s = SubscriptionState::new(OffsetReset::Latest, false);
