@@ -36,10 +36,11 @@ const BD_64KB: u8 = 4 << 4;
 const BLOCK_SIZE_64KB: usize = 64 * 1024;
 const UNCOMPRESSED_BLOCK: u32 = 0x8000_0000;
 
-/// The longest output an LZ4 block of `n` bytes can decode to: a match's length grows by 255
-/// per extra length byte, so no block expands by more than 255x (plus a short literal tail).
-fn max_decompressed_len(n: usize) -> usize {
-    n.saturating_mul(255).saturating_add(64)
+/// The longest output a compressed LZ4 block of `n` bytes can decode to in a frame whose
+/// blocks hold at most `max_block` bytes: a match's length grows by 255 per extra length byte,
+/// so no block expands by more than 255x (plus a short literal tail).
+fn max_decompressed_len(n: usize, max_block: usize) -> usize {
+    max_block.min(n.saturating_mul(255).saturating_add(64))
 }
 
 fn err(message: impl ToString) -> RecordsError {
@@ -164,15 +165,14 @@ pub(super) fn decompress(
         } else {
             // Room for the block's largest possible output, but never past limit + 1, so an
             // over-limit block is detected without allocating all of it.
-            let room = max_block
-                .min(max_decompressed_len(len))
-                .min(limit.saturating_add(1).saturating_sub(start));
+            let most = max_decompressed_len(len, max_block);
+            let room = most.min(limit.saturating_add(1).saturating_sub(start));
             out.resize(start + room, 0);
             let n = match lz4_flex::block::decompress_into(data, &mut out[start..]) {
                 Ok(n) => n,
                 Err(e) => {
                     // Ran out of room: over the limit if the limit is what cut the room short.
-                    if room < max_block.min(max_decompressed_len(len)) {
+                    if room < most {
                         return Err(RecordsError::DecompressedTooLarge {
                             codec: Compression::Lz4,
                             limit,
@@ -217,7 +217,7 @@ fn output_bound(blocks: &[u8], flg: u8, max_block: usize, limit: usize) -> usize
         let most = if raw & UNCOMPRESSED_BLOCK != 0 {
             len
         } else {
-            max_block.min(max_decompressed_len(len))
+            max_decompressed_len(len, max_block)
         };
         bound = bound.saturating_add(most);
         if bound >= cap {
