@@ -101,6 +101,8 @@ pub struct Args {
     pub rate: u64,
     /// `--members N`: consumers in the group (group workload).
     pub members: u32,
+    /// `--batch-stats` (produce): report the Produce requests and batches the run sent.
+    pub batch_stats: bool,
 }
 
 pub const USAGE: &str = "\
@@ -109,7 +111,7 @@ usage: bench produce|consume|latency|transactions|e2e|group --client ours|rdkafk
              [--compression C] [--linger-ms L] [--acks 0|1|all] [--idempotence]
              [--batch-size BYTES] [--buffer-memory BYTES] [--max-in-flight N]
              [--broker-pid PID] [--values random|same] [--tasks N] [--txn-records N]
-             [--rate N] [--members N]
+             [--rate N] [--members N] [--batch-stats]
 
 Creates topic T with P partitions (if it does not exist), runs the workload and prints one
 JSON line: client, workload, records, seconds, records_per_sec, mb_per_sec (MiB of values per
@@ -145,6 +147,12 @@ the P partitions once, then seeks them to the beginning; the members start readi
 The window runs from the first records any member receives to the last record of all; every
 key must arrive once across the members (a duplicate or a loss fails the run). P must be at
 least --members. Not written for rskafka (no consumer groups).
+--batch-stats (produce, ours and rdkafka): also writes to stderr a line `bench: batches:`
+with the Produce requests, record batches and records per batch of the measured window: a
+broker's cost grows with the batches it appends, so this tells whether one client's records
+cost the broker more. ours reads its producer metrics; librdkafka its statistics
+(statistics.interval.ms=200, an emission every 200 ms inside the window, so its times are
+not comparable with a run without the option).
 
 defaults: --records 100000 --size 100 --partitions 1 --compression none
           --linger-ms 5 (0 for latency) --acks 1 (all with --idempotence)
@@ -205,6 +213,7 @@ impl Args {
         let mut batch_size = 1_000_000;
         let mut buffer_memory = 32 * 1024 * 1024;
         let mut max_in_flight = None;
+        let mut batch_stats = false;
         let mut broker_pid = None;
         let mut values = ValueKind::Random;
         let mut tasks = 1;
@@ -222,6 +231,10 @@ impl Args {
             };
             if flag == "--idempotence" {
                 idempotence = true;
+                continue;
+            }
+            if flag == "--batch-stats" {
+                batch_stats = true;
                 continue;
             }
             if flag == "-h" || flag == "--help" {
@@ -354,6 +367,7 @@ impl Args {
             txn_records,
             rate,
             members,
+            batch_stats,
         })
     }
 

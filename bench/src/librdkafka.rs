@@ -52,6 +52,9 @@ fn config(args: &Args) -> ClientConfig {
         rdkafka_version(),
         shown.join(" ")
     );
+    if args.batch_stats {
+        config.set("statistics.interval.ms", "200");
+    }
     for (key, value) in settings {
         config.set(key, value);
     }
@@ -71,6 +74,19 @@ struct Counting {
     first_error: Mutex<Option<String>>,
     target: AtomicU64,
     reached: Mutex<Option<Instant>>,
+    /// With `--batch-stats`: what librdkafka's statistics said so far.
+    batch_stats: Mutex<BatchStats>,
+}
+
+/// Totals from librdkafka's statistics emissions: Produce requests (a running total in each
+/// emission) and the record batches and their records (each emission covers the batches made
+/// since the one before).
+#[derive(Default, Clone, Copy)]
+struct BatchStats {
+    emissions: u64,
+    produce_requests: i64,
+    batches: i64,
+    records: i64,
 }
 
 impl Counting {
@@ -79,7 +95,21 @@ impl Counting {
     }
 }
 
-impl ClientContext for Counting {}
+impl ClientContext for Counting {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let mut totals = self.batch_stats.lock().unwrap();
+        totals.emissions += 1;
+        totals.produce_requests = statistics
+            .brokers
+            .values()
+            .map(|broker| broker.req.get("Produce").copied().unwrap_or(0))
+            .sum();
+        for topic in statistics.topics.values() {
+            totals.batches += topic.batchcnt.cnt;
+            totals.records += topic.batchcnt.sum;
+        }
+    }
+}
 
 impl ProducerContext for Counting {
     type DeliveryOpaque = ();
@@ -193,6 +223,7 @@ pub fn produce(args: &Args) -> Result<Measured, BoxError> {
         .store(args.records + 1, Ordering::Relaxed);
 
     let tasks = u64::from(args.tasks);
+    let before = *producer.context().batch_stats.lock().unwrap();
     let window = Window::start(args.broker_pid);
     if tasks == 1 {
         send_share(&producer, args, &values, 0, 1)?;
@@ -217,6 +248,9 @@ pub fn produce(args: &Args) -> Result<Measured, BoxError> {
         .unwrap()
         .unwrap_or_else(Instant::now);
     let measured = window.stop_at(end);
+    if args.batch_stats {
+        report_batch_stats(&producer, before);
+    }
 
     let ctx = producer.context();
     check(&ctx.failed, &ctx.first_error)?;
@@ -229,6 +263,32 @@ pub fn produce(args: &Args) -> Result<Measured, BoxError> {
         .into());
     }
     Ok(measured)
+}
+
+/// Waits for two more statistics emissions (so that one covers everything up to now) and
+/// writes what the window sent, less `before` (the warm-up's request and batch, when its
+/// emission came before the window).
+fn report_batch_stats(producer: &BaseProducer<Counting>, before: BatchStats) {
+    let wanted = producer.context().batch_stats.lock().unwrap().emissions + 2;
+    let deadline = Instant::now() + std::time::Duration::from_secs(5);
+    while producer.context().batch_stats.lock().unwrap().emissions < wanted
+        && Instant::now() < deadline
+    {
+        producer.poll(std::time::Duration::from_millis(10));
+    }
+    let after = *producer.context().batch_stats.lock().unwrap();
+    let batches = after.batches - before.batches;
+    eprintln!(
+        "bench: batches: produce requests {}, batches {batches}, records per batch {:.1} \
+         (librdkafka's statistics{})",
+        after.produce_requests - before.produce_requests,
+        (after.records - before.records) as f64 / batches.max(1) as f64,
+        if after.emissions < wanted {
+            ", incomplete: no emission after the window"
+        } else {
+            ""
+        },
+    );
 }
 
 fn check(failed: &AtomicU64, first: &Mutex<Option<String>>) -> Result<(), BoxError> {

@@ -55,9 +55,24 @@ pub async fn produce(args: &Args) -> Result<Measured, BoxError> {
         .await?
         .await?;
 
+    let before = producer.metrics();
     let window = Window::start(args.broker_pid);
     let acknowledged = send_all(args, &producer, &values).await?;
     let measured = window.stop();
+    if args.batch_stats {
+        let after = producer.metrics();
+        let requests = after.produce_requests - before.produce_requests;
+        let batches = after.batches_sent - before.batches_sent;
+        let records = after.records_sent - before.records_sent;
+        eprintln!(
+            "bench: batches: produce requests {requests}, batches {batches}, records per batch \
+             {:.1}; request latency avg {:.1} ms; buffer wait {} ms",
+            records as f64 / batches.max(1) as f64,
+            after.request_latency_avg,
+            (after.bufferpool_wait_time_ns_total - before.bufferpool_wait_time_ns_total)
+                / 1_000_000,
+        );
+    }
     if acknowledged != args.records {
         return Err(format!("{acknowledged} of {} records acknowledged", args.records).into());
     }

@@ -158,6 +158,19 @@ struct TopicEntry {
     routing: Option<(u64, Arc<TopicRouting>)>,
 }
 
+/// The queues one broker leads, and where its next drain starts.
+#[derive(Debug, Default)]
+struct Led {
+    queues: Vec<(TopicSlot, i32)>,
+    /// Index into `queues` of the first one the next drain looks at: the first one the last
+    /// drain did not take (it did not fit in the request), so that `max.request.size` makes
+    /// partitions take turns. Were every drain to start at the same place, the partitions
+    /// after the cut would wait while those before it were sent over and over in small
+    /// batches: the buffer fills with the waiting ones and the broker receives many small
+    /// batches instead of fewer large ones (Java keeps the same position, its `drainIndex`).
+    next: usize,
+}
+
 /// Batches per partition.
 #[derive(Debug)]
 pub(crate) struct RecordAccumulator {
@@ -177,8 +190,6 @@ pub(crate) struct RecordAccumulator {
     flush_up_to: Option<u64>,
     /// Closing: every batch is sendable at once.
     closing: bool,
-    /// Rotates where draining starts, so no partition is starved by `max.request.size`.
-    drain_rotation: usize,
     /// Encoded size ÷ uncompressed size of recent batches (1 without compression): how
     /// `drain` sizes a request from batches that are compressed only after it.
     compression_ratio: f64,
@@ -188,7 +199,7 @@ pub(crate) struct RecordAccumulator {
     /// some were added since, with leaders not looked up yet.
     leaders_queues: usize,
     /// Every queue by its leader (`-1`: none known), for draining one broker's partitions.
-    by_leader: FastMap<i32, Vec<(TopicSlot, i32)>>,
+    by_leader: FastMap<i32, Led>,
     /// No queued batch's `delivery.timeout.ms` runs out before this (`None`: nothing queued):
     /// until then `expire` need not walk the queues.
     next_expiry: Option<Instant>,
@@ -238,7 +249,6 @@ impl RecordAccumulator {
             incomplete: BTreeSet::new(),
             flush_up_to: None,
             closing: false,
-            drain_rotation: 0,
             compression_ratio: 1.0,
             leaders_generation: None,
             leaders_queues: 0,
@@ -422,8 +432,8 @@ impl RecordAccumulator {
         }
         self.leaders_generation = Some(leaders.generation);
         self.leaders_queues = queues;
-        for partitions in self.by_leader.values_mut() {
-            partitions.clear();
+        for led in self.by_leader.values_mut() {
+            led.queues.clear();
         }
         for (i, entry) in self.topics.iter_mut().enumerate() {
             for (partition, queue) in entry.queues.partitions.iter_mut().enumerate() {
@@ -432,11 +442,11 @@ impl RecordAccumulator {
                 self.by_leader
                     .entry(queue.leader.unwrap_or(-1))
                     .or_default()
+                    .queues
                     .push((TopicSlot(i), partition));
             }
         }
-        self.by_leader
-            .retain(|_, partitions| !partitions.is_empty());
+        self.by_leader.retain(|_, led| !led.queues.is_empty());
     }
 
     /// Which leaders have sendable batches at `now`, and when to look again (which the
@@ -499,43 +509,40 @@ impl RecordAccumulator {
         mut stamp: impl FnMut(&ProducerBatch) -> Option<Option<ProducerState>>,
     ) -> Vec<DrainedBatch> {
         self.refresh_leaders(&leaders);
-        let Some(led) = self.by_leader.get(&node) else {
+        // Taken out for the drain (and put back), so that the queues can be borrowed meanwhile.
+        let Some(mut led) = self.by_leader.get_mut(&node).map(std::mem::take) else {
             return Vec::new();
         };
-        let mut candidates: Vec<(TopicSlot, i32)> = led
-            .iter()
-            .copied()
-            .filter(|&(topic, partition)| {
-                let queue = &self.topics[topic.0].queues.partitions[partition as usize];
-                queue.batches.front().is_some_and(|front| {
-                    front.retry_at.is_none_or(|at| at <= now)
-                        && self.sendable(front, queue.batches.len(), now)
-                })
-            })
-            .collect();
-        if candidates.is_empty() {
-            return Vec::new();
-        }
-        let start = self.drain_rotation % candidates.len();
-        self.drain_rotation = self.drain_rotation.wrapping_add(1);
-        candidates.rotate_left(start);
-
+        let count = led.queues.len();
+        let start = led.next % count.max(1);
         let ratio = self.compression_ratio;
         let batch_size = self.config.batch_size;
         let mut drained = Vec::new();
         let mut size = 0usize;
-        for (topic, partition) in candidates {
-            let queue = self
-                .queue_mut(topic, partition)
-                .expect("candidate queue exists");
-            let front = queue.batches.front().expect("candidate has a batch");
+        let mut next = start;
+        for at in (start..count).chain(0..start) {
+            let (topic, partition) = led.queues[at];
+            let queue = &self.topics[topic.0].queues.partitions[partition as usize];
+            let Some(front) = queue.batches.front() else {
+                continue;
+            };
+            if front.retry_at.is_some_and(|at| at > now)
+                || !self.sendable(front, queue.batches.len(), now)
+            {
+                continue;
+            }
             let expected = front.expected_encoded_size(ratio);
             if !drained.is_empty() && size + expected > max_request_size {
+                next = at;
                 break;
             }
             let Some(state) = stamp(front) else {
+                next = at;
                 break;
             };
+            let queue = self
+                .queue_mut(topic, partition)
+                .expect("a led queue exists");
             let mut batch = queue.batches.pop_front().expect("front exists");
             if batch.attempts == 0 {
                 // A quarter more than this batch took, so that a partition whose traffic
@@ -547,7 +554,10 @@ impl RecordAccumulator {
             batch.attempts += 1;
             batch.retry_at = None;
             drained.push(DrainedBatch { batch, state });
+            next = at + 1;
         }
+        led.next = next;
+        *self.by_leader.get_mut(&node).expect("taken above") = led;
         drained
     }
 

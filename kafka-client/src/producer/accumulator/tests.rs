@@ -210,6 +210,31 @@ fn drain_groups_partitions_of_one_leader_within_max_request_size() {
 }
 
 #[test]
+fn partitions_take_turns_when_max_request_size_cuts_the_drain() {
+    // Broker 0 leads the even partitions: eight of them, each with a batch, and room for two
+    // batches per request. Every drained partition gets new records at once (a busy topic),
+    // so each drain finds all eight sendable: four drains must take each partition once.
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    let later = t0 + Duration::from_millis(5);
+    let partitions: Vec<i32> = (0..8).map(|i| i * 2).collect();
+    for &p in &partitions {
+        append(&mut acc, p, &[0u8; 400], t0);
+    }
+    let mut taken = Vec::new();
+    for _ in 0..4 {
+        let drained = drain(&mut acc, 0, 1100, later, LEADERS, no_stamp);
+        assert_eq!(drained.len(), 2, "two batches fit in a request");
+        for (batch, _) in drained {
+            taken.push(batch.partition);
+            append(&mut acc, batch.partition, &[0u8; 400], t0);
+        }
+    }
+    taken.sort();
+    assert_eq!(taken, partitions, "every partition had its turn once");
+}
+
+#[test]
 fn retried_batch_goes_first_after_its_backoff() {
     let mut acc = RecordAccumulator::new(config());
     let t0 = Instant::now();
