@@ -491,6 +491,9 @@ mod tests {
         assert_eq!(args.linger_ms, 5);
         assert!(args.idempotence);
         assert_eq!(args.acks, "all");
+        assert!(!args.batch_stats);
+        let args = parse("produce --client ours --bootstrap h:1 --topic t --batch-stats").unwrap();
+        assert!(args.batch_stats);
     }
 
     #[test]
