@@ -497,8 +497,9 @@ impl RecordAccumulator {
     /// per partition, up to about `max_request_size` bytes once encoded (always at least one
     /// batch; an unencoded batch counts its uncompressed size times the recent compression
     /// ratio). `stamp` gives each batch its producer fields (sequence numbers) as it is
-    /// drained, in queue order; `None` from it (idempotence waiting for a producer id) stops
-    /// the drain. The caller encodes what it gets ([`DrainedBatch::encode`]) outside the lock
+    /// drained, in queue order; `None` from it leaves that partition's batch queued and goes on
+    /// to the next partition (a transaction's partition the broker has not added yet; with
+    /// idempotence waiting for a producer id, every partition). The caller encodes what it gets ([`DrainedBatch::encode`]) outside the lock
     /// and reports the sizes with [`RecordAccumulator::observe_compression`].
     pub fn drain<F: Fn(&str, i32) -> Option<i32>>(
         &mut self,
@@ -537,8 +538,7 @@ impl RecordAccumulator {
                 break;
             }
             let Some(state) = stamp(front) else {
-                next = at;
-                break;
+                continue;
             };
             let queue = self
                 .queue_mut(topic, partition)

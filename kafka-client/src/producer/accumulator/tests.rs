@@ -235,6 +235,30 @@ fn partitions_take_turns_when_max_request_size_cuts_the_drain() {
 }
 
 #[test]
+fn a_partition_refused_at_stamping_stays_queued_and_the_others_go() {
+    // A transaction's partition that the broker has not added yet is refused by the stamp;
+    // the partitions already in the transaction must not wait behind it.
+    let mut acc = RecordAccumulator::new(config());
+    let t0 = Instant::now();
+    let later = t0 + Duration::from_millis(5);
+    for p in [0, 2, 4] {
+        append(&mut acc, p, &[0u8; 100], t0);
+    }
+    let not_added_yet = |b: &ProducerBatch| (b.partition != 0).then_some(None);
+    let mut sent: Vec<i32> = drain(&mut acc, 0, 1 << 20, later, LEADERS, not_added_yet)
+        .iter()
+        .map(|(b, _)| b.partition)
+        .collect();
+    sent.sort();
+    assert_eq!(sent, [2, 4]);
+    let sent: Vec<i32> = drain(&mut acc, 0, 1 << 20, later, LEADERS, no_stamp)
+        .iter()
+        .map(|(b, _)| b.partition)
+        .collect();
+    assert_eq!(sent, [0], "the refused batch stayed queued");
+}
+
+#[test]
 fn retried_batch_goes_first_after_its_backoff() {
     let mut acc = RecordAccumulator::new(config());
     let t0 = Instant::now();
