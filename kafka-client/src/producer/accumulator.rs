@@ -499,8 +499,9 @@ impl RecordAccumulator {
     /// ratio). `stamp` gives each batch its producer fields (sequence numbers) as it is
     /// drained, in queue order; `None` from it leaves that partition's batch queued and goes on
     /// to the next partition (a transaction's partition the broker has not added yet; with
-    /// idempotence waiting for a producer id, every partition). The caller encodes what it gets ([`DrainedBatch::encode`]) outside the lock
-    /// and reports the sizes with [`RecordAccumulator::observe_compression`].
+    /// idempotence waiting for a producer id, every partition). The caller encodes what it
+    /// gets ([`DrainedBatch::encode`]) outside the lock and reports the sizes with
+    /// [`RecordAccumulator::observe_compression`].
     pub fn drain<F: Fn(&str, i32) -> Option<i32>>(
         &mut self,
         node: i32,
